@@ -1,0 +1,33 @@
+# Two commands set up a fresh clone: `make demo` and `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REPORTS ?= reports
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## The full suite, both systems under test, against the embedded reference simulators.
+demo: $(STAMP)
+	$(PY) -m pytest testcases --ocpp-sut cs --ocpp-report $(REPORTS)/cs -p no:cacheprovider -q; cs=$$?; \
+	$(PY) -m pytest testcases --ocpp-sut csms --ocpp-report $(REPORTS)/csms -p no:cacheprovider -q; csms=$$?; \
+	echo "reports: $(REPORTS)/cs/report.json $(REPORTS)/csms/report.json"; \
+	test $$cs -eq 0 -a $$csms -eq 0
+
+## The harness's own tests.
+test: $(STAMP)
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+## Benchmarks: offline validation throughput and the harness's per-call overhead.
+bench: $(STAMP)
+	$(PY) bench/bench_validation.py
+	$(PY) bench/bench_roundtrip.py
+
+clean:
+	rm -rf $(VENV) $(REPORTS)/* .pytest_cache .hypothesis

@@ -1,0 +1,222 @@
+"""OCPP-J RPC framing, sans I/O: text <-> Call / CallResult / CallError.
+
+Only the frame's shape is judged here (OCPP-J 1.6 section 4): a JSON array, a known message type id,
+a uniqueId of at most 36 characters, the right number of elements, an object payload, a known
+action and a CALLERROR code spelt as 1.6 spells it. Broken frames raise :class:`FramingError`
+carrying findings; they never crash a caller. Payload schemas are `harness.validation`'s job, and
+pairing results with calls is `harness.protocol`'s.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal, Union
+
+import orjson
+
+from harness.findings import Finding
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+MAX_UNIQUE_ID = 36
+
+Sender = Literal["cp", "csms"]
+
+# Who may send each action: "cp" (charge point -> central system) or "csms".
+CP_ACTIONS = frozenset({
+    "Authorize", "BootNotification", "DataTransfer", "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StartTransaction",
+    "StatusNotification", "StopTransaction",
+    # security extension
+    "LogStatusNotification", "SecurityEventNotification", "SignCertificate",
+    "SignedFirmwareStatusNotification",
+})
+CSMS_ACTIONS = frozenset({
+    "CancelReservation", "ChangeAvailability", "ChangeConfiguration", "ClearCache",
+    "ClearChargingProfile", "DataTransfer", "GetCompositeSchedule", "GetConfiguration",
+    "GetDiagnostics", "GetLocalListVersion", "RemoteStartTransaction", "RemoteStopTransaction",
+    "ReserveNow", "Reset", "SendLocalList", "SetChargingProfile", "TriggerMessage",
+    "UnlockConnector", "UpdateFirmware",
+    # security extension
+    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage",
+    "GetInstalledCertificateIds", "GetLog", "InstallCertificate", "SignedUpdateFirmware",
+})
+ACTIONS = CP_ACTIONS | CSMS_ACTIONS
+SECURITY_ACTIONS = frozenset({
+    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds",
+    "GetLog", "InstallCertificate", "LogStatusNotification", "SecurityEventNotification",
+    "SignCertificate", "SignedFirmwareStatusNotification", "SignedUpdateFirmware",
+})
+
+# OCPP-J 1.6 section 4.2.3, spelt as 1.6 spells them (the errata keep "FormationViolation" and
+# "OccurenceConstraintViolation"; the 2.0 spellings are findings on a 1.6 connection).
+ERROR_CODES = frozenset({
+    "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError",
+    "FormationViolation", "PropertyConstraintViolation", "OccurenceConstraintViolation",
+    "TypeConstraintViolation", "GenericError",
+})
+_MISSPELT = {"FormatViolation": "FormationViolation",
+             "OccurrenceConstraintViolation": "OccurenceConstraintViolation"}
+
+
+@dataclass(slots=True)
+class Call:
+    unique_id: str
+    action: str
+    payload: dict
+
+    def to_array(self) -> list:
+        return [CALL, self.unique_id, self.action, self.payload]
+
+
+@dataclass(slots=True)
+class CallResult:
+    unique_id: str
+    payload: dict
+
+    def to_array(self) -> list:
+        return [CALLRESULT, self.unique_id, self.payload]
+
+
+@dataclass(slots=True)
+class CallError:
+    unique_id: str
+    error_code: str
+    error_description: str = ""
+    error_details: dict = field(default_factory=dict)
+
+    def to_array(self) -> list:
+        return [CALLERROR, self.unique_id, self.error_code, self.error_description,
+                self.error_details]
+
+
+Message = Union[Call, CallResult, CallError]
+
+
+class FramingError(Exception):
+    """The text is not a valid OCPP-J frame. ``unique_id`` is set when it could be read, so the
+    receiver can still answer with a CALLERROR."""
+
+    def __init__(self, findings: list[Finding], unique_id: str | None = None,
+                 message_type: Any = None):
+        self.findings = findings
+        self.unique_id = unique_id
+        self.message_type = message_type
+        super().__init__("; ".join(str(f) for f in findings))
+
+
+def _frame_finding(rule: str, message: str, value: Any = None) -> Finding:
+    return Finding(rule=rule, path="frame", message=message, value=value)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(text: str | bytes, exact: bool = False) -> Any:
+    """Parse JSON text. ``exact`` keeps non-integral numbers as ``Decimal`` so that a value is judged
+    as written on the wire, not as the nearest binary float.
+
+    orjson is the fast path; the standard library takes over for what orjson refuses but JSON allows
+    (integers wider than 64 bits). NaN and Infinity are refused, as RFC 8259 refuses them.
+    """
+    if not exact:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text, parse_float=Decimal if exact else float,
+                      parse_constant=_reject_constant)
+
+
+def dumps(message: Message | list) -> str:
+    array = message if isinstance(message, list) else message.to_array()
+    return orjson.dumps(array, default=_decimal_default).decode()
+
+
+def _decimal_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # orjson has no Decimal; integral values go out as integers, others as their exact text.
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def parse(text: str | bytes) -> Message:
+    """Parse one OCPP-J frame. Raises :class:`FramingError` with findings for anything malformed."""
+    try:
+        array = loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise FramingError([_frame_finding("rpc.json", f"not valid JSON: {exc}", _preview(text))])
+    return from_array(array)
+
+
+def from_array(array: Any) -> Message:
+    if not isinstance(array, list):
+        raise FramingError([_frame_finding(
+            "rpc.array", f"an OCPP-J frame is a JSON array, got {type(array).__name__}", array)])
+    if not array:
+        raise FramingError([_frame_finding("rpc.array", "empty array", array)])
+    mtype = array[0]
+    if type(mtype) is not int or mtype not in (CALL, CALLRESULT, CALLERROR):
+        raise FramingError([_frame_finding(
+            "rpc.message-type", "message type id must be 2 (CALL), 3 (CALLRESULT) or 4 (CALLERROR)",
+            mtype)])
+    findings: list[Finding] = []
+    unique_id = array[1] if len(array) > 1 else None
+    if not isinstance(unique_id, str):
+        findings.append(_frame_finding("rpc.unique-id", "uniqueId must be a string", unique_id))
+        unique_id = None
+    elif not unique_id or len(unique_id) > MAX_UNIQUE_ID:
+        findings.append(_frame_finding(
+            "rpc.unique-id", f"uniqueId must be 1 to {MAX_UNIQUE_ID} characters, "
+            f"got {len(unique_id)}", unique_id))
+    expected_len = {CALL: 4, CALLRESULT: 3, CALLERROR: 5}[mtype]
+    if len(array) != expected_len:
+        findings.append(_frame_finding(
+            "rpc.length", f"a message of type {mtype} has {expected_len} elements, got {len(array)}",
+            len(array)))
+        raise FramingError(findings, unique_id, mtype)
+
+    if mtype == CALL:
+        _, _, action, payload = array
+        if not isinstance(action, str) or action not in ACTIONS:
+            findings.append(_frame_finding("rpc.action", f"unknown OCPP 1.6 action {action!r}",
+                                           action))
+        _check_payload(payload, findings)
+        if findings:
+            raise FramingError(findings, unique_id, mtype)
+        return Call(unique_id, action, payload)
+    if mtype == CALLRESULT:
+        payload = array[2]
+        _check_payload(payload, findings)
+        if findings:
+            raise FramingError(findings, unique_id, mtype)
+        return CallResult(unique_id, payload)
+
+    _, _, code, description, details = array
+    if not isinstance(code, str) or code not in ERROR_CODES:
+        hint = f" (1.6 spells it {_MISSPELT[code]!r})" if code in _MISSPELT else ""
+        findings.append(_frame_finding(
+            "rpc.error-code", f"{code!r} is not an OCPP 1.6 error code{hint}", code))
+    if not isinstance(description, str):
+        findings.append(_frame_finding("rpc.error-description",
+                                       "errorDescription must be a string", description))
+    if not isinstance(details, dict):
+        findings.append(_frame_finding("rpc.error-details",
+                                       "errorDetails must be a JSON object", details))
+    if findings:
+        raise FramingError(findings, unique_id, mtype)
+    return CallError(unique_id, code, description, details)
+
+
+def _check_payload(payload: Any, findings: list[Finding]) -> None:
+    if not isinstance(payload, dict):
+        findings.append(_frame_finding(
+            "rpc.payload", f"payload must be a JSON object, got {type(payload).__name__}", payload))
+
+
+def _preview(text: str | bytes, limit: int = 200) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
