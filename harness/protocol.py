@@ -32,6 +32,8 @@ class Checked:
     call: Call | None = None
     """For a CALLRESULT / CALLERROR: the CALL it answers."""
     unique_id: str | None = None
+    message_type: int | None = None
+    """2, 3 or 4 when it could be read, even from a frame that is otherwise broken."""
 
     @property
     def ok(self) -> bool:
@@ -53,10 +55,18 @@ class Checker:
         try:
             message = rpc.parse(text)
         except rpc.FramingError as exc:
-            checked = Checked(sender, text, None, None, list(exc.findings), unique_id=exc.unique_id)
-            # An unparseable answer still settles the call it names, so that the call is not
-            # reported a second time as unanswered.
-            if exc.message_type in (rpc.CALLRESULT, rpc.CALLERROR) and exc.unique_id is not None:
+            checked = Checked(sender, text, None, None, list(exc.findings),
+                              unique_id=exc.unique_id, message_type=exc.message_type)
+            if exc.unique_id is None:
+                return checked
+            if exc.message_type == rpc.CALL:
+                # A broken CALL with a readable id is still outstanding: the receiver answers it
+                # with a CALLERROR, which must pair with it.
+                self._used_ids[sender].add(exc.unique_id)
+                self.pending[(sender, exc.unique_id)] = Call(exc.unique_id, "?", {})
+            elif exc.message_type in (rpc.CALLRESULT, rpc.CALLERROR):
+                # An unparseable answer still settles the call it names, so that the call is not
+                # reported a second time as unanswered.
                 call = self.pending.pop((_OTHER[sender], exc.unique_id), None)
                 if call is not None:
                     checked.call, checked.action = call, call.action
@@ -66,7 +76,8 @@ class Checker:
         return self._check_answer(sender, text, message)
 
     def _check_call(self, sender: Sender, text: str, call: Call) -> Checked:
-        checked = Checked(sender, text, call, call.action, unique_id=call.unique_id)
+        checked = Checked(sender, text, call, call.action, unique_id=call.unique_id,
+                          message_type=rpc.CALL)
         findings = checked.findings
         allowed = rpc.CP_ACTIONS if sender == "cp" else rpc.CSMS_ACTIONS
         if call.action not in allowed:
@@ -87,7 +98,9 @@ class Checker:
     def _check_answer(self, sender: Sender, text: str, answer: CallResult | CallError) -> Checked:
         call = self.pending.pop((_OTHER[sender], answer.unique_id), None)
         checked = Checked(sender, text, answer, call.action if call else None, call=call,
-                          unique_id=answer.unique_id)
+                          unique_id=answer.unique_id,
+                          message_type=rpc.CALLRESULT if isinstance(answer, CallResult)
+                          else rpc.CALLERROR)
         if call is None:
             kind = "CALLRESULT" if isinstance(answer, CallResult) else "CALLERROR"
             checked.findings.append(Finding(

@@ -1,0 +1,66 @@
+"""Declaring a conformance test case: its OCTT id, name, profile, and when it does not apply.
+
+    @case("TC_001_CS", "Cold Boot Charge Point", profile="Core")
+    async def test_tc_001_cs_cold_boot(cp, driver, pics): ...
+
+``na_when`` lists (condition, reason) pairs on the PICS: the first that holds makes the case N/A with
+that reason. A profile the PICS does not list makes every case of that profile N/A.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+PROFILE_MARKERS = {
+    "Core": "core",
+    "FirmwareManagement": "firmware_management",
+    "LocalAuthListManagement": "local_auth_list_management",
+    "Reservation": "reservation",
+    "SmartCharging": "smart_charging",
+    "RemoteTrigger": "remote_trigger",
+}
+
+Condition = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    id: str
+    name: str
+    profile: str
+    sut: str
+    needs: tuple[str, ...] = ()
+    """The OCTT preparations (reusable states, configuration, memory state), for the report."""
+    na_when: tuple[tuple[Condition, str], ...] = field(default=())
+    aliases: tuple[str, ...] = ()
+    """Other ids the OCTT tool uses for the same case (TC_007_1_CS ...)."""
+
+    def not_applicable(self, pics: Any) -> str | None:
+        """Why the case does not apply to this device, or None if it does."""
+        if not pics.supports(self.profile):
+            return f"the PICS does not list the {self.profile} profile"
+        for condition, reason in self.na_when:
+            if condition(pics):
+                return reason
+        return None
+
+
+def case(case_id: str, name: str, *, profile: str, needs: tuple[str, ...] = (),
+         na_when: tuple[tuple[Condition, str], ...] = (), aliases: tuple[str, ...] = ()):
+    """Mark a test function as the OCTT test case ``case_id``."""
+    if profile not in PROFILE_MARKERS:
+        raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILE_MARKERS)}")
+    sut = "csms" if case_id.endswith("_CSMS") else "cs" if case_id.endswith("_CS") else None
+    if sut is None:
+        raise ValueError(f"{case_id!r}: an OCTT id ends with _CS or _CSMS")
+    info = CaseInfo(case_id, name, profile, sut, tuple(needs), tuple(na_when), tuple(aliases))
+
+    def decorate(function: Callable) -> Callable:
+        function.ocpp_case = info  # type: ignore[attr-defined]
+        function = getattr(pytest.mark, PROFILE_MARKERS[profile])(function)
+        return pytest.mark.ocpp_case(info)(function)
+
+    return decorate

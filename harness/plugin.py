@@ -1,0 +1,311 @@
+"""The pytest front end: options, markers, fixtures, N/A selection from the PICS, verdicts, results.
+
+Inert unless the collected tests include conformance test cases (``@case``): the harness's own
+tests run with this plugin loaded and need no PICS.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from harness import pics as pics_module
+from harness.bench import BenchOptions, make_bench
+from harness.cases import PROFILE_MARKERS, CaseInfo
+from harness.report.model import CaseResult, RunReport, utc_now
+from harness.session import HarnessError
+from harness.wirelog import WireLog
+
+RUN_KEY = pytest.StashKey["OcppRun"]()
+RESULT_KEY = pytest.StashKey[CaseResult]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ocpp", "OCPP 1.6J conformance")
+    group.addoption("--ocpp-sut", choices=("cs", "csms"), default=None,
+                    help="the side under test: cs = a charge point (the harness is the central "
+                         "system), csms = a central system (the harness is a charge point). "
+                         "Default: the PICS [dut] sut.")
+    group.addoption("--ocpp-pics", default=None, metavar="PATH",
+                    help="the device's PICS (TOML). Default: the embedded simulator's PICS.")
+    group.addoption("--ocpp-dut", choices=("sim", "external"), default="sim",
+                    help="sim: the harness starts its own reference simulator as the device; "
+                         "external: a real device. Default: sim.")
+    group.addoption("--ocpp-listen", default="127.0.0.1:9000", metavar="HOST:PORT",
+                    help="SUT cs, external: where the harness's central system listens; charge "
+                         "points connect to ws://HOST:PORT/<any path>/<chargePointId>. "
+                         "Default: 127.0.0.1:9000 (loopback only).")
+    group.addoption("--ocpp-csms-url", default=None, metavar="URL",
+                    help="SUT csms, external: the CSMS endpoint; the harness appends "
+                         "/<chargePointId>. Default: the PICS [dut] csms_url.")
+    group.addoption("--ocpp-driver", default=None, metavar="SPEC",
+                    help="how manual / operator actions are done: prompt, http://HOST:PORT[/base],"
+                         " python:package.module:attribute, sim. Default: sim with --ocpp-dut "
+                         "sim, else prompt.")
+    group.addoption("--ocpp-report", default="reports", metavar="DIR",
+                    help="where report.json and the wire logs go. Default: reports/.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for profile, marker in PROFILE_MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: OCPP 1.6 {profile} profile test case")
+    config.addinivalue_line("markers", "ocpp_case(info): an OCTT test case (set by harness.cases.case)")
+
+
+class OcppRun:
+    """What one pytest run of conformance test cases shares."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        option = config.getoption
+        pics_path = option("--ocpp-pics")
+        try:
+            if pics_path is None:
+                sut = option("--ocpp-sut") or "cs"
+                pics_path = pics_module.default_path(sut)
+            self.pics = pics_module.load(pics_path)
+        except (pics_module.PicsError, OSError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.sut = option("--ocpp-sut") or self.pics.dut.sut
+        if self.sut != self.pics.dut.sut:
+            raise pytest.UsageError(
+                f"--ocpp-sut {self.sut} but the PICS {pics_path} describes a "
+                f"{'charge point' if self.pics.dut.sut == 'cs' else 'central system'} "
+                f"(dut.sut = {self.pics.dut.sut!r})")
+        host, _, port = option("--ocpp-listen").rpartition(":")
+        if not host or not port.isdigit():
+            raise pytest.UsageError(f"--ocpp-listen must be HOST:PORT, got {option('--ocpp-listen')!r}")
+        dut = option("--ocpp-dut")
+        self.options = BenchOptions(
+            sut=self.sut, dut=dut, listen=(host, int(port)), csms_url=option("--ocpp-csms-url"),
+            driver=option("--ocpp-driver") or ("sim" if dut == "sim" else "prompt"))
+        self.report_dir = Path(option("--ocpp-report"))
+        self.report = RunReport(
+            dut={"vendor": self.pics.dut.vendor, "model": self.pics.dut.model,
+                 "firmware_version": self.pics.dut.firmware_version,
+                 "charge_point_id": self.pics.dut.charge_point_id, "pics": str(self.pics.source)},
+            sut=self.sut, started=utc_now(), declared_profiles=tuple(self.pics.features.profiles),
+            configuration=dict(self.pics.configuration))
+        self.bench: Any = None
+
+    def record(self, result: CaseResult) -> None:
+        self.report.test_cases.append(result)
+        # Written after every case: an interrupted run still leaves the report of what ran.
+        self.report.finished = utc_now()
+        self.report.write_json(self.report_dir)
+
+
+def _case_of(item: pytest.Item) -> CaseInfo | None:
+    marker = item.get_closest_marker("ocpp_case")
+    return marker.args[0] if marker else None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    cases = [item for item in items if _case_of(item) is not None]
+    if not cases:
+        return
+    run = OcppRun(config)
+    config.stash[RUN_KEY] = run
+    selected, deselected = [], []
+    for item in items:
+        info = _case_of(item)
+        if info is None:
+            selected.append(item)
+            continue
+        if info.sut != run.sut:
+            deselected.append(item)
+            continue
+        selected.append(item)
+        item.extra_keyword_matches.update({info.id, *info.aliases})
+        # Every case talks to the device over the one connection the bench holds.
+        item.add_marker(pytest.mark.asyncio(loop_scope="session"))
+        reason = info.not_applicable(run.pics)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"N/A: {reason}"))
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def _run(config: pytest.Config) -> OcppRun:
+    try:
+        return config.stash[RUN_KEY]
+    except KeyError:
+        raise pytest.UsageError("the OCPP fixtures are for conformance test cases (@case)") from None
+
+
+@pytest.fixture(scope="session")
+def pics(request: pytest.FixtureRequest) -> pics_module.Pics:
+    """The device's PICS."""
+    return _run(request.config).pics
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def bench(request: pytest.FixtureRequest):
+    """The harness's endpoint, the device (or its simulator) and the driver, for the whole run."""
+    from harness.drivers import make_driver
+
+    run = _run(request.config)
+    bench = make_bench(run.pics, run.options)
+    await bench.start()
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    bench.driver = make_driver(run.options.driver, sim_target=bench.sim, capture_manager=capture)
+    run.bench = bench
+    yield bench
+    await bench.driver.close()
+    await bench.stop()
+
+
+@pytest.fixture(scope="session")
+def driver(bench: Any) -> Any:
+    """Performs the manual actions of a test case (plug in, present a card, power-cycle ...)."""
+    return bench.driver
+
+
+async def _device_session(request: pytest.FixtureRequest, bench: Any):
+    run = _run(request.config)
+    info = _case_of(request.node)
+    case_id = info.id if info else request.node.name
+    path = run.report_dir / "wire" / f"{case_id}.jsonl"
+    wirelog = WireLog(path)
+    request.node.stash[_WIRE_KEY] = str(path)
+    session = bench.session
+    session.begin(wirelog)
+    request.node.stash[_SESSION_KEY] = session
+    try:
+        yield session
+    finally:
+        session.end()
+        wirelog.close()
+
+
+_WIRE_KEY = pytest.StashKey[str]()
+_SESSION_KEY = pytest.StashKey[Any]()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def cp(request: pytest.FixtureRequest, bench: Any):
+    """The charge point under test, as the harness's central system sees it."""
+    if _run(request.config).sut != "cs":
+        raise pytest.UsageError("the cp fixture is for test cases of a charge point (SUT cs)")
+    async for session in _device_session(request, bench):
+        yield session
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def csms(request: pytest.FixtureRequest, bench: Any):
+    """The central system under test, as the harness's charge point sees it."""
+    if _run(request.config).sut != "csms":
+        raise pytest.UsageError("the csms fixture is for test cases of a central system (SUT csms)")
+    async for session in _device_session(request, bench):
+        yield session
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A device violation seen in the background (not raised by a step) still fails the case;
+    N/A discovered at run time (the device answered NotSupported) becomes a skip."""
+    from harness.verdicts import NotApplicable
+
+    try:
+        result = yield
+    except NotApplicable as exc:
+        pytest.skip(f"N/A: {exc.reason}")
+    session = item.stash.get(_SESSION_KEY, None)
+    if session is not None and session.violations:
+        raise AssertionError("the device broke the protocol:\n" +
+                             "\n".join(str(v) for v in session.violations))
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    info = _case_of(item)
+    run = item.config.stash.get(RUN_KEY, None)
+    if info is None or run is None:
+        return report
+    verdict = _verdict(report, call)
+    if verdict is None:
+        return report
+    if verdict == "INCONCLUSIVE":
+        report.outcome = "failed"
+    existing = item.stash.get(RESULT_KEY, None)
+    if existing is not None:
+        # A teardown problem after a passing call still spoils the case.
+        if existing.verdict == "PASS" and verdict in ("FAIL", "ERROR"):
+            existing.verdict, existing.reason = verdict, _reason(report, call)
+        return report
+    result = CaseResult(info.id, info.name, info.profile, verdict, _reason(report, call),
+                        round(report.duration, 3), item.stash.get(_WIRE_KEY, None))
+    item.stash[RESULT_KEY] = result
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    started = time.monotonic()
+    result = yield
+    run = item.config.stash.get(RUN_KEY, None)
+    case_result = item.stash.get(RESULT_KEY, None)
+    if run is not None and case_result is not None:
+        case_result.duration_s = round(time.monotonic() - started, 3)
+        run.record(case_result)
+    return result
+
+
+def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
+    from harness.verdicts import Inconclusive
+
+    if report.when == "setup" and report.skipped:
+        return "N/A" if _skip_reason(report).startswith("N/A") else "ERROR"
+    if report.when == "call" and report.passed:
+        return "PASS"
+    if report.skipped:
+        return "N/A" if _skip_reason(report).startswith("N/A") else "ERROR"
+    if report.failed:
+        excinfo = call.excinfo
+        if excinfo is not None and excinfo.errisinstance(Inconclusive):
+            return "INCONCLUSIVE"
+        if report.when == "call" and excinfo is not None and excinfo.errisinstance(AssertionError) \
+                and not excinfo.errisinstance(HarnessError):
+            return "FAIL"
+        return "ERROR"
+    return None
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return str(report.longrepr or "")
+
+
+def _reason(report: pytest.TestReport, call: pytest.CallInfo) -> str:
+    if report.passed:
+        return ""
+    if report.skipped:
+        return _skip_reason(report)
+    if call.excinfo is not None:
+        return f"{call.excinfo.typename}: {call.excinfo.value}"
+    return str(report.longrepr)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    run.report.finished = utc_now()
+    collected = sum(1 for item in session.items if _case_of(item) is not None)
+    run.report.complete = exitstatus != pytest.ExitCode.INTERRUPTED and \
+        len(run.report.test_cases) >= collected
+    path = run.report.write_json(run.report_dir)
+    reporter = session.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None:
+        profiles = ", ".join(f"{k} {v}" for k, v in run.report.profiles().items())
+        reporter.write_line(f"OCPP report: {path} (certificate: {run.report.certificate()}; "
+                            f"{profiles})")

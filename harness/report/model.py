@@ -1,0 +1,93 @@
+"""The run's results, independent of how they are rendered (report.json now, HTML later)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import harness
+from harness.cases import PROFILE_MARKERS
+
+VERDICTS = ("PASS", "FAIL", "N/A", "INCONCLUSIVE", "ERROR")
+
+
+@dataclass
+class CaseResult:
+    id: str
+    name: str
+    profile: str
+    verdict: str
+    reason: str = ""
+    duration_s: float = 0.0
+    wire_log: str | None = None
+
+
+@dataclass
+class Measurement:
+    name: str
+    pics_s: float | None
+    measured_s: float | None
+    samples: list[dict] = field(default_factory=list)
+    ok: bool | None = None
+
+
+@dataclass
+class RunReport:
+    dut: dict[str, Any]
+    sut: str
+    tool_version: str = harness.__version__
+    started: str = ""
+    finished: str = ""
+    complete: bool = False
+    """False when the run was interrupted: the report holds what ran."""
+    test_cases: list[CaseResult] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    configuration: dict[str, str] = field(default_factory=dict)
+    declared_profiles: tuple[str, ...] = ()
+
+    def profiles(self) -> dict[str, str]:
+        """Pass when every applicable case passes, N/A when none applies, Fail otherwise."""
+        summary = {}
+        for profile in PROFILE_MARKERS:
+            verdicts = [c.verdict for c in self.test_cases if c.profile == profile]
+            applicable = [v for v in verdicts if v != "N/A"]
+            if not applicable:
+                summary[profile] = "N/A"
+            else:
+                summary[profile] = "Pass" if all(v == "PASS" for v in applicable) else "Fail"
+        return summary
+
+    def certificate(self) -> str:
+        """Full when every profile passes, Subset when Core passes, None otherwise."""
+        profiles = self.profiles()
+        if profiles["Core"] != "Pass":
+            return "None"
+        return "Full" if all(v == "Pass" for v in profiles.values()) else "Subset"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dut": self.dut, "sut": self.sut, "tool_version": self.tool_version,
+            "started": self.started, "finished": self.finished, "complete": self.complete,
+            "certificate": self.certificate(), "profiles": self.profiles(),
+            "measurements": [asdict(m) for m in self.measurements],
+            "configuration": self.configuration,
+            "test_cases": [asdict(c) for c in self.test_cases],
+        }
+
+    def write_json(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / "report.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_bytes(orjson.dumps(self.to_json(), option=orjson.OPT_INDENT_2,
+                                     default=str))
+        os.replace(tmp, path)
+        return path
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,505 @@
+"""The harness's conversation with the device under test, over one or more connections.
+
+A :class:`Session` outlives connections: a charge point that reboots reconnects to the same session.
+It reads every frame, judges it with :class:`harness.protocol.Checker`, writes it to the wire log,
+answers the device's requests (by a waiting :meth:`expect`, a responder set with :meth:`on`, or the
+defaults), and resolves the harness's own :meth:`call`.
+
+Verdict rules it enforces:
+- a device frame that breaks a rule is a :class:`ProtocolViolation`: it is recorded and every wait in
+  progress fails at once with the frame and the findings in its message (fail fast, as the OCTT
+  aborts a case on a schema failure);
+- a call not answered within its timeout, or a connection lost while a call waits, is a
+  :class:`DeviceTimeout` / :class:`DeviceDisconnected`;
+- a frame the harness itself sends that breaks a rule is a :class:`HarnessError` (the harness is
+  wrong, not the device) unless the call says ``invalid_on_purpose``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Union
+
+from harness import rpc
+from harness.findings import Finding
+from harness.protocol import Checked, Checker
+from harness.rpc import Call, CallError, CallResult, Sender
+from harness.transport import Frame, Link, LinkClosed
+
+Responder = Union[Mapping[str, Any], CallError, Callable[[dict], Any]]
+NO_ANSWER = object()
+"""A responder's return value meaning: do not answer this request (negative tests)."""
+
+
+class ProtocolViolation(AssertionError):
+    """The device broke a protocol rule. An AssertionError, so pytest reports a failure."""
+
+
+class DeviceTimeout(AssertionError):
+    """The device did not answer, or did not send what was expected, in time."""
+
+
+class DeviceDisconnected(AssertionError):
+    """The device closed the connection while the harness waited for it."""
+
+
+class HarnessError(Exception):
+    """The harness broke the protocol itself: a bug in the harness or in a test case."""
+
+
+@dataclass(slots=True)
+class Violation:
+    line: int
+    """Line of the wire log where the frame is."""
+    sender: Sender
+    text: str | bytes
+    findings: list[Finding]
+
+    def __str__(self) -> str:
+        text = self.text if isinstance(self.text, str) else f"<binary, {len(self.text)} bytes>"
+        if len(text) > 500:
+            text = text[:500] + f"... ({len(text)} characters)"
+        rules = "; ".join(str(f) for f in self.findings)
+        return f"wire log line {self.line}: {text}\n    {rules}"
+
+
+@dataclass(slots=True)
+class Request:
+    """A request the device sent, and the answer the harness gave."""
+    call: Call
+    frame: Frame
+    line: int
+    answer: Any = None
+    answer_frame: Frame | None = None
+
+    @property
+    def action(self) -> str:
+        return self.call.action
+
+    @property
+    def payload(self) -> dict:
+        return self.call.payload
+
+    def __getitem__(self, key: str) -> Any:
+        return self.call.payload[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.call.payload.get(key, default)
+
+
+@dataclass(slots=True)
+class Response:
+    """The device's answer to a call of the harness, with the round trip measured at the socket."""
+    action: str
+    request: Frame
+    frame: Frame
+    payload: dict | None
+    error: CallError | None
+    line: int
+
+    @property
+    def rtt_s(self) -> float:
+        return (self.frame.mono_ns - self.request.mono_ns) / 1e9
+
+    @property
+    def status(self) -> Any:
+        return (self.payload or {}).get("status")
+
+    def __getitem__(self, key: str) -> Any:
+        if self.payload is None:
+            raise KeyError(f"{self.action} was answered with CALLERROR {self.error.error_code}")
+        return self.payload[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return (self.payload or {}).get(key, default)
+
+
+@dataclass(slots=True)
+class _Waiter:
+    actions: frozenset[str]
+    where: Callable[[dict], bool] | None
+    answer: Responder | None
+    future: asyncio.Future
+
+    def matches(self, call: Call) -> bool:
+        return call.action in self.actions and (self.where is None or bool(self.where(call.payload)))
+
+
+# How the harness answers a device request that broke a rule (OCPP-J 1.6 section 4.2.3).
+_ERROR_FOR_RULE = {
+    "rpc.action": "NotImplemented", "rpc.direction": "NotSupported",
+    "required": "OccurenceConstraintViolation", "additionalProperties": "PropertyConstraintViolation",
+}
+
+
+def _error_code_for(findings: list[Finding]) -> str:
+    for finding in findings:
+        if finding.rule in _ERROR_FOR_RULE:
+            return _ERROR_FOR_RULE[finding.rule]
+    if any(f.rule.startswith("rpc.") for f in findings):
+        return "FormationViolation"
+    return "TypeConstraintViolation"
+
+
+class Session:
+    """The harness (``role``) talking to the device (the other role)."""
+
+    def __init__(self, role: Sender, *, response_timeout: float,
+                 defaults: Mapping[str, Responder] | None = None,
+                 checker_factory: Callable[[], Checker] = Checker):
+        self.role: Sender = role
+        self.device: Sender = "cp" if role == "csms" else "csms"
+        self.response_timeout = response_timeout
+        self.defaults: dict[str, Responder] = dict(defaults or {})
+        self._checker_factory = checker_factory
+        self.link: Link | None = None
+        self.checker: Checker | None = None
+        self.wirelog: Any = None
+        self.violations: list[Violation] = []
+        self.harness_errors: list[str] = []
+        self.requests: list[Request] = []
+        """Every request the device sent during the current test case."""
+        self.answer_delays_ns: list[int] = []
+        """The harness's own time from a device request's arrival to its answer leaving."""
+        self._responders: dict[str, Responder] = {}
+        self._backlog: list[Request] = []
+        self._waiters: list[_Waiter] = []
+        self._pending: dict[str, tuple[asyncio.Future, Frame, str]] = {}
+        self._connected = asyncio.Event()
+        self._reader: asyncio.Task | None = None
+        self._ids = itertools.count(1)
+        self._line = 0
+
+    # --- test case boundaries -------------------------------------------------------------------
+
+    def begin(self, wirelog: Any = None) -> None:
+        """Start a test case: a fresh wire log, no expectations, default answers."""
+        self.wirelog = wirelog
+        self.violations, self.harness_errors, self.requests = [], [], []
+        self.answer_delays_ns = []
+        self._responders.clear()
+        self._backlog.clear()
+        self._line = 0
+        if self.link is not None and not self.link.closed.is_set():
+            self._event("connected", charge_point_id=self.link.charge_point_id,
+                        subprotocol=self.link.subprotocol, note="connection carried over")
+
+    def end(self) -> list[str]:
+        """Finish a test case; the reasons it must fail that no step has raised yet."""
+        problems = [f"the device broke the protocol: {v}" for v in self.violations]
+        problems += self.harness_errors
+        for waiter in self._waiters:
+            waiter.future.cancel()
+        self._waiters.clear()
+        self.wirelog = None
+        return problems
+
+    # --- connections ----------------------------------------------------------------------------
+
+    def attach(self, link: Link) -> None:
+        """Take over a new connection from the device (after boot, reboot or reconnect)."""
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+        self.link = link
+        self.checker = self._checker_factory()
+        self._event("connected", charge_point_id=link.charge_point_id, path=link.path,
+                    subprotocol=link.subprotocol)
+        if link.findings:
+            self._violation(link.peer, f"<WebSocket handshake on {link.path or 'connect'}>",
+                            link.findings)
+        self._connected.set()
+        self._reader = asyncio.get_running_loop().create_task(self._read(link))
+
+    @property
+    def connected(self) -> bool:
+        return self.link is not None and not self.link.closed.is_set()
+
+    async def wait_connected(self, timeout: float) -> Link:
+        """Wait until the device is connected (a reboot drops and re-opens the connection)."""
+        if not self.connected:
+            self._connected.clear()
+            try:
+                await asyncio.wait_for(self._connected.wait(), timeout)
+            except TimeoutError:
+                raise DeviceTimeout(f"the device did not connect within {timeout:g} s") from None
+        assert self.link is not None
+        return self.link
+
+    async def wait_disconnected(self, timeout: float) -> None:
+        if self.link is None:
+            return
+        try:
+            await asyncio.wait_for(self.link.closed.wait(), timeout)
+        except TimeoutError:
+            raise DeviceTimeout(f"the connection was not closed within {timeout:g} s") from None
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the current connection from the harness's side."""
+        if self.link is not None:
+            await self.link.close(code, reason)
+        if self._reader is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._reader), 5)
+            except (TimeoutError, asyncio.CancelledError):
+                self._reader.cancel()
+
+    # --- the harness's calls --------------------------------------------------------------------
+
+    async def call(self, action: str, payload: dict, *, timeout: float | None = None,
+                   invalid_on_purpose: bool = False, unique_id: str | None = None) -> Response:
+        """Send a CALL and wait for the device's CALLRESULT or CALLERROR.
+
+        ``timeout`` defaults to the PICS response timeout. A negative test that sends an invalid
+        frame on purpose must say so with ``invalid_on_purpose=True``; otherwise the harness's
+        own invalid frame is a :class:`HarnessError`.
+        """
+        timeout = self.response_timeout if timeout is None else timeout
+        link = self._require_link(action)
+        unique_id = unique_id or self._new_id()
+        text = rpc.dumps(Call(unique_id, action, payload))
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def register(frame: Frame) -> None:
+            # Before the write: the answer may be read while the write waits for the socket.
+            self._pending[unique_id] = (future, frame, action)
+
+        await self._send(link, text, invalid_on_purpose=invalid_on_purpose, before_write=register)
+        line = self._line
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise DeviceTimeout(
+                f"no answer to {action} (uniqueId {unique_id!r}, wire log line {line})"
+                f" within {timeout:g} s") from None
+        finally:
+            self._pending.pop(unique_id, None)
+
+    # --- the device's requests ------------------------------------------------------------------
+
+    def on(self, action: str, responder: Responder) -> None:
+        """Answer every ``action`` request from now on with ``responder`` (a payload, a CallError,
+        a callable taking the request payload, or one returning ``NO_ANSWER``)."""
+        self._responders[action] = responder
+
+    async def expect(self, actions: str | Iterable[str], where: Callable[[dict], bool] | None = None,
+                     *, timeout: float, answer: Responder | None = None,
+                     what: str | None = None) -> Request:
+        """The device's next request of ``actions`` whose payload satisfies ``where``.
+
+        Requests that arrived earlier and were not taken by another expectation count: a driver
+        action may make the device send before the test gets here. ``answer`` answers it if it
+        arrives while this expectation waits; otherwise it was answered by the responder in force.
+        """
+        wanted = frozenset([actions] if isinstance(actions, str) else actions)
+        waiter = _Waiter(wanted, where, answer, asyncio.get_running_loop().create_future())
+        for request in self._backlog:
+            if waiter.matches(request.call):
+                self._backlog.remove(request)
+                return request
+        if self.violations:
+            raise ProtocolViolation(f"the device broke the protocol: {self.violations[-1]}")
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter.future, timeout)
+        except TimeoutError:
+            description = what or " or ".join(sorted(wanted))
+            seen = ", ".join(f"{r.action} {_short(r.payload)}" for r in self._backlog[-5:])
+            raise DeviceTimeout(
+                f"expected {description} within {timeout:g} s; it did not come"
+                + (f" (the device sent meanwhile: {seen})" if seen else "")) from None
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def forget(self) -> None:
+        """Drop requests received so far that no expectation took."""
+        self._backlog.clear()
+
+    async def expect_silence(self, actions: str | Iterable[str], *, duration: float,
+                             where: Callable[[dict], bool] | None = None) -> None:
+        """Assert that the device sends no ``actions`` request for ``duration`` seconds."""
+        wanted = frozenset([actions] if isinstance(actions, str) else actions)
+        try:
+            request = await self.expect(wanted, where, timeout=duration)
+        except DeviceTimeout:
+            return
+        raise ProtocolViolation(
+            f"the device sent {request.action} {_short(request.payload)} (wire log line "
+            f"{request.line}) while it should have stayed silent for {duration:g} s")
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def _read(self, link: Link) -> None:
+        while True:
+            try:
+                frame = await link.recv()
+            except LinkClosed as closed:
+                self._on_closed(link, closed)
+                return
+            try:
+                await self._on_frame(link, frame)
+            except LinkClosed as closed:
+                self._on_closed(link, closed)
+                return
+            except Exception as exc:  # a harness bug must not kill the reader silently
+                self.harness_errors.append(f"harness error while handling a frame: {exc!r}")
+                self._fail_waiters(HarnessError(self.harness_errors[-1]))
+
+    async def _on_frame(self, link: Link, frame: Frame) -> None:
+        if frame.binary:
+            finding = Finding("ws.binary", "frame",
+                              "OCPP-J uses text frames only; the device sent a binary frame",
+                              len(frame.text))
+            line = self._log(frame, [finding])
+            self._violation(frame.sender, frame.text, [finding], line)
+            return
+        assert self.checker is not None
+        checked = self.checker.check(frame.sender, frame.text)
+        line = self._log(frame, checked.findings)
+        if checked.findings:
+            self._violation(frame.sender, frame.text, checked.findings, line)
+        message = checked.message
+        if checked.message_type == rpc.CALL and checked.unique_id is not None:
+            await self._answer(link, frame, checked, line)
+        elif isinstance(message, (CallResult, CallError)):
+            pending = self._pending.get(message.unique_id)
+            if pending is not None and not pending[0].done():
+                future, request_frame, action = pending
+                payload = message.payload if isinstance(message, CallResult) else None
+                error = message if isinstance(message, CallError) else None
+                future.set_result(Response(action, request_frame, frame, payload, error, line))
+        elif message is None and checked.call is not None:
+            pending = self._pending.get(checked.unique_id or "")
+            if pending is not None and not pending[0].done():
+                pending[0].set_exception(ProtocolViolation(
+                    f"the answer to {checked.action} broke the protocol: {self.violations[-1]}"))
+
+    async def _answer(self, link: Link, frame: Frame, checked: Checked, line: int) -> None:
+        call = checked.message if isinstance(checked.message, Call) else None
+        if call is None or checked.findings and not _only_tolerable(checked.findings):
+            # A request the harness cannot read answers with a CALLERROR, as a real peer would.
+            error = CallError(checked.unique_id or "-1", _error_code_for(checked.findings),
+                              "; ".join(str(f) for f in checked.findings)[:255], {})
+            await self._send(link, rpc.dumps(error), answering=frame)
+            return
+        request = Request(call, frame, line)
+        self.requests.append(request)
+        waiter = next((w for w in self._waiters if w.matches(call)), None)
+        responder = (waiter.answer if waiter is not None and waiter.answer is not None
+                     else self._responders.get(call.action, self.defaults.get(call.action)))
+        answer = self._make_answer(call, responder)
+        if answer is not NO_ANSWER:
+            request.answer = answer
+            message = answer if isinstance(answer, CallError) else CallResult(call.unique_id, answer)
+            if isinstance(answer, CallError):
+                answer.unique_id = call.unique_id
+            request.answer_frame = await self._send(link, rpc.dumps(message), answering=frame)
+        if waiter is not None:
+            self._waiters.remove(waiter)
+            if not waiter.future.done():
+                waiter.future.set_result(request)
+        else:
+            self._backlog.append(request)
+
+    def _make_answer(self, call: Call, responder: Responder | None) -> Any:
+        if responder is None:
+            return CallError(call.unique_id, "NotSupported",
+                             f"the harness has no answer configured for {call.action}", {})
+        if callable(responder):
+            return responder(call.payload)
+        if isinstance(responder, CallError):
+            return CallError(call.unique_id, responder.error_code, responder.error_description,
+                             responder.error_details)
+        return dict(responder)
+
+    async def _send(self, link: Link, text: str, *, invalid_on_purpose: bool = False,
+                    answering: Frame | None = None,
+                    before_write: Callable[[Frame], None] | None = None) -> Frame:
+        assert self.checker is not None
+        checked = self.checker.check(self.role, text)
+        findings = checked.findings
+        if findings and not invalid_on_purpose:
+            message = (f"the harness would send an invalid frame (a harness or test case bug): "
+                       f"{text[:300]} -- {'; '.join(str(f) for f in findings)}")
+            self.harness_errors.append(message)
+            raise HarnessError(message)
+        frame = link.stamp(text)
+        if answering is not None:
+            self.answer_delays_ns.append(frame.mono_ns - answering.mono_ns)
+        self._log(frame, findings, on_purpose=invalid_on_purpose)
+        if before_write is not None:
+            before_write(frame)
+        await link.write(frame)
+        return frame
+
+    def _on_closed(self, link: Link, closed: LinkClosed) -> None:
+        link.closed.set()
+        now_mono, now_wall = time.monotonic_ns(), time.time_ns()
+        self._event("closed", code=closed.code, reason=closed.reason,
+                    by="device" if closed.by_peer else "harness", mono=now_mono, wall=now_wall)
+        if closed.finding is not None:
+            self._violation(link.peer, "<frame over the size limit>", [closed.finding])
+        for unique_id, (future, frame, action) in list(self._pending.items()):
+            if not future.done():
+                future.set_exception(DeviceDisconnected(
+                    f"the device closed the connection ({closed}) while the harness waited for "
+                    f"the answer to {action} (uniqueId {unique_id!r})"))
+
+    # --- bookkeeping ----------------------------------------------------------------------------
+
+    def _violation(self, sender: Sender, text: str | bytes, findings: list[Finding],
+                   line: int | None = None) -> None:
+        if sender != self.device:
+            return
+        violation = Violation(line if line is not None else self._line, sender, text, findings)
+        self.violations.append(violation)
+        self._fail_waiters(ProtocolViolation(f"the device broke the protocol: {violation}"))
+
+    def _fail_waiters(self, exc: Exception) -> None:
+        for waiter in self._waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(exc)
+        for future, _, _ in self._pending.values():
+            if not future.done():
+                future.set_exception(exc)
+
+    def _log(self, frame: Frame, findings: list[Finding], on_purpose: bool = False) -> int:
+        if on_purpose and findings:
+            # Said in the log itself, so that a reader of the log alone knows it was meant.
+            self._event("invalid_on_purpose", frame.mono_ns, frame.wall_ns,
+                        note="the next frame breaks the rules on purpose (negative test)")
+        self._line += 1
+        if self.wirelog is not None:
+            self.wirelog.write_frame(frame.sender, frame.text, frame.mono_ns, frame.wall_ns,
+                                     findings)
+        return self._line
+
+    def _event(self, event: str, mono: int | None = None, wall: int | None = None,
+               **detail: Any) -> None:
+        self._line += 1
+        if self.wirelog is not None:
+            self.wirelog.write_event(event, mono or time.monotonic_ns(), wall or time.time_ns(),
+                                     **detail)
+
+    def _require_link(self, action: str) -> Link:
+        if not self.connected:
+            raise DeviceDisconnected(f"cannot send {action}: the device is not connected")
+        assert self.link is not None
+        return self.link
+
+    def _new_id(self) -> str:
+        return f"{next(self._ids)}-{uuid.uuid4().hex[:8]}"
+
+
+def _only_tolerable(findings: list[Finding]) -> bool:
+    """Findings that still let the harness answer normally (the request itself is readable)."""
+    return all(f.rule == "rpc.duplicate-id" for f in findings)
+
+
+def _short(payload: Any, limit: int = 120) -> str:
+    text = rpc.dumps([payload])[1:-1] if isinstance(payload, dict) else repr(payload)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,28 @@
+"""TC_001_CSMS Cold Boot Charge Point (Core).
+
+The harness is the charge point: it (re)connects, boots and reports its connectors; the central
+system must accept it. Every answer is schema-checked (currentTime and interval are required).
+"""
+
+from harness.cases import case
+from harness.states import boot_notification, connector_ids, status_notification
+
+
+@case("TC_001_CSMS", "Cold Boot Charge Point", profile="Core")
+async def test_tc_001_csms_cold_boot(csms, pics):
+    # 1. [The charge point is powered on] the harness opens a new connection
+    await csms.reconnect()
+
+    # 1-2. Harness: BootNotification.req; central system: BootNotification.conf
+    boot = await csms.call("BootNotification", boot_notification(pics))
+    assert boot.status == "Accepted", (
+        f"step 2: BootNotification answered {boot.status!r}, expected 'Accepted' "
+        f"(wire log line {boot.line})")
+    assert boot["interval"] > 0, f"step 2: heartbeat interval {boot['interval']} is not positive"
+
+    # 3-4. Harness: StatusNotification.req Available for connector 0 and each connector
+    for connector_id in connector_ids(pics):
+        await csms.call("StatusNotification", status_notification(connector_id, "Available"))
+
+    # 5-6. Harness: Heartbeat.req; central system: Heartbeat.conf with its current time
+    await csms.call("Heartbeat", {})

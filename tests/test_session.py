@@ -1,0 +1,237 @@
+"""The session and the transport, against a scripted raw peer over real loopback WebSockets.
+
+The peer is deliberately dumb (it sends whatever text the test gives), so each bad-input case of the
+engine issue is exercised on the wire: garbage, unknown actions, duplicate ids, unmatched results,
+binary and oversized frames, silence, disconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+
+from harness.session import (DeviceDisconnected, DeviceTimeout, HarnessError, NO_ANSWER,
+                             ProtocolViolation, Session)
+from harness.transport import CentralSystemServer, connect
+from harness.wirelog import WireLog, read
+
+BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}
+STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+
+
+class Harness:
+    """A harness central system with one session, and a raw charge point connected to it."""
+
+    def __init__(self, server: CentralSystemServer, session: Session, peer, log_path):
+        self.server, self.session, self.peer, self.log_path = server, session, peer, log_path
+
+    async def peer_send(self, frame) -> None:
+        await self.peer.send(frame if isinstance(frame, (str, bytes)) else json.dumps(frame))
+
+    async def peer_recv(self, timeout: float = 2) -> list:
+        return json.loads(await asyncio.wait_for(self.peer.recv(), timeout))
+
+    def log(self) -> list:
+        return list(read(self.log_path))
+
+
+@pytest.fixture
+async def harness(tmp_path):
+    server = CentralSystemServer("127.0.0.1", 0, max_size=4096)
+    await server.start()
+    session = Session("csms", response_timeout=1, defaults={
+        "BootNotification": lambda p: {"status": "Accepted", "currentTime": "2026-01-01T00:00:00Z",
+                                       "interval": 10},
+        "StatusNotification": lambda p: {},
+    })
+    log_path = tmp_path / "wire.jsonl"
+    wirelog = WireLog(log_path)
+    session.begin(wirelog)
+    peer = await ws_connect(f"ws://127.0.0.1:{server.port}/ocpp/CP1", subprotocols=["ocpp1.6"])
+    session.attach(await server.accept(2))
+    yield Harness(server, session, peer, log_path)
+    session.end()
+    wirelog.close()
+    await peer.close()
+    await session.close()
+    await server.stop()
+
+
+async def test_call_returns_answer_and_round_trip(harness):
+    task = asyncio.create_task(harness.session.call("Reset", {"type": "Soft"}))
+    call = await harness.peer_recv()
+    assert call[0] == 2 and call[2] == "Reset" and call[3] == {"type": "Soft"}
+    await harness.peer_send([3, call[1], {"status": "Accepted"}])
+    response = await task
+    assert response.status == "Accepted"
+    assert 0 < response.rtt_s < 1
+    assert harness.session.violations == []
+
+
+async def test_call_without_answer_times_out(harness):
+    with pytest.raises(DeviceTimeout, match=r"no answer to Reset .* within 0.2 s"):
+        await harness.session.call("Reset", {"type": "Soft"}, timeout=0.2)
+
+
+async def test_expect_answers_with_given_answer(harness):
+    task = asyncio.create_task(harness.session.expect(
+        "BootNotification", timeout=2,
+        answer={"status": "Rejected", "currentTime": "2026-01-01T00:00:00Z", "interval": 5}))
+    await asyncio.sleep(0)  # let the expectation register before the peer sends
+    await harness.peer_send([2, "b1", "BootNotification", BOOT])
+    request = await task
+    assert request["chargePointVendor"] == "V"
+    assert (await harness.peer_recv())[2]["status"] == "Rejected"
+
+
+async def test_request_before_expect_is_kept_and_answered_by_default(harness):
+    await harness.peer_send([2, "s1", "StatusNotification", STATUS])
+    assert await harness.peer_recv() == [3, "s1", {}]
+    request = await harness.session.expect("StatusNotification", lambda p: p["status"] == "Available",
+                                           timeout=1)
+    assert request["connectorId"] == 1
+
+
+async def test_expect_times_out_naming_what_came_instead(harness):
+    await harness.peer_send([2, "s1", "StatusNotification", STATUS])
+    await harness.peer_recv()
+    with pytest.raises(DeviceTimeout, match=r"expected Heartbeat within 0.2 s.*StatusNotification"):
+        await harness.session.expect("Heartbeat", timeout=0.2)
+
+
+async def test_garbage_is_a_violation_and_fails_waits(harness):
+    waiting = asyncio.create_task(harness.session.expect("Heartbeat", timeout=2))
+    await asyncio.sleep(0)
+    await harness.peer_send("this is not json")
+    with pytest.raises(ProtocolViolation, match="not valid JSON"):
+        await waiting
+    assert harness.session.violations[0].findings[0].rule == "rpc.json"
+
+
+async def test_unknown_action_answered_not_implemented_and_recorded(harness):
+    await harness.peer_send([2, "u1", "MakeCoffee", {}])
+    answer = await harness.peer_recv()
+    assert answer[:3] == [4, "u1", "NotImplemented"]
+    assert harness.session.violations[0].findings[0].rule == "rpc.action"
+
+
+async def test_schema_violation_answered_with_callerror(harness):
+    await harness.peer_send([2, "s1", "StatusNotification", {**STATUS, "status": "Availble"}])
+    answer = await harness.peer_recv()
+    assert answer[:3] == [4, "s1", "TypeConstraintViolation"]
+    finding = harness.session.violations[0].findings[0]
+    assert (finding.rule, finding.path, finding.value) == ("enum", "$.status", "Availble")
+
+
+async def test_duplicate_unique_id_is_a_violation(harness):
+    await harness.peer_send([2, "d1", "StatusNotification", STATUS])
+    await harness.peer_recv()
+    await harness.peer_send([2, "d1", "StatusNotification", STATUS])
+    await harness.peer_recv()
+    assert [f.rule for v in harness.session.violations for f in v.findings] == ["rpc.duplicate-id"]
+
+
+async def test_result_for_unknown_id_is_a_violation(harness):
+    await harness.peer_send([3, "nobody-asked", {}])
+    with pytest.raises(ProtocolViolation, match="answers no outstanding CALL"):
+        await harness.session.expect("Heartbeat", timeout=1)
+
+
+async def test_invalid_answer_fails_the_call_at_once(harness):
+    task = asyncio.create_task(harness.session.call("Reset", {"type": "Soft"}, timeout=5))
+    call = await harness.peer_recv()
+    await harness.peer_send([3, call[1], {"status": "Acepted"}])
+    with pytest.raises(ProtocolViolation, match=r"\$\.status"):
+        await asyncio.wait_for(task, 2)
+
+
+async def test_binary_frame_is_a_violation(harness):
+    await harness.peer_send(b"\x00\x01")
+    with pytest.raises(ProtocolViolation, match="binary"):
+        await harness.session.expect("Heartbeat", timeout=1)
+
+
+async def test_oversized_frame_is_a_violation_and_closes(harness):
+    await harness.peer_send([2, "big", "DataTransfer", {"vendorId": "V", "data": "x" * 10000}])
+    await harness.session.wait_disconnected(2)
+    assert any(f.rule == "ws.too-large" for v in harness.session.violations for f in v.findings)
+
+
+async def test_disconnect_mid_call(harness):
+    task = asyncio.create_task(harness.session.call("Reset", {"type": "Hard"}, timeout=5))
+    await harness.peer_recv()
+    await harness.peer.close()
+    with pytest.raises(DeviceDisconnected, match="while the harness waited for the answer to Reset"):
+        await asyncio.wait_for(task, 2)
+
+
+async def test_harness_refuses_to_send_an_invalid_frame_unless_on_purpose(harness):
+    with pytest.raises(HarnessError, match="invalid frame"):
+        await harness.session.call("Reset", {"type": "Lukewarm"})
+    task = asyncio.create_task(harness.session.call("Reset", {"type": "Lukewarm"},
+                                                    invalid_on_purpose=True))
+    call = await harness.peer_recv()
+    await harness.peer_send([4, call[1], "TypeConstraintViolation", "bad type", {}])
+    response = await task
+    assert response.error.error_code == "TypeConstraintViolation"
+    assert any(line.event == "invalid_on_purpose" for line in harness.log())
+
+
+async def test_no_answer_responder(harness):
+    harness.session.on("StatusNotification", lambda p: NO_ANSWER)
+    await harness.peer_send([2, "s1", "StatusNotification", STATUS])
+    request = await harness.session.expect("StatusNotification", timeout=1)
+    assert request.answer is None
+    with pytest.raises(TimeoutError):
+        await harness.peer_recv(timeout=0.2)
+
+
+async def test_wire_log_has_every_frame_with_findings(harness):
+    await harness.peer_send([2, "s1", "StatusNotification", {**STATUS, "status": "Nope"}])
+    await harness.peer_recv()
+    frames = [line for line in harness.log() if line.is_frame]
+    assert [line.sender for line in frames] == ["cp", "csms"]
+    assert frames[0].findings and frames[0].findings[0]["rule"] == "enum"
+
+
+async def test_reconnect_is_attached_to_the_same_session(harness):
+    await harness.peer.close()
+    await harness.session.wait_disconnected(2)
+    peer = await ws_connect(f"ws://127.0.0.1:{harness.server.port}/x/y/CP1", subprotocols=["ocpp1.6"])
+    harness.session.attach(await harness.server.accept(2))
+    await peer.send(json.dumps([2, "b2", "BootNotification", BOOT]))
+    assert json.loads(await asyncio.wait_for(peer.recv(), 2))[2]["status"] == "Accepted"
+    await peer.close()
+
+
+async def test_subprotocol_not_offered_is_a_finding():
+    async with CentralSystemServer("127.0.0.1", 0) as server:
+        async with ws_connect(f"ws://127.0.0.1:{server.port}/ocpp/CP1"):
+            link = await server.accept(2)
+            assert link.subprotocol is None
+            assert [f.rule for f in link.findings] == ["ws.subprotocol"]
+
+
+async def test_basic_auth_required():
+    async with CentralSystemServer("127.0.0.1", 0, basic_auth_password="s3cret") as server:
+        with pytest.raises(ConnectionError, match="HTTP 401"):
+            await connect(server.url, "CP1", timeout=2)
+        assert server.refused[0][1].rule == "ws.basic-auth"
+        link = await connect(server.url, "CP1", timeout=2, basic_auth_password="s3cret")
+        assert (await server.accept(2)).charge_point_id == "CP1"
+        assert link.findings == []
+        await link.close()
+
+
+async def test_frames_are_stamped_at_the_socket(harness):
+    # Two frames sent back to back arrive with non-decreasing monotonic stamps, both taken before
+    # the session got round to them.
+    await harness.peer_send([2, "s1", "StatusNotification", STATUS])
+    await harness.peer_send([2, "s2", "StatusNotification", {**STATUS, "connectorId": 2}])
+    first = await harness.session.expect("StatusNotification", timeout=1)
+    second = await harness.session.expect("StatusNotification", timeout=1)
+    assert first.frame.mono_ns <= second.frame.mono_ns
+    assert first.answer_frame.mono_ns >= first.frame.mono_ns
