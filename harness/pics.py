@@ -1,0 +1,559 @@
+"""The device's PICS (Protocol Implementation Conformance Statement), loaded from TOML and checked.
+
+Every key the harness reads is listed here. Unknown tables and keys, wrong types and missing
+required keys are a :class:`PicsError` naming the file and the dotted key, so a typo in a PICS
+never silently turns a test case into N/A. All problems of a file are reported at once.
+
+[dut]
+  sut                 "cs" | "csms", required. cs: the device is a charge point (the harness is the
+                      central system); csms: the device is a central system.
+  vendor, model       required, non-empty strings. For sut "cs" they are what the charge point
+                      sends in BootNotification, so at most 20 characters (CiString20).
+  firmware_version    required, non-empty; for sut "cs" at most 50 characters (CiString50).
+  charge_point_id     required: the identity on the wire (last segment of the WebSocket URL path),
+                      so no "/", "?", "#", whitespace or control characters.
+  csms_url            sut "csms": required, ws:// or wss:// (wss:// for security profiles 2 and 3).
+                      Port 0 ("ws://127.0.0.1:0/ocpp") means the embedded simulator picks one.
+  serial_number       optional; for sut "cs" at most 25 characters (CiString25).
+[features]
+  profiles            required, OCPP names: Core, FirmwareManagement, LocalAuthListManagement,
+                      Reservation, SmartCharging, RemoteTrigger. Core is required (no 1.6
+                      certificate without it); no duplicates.
+  connectors          integer >= 1, default 1.
+  fixed_cable         boolean, default false (a socket: the EV driver plugs in the cable).
+  communication       non-empty string, default "Ethernet" (free text, e.g. "WiFi", "LTE").
+  rfid_readers        integer >= 0, default 1 (0: test cases presenting an idTag locally are N/A).
+  authorization_cache boolean, default false.
+  local_auth_list     boolean, default: whether LocalAuthListManagement is in profiles; true
+                      without that profile is an error.
+  reserve_connector_zero  boolean, default false; true needs the Reservation profile.
+  file_transfer_protocols  array of HTTP, HTTPS, FTP, FTPS, SFTP; required when
+                      FirmwareManagement is claimed (it decides which download URLs the harness
+                      offers), otherwise default [].
+[timing]              seconds; positive, finite int or float
+  response_timeout    required: how long a peer may take to answer a CALL.
+  triggered_function_timeout  required: time from a trigger (TriggerMessage, ChangeAvailability,
+                      ...) to the request it causes.
+  remote_start_response  required for sut "cs": RemoteStartTransaction.req -> .conf.
+  authorize_response  required for sut "csms": Authorize.req -> .conf.
+  boot_timeout        default 120: a reboot or power cycle until BootNotification.
+  max_time_deviation  default 4 (OCTT's default): tolerance of observed intervals and schedules.
+[id_tags]             idTags (CiString20: 1 to 20 characters, compared case-insensitively, so
+                      no two may be equal ignoring case)
+  valid, invalid      required.
+  valid2, expired, blocked, parent  optional; test cases needing one are N/A without it.
+[security]            optional table (OCPP 1.6 security whitepaper)
+  profile             0 (none, default), 1 (basic auth), 2 (TLS + basic auth), 3 (TLS + client
+                      certificate).
+  basic_auth_password required for profiles 1 and 2.
+  ca_file, cert_file, key_file  paths, relative to the PICS file; they must exist. sut "cs"
+                      (harness = TLS server): cert_file and key_file for profiles 2 and 3, ca_file
+                      for 3 (to verify client certificates). sut "csms" (harness = TLS client):
+                      cert_file and key_file for 3; ca_file optional (default: system trust store).
+[configuration]       optional: the device's configuration keys as declared (GetConfiguration
+                      names, CiString50). Values are kept as strings, as on the wire (CiString500):
+                      TOML strings as written, booleans as "true" / "false", integers and finite
+                      floats as their decimal text, arrays of strings joined with "," (OCPP's
+                      comma separated lists). If NumberOfConnectors or SupportedFeatureProfiles is
+                      declared it must agree with [features].
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+PROFILES = ("Core", "FirmwareManagement", "LocalAuthListManagement", "Reservation",
+            "SmartCharging", "RemoteTrigger")
+FILE_TRANSFER_PROTOCOLS = ("HTTP", "HTTPS", "FTP", "FTPS", "SFTP")
+SUTS = ("cs", "csms")
+
+_SIM_DIR = Path(__file__).parent / "sim"
+
+
+class PicsError(ValueError):
+    """The PICS cannot be used. ``problems`` holds one line per problem, each naming the key."""
+
+    def __init__(self, source: str | Path, problems: list[str]):
+        self.source = str(source)
+        self.problems = tuple(problems)
+        super().__init__("\n".join(f"{self.source}: {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Dut:
+    sut: Literal["cs", "csms"]
+    vendor: str
+    model: str
+    firmware_version: str
+    charge_point_id: str
+    csms_url: str | None = None
+    serial_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Features:
+    profiles: tuple[str, ...]
+    connectors: int
+    fixed_cable: bool
+    communication: str
+    rfid_readers: int
+    authorization_cache: bool
+    local_auth_list: bool
+    reserve_connector_zero: bool
+    file_transfer_protocols: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Timing:
+    response_timeout: float
+    triggered_function_timeout: float
+    remote_start_response: float | None
+    authorize_response: float | None
+    boot_timeout: float = 120.0
+    max_time_deviation: float = 4.0
+
+
+@dataclass(frozen=True)
+class IdTags:
+    valid: str
+    valid2: str | None
+    invalid: str
+    expired: str | None
+    blocked: str | None
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class Security:
+    profile: int = 0
+    basic_auth_password: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Pics:
+    dut: Dut
+    features: Features
+    timing: Timing
+    id_tags: IdTags
+    security: Security
+    # A read-only view; left out of the hash because mappings are not hashable.
+    configuration: Mapping[str, str] = field(hash=False)
+    source: Path
+
+    def supports(self, profile: str) -> bool:
+        """Whether the device claims ``profile``. An unknown name raises, so that a typo in a test
+        case cannot quietly mark it N/A."""
+        if profile not in PROFILES:
+            raise ValueError(f"unknown feature profile {profile!r}; OCPP 1.6 names: "
+                             + ", ".join(PROFILES))
+        return profile in self.features.profiles
+
+
+def default_path(sut: str) -> Path:
+    """The PICS of the embedded reference simulator playing ``sut``."""
+    if sut not in SUTS:
+        raise ValueError(f"sut must be one of {', '.join(SUTS)}, got {sut!r}")
+    return _SIM_DIR / f"default_{sut}.toml"
+
+
+# --- checking --------------------------------------------------------------------------------
+
+class _Wrong(Exception):
+    """A value breaks a rule; the message says how (when "expected X, found Y" is not enough)."""
+
+
+_MISSING = object()
+"""A key that could not be read (absent or wrong): dependent checks are skipped."""
+
+
+@dataclass(frozen=True)
+class _Check:
+    expected: str
+    convert: Callable[[Any], Any]
+    """Returns the value to keep; raises TypeError for a wrong type, _Wrong for a broken rule."""
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {int: "an integer", float: "a float", str: "a string", list: "an array",
+            dict: "a table"}.get(type(value), f"a {type(value).__name__}")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return f"{text if len(text) <= 60 else text[:57] + '...'} ({_kind(value)})"
+
+
+def _string(*, max_len: int | None = None, pred: Callable[[str], str | None] | None = None,
+            what: str = "a non-empty string") -> _Check:
+    def convert(value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError
+        if not value:
+            raise _Wrong(f"expected {what}, found an empty string")
+        if max_len is not None and len(value) > max_len:
+            raise _Wrong(f"at most {max_len} characters, found {len(value)} in {value!r}")
+        problem = pred(value) if pred else None
+        if problem:
+            raise _Wrong(problem)
+        return value
+    return _Check(what, convert)
+
+
+def _choice(options: tuple[str, ...]) -> _Check:
+    def convert(value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError
+        if value not in options:
+            raise _Wrong(f"expected one of {', '.join(map(repr, options))}, found {value!r}"
+                         + _did_you_mean(value, options))
+        return value
+    return _Check("one of " + ", ".join(map(repr, options)), convert)
+
+
+def _bool() -> _Check:
+    def convert(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    return _Check("a boolean (true or false)", convert)
+
+
+def _int(lo: int, hi: int | None = None) -> _Check:
+    what = f"an integer >= {lo}" if hi is None else f"an integer from {lo} to {hi}"
+
+    def convert(value: Any) -> int:
+        # bool is an int subclass in Python; TOML's true is not a number.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError
+        if value < lo or (hi is not None and value > hi):
+            raise _Wrong(f"expected {what}, found {value}")
+        return value
+    return _Check(what, convert)
+
+
+def _seconds() -> _Check:
+    what = "a positive number of seconds (integer or float)"
+
+    def convert(value: Any) -> float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise TypeError
+        # TOML has inf and nan; neither is a usable timeout.
+        if not math.isfinite(value) or value <= 0:
+            raise _Wrong(f"expected {what}, found {value}")
+        return float(value)
+    return _Check(what, convert)
+
+
+def _names(options: tuple[str, ...], label: str) -> _Check:
+    what = f"an array of {label} names ({', '.join(options)})"
+
+    def convert(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError
+        for name in value:
+            if name not in options:
+                raise _Wrong(f"unknown {label} {name!r}{_did_you_mean(name, options)}; "
+                             f"expected names from {', '.join(options)}")
+        dupes = sorted({n for n in value if value.count(n) > 1})
+        if dupes:
+            raise _Wrong(f"{', '.join(dupes)} listed more than once")
+        return tuple(value)
+    return _Check(what, convert)
+
+
+def _did_you_mean(word: str, options: Any) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _identity_problem(value: str) -> str | None:
+    bad = sorted({c for c in value if c in "/?#" or c.isspace() or not c.isprintable()})
+    if bad:
+        return (f"the charge point identity is the last segment of the URL path, so it cannot "
+                f"contain {', '.join(map(repr, bad))}; found {value!r}")
+    return None
+
+
+def _ws_url_problem(value: str) -> str | None:
+    if not value.startswith(("ws://", "wss://")):
+        return f"expected a ws:// or wss:// URL, found {value!r}"
+    return None
+
+
+class _Reader:
+    """Collects problems while reading tables, so that a PICS gets all its errors in one go."""
+
+    def __init__(self, source: Path, data: dict):
+        self.source, self.data = source, data
+        self.problems: list[str] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{key}: {message}")
+
+    def table(self, name: str, known: tuple[str, ...], required: bool = True) -> dict | None:
+        """The table's keys, or None when it is missing or not a table (reported once, here: its
+        keys are then not reported one by one)."""
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(name, "required table is missing")
+                return None
+            return {}
+        if not isinstance(value, dict):
+            self.problem(name, f"expected a table, found {_show(value)}")
+            return None
+        for key in value:
+            if key not in known:
+                self.problem(f"{name}.{key}", f"unknown key{_did_you_mean(key, known)}; "
+                             f"known keys in [{name}]: {', '.join(known)}")
+        return value
+
+    def get(self, table: str, values: dict | None, key: str, check: _Check, *,
+            required: bool = False, default: Any = None) -> Any:
+        dotted = f"{table}.{key}"
+        if values is None:
+            return _MISSING if required else default
+        if key not in values:
+            if required:
+                self.problem(dotted, f"required key is missing; expected {check.expected}")
+                return _MISSING
+            return default
+        value = values[key]
+        try:
+            return check.convert(value)
+        except TypeError:
+            self.problem(dotted, f"expected {check.expected}, found {_show(value)}")
+        except _Wrong as exc:
+            self.problem(dotted, str(exc))
+        return _MISSING
+
+
+_TABLES = {
+    "dut": ("sut", "vendor", "model", "firmware_version", "charge_point_id", "csms_url",
+            "serial_number"),
+    "features": ("profiles", "connectors", "fixed_cable", "communication", "rfid_readers",
+                 "authorization_cache", "local_auth_list", "reserve_connector_zero",
+                 "file_transfer_protocols"),
+    "timing": ("response_timeout", "triggered_function_timeout", "remote_start_response",
+               "authorize_response", "boot_timeout", "max_time_deviation"),
+    "id_tags": ("valid", "valid2", "invalid", "expired", "blocked", "parent"),
+    "security": ("profile", "basic_auth_password", "ca_file", "cert_file", "key_file"),
+}
+
+
+def load(path: str | Path) -> Pics:
+    """Read and check the PICS at ``path``. Raises :class:`PicsError` listing every problem."""
+    source = Path(path)
+    try:
+        with source.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise PicsError(source, [f"cannot read the PICS: {exc.strerror or exc}"]) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PicsError(source, [f"not valid TOML: {exc}"]) from exc
+
+    r = _Reader(source, data)
+    for name in data:
+        if name not in _TABLES and name != "configuration":
+            r.problem(name, f"unknown table{_did_you_mean(name, [*_TABLES, 'configuration'])}; "
+                      f"known tables: {', '.join([*_TABLES, 'configuration'])}")
+    dut = _read_dut(r)
+    features = _read_features(r)
+    timing = _read_timing(r, dut.get("sut"))
+    id_tags = _read_id_tags(r)
+    security = _read_security(r, dut, source)
+    configuration = _read_configuration(r, features)
+    if r.problems:
+        raise PicsError(source, r.problems)
+    return Pics(dut=Dut(**dut), features=Features(**features), timing=Timing(**timing),
+                id_tags=IdTags(**id_tags), security=Security(**security),
+                configuration=MappingProxyType(configuration), source=source.resolve())
+
+
+def _read_dut(r: _Reader) -> dict:
+    t = r.table("dut", _TABLES["dut"])
+    sut = r.get("dut", t, "sut", _choice(SUTS), required=True)
+    cs = sut == "cs"
+    # For a charge point these are the BootNotification fields, bounded by their CiString sizes.
+    out = {
+        "sut": sut,
+        "vendor": r.get("dut", t, "vendor", _string(max_len=20 if cs else None), required=True),
+        "model": r.get("dut", t, "model", _string(max_len=20 if cs else None), required=True),
+        "firmware_version": r.get("dut", t, "firmware_version",
+                                  _string(max_len=50 if cs else None), required=True),
+        "charge_point_id": r.get("dut", t, "charge_point_id",
+                                 _string(pred=_identity_problem), required=True),
+        "csms_url": r.get("dut", t, "csms_url", _string(pred=_ws_url_problem, what="a ws:// or "
+                          "wss:// URL"), required=sut == "csms"),
+        "serial_number": r.get("dut", t, "serial_number", _string(max_len=25 if cs else None)),
+    }
+    return out
+
+
+def _read_features(r: _Reader) -> dict:
+    t = r.table("features", _TABLES["features"])
+    g = lambda key, check, **kw: r.get("features", t, key, check, **kw)  # noqa: E731
+    profiles = g("profiles", _names(PROFILES, "feature profile"), required=True)
+    if profiles is not _MISSING and "Core" not in profiles:
+        r.problem("features.profiles", f"Core is required (every OCPP 1.6 certificate includes "
+                  f"it), found {list(profiles)}")
+        profiles = _MISSING
+    claims = (lambda p: p in profiles) if profiles is not _MISSING else (lambda p: None)
+
+    local_auth_list = g("local_auth_list", _bool(), default=bool(claims("LocalAuthListManagement")))
+    if local_auth_list is True and claims("LocalAuthListManagement") is False:
+        r.problem("features.local_auth_list", "true, but features.profiles does not claim "
+                  "LocalAuthListManagement")
+    reserve_zero = g("reserve_connector_zero", _bool(), default=False)
+    if reserve_zero is True and claims("Reservation") is False:
+        r.problem("features.reserve_connector_zero", "true, but features.profiles does not claim "
+                  "Reservation")
+    protocols = g("file_transfer_protocols", _names(FILE_TRANSFER_PROTOCOLS, "protocol"),
+                  required=bool(claims("FirmwareManagement")), default=())
+    return {
+        "profiles": profiles,
+        "connectors": g("connectors", _int(1), default=1),
+        "fixed_cable": g("fixed_cable", _bool(), default=False),
+        "communication": g("communication", _string(), default="Ethernet"),
+        "rfid_readers": g("rfid_readers", _int(0), default=1),
+        "authorization_cache": g("authorization_cache", _bool(), default=False),
+        "local_auth_list": local_auth_list,
+        "reserve_connector_zero": reserve_zero,
+        "file_transfer_protocols": protocols,
+    }
+
+
+def _read_timing(r: _Reader, sut: Any) -> dict:
+    t = r.table("timing", _TABLES["timing"])
+    s = _seconds()
+    return {
+        "response_timeout": r.get("timing", t, "response_timeout", s, required=True),
+        "triggered_function_timeout": r.get("timing", t, "triggered_function_timeout", s,
+                                            required=True),
+        "remote_start_response": r.get("timing", t, "remote_start_response", s,
+                                       required=sut == "cs"),
+        "authorize_response": r.get("timing", t, "authorize_response", s, required=sut == "csms"),
+        "boot_timeout": r.get("timing", t, "boot_timeout", s, default=120.0),
+        "max_time_deviation": r.get("timing", t, "max_time_deviation", s, default=4.0),
+    }
+
+
+def _read_id_tags(r: _Reader) -> dict:
+    t = r.table("id_tags", _TABLES["id_tags"])
+    tag = _string(max_len=20, what="an idTag of 1 to 20 characters (CiString20)")
+    out = {key: r.get("id_tags", t, key, tag, required=key in ("valid", "invalid"))
+           for key in _TABLES["id_tags"]}
+    # idTags are case-insensitive: "ABC" and "abc" are the same card to the device.
+    seen: dict[str, str] = {}
+    for key, value in out.items():
+        if isinstance(value, str):
+            if value.casefold() in seen:
+                r.problem(f"id_tags.{key}", f"{value!r} is the same idTag as "
+                          f"id_tags.{seen[value.casefold()]} (idTags compare case-insensitively)")
+            else:
+                seen[value.casefold()] = key
+    return out
+
+
+def _read_security(r: _Reader, dut: dict, source: Path) -> dict:
+    t = r.table("security", _TABLES["security"], required=False)
+    profile = r.get("security", t, "profile", _int(0, 3), default=0)
+    out = {"profile": profile,
+           "basic_auth_password": r.get("security", t, "basic_auth_password", _string(),
+                                        required=profile in (1, 2))}
+    server = dut.get("sut") == "cs"  # the harness is the TLS server when the device is a CP
+    needs = {
+        "ca_file": profile == 3 and server,
+        "cert_file": profile in (2, 3) if server else profile == 3,
+        "key_file": profile in (2, 3) if server else profile == 3,
+    }
+    for key, required in needs.items():
+        value = r.get("security", t, key, _string(what="a file path"), required=required)
+        if isinstance(value, str):
+            resolved = (source.parent / value).resolve()
+            if not resolved.is_file():
+                r.problem(f"security.{key}", f"file {str(resolved)!r} does not exist")
+            value = str(resolved)
+        out[key] = value
+    url = dut.get("csms_url")
+    if isinstance(url, str) and isinstance(profile, int) and dut.get("sut") == "csms":
+        scheme = "wss://" if profile >= 2 else "ws://"
+        if not url.startswith(scheme):
+            r.problem("dut.csms_url", f"security.profile {profile} needs a {scheme} URL, "
+                      f"found {url!r}")
+    return {k: (None if v is _MISSING else v) for k, v in out.items()}
+
+
+def _config_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Wrong(f"expected a finite number, found {value}")
+        return repr(value)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if any("," in v for v in value):
+            raise _Wrong("an item of a comma separated list cannot contain ','")
+        text = ",".join(value)
+    else:
+        raise TypeError
+    if len(text) > 500:
+        raise _Wrong(f"at most 500 characters (CiString500), found {len(text)}")
+    return text
+
+
+def _read_configuration(r: _Reader, features: dict) -> dict[str, str]:
+    # Any key name is allowed here, so the table is read directly rather than through r.table.
+    t = r.data.get("configuration", {})
+    if not isinstance(t, dict):
+        r.problem("configuration", f"expected a table, found {_show(t)}")
+        return {}
+    check = _Check("a string, boolean, integer, float or array of strings", _config_value)
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for key in t:
+        if len(key) > 50:
+            r.problem(f"configuration.{key}", f"a configuration key has at most 50 characters "
+                      f"(CiString50), found {len(key)}")
+            continue
+        if key.casefold() in seen:
+            r.problem(f"configuration.{key}", f"the same key as configuration."
+                      f"{seen[key.casefold()]} (configuration keys compare case-insensitively)")
+            continue
+        seen[key.casefold()] = key
+        value = r.get("configuration", t, key, check)
+        if value is not _MISSING:
+            out[key] = value
+    _cross_check(r, out, features)
+    return out
+
+
+def _cross_check(r: _Reader, config: dict[str, str], features: dict) -> None:
+    """The same fact declared twice must agree, or a test case would judge against the wrong one."""
+    n = config.get("NumberOfConnectors")
+    connectors = features["connectors"]
+    if n is not None and isinstance(connectors, int) and n != str(connectors):
+        r.problem("configuration.NumberOfConnectors", f"{n!r} disagrees with features.connectors "
+                  f"= {connectors}")
+    declared = config.get("SupportedFeatureProfiles")
+    if declared is not None and isinstance(features["profiles"], tuple):
+        names = {p.strip() for p in declared.split(",") if p.strip()}
+        if names != set(features["profiles"]):
+            r.problem("configuration.SupportedFeatureProfiles", f"{declared!r} disagrees with "
+                      f"features.profiles = {list(features['profiles'])}")
