@@ -46,6 +46,17 @@ _SCHEMAS = {
             "currentTime": {"type": "string", "format": "date-time"},
             "interval": {"type": "integer"}},
         "additionalProperties": False, "required": ["status", "currentTime", "interval"]},
+    # Trimmed to the path of the one multipleOf these tests need.
+    "SetChargingProfile": {
+        "type": "object", "required": ["connectorId", "csChargingProfiles"], "properties": {
+            "connectorId": {"type": "integer"},
+            "csChargingProfiles": {"type": "object", "properties": {"chargingSchedule": {
+                "type": "object", "properties": {"chargingSchedulePeriod": {
+                    "type": "array", "items": {"type": "object", "properties": {
+                        "limit": {"type": "number", "multipleOf": 0.1}}}}}}}}}},
+    "SetChargingProfileResponse": {
+        "type": "object", "properties": {"status": {"type": "string", "enum": [
+            "Accepted", "Rejected", "NotSupported"]}}, "required": ["status"]},
 }
 
 
@@ -159,6 +170,27 @@ def test_a_call_that_cannot_be_framed_is_reported_without_crashing(tmp_path, cap
     assert lines[0] == (f"{log}:1: csms ? frame: unknown OCPP 1.6 action 'MakeCoffee' "
                         "[rpc.action]")
     assert not any("rpc.unanswered" in line for line in lines)
+
+
+@pytest.mark.parametrize("limit, bad", [("7.10", False), ("7.15", True),
+                                        ("0.30000000000000004", True),
+                                        ("6.1000000000000000001", True)])
+def test_decimals_are_judged_as_written_on_the_wire(tmp_path, capsys, limit, bad):
+    # 6.1000000000000000001 reads as the float 6.1: only the wire log's "raw" keeps it failing.
+    profile = ('{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxDefaultProfile",'
+               '"chargingProfileKind":"Absolute","chargingSchedule":{"chargingRateUnit":"A",'
+               f'"chargingSchedulePeriod":[{{"startPeriod":0,"limit":{limit}}}]}}}}')
+    log = make_log(tmp_path / "sc.jsonl",
+                   ("csms", f'[2,"1","SetChargingProfile",{{"connectorId":1,'
+                            f'"csChargingProfiles":{profile}}}]'),
+                   ("cp", '[3,"1",{"status":"Accepted"}]'))
+    code, out, _ = run(capsys, "validate", str(log))
+    assert code == int(bad)
+    if bad:
+        assert out.splitlines()[0] == (
+            f"{log}:1: csms SetChargingProfile "
+            "$.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit: "
+            f'"{limit}" is not a multiple of 0.1 [multipleOf]')
 
 
 def test_json_output(tmp_path, capsys):
