@@ -1,0 +1,91 @@
+"""The ``http`` driver: the DUT control protocol (docs/driver-protocol.md) over HTTP.
+
+``POST <base>/<action>`` with the parameters as a JSON object. A 2xx reply means done and its JSON
+object body is handed back; anything else, and no reply in time, is INCONCLUSIVE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+
+from harness.drivers.base import Driver, check_timeout
+from harness.verdicts import Inconclusive
+
+_MAX_BODY_IN_REASON = 500
+
+
+class HttpDriver(Driver):
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"the http driver needs a URL like http://HOST:PORT[/base], not {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+
+    def url(self, action: str) -> str:
+        return f"{self.base_url}/{quote(action, safe='')}"
+
+    async def perform(self, action: str, params: dict, *, timeout: float) -> dict:
+        timeout = check_timeout(timeout)
+        url = self.url(action)
+        try:
+            limit = aiohttp.ClientTimeout(total=timeout)
+            async with self._client().post(url, json=params, timeout=limit) as reply:
+                status, reason = reply.status, reply.reason
+                body = (await reply.read()).decode("utf-8", errors="replace")
+        except TimeoutError:  # aiohttp's own timeout errors are TimeoutErrors too
+            raise Inconclusive(f"no reply from POST {url} within {timeout:g} s") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise Inconclusive(f"could not connect to the DUT control endpoint {url}: {exc}") from None
+        except aiohttp.ClientError as exc:
+            raise Inconclusive(f"POST {url} failed: {type(exc).__name__}: {exc}") from None
+        if not 200 <= status < 300:
+            raise Inconclusive(f"POST {url} answered {status} {reason or ''}".rstrip()
+                               + f": {_truncate(body) or '(empty body)'}")
+        return _json_object(body)
+
+    def _client(self) -> aiohttp.ClientSession:
+        # A session belongs to one event loop; pytest-asyncio may give each test its own loop while
+        # this driver lives for the whole run, so a new loop gets a new session.
+        loop = asyncio.get_running_loop()
+        if self._session is not None and (self._session_loop is not loop or self._session.closed):
+            self._session.detach()
+            self._session = None
+        if self._session is None:
+            # No keep-alive: actions are rare, and a rig that power-cycles would leave a stale
+            # pooled connection behind. It also means a dropped session holds no sockets.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+            self._session_loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        if self._session_loop is asyncio.get_running_loop():
+            await session.close()
+        else:  # its loop is gone: nothing to await, and with no keep-alive no socket is left open
+            session.detach()
+
+
+def _truncate(text: str) -> str:
+    text = text.strip()
+    if len(text) <= _MAX_BODY_IN_REASON:
+        return text
+    return f"{text[:_MAX_BODY_IN_REASON]}... ({len(text)} characters in all)"
+
+
+def _json_object(body: str) -> dict:
+    """The reply body handed to the test: a JSON object as is; an empty or other body carries nothing."""
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
