@@ -9,6 +9,7 @@ that reason. A profile the PICS does not list makes every case of that profile N
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -61,6 +62,11 @@ def case(case_id: str, name: str, *, profile: str, needs: tuple[str, ...] = (),
     def decorate(function: Callable) -> Callable:
         function.ocpp_case = info  # type: ignore[attr-defined]
         function = getattr(pytest.mark, PROFILE_MARKERS[profile])(function)
+        if inspect.iscoroutinefunction(function):
+            # Every case talks to the device over the one connection the bench holds, which
+            # lives in the session's event loop. Marked here, not at collection time, so that
+            # pytest-asyncio sees it in strict mode too.
+            function = pytest.mark.asyncio(loop_scope="session")(function)
         return pytest.mark.ocpp_case(info)(function)
 
     return decorate

@@ -122,8 +122,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         selected.append(item)
         item.extra_keyword_matches.update({info.id, *info.aliases})
-        # Every case talks to the device over the one connection the bench holds.
-        item.add_marker(pytest.mark.asyncio(loop_scope="session"))
         reason = info.not_applicable(run.pics)
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"N/A: {reason}"))
