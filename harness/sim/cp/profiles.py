@@ -1,0 +1,324 @@
+"""The optional feature profiles: Local Auth List Management, Reservation, Smart Charging, Remote
+Trigger, Firmware Management. A profile the PICS does not claim answers CALLERROR NotSupported
+(except GetLocalListVersion / SendLocalList, whose answers carry "not supported" themselves).
+
+A mixin of :class:`harness.sim.cp.chargepoint.ChargePointSim`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from harness.sim.common import iso, parse_iso, seconds_until, utc_now
+from harness.sim.cp import files
+from harness.sim.cp.model import Reservation, Transaction
+from harness.sim.link import Answer, Reply
+
+if TYPE_CHECKING:
+    from harness.sim.cp.chargepoint import ChargePointSim
+
+
+class ProfileHandlers:
+    def require(self: ChargePointSim, profile: str) -> None:
+        if not self.pics.supports(profile):
+            raise Reply("NotSupported", f"the {profile} feature profile is not supported")
+
+    # --- Local Auth List Management -----------------------------------------------------------
+
+    async def on_GetLocalListVersion(self: ChargePointSim, p: dict) -> dict:
+        if not self.list_enabled():
+            return {"listVersion": -1}  # section 5.9: -1, no local list in use
+        return {"listVersion": self.auth.list_version if self.auth.local_list else 0}
+
+    async def on_SendLocalList(self: ChargePointSim, p: dict) -> dict:
+        if not self.pics.supports("LocalAuthListManagement"):
+            return {"status": "NotSupported"}
+        entries = p.get("localAuthorizationList")
+        per_message = self.config.int("SendLocalListMaxLength", 0)
+        if per_message and entries and len(entries) > per_message:
+            return {"status": "Failed"}
+        total = self.config.int("LocalAuthListMaxLength", 0) or None
+        status = self.auth.update(p["listVersion"], p["updateType"], entries, total)
+        self.events.add("local_list_update", version=p["listVersion"], type=p["updateType"],
+                        status=status)
+        return {"status": status}
+
+    # --- Reservation --------------------------------------------------------------------------
+
+    def reservation_allows(self: ChargePointSim, c, id_tag: str, parent: str | None,
+                           may_ask: bool) -> bool:
+        """May ``id_tag`` use connector ``c``? ``may_ask``: a reservation with a parentIdTag could
+        still match once an Authorize told us the idTag's parent."""
+        def ok(r: Reservation) -> bool:
+            return r.matches(id_tag, parent) or (may_ask and parent is None
+                                                 and r.parent_id_tag is not None)
+        if c.reservation is not None:
+            return ok(c.reservation)
+        if self.cp_reserved(c):
+            return any(ok(r) for r in self.reservations.values() if r.connector_id == 0)
+        return True
+
+    def reservation_for(self: ChargePointSim, c, id_tag: str, parent: str | None) -> int | None:
+        """The reservation a session of ``id_tag`` on ``c`` uses up, if any."""
+        if c.reservation is not None and c.reservation.matches(id_tag, parent):
+            return c.reservation.reservation_id
+        for r in self.reservations.values():
+            if r.connector_id == 0 and r.matches(id_tag, parent):
+                return r.reservation_id
+        return None
+
+    def drop_reservation(self: ChargePointSim, reservation_id: int, report: bool = True) -> None:
+        r = self.reservations.pop(reservation_id, None)
+        if r is None:
+            return
+        if r.timer is not None:
+            r.timer.cancel()
+        c = self.connector(r.connector_id)
+        if c is not None and c.reservation is r:
+            c.reservation = None
+        if report:
+            self.refresh()
+
+    def _reservation_expired(self: ChargePointSim, reservation_id: int) -> None:
+        self.events.add("reservation_expired", reservationId=reservation_id)
+        self.drop_reservation(reservation_id)
+
+    async def on_ReserveNow(self: ChargePointSim, p: dict) -> dict:
+        self.require("Reservation")
+        rid, connector_id = p["reservationId"], p["connectorId"]
+        expiry = parse_iso(p["expiryDate"])
+        c = self.connector(connector_id)
+        if c is None or expiry is None:
+            return {"status": "Rejected"}
+        if connector_id == 0:
+            supported = self.pics.features.reserve_connector_zero and self.config.bool(
+                "ReserveConnectorZeroSupported", True)
+            if not supported:
+                return {"status": "Rejected"}
+            if self.zero.fault:
+                return {"status": "Faulted"}
+            if not self.zero.operative:
+                return {"status": "Unavailable"}
+            held = sum(1 for r in self.reservations.values()
+                       if r.connector_id == 0 and r.reservation_id != rid)
+            free = sum(1 for x in self.connectors if self.status_of(x) == "Available")
+            if free <= held:
+                return {"status": "Occupied"}
+        else:
+            if c.fault or self.zero.fault:
+                return {"status": "Faulted"}
+            if not c.operative or not self.zero.operative:
+                return {"status": "Unavailable"}
+            other = c.reservation is not None and c.reservation.reservation_id != rid
+            if (c.transaction or c.ev_connected or c.pending or c.finishing or c.cable_held
+                    or other):
+                return {"status": "Occupied"}
+        if expiry <= utc_now():
+            return {"status": "Rejected"}
+        self.drop_reservation(rid, report=False)  # the same id replaces a reservation (5.13)
+        r = Reservation(rid, connector_id, p["idTag"], p.get("parentIdTag"), expiry)
+        r.timer = asyncio.get_running_loop().call_later(max(0.0, seconds_until(expiry)),
+                                                        self._reservation_expired, rid)
+        self.reservations[rid] = r
+        if connector_id != 0:
+            c.reservation = r
+        self.events.add("reserved", reservationId=rid, connectorId=connector_id)
+        self.refresh()
+        return {"status": "Accepted"}
+
+    async def on_CancelReservation(self: ChargePointSim, p: dict) -> dict:
+        self.require("Reservation")
+        if p["reservationId"] not in self.reservations:
+            return {"status": "Rejected"}
+        self.drop_reservation(p["reservationId"])
+        return {"status": "Accepted"}
+
+    # --- Smart Charging -----------------------------------------------------------------------
+
+    def install_profile(self: ChargePointSim, connector_id: int, raw: dict,
+                        tx: Transaction | None) -> str:
+        c = self.config
+        status = self.profiles.install(
+            connector_id, raw, self.now(), connectors=len(self.connectors),
+            tx_id=tx.transaction_id if tx else None, tx_running=tx is not None,
+            max_stack=c.int("ChargeProfileMaxStackLevel", 8),
+            max_periods=c.int("ChargingScheduleMaxPeriods", 24),
+            allowed_units=c.list("ChargingScheduleAllowedChargingRateUnit"),
+            max_installed=c.int("MaxChargingProfilesInstalled", 10))
+        self.events.add("charging_profile", connectorId=connector_id,
+                        id=raw.get("chargingProfileId"), status=status)
+        for x in self.connectors:
+            self.update_power(x)
+        self.refresh()
+        return status
+
+    async def on_SetChargingProfile(self: ChargePointSim, p: dict) -> dict:
+        self.require("SmartCharging")
+        c = self.connector(p["connectorId"])
+        if c is None:
+            return {"status": "Rejected"}
+        tx = c.transaction if c.id else None
+        return {"status": self.install_profile(c.id, p["csChargingProfiles"], tx)}
+
+    async def on_ClearChargingProfile(self: ChargePointSim, p: dict) -> dict:
+        self.require("SmartCharging")
+        removed = self.profiles.clear(p.get("id"), p.get("connectorId"),
+                                      p.get("chargingProfilePurpose"), p.get("stackLevel"))
+        for x in self.connectors:
+            self.update_power(x)
+        self.refresh()
+        return {"status": "Accepted" if removed else "Unknown"}
+
+    async def on_GetCompositeSchedule(self: ChargePointSim, p: dict) -> dict:
+        self.require("SmartCharging")
+        c = self.connector(p["connectorId"])
+        if c is None:
+            return {"status": "Rejected"}
+        unit = {"A": "A", "W": "W"}.get(p.get("chargingRateUnit"))
+        start = self.now().replace(microsecond=0)
+        tx = c.transaction if c.id else None
+        schedule = self.profiles.composite(
+            c.id, start, p["duration"], unit, connectors=len(self.connectors),
+            tx_id=tx.transaction_id if tx else None, tx_start=tx.started if tx else None)
+        schedule["startSchedule"] = iso(start)
+        return {"status": "Accepted", "connectorId": c.id, "scheduleStart": iso(start),
+                "chargingSchedule": schedule}
+
+    # --- Remote Trigger -----------------------------------------------------------------------
+
+    async def on_TriggerMessage(self: ChargePointSim, p: dict) -> dict | Answer:
+        self.require("RemoteTrigger")
+        what, connector_id = p["requestedMessage"], p.get("connectorId")
+        if connector_id is not None and self.connector(connector_id) is None:
+            return {"status": "Rejected"}
+        senders = {
+            "BootNotification": self._trigger_boot,
+            "DiagnosticsStatusNotification": lambda: self.post_diagnostics_status(
+                "Uploading" if self.diagnostics_status == "Uploading" else "Idle"),
+            "FirmwareStatusNotification": lambda: self.post_firmware_status(
+                self.firmware_status if self.firmware_status in
+                ("Downloading", "Downloaded", "Installing") else "Idle"),
+            "Heartbeat": self._trigger_heartbeat,
+            "MeterValues": lambda: self._trigger_meter_values(connector_id),
+            "StatusNotification": lambda: self._trigger_status(connector_id),
+        }
+        send = senders.get(what)
+        if send is None:
+            return {"status": "NotImplemented"}
+        return Answer({"status": "Accepted"}, send)
+
+    async def _trigger_boot(self: ChargePointSim) -> None:
+        if self.registration != "Accepted":
+            self.boot_now.set()  # cut the Pending/Rejected retry wait short
+            return
+        try:
+            conf = await self.outbox.call("BootNotification", self.boot_payload())
+        except Exception as exc:  # offline, CALLERROR, timeout: nothing more to do
+            self.events.add("boot_failed", error=repr(exc))
+            return
+        self.sync_clock(conf.get("currentTime"))
+        if conf.get("status") == "Accepted" and conf.get("interval", 0) > 0:
+            self.config.set("HeartbeatInterval", str(conf["interval"]))
+            self.heartbeat_changed.set()
+
+    async def _trigger_heartbeat(self: ChargePointSim) -> None:
+        try:
+            conf = await self.outbox.call("Heartbeat", {})
+            self.sync_clock(conf.get("currentTime"))
+        except Exception as exc:
+            self.events.add("heartbeat_failed", error=repr(exc))
+
+    def _trigger_meter_values(self: ChargePointSim, connector_id: int | None) -> None:
+        targets = [self.connector(connector_id)] if connector_id else self.connectors
+        for c in targets:
+            if c is not None and c.id != 0:
+                self.send_meter_values(c, "Trigger", self.config.list("MeterValuesSampledData"),
+                                       queued=False)
+
+    def _trigger_status(self: ChargePointSim, connector_id: int | None) -> None:
+        targets = [self.connector(connector_id)] if connector_id is not None \
+            else self.all_connectors()
+        for c in targets:
+            if c is not None:
+                self.report_status(c, force=True)
+
+    # --- Firmware Management ------------------------------------------------------------------
+
+    async def on_UpdateFirmware(self: ChargePointSim, p: dict) -> Answer:
+        self.require("FirmwareManagement")
+        when = parse_iso(p["retrieveDate"]) or utc_now()
+        return Answer({}, lambda: self._firmware_job(p["location"], when, p.get("retries"),
+                                                     p.get("retryInterval")))
+
+    def _tries(self: ChargePointSim, retries: int | None) -> int:
+        return max(1, retries) if isinstance(retries, int) else 1
+
+    async def _firmware_job(self: ChargePointSim, location: str, when: datetime,
+                            retries: int | None, interval: int | None) -> None:
+        # retrieveDate is a protocol timer: nothing happens before it.
+        await asyncio.sleep(max(0.0, seconds_until(when)))
+        self.post_firmware_status("Downloading")
+        image = None
+        for attempt in range(self._tries(retries)):
+            try:
+                image = await files.download(location, self.response_timeout)
+                break
+            except files.TransferError as exc:
+                self.events.add("download_failed", location=location, error=str(exc))
+                if attempt + 1 < self._tries(retries):
+                    await asyncio.sleep(interval or 0)
+        if image is None:
+            self.post_firmware_status("DownloadFailed")
+            self.firmware_status = "Idle"
+            return
+        self.post_firmware_status("Downloaded")
+        await self.idle.wait()  # install only when no transaction is running
+        self.post_firmware_status("Installing")
+        if not files.installable(image):
+            self.post_firmware_status("InstallationFailed")
+            self.firmware_status = "Idle"
+            return
+        name = location.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        self.firmware_version = (name or "updated")[:50]
+        self.firmware_installed_pending = True
+        await self.outbox.empty.wait()
+        await self.reboot("FirmwareUpdate", graceful=True)
+
+    async def on_GetDiagnostics(self: ChargePointSim, p: dict) -> dict | Answer:
+        self.require("FirmwareManagement")
+        start = parse_iso(p["startTime"]) if p.get("startTime") else None
+        stop = parse_iso(p["stopTime"]) if p.get("stopTime") else None
+        name = f"diagnostics-{self.id}-{utc_now().strftime('%Y%m%dT%H%M%SZ')}.log"[:255]
+        return Answer({"fileName": name}, lambda: self._diagnostics_job(
+            p["location"], name, start, stop, p.get("retries"), p.get("retryInterval")))
+
+    def diagnostics_text(self: ChargePointSim, start: datetime | None,
+                         stop: datetime | None) -> bytes:
+        lines = [f"charge point {self.id} firmware {self.firmware_version}"]
+        for event in self.events.events:
+            moment = parse_iso(event["ts"])
+            if (start and moment and moment < start) or (stop and moment and moment > stop):
+                continue
+            lines.append(" ".join(f"{k}={v}" for k, v in event.items()))
+        return ("\n".join(lines) + "\n").encode()
+
+    async def _diagnostics_job(self: ChargePointSim, location: str, name: str,
+                               start: datetime | None, stop: datetime | None,
+                               retries: int | None, interval: int | None) -> None:
+        self.post_diagnostics_status("Uploading")
+        data = self.diagnostics_text(start, stop)
+        for attempt in range(self._tries(retries)):
+            try:
+                await files.upload(location, name, data, self.response_timeout)
+                self.post_diagnostics_status("Uploaded")
+                self.diagnostics_status = "Idle"
+                return
+            except files.TransferError as exc:
+                self.events.add("upload_failed", location=location, error=str(exc))
+                if attempt + 1 < self._tries(retries):
+                    await asyncio.sleep(interval or 0)
+        self.post_diagnostics_status("UploadFailed")
+        self.diagnostics_status = "Idle"
+

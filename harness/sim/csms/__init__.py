@@ -1,0 +1,5 @@
+"""The reference central system simulator."""
+
+from harness.sim.csms.csms import CsmsSim
+
+__all__ = ["CsmsSim"]

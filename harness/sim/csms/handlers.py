@@ -1,0 +1,157 @@
+"""How the reference CSMS answers a charge point's CALLs, and what it stores from them.
+
+A mixin of :class:`harness.sim.csms.csms.CsmsSim`. Every handler takes the charge point's record
+and the request payload and returns the CALLRESULT payload (or an :class:`Answer` when something
+follows the answer: a fault's disconnect, an unsolicited frame).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from harness import rpc
+from harness.rpc import CallResult
+from harness.sim.common import iso, utc_now
+from harness.sim.csms.records import ChargePointRecord, TransactionRecord
+from harness.sim.link import Answer, LinkDown, Reply
+
+if TYPE_CHECKING:
+    from harness.sim.csms.csms import CsmsSim
+
+
+class CsmsHandlers:
+    def current_time(self: CsmsSim) -> str:
+        wrong = self.faults.get("wrong_current_time")
+        offset = timedelta(seconds=wrong["offset_s"]) if wrong is not None else timedelta(0)
+        return iso(utc_now() + offset)
+
+    def id_tag_info(self: CsmsSim, id_tag: str) -> dict:
+        info = self.id_tags.lookup(id_tag)
+        status = info["status"]
+        if (status == "Blocked" and self.faults.get("accept_blocked_idtag") is not None) or \
+                (status == "Invalid" and self.faults.get("accept_unknown_idtag") is not None):
+            info = {"status": "Accepted"}
+        if info["status"] == "Accepted" and self.faults.get("expiry_in_past") is not None:
+            info["expiryDate"] = iso(utc_now() - timedelta(days=1))
+        return info
+
+    async def on_BootNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> Answer:
+        policy = self.boot_policies.get(rec.id, self.boot_policy)
+        rec.registration = policy["status"]
+        rec.boots.append({"received": iso(utc_now()), "request": p, "status": policy["status"]})
+        answer = {"status": policy["status"], "currentTime": self.current_time(),
+                  "interval": policy["interval"]}
+        self.events.add("boot", chargePointId=rec.id, status=policy["status"])
+
+        async def after() -> None:
+            if self.faults.get("unsolicited_result") is not None and rec.link is not None:
+                try:
+                    await rec.link.send_text(rpc.dumps(CallResult(str(uuid.uuid4()), {})))
+                except LinkDown:
+                    pass
+            if self.faults.get("disconnect_after_boot") is not None and rec.link is not None:
+                await rec.link.close(1000, "simulated fault")
+
+        return Answer(answer, after)
+
+    async def on_Heartbeat(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        rec.heartbeats += 1
+        rec.last_heartbeat = iso(utc_now())
+        return {"currentTime": self.current_time()}
+
+    async def on_Authorize(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        info = self.id_tag_info(p["idTag"])
+        rec.authorizations.append({"idTag": p["idTag"], "status": info["status"],
+                                   "received": iso(utc_now())})
+        return {"idTagInfo": info}
+
+    async def on_StartTransaction(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        id_tag = p["idTag"]
+        info = self.id_tag_info(id_tag)
+        busy = any(t.open and t.id_tag.casefold() == id_tag.casefold()
+                   for t in self.transactions.values())
+        if info["status"] == "Accepted" and busy:
+            info = {**info, "status": "ConcurrentTx"}
+        reuse = self.faults.get("reuse_transaction_id")
+        if reuse is not None:
+            tx_id = reuse["transactionId"]
+        else:
+            tx_id = self.next_transaction_id
+            self.next_transaction_id += 1
+        self.transactions[tx_id] = TransactionRecord(
+            tx_id, rec.id, p["connectorId"], id_tag, p["meterStart"], p["timestamp"],
+            p.get("reservationId"), info["status"])
+        self.events.add("transaction_started", chargePointId=rec.id, transactionId=tx_id,
+                        idTag=id_tag, status=info["status"])
+        wire_id = str(tx_id) if self.faults.get("transaction_id_as_string") is not None else tx_id
+        return {"idTagInfo": info, "transactionId": wire_id}
+
+    async def on_StopTransaction(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        tx = self.transactions.get(p["transactionId"])
+        if tx is None:
+            self.events.add("unknown_transaction_stopped", chargePointId=rec.id,
+                            transactionId=p["transactionId"])
+        else:
+            tx.meter_stop, tx.stopped = p["meterStop"], p["timestamp"]
+            tx.reason, tx.stop_id_tag = p.get("reason", "Local"), p.get("idTag")
+        self.events.add("transaction_stopped", chargePointId=rec.id,
+                        transactionId=p["transactionId"], reason=p.get("reason", "Local"))
+        if "idTag" in p:
+            return {"idTagInfo": self.id_tag_info(p["idTag"])}
+        return {}
+
+    async def on_MeterValues(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        rec.meter_values.append({"received": iso(utc_now()), **p})
+        tx = self.transactions.get(p.get("transactionId"))
+        if tx is not None:
+            tx.meter_values += 1
+        return {}
+
+    async def on_StatusNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        entry = {"status": p["status"], "errorCode": p["errorCode"],
+                 "timestamp": p.get("timestamp"), "received": iso(utc_now())}
+        rec.statuses[p["connectorId"]] = entry
+        rec.status_history.append({"connectorId": p["connectorId"], **entry})
+        return {}
+
+    async def on_DataTransfer(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        rec.data_transfers.append(p)
+        if p["vendorId"] != self.pics.dut.vendor:
+            return {"status": "UnknownVendorId"}
+        if p.get("messageId") not in (None, "Echo"):
+            return {"status": "UnknownMessageId"}
+        return {"status": "Accepted", **({"data": p["data"]} if "data" in p else {})}
+
+    async def on_FirmwareStatusNotification(self: CsmsSim, rec: ChargePointRecord,
+                                            p: dict) -> dict:
+        rec.firmware_statuses.append(p["status"])
+        return {}
+
+    async def on_DiagnosticsStatusNotification(self: CsmsSim, rec: ChargePointRecord,
+                                               p: dict) -> dict:
+        rec.diagnostics_statuses.append(p["status"])
+        return {}
+
+    # The security whitepaper's charge point messages: stored and acknowledged.
+
+    async def on_SecurityEventNotification(self: CsmsSim, rec: ChargePointRecord,
+                                           p: dict) -> dict:
+        rec.security_events.append(p)
+        return {}
+
+    async def on_LogStatusNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        return {}
+
+    async def on_SignedFirmwareStatusNotification(self: CsmsSim, rec: ChargePointRecord,
+                                                  p: dict) -> dict:
+        rec.firmware_statuses.append(p["status"])
+        return {}
+
+    async def on_SignCertificate(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        return {"status": "Rejected"}  # no certificate authority behind this CSMS
+
+
+def unsupported(action: str) -> Reply:
+    return Reply("NotSupported", f"{action} is not sent to a central system")

@@ -1,0 +1,344 @@
+"""Fault injection: named, realistic bugs a simulator can be told to have, so that the harness can
+prove it catches each of them.
+
+A fault is a registry entry (name, which simulator, one-line description, typed parameters). A
+simulator holds a :class:`Faults` set; its code asks ``faults.get(name)`` at a few well-named hook
+points, and the wire-level faults (the ones that only rewrite a frame) are applied in one place,
+:meth:`Faults.rewrite`, so the normal code path stays free of them. ``docs/faults.md`` is generated
+from this registry (``python -m harness.sim faults-doc``) and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.sim.common import looks_like_timestamp
+
+Side = Literal["cp", "csms", "both"]
+
+
+class FaultError(ValueError):
+    """An unknown fault or a bad parameter; the message says what is accepted."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    name: str
+    side: Side
+    description: str
+    params: tuple[Param, ...] = ()
+
+    def applies_to(self, side: str) -> bool:
+        return self.side in (side, "both")
+
+
+def _p(name: str, type_: type, default: Any, help_: str) -> Param:
+    return Param(name, type_, default, help_)
+
+
+_ACTION = _p("action", str, "*", "OCPP action it applies to, * for every action")
+
+REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
+    # --- wire level, either simulator --------------------------------------------------------
+    FaultSpec("late_answer", "both", "answers the peer's CALLs late, after delay_ms",
+              (_ACTION, _p("delay_ms", int, 2000, "delay before the answer, in ms"))),
+    FaultSpec("no_answer", "both", "never answers the peer's CALLs of that action", (_ACTION,)),
+    FaultSpec("callerror_instead_of_result", "both",
+              "answers a CALLERROR where a CALLRESULT is due",
+              (_ACTION, _p("code", str, "InternalError", "the CALLERROR code sent"))),
+    FaultSpec("missing_field", "both", "leaves a field out of the payloads it sends for an action",
+              (_p("action", str, "", "OCPP action (required)"),
+               _p("field", str, "", "dotted path of the field, e.g. idTagInfo.status "
+                                    "(required)"))),
+    FaultSpec("extra_field", "both", "adds a field the schema does not know to an action's payloads",
+              (_ACTION, _p("field", str, "vendorExtension", "name of the added field"),
+               _p("value", str, "x", "its value"))),
+    FaultSpec("wrong_value", "both", "sends a wrong value in one field of an action's payloads",
+              (_p("action", str, "", "OCPP action (required)"),
+               _p("field", str, "", "dotted path of the field (required)"),
+               _p("value", str, "", "the value sent instead (a JSON literal is decoded: 5, true, "
+                                    "\"x\")"))),
+    FaultSpec("misspelt_error_code", "both",
+              "spells CALLERROR codes the OCPP 2.0 way (FormatViolation, "
+              "OccurrenceConstraintViolation)"),
+    FaultSpec("timestamp_no_timezone", "both", "writes every timestamp without a timezone "
+              "(2024-05-01T10:00:00.000)"),
+    FaultSpec("cistring_overlong", "both", "sends a CiString longer than its maximum length",
+              (_p("action", str, "", "OCPP action (default: BootNotification for a charge point, "
+                                     "Authorize for a CSMS)"),
+               _p("field", str, "", "dotted path of the string (default: chargePointVendor / "
+                                    "idTagInfo.parentIdTag)"),
+               _p("length", int, 0, "length sent (default: the maximum + 1)"))),
+    FaultSpec("duplicate_unique_id", "both", "reuses one uniqueId for every CALL it sends"),
+    FaultSpec("garbage_frame", "both", "sends a frame that is not OCPP-J after each connection is "
+              "opened (and once when injected while connected)",
+              (_p("text", str, "this is not an OCPP-J frame", "the frame sent"),)),
+    # --- reference charge point --------------------------------------------------------------
+    FaultSpec("boot_ignore_interval", "cp", "retries a Pending/Rejected BootNotification after "
+              "delay_ms instead of the interval the CSMS gave",
+              (_p("delay_ms", int, 100, "retry delay, in ms"),)),
+    FaultSpec("heartbeat_wrong_interval", "cp", "sends heartbeats at factor x the HeartbeatInterval",
+              (_p("factor", float, 0.5, "multiplier applied to the interval"),)),
+    FaultSpec("skip_status_notification", "cp", "never sends StatusNotification for one connector",
+              (_p("connectorId", int, 0, "the connector left out (0: the charge point)"),)),
+    FaultSpec("wrong_status", "cp", "reports one connector status as another",
+              (_p("real", str, "Charging", "the status the connector is in"),
+               _p("sent", str, "SuspendedEVSE", "the status reported instead"))),
+    FaultSpec("wrong_transaction_id", "cp", "MeterValues and StopTransaction carry the "
+              "transactionId plus offset",
+              (_p("offset", int, 1, "added to the transactionId the CSMS gave"),)),
+    FaultSpec("meter_values_out_of_order", "cp", "after a connection loss, sends the queued "
+              "MeterValues newest first"),
+    FaultSpec("ignore_config_change", "cp", "answers Accepted to ChangeConfiguration but keeps the "
+              "old value", (_p("key", str, "*", "configuration key, * for every key"),)),
+    FaultSpec("wrong_stop_reason", "cp", "StopTransaction carries another reason",
+              (_p("reason", str, "Other", "the reason sent"),)),
+    FaultSpec("accept_remote_start_connector_zero", "cp",
+              "accepts a RemoteStartTransaction for connectorId 0 (and starts on connector 1)"),
+    FaultSpec("unlock_unknown_connector", "cp",
+              "answers Unlocked to UnlockConnector for a connector that does not exist"),
+    FaultSpec("ignore_local_pre_authorize", "cp", "sends Authorize for an idTag it holds as "
+              "Accepted although LocalPreAuthorize is true"),
+    # --- reference CSMS -----------------------------------------------------------------------
+    FaultSpec("accept_blocked_idtag", "csms", "answers Accepted for a Blocked idTag"),
+    FaultSpec("accept_unknown_idtag", "csms", "answers Accepted for an unknown or Invalid idTag"),
+    FaultSpec("reuse_transaction_id", "csms", "gives every transaction the same transactionId",
+              (_p("transactionId", int, 1, "the id given every time"),)),
+    FaultSpec("transaction_id_as_string", "csms", "sends the transactionId as a JSON string"),
+    FaultSpec("wrong_current_time", "csms", "BootNotification and Heartbeat carry a currentTime "
+              "off by offset_s", (_p("offset_s", int, 3600, "seconds added to the real time"),)),
+    FaultSpec("expiry_in_past", "csms", "Accepted idTagInfo carries an expiryDate in the past"),
+    FaultSpec("unsolicited_result", "csms", "sends a CALLRESULT that answers no CALL after every "
+              "BootNotification answer"),
+    FaultSpec("disconnect_after_boot", "csms",
+              "closes the connection right after answering a BootNotification"),
+)}
+
+
+@dataclass
+class ActiveFault:
+    spec: FaultSpec
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"name": self.spec.name, "params": dict(self.params)}
+
+
+def parse_cli(text: str) -> tuple[str, dict[str, str]]:
+    """``name`` or ``name:key=value,key=value`` as given to ``--fault``."""
+    name, _, rest = text.partition(":")
+    params: dict[str, str] = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise FaultError(f"--fault {text!r}: expected key=value, found {item!r}")
+        params[key.strip()] = value.strip()
+    return name.strip(), params
+
+
+def _convert(spec: FaultSpec, param: Param, value: Any) -> Any:
+    if param.type is str:
+        if isinstance(value, str):
+            return value
+        raise FaultError(f"fault {spec.name}: {param.name} must be a string, got {value!r}")
+    if isinstance(value, bool):
+        raise FaultError(f"fault {spec.name}: {param.name} must be a number, got {value!r}")
+    try:
+        return param.type(value)
+    except (TypeError, ValueError):
+        raise FaultError(f"fault {spec.name}: {param.name} must be "
+                         f"{'an integer' if param.type is int else 'a number'}, got {value!r}")
+
+
+class Faults:
+    """The faults active in one simulator."""
+
+    def __init__(self, side: Literal["cp", "csms"], initial: Any = ()):
+        self.side = side
+        self._active: dict[str, ActiveFault] = {}
+        for item in initial:
+            if isinstance(item, str):
+                self.inject(*parse_cli(item))
+            elif isinstance(item, tuple):
+                self.inject(item[0], dict(item[1]))
+            else:
+                raise FaultError(f"a fault is a name, 'name:k=v' or (name, params), got {item!r}")
+
+    @classmethod
+    def names(cls, side: str) -> list[str]:
+        return [name for name, spec in REGISTRY.items() if spec.applies_to(side)]
+
+    def inject(self, name: str, params: dict[str, Any] | None = None) -> ActiveFault:
+        spec = REGISTRY.get(name)
+        if spec is None or not spec.applies_to(self.side):
+            raise FaultError(f"unknown fault {name!r} for the "
+                             f"{'charge point' if self.side == 'cp' else 'CSMS'}; known: "
+                             + ", ".join(self.names(self.side)))
+        params = dict(params or {})
+        known = {p.name: p for p in spec.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise FaultError(f"fault {name}: unknown parameter(s) {', '.join(unknown)}; accepted: "
+                             + (", ".join(known) or "none"))
+        values = {p.name: _convert(spec, p, params[p.name]) if p.name in params else p.default
+                  for p in spec.params}
+        if name in ("missing_field", "wrong_value") and not (values["action"] and values["field"]):
+            raise FaultError(f"fault {name}: action and field are required")
+        if name == "cistring_overlong":
+            default = ("BootNotification", "chargePointVendor", 20) if self.side == "cp" else \
+                ("Authorize", "idTagInfo.parentIdTag", 20)
+            values["action"] = values["action"] or default[0]
+            values["field"] = values["field"] or default[1]
+            values["length"] = values["length"] or default[2] + 1
+        fault = ActiveFault(spec, values)
+        self._active[name] = fault
+        return fault
+
+    def clear(self, name: str | None = None) -> None:
+        if name is None:
+            self._active.clear()
+        else:
+            self._active.pop(name, None)
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The parameters of fault ``name`` when it is active, else None."""
+        fault = self._active.get(name)
+        return fault.params if fault is not None else None
+
+    def for_action(self, name: str, action: str) -> dict[str, Any] | None:
+        params = self.get(name)
+        if params is None or params.get("action", "*") not in ("*", action):
+            return None
+        return params
+
+    def to_json(self) -> list[dict]:
+        return [fault.to_json() for fault in self._active.values()]
+
+    def __bool__(self) -> bool:
+        return bool(self._active)
+
+    # --- the wire-level hook: one place that rewrites what a simulator sends --------------------
+
+    def rewrite(self, action: str, payload: dict) -> dict:
+        """The payload of a CALL or CALLRESULT for ``action`` as the active faults would send it."""
+        if not self._active:
+            return payload
+        out = copy.deepcopy(payload)
+        if (p := self.for_action("missing_field", action)) is not None:
+            _pop_path(out, p["field"])
+        if (p := self.for_action("wrong_value", action)) is not None:
+            _set_path(out, p["field"], _literal(p["value"]))
+        if (p := self.for_action("extra_field", action)) is not None:
+            out[p["field"]] = p["value"]
+        if (p := self.for_action("cistring_overlong", action)) is not None:
+            current = _get_path(out, p["field"])
+            text = current if isinstance(current, str) and current else "X"
+            _set_path(out, p["field"], (text * p["length"])[:p["length"]])
+        if self.get("timestamp_no_timezone") is not None:
+            out = _strip_zones(out)
+        return out
+
+    def error_code(self, code: str) -> str:
+        if self.get("misspelt_error_code") is not None:
+            return {"FormationViolation": "FormatViolation",
+                    "OccurenceConstraintViolation": "OccurrenceConstraintViolation"}.get(code, code)
+        return code
+
+
+def _literal(text: str) -> Any:
+    import json
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _split(path: str) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in path.split(".")]
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    for part in _split(path):
+        try:
+            obj = obj[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return obj
+
+
+def _parent(obj: Any, path: str, create: bool) -> tuple[Any, str | int] | None:
+    parts = _split(path)
+    for part in parts[:-1]:
+        try:
+            obj = obj[part]
+        except KeyError:
+            if not create or not isinstance(obj, dict):
+                return None
+            obj[part] = {}
+            obj = obj[part]
+        except (IndexError, TypeError):
+            return None
+    return obj, parts[-1]
+
+
+def _pop_path(obj: Any, path: str) -> None:
+    found = _parent(obj, path, create=False)
+    if found is not None and isinstance(found[0], dict):
+        found[0].pop(found[1], None)
+
+
+def _set_path(obj: Any, path: str, value: Any) -> None:
+    found = _parent(obj, path, create=True)
+    if found is None:
+        return
+    container, key = found
+    if isinstance(container, dict) or (isinstance(container, list) and isinstance(key, int)
+                                       and key < len(container)):
+        container[key] = value
+
+
+def _strip_zones(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_zones(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_zones(v) for v in value]
+    if looks_like_timestamp(value):
+        return value[:-1] if value.endswith("Z") else value[:-6] if value[-6] in "+-" else value
+    return value
+
+
+def render_markdown() -> str:
+    """The text of docs/faults.md."""
+    lines = [
+        "# Simulator faults",
+        "",
+        "Generated from `harness/sim/faults.py` by `python -m harness.sim faults-doc`; "
+        "do not edit by hand (a test checks the two agree).",
+        "",
+        "Inject a fault at start (`--fault NAME` or `--fault NAME:key=value,key=value`), or at run "
+        "time with the control action `POST /inject_fault {\"name\": NAME, ...params}`; "
+        "`POST /clear_faults {}` removes them all. `GET /status` lists the active ones.",
+        "",
+    ]
+    titles = {"both": "Either simulator (wire level)", "cp": "Reference charge point",
+              "csms": "Reference CSMS"}
+    for side in ("both", "cp", "csms"):
+        lines += [f"## {titles[side]}", "", "| fault | what it does | parameters |", "|---|---|---|"]
+        for spec in REGISTRY.values():
+            if spec.side != side:
+                continue
+            params = "; ".join(f"`{p.name}` ({p.type.__name__}, default `{p.default!r}`): {p.help}"
+                               for p in spec.params) or "none"
+            lines.append(f"| `{spec.name}` | {spec.description} | {params} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,296 @@
+"""Scripted peers for testing the simulators: a bare CSMS to put a charge point in front of, a bare
+charge point to put a CSMS in front of. They record every frame, judge it with
+:class:`harness.protocol.Checker`, answer with plain defaults (or what the test says), and let a
+test wait, event-driven, for the next request it expects. They are test tools, not simulators:
+no state machine, no opinions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+from harness import rpc
+from harness.rpc import Call, CallError, CallResult
+from harness.sim.common import iso, utc_now
+
+Responder = Callable[[str, dict], "dict | CallError | None"]
+
+
+@dataclass
+class Received:
+    call: Call
+    at: float
+    """Loop time when it arrived."""
+
+    @property
+    def action(self) -> str:
+        return self.call.action
+
+    @property
+    def payload(self) -> dict:
+        return self.call.payload
+
+
+class _Peer:
+    role = "csms"
+
+    def __init__(self, responder: Responder | None = None, check: bool = True):
+        self.responder = responder
+        self.frames: list[tuple[str, str]] = []
+        self.findings: list[tuple[str, str, Any]] = []
+        self.calls: list[Received] = []
+        self._consumed: set[int] = set()
+        self._arrived = asyncio.Event()
+        self._pending: dict[str, asyncio.Future] = {}
+        self.ws = None
+        self.connected = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.garbage: list[str] = []
+        self.checker = None
+        if check:
+            from harness.protocol import Checker
+            self.checker = Checker()
+
+    @property
+    def other(self) -> str:
+        return "cp" if self.role == "csms" else "csms"
+
+    def _record(self, sender: str, text: str) -> None:
+        self.frames.append((sender, text))
+        if self.checker is not None:
+            checked = self.checker.check(sender, text)
+            for finding in checked.findings:
+                self.findings.append((sender, text, finding))
+
+    async def _serve(self, ws) -> None:
+        self.ws = ws
+        self.connected.set()
+        self.closed.clear()
+        try:
+            async for text in ws:
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8", "replace")
+                self._record(self.other, text)
+                try:
+                    message = rpc.parse(text)
+                except rpc.FramingError:
+                    self.garbage.append(text)
+                    self._wake()
+                    continue
+                if isinstance(message, Call):
+                    self.calls.append(Received(message, asyncio.get_running_loop().time()))
+                    self._wake()
+                    await self._answer(message)
+                else:
+                    future = self._pending.pop(message.unique_id, None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connected.clear()
+            self.closed.set()
+            self._wake()
+
+    def _wake(self) -> None:
+        arrived, self._arrived = self._arrived, asyncio.Event()
+        arrived.set()
+
+    async def _answer(self, call: Call) -> None:
+        answer = self.responder(call.action, call.payload) if self.responder else None
+        if answer is None:
+            answer = self.default_answer(call.action, call.payload)
+        if answer is ...:
+            return  # the test wants no answer
+        if isinstance(answer, CallError):
+            answer.unique_id = call.unique_id
+            await self.send_text(rpc.dumps(answer))
+        else:
+            await self.send_text(rpc.dumps(CallResult(call.unique_id, answer)))
+
+    def default_answer(self, action: str, payload: dict) -> Any:
+        return {}
+
+    async def send_text(self, text: str) -> None:
+        self._record(self.role, text)
+        await self.ws.send(text)
+
+    async def call(self, action: str, payload: dict, timeout: float = 5) -> CallResult | CallError:
+        unique_id = str(uuid.uuid4())
+        future = asyncio.get_running_loop().create_future()
+        self._pending[unique_id] = future
+        await self.send_text(rpc.dumps(Call(unique_id, action, payload)))
+        return await asyncio.wait_for(future, timeout)
+
+    async def result(self, action: str, payload: dict, timeout: float = 5) -> dict:
+        """The CALLRESULT payload; a CALLERROR fails the test."""
+        answer = await self.call(action, payload, timeout)
+        assert isinstance(answer, CallResult), f"{action}: expected a CALLRESULT, got {answer}"
+        return answer.payload
+
+    async def expect(self, action: str, where: Callable[[dict], bool] | None = None,
+                     timeout: float = 5) -> Received:
+        """The first request of ``action`` (matching ``where``) not returned before."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for i, received in enumerate(self.calls):
+                    if i in self._consumed or received.action != action:
+                        continue
+                    if where is None or where(received.payload):
+                        self._consumed.add(i)
+                        return received
+                await self._arrived.wait()
+
+    async def expect_none(self, action: str, within: float,
+                          where: Callable[[dict], bool] | None = None) -> None:
+        """No such request for ``within`` seconds (the test's observation window)."""
+        try:
+            received = await self.expect(action, where, timeout=within)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected {action}: {received.payload}")
+
+    def seen(self, action: str) -> list[Received]:
+        return [r for r in self.calls if r.action == action]
+
+    def assert_clean(self) -> None:
+        assert not self.findings, "findings on the wire:\n" + "\n".join(
+            f"  {sender}: {finding} in {text[:200]}" for sender, text, finding in self.findings)
+
+
+class ScriptedCsms(_Peer):
+    """A CSMS for a charge point under test. Default answers: BootNotification Accepted with
+    ``interval``, transactions numbered from 1, everything else minimal and valid."""
+    role = "csms"
+
+    def __init__(self, responder: Responder | None = None, *, interval: int = 300,
+                 check: bool = True):
+        super().__init__(responder, check)
+        self.interval = interval
+        self._ids = itertools.count(1)
+        self._server = None
+        self.port = 0
+        self.paths: list[str] = []
+
+    async def start(self) -> ScriptedCsms:
+        async def handler(ws) -> None:
+            self.paths.append(ws.request.path)
+            if self.checker is not None:
+                from harness.protocol import Checker
+                self.checker = Checker()  # a new connection starts a new uniqueId space
+            await self._serve(ws)
+        self._server = await serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"])
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ocpp"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def drop(self) -> None:
+        """Close the current connection (the CSMS side going away)."""
+        if self.ws is not None:
+            await self.ws.close()
+            await self.closed.wait()
+
+    def default_answer(self, action: str, payload: dict) -> Any:
+        now = iso(utc_now())
+        if action == "BootNotification":
+            return {"status": "Accepted", "currentTime": now, "interval": self.interval}
+        if action == "Heartbeat":
+            return {"currentTime": now}
+        if action == "Authorize":
+            return {"idTagInfo": {"status": "Accepted"}}
+        if action == "StartTransaction":
+            return {"idTagInfo": {"status": "Accepted"}, "transactionId": next(self._ids)}
+        if action == "DataTransfer":
+            return {"status": "UnknownVendorId"}
+        return {}
+
+    async def __aenter__(self) -> ScriptedCsms:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+
+class ScriptedCp(_Peer):
+    """A charge point for a CSMS under test: connects, sends what the test says, answers the
+    CSMS's CALLs with ``responder`` (default: a minimal valid answer for the common ones)."""
+    role = "cp"
+
+    def __init__(self, url: str, charge_point_id: str = "CP001",
+                 responder: Responder | None = None, check: bool = True,
+                 subprotocols: tuple[str, ...] = ("ocpp1.6",), headers: dict | None = None):
+        super().__init__(responder, check)
+        self.url = url.rstrip("/") + "/" + charge_point_id
+        self.subprotocols = subprotocols
+        self.headers = headers or {}
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> ScriptedCp:
+        ws = await connect(self.url, subprotocols=list(self.subprotocols) or None,
+                           additional_headers=self.headers, open_timeout=5)
+        self._task = asyncio.get_running_loop().create_task(self._serve(ws))
+        await self.connected.wait()
+        return self
+
+    async def stop(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._task is not None:
+            await self._task
+
+    def default_answer(self, action: str, payload: dict) -> Any:
+        statuses = {"ChangeConfiguration": "Accepted", "ChangeAvailability": "Accepted",
+                    "ClearCache": "Accepted", "RemoteStartTransaction": "Accepted",
+                    "RemoteStopTransaction": "Accepted", "Reset": "Accepted",
+                    "UnlockConnector": "Unlocked", "TriggerMessage": "Accepted",
+                    "ReserveNow": "Accepted", "CancelReservation": "Accepted",
+                    "SendLocalList": "Accepted", "SetChargingProfile": "Accepted",
+                    "ClearChargingProfile": "Accepted", "DataTransfer": "Accepted"}
+        if action in statuses:
+            return {"status": statuses[action]}
+        if action == "GetConfiguration":
+            return {"configurationKey": []}
+        if action == "GetLocalListVersion":
+            return {"listVersion": 0}
+        if action == "GetCompositeSchedule":
+            return {"status": "Rejected"}
+        return {}
+
+    async def __aenter__(self) -> ScriptedCp:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+
+def stand_in_pics(sut: str = "cs", *, configuration: dict | None = None, **features: Any) -> Any:
+    """The simulator's default PICS with ``[features]`` and ``[configuration]`` overridden."""
+    import dataclasses
+
+    from harness import pics as pics_module
+    base = pics_module.load(pics_module.default_path(sut))
+    config = dict(base.configuration)
+    if "connectors" in features:
+        config["NumberOfConnectors"] = str(features["connectors"])
+    if "profiles" in features:
+        config["SupportedFeatureProfiles"] = ",".join(features["profiles"])
+    config.update(configuration or {})
+    return dataclasses.replace(base, features=dataclasses.replace(base.features, **features),
+                               configuration=config)
