@@ -52,11 +52,20 @@ class EventLog:
     def __init__(self, limit: int = 500):
         self.events: collections.deque[dict] = collections.deque(maxlen=limit)
         self.counters: collections.Counter[str] = collections.Counter()
+        self._added = asyncio.Event()
 
     def add(self, kind: str, **detail: Any) -> None:
         self.counters[kind] += 1
         self.events.append({"ts": iso(utc_now()), "kind": kind, **detail})
         log.debug("%s %s", kind, detail)
+        added, self._added = self._added, asyncio.Event()
+        added.set()
+
+    async def wait(self, kind: str, count: int = 1, timeout: float = 10) -> None:
+        """Until ``kind`` has happened ``count`` times in all (event-driven, bounded)."""
+        async with asyncio.timeout(timeout):
+            while self.counters[kind] < count:
+                await self._added.wait()
 
     def snapshot(self, last: int = 200) -> dict:
         return {"counters": dict(self.counters), "events": list(self.events)[-last:]}

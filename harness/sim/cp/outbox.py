@@ -14,7 +14,6 @@ import asyncio
 import collections
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from harness.sim.common import EventLog
 from harness.sim.cp.config import Configuration
@@ -79,9 +78,11 @@ class Outbox:
              on_result: Callable[[dict], None] | None = None,
              on_error: Callable[[Exception], None] | None = None) -> None:
         item = Item(action, build, tx, on_result, on_error)
-        if not tx and not self.ready.is_set():
-            self._fail(item, Offline("not connected"))
-            return
+        if not self.ready.is_set():
+            if not tx:
+                self._fail(item, Offline("not connected"))
+                return
+            self._events.add("queued_offline", action=action)
         self._items.append(item)
         self.empty.clear()
         self._wake.set()
@@ -171,6 +172,3 @@ class Outbox:
     def count_tx(self) -> int:
         return sum(1 for item in self._items if item.tx)
 
-
-def payload_of(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
