@@ -49,7 +49,8 @@ class EventLog:
     """What happened, newest last, bounded so a long-running simulator does not grow without end.
     Counters survive the bound: GET /status reports both."""
 
-    def __init__(self, limit: int = 500):
+    def __init__(self, name: str = "sim", limit: int = 500):
+        self.name = name
         self.events: collections.deque[dict] = collections.deque(maxlen=limit)
         self.counters: collections.Counter[str] = collections.Counter()
         self._added = asyncio.Event()
@@ -57,7 +58,9 @@ class EventLog:
     def add(self, kind: str, **detail: Any) -> None:
         self.counters[kind] += 1
         self.events.append({"ts": iso(utc_now()), "kind": kind, **detail})
-        log.debug("%s %s", kind, detail)
+        # Standalone (python -m harness.sim) this is the simulator's console log.
+        log.info("%s: %s %s", self.name, kind,
+                 " ".join(f"{k}={v}" for k, v in detail.items()))
         added, self._added = self._added, asyncio.Event()
         added.set()
 

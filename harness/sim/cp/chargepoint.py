@@ -55,7 +55,7 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
         self.response_timeout = response_timeout or pics.timing.response_timeout
         self.reconnect_min, self.reconnect_max = reconnect_min, reconnect_max
         self.on_frame = on_frame
-        self.events = EventLog()
+        self.events = EventLog(f"cp {self.id}")
         self.tasks = TaskSet(f"cp {self.id}")
         self.frames: collections.Counter[str] = collections.Counter()
         self.outbox = Outbox(self.config, self.events, self.faults)

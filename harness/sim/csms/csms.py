@@ -75,7 +75,7 @@ class CsmsSim(CsmsHandlers):
         self.charge_points: dict[str, ChargePointRecord] = {}
         self.transactions: dict[int, TransactionRecord] = {}
         self.next_transaction_id = 1
-        self.events = EventLog()
+        self.events = EventLog("csms")
         self.tasks = TaskSet("csms")
         self._server = None
         self._change: asyncio.Event | None = None
