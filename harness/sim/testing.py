@@ -70,6 +70,17 @@ class _Peer:
             checked = self.checker.check(sender, text)
             for finding in checked.findings:
                 self.findings.append((sender, text, finding))
+        self._wake()
+
+    async def until(self, predicate: Callable[[], Any], timeout: float = 5) -> Any:
+        """Until ``predicate()`` holds; re-checked on every frame in either direction."""
+        async with asyncio.timeout(timeout):
+            while not (result := predicate()):
+                await self._arrived.wait()
+        return result
+
+    def has_finding(self, rule: str, sender: str | None = None) -> bool:
+        return any(f.rule == rule and sender in (None, who) for who, _, f in self.findings)
 
     async def _serve(self, ws) -> None:
         self.ws = ws

@@ -1,0 +1,389 @@
+"""Every fault of both simulators shows its symptom on the wire.
+
+Each scenario runs a simulator with one fault against a scripted peer that judges every frame
+with harness.protocol.Checker; the scenario asserts the symptom: a finding of the expected rule,
+or the behaviour the fault promises. A test also checks that every registered fault has one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from harness.rpc import CallError
+from harness.sim import ChargePointSim, CsmsSim
+from harness.sim.common import iso, parse_iso, utc_now
+from harness.sim.faults import REGISTRY, Faults
+from harness.sim.testing import ScriptedCp, ScriptedCsms, stand_in_pics
+
+CP: dict[str, Callable[..., Awaitable[None]]] = {}
+CSMS: dict[str, Callable[..., Awaitable[None]]] = {}
+
+
+def scenario(table: dict, name: str, *params: dict):
+    def register(fn):
+        table[name] = (fn, params[0] if params else {})
+        return fn
+    return register
+
+
+def rules(peer, sender: str) -> set[str]:
+    return {finding.rule for who, _, finding in peer.findings if who == sender}
+
+
+def test_every_fault_has_a_scenario():
+    assert set(CP) == set(Faults.names("cp"))
+    assert set(CSMS) == set(Faults.names("csms"))
+    for spec in REGISTRY.values():
+        assert spec.description and spec.name.islower()
+
+
+# --- the charge point ---------------------------------------------------------------------------
+
+class CpRig:
+    def __init__(self, csms: ScriptedCsms, cp: ChargePointSim):
+        self.csms, self.cp = csms, cp
+
+    async def booted(self) -> None:
+        await self.csms.expect("BootNotification")
+        await self.csms.expect("StatusNotification", lambda p: p["connectorId"] == 1)
+
+    async def charging(self) -> None:
+        await self.cp.control("plug_in", {"connectorId": 1})
+        await self.cp.control("present_id_tag", {"idTag": "VALID0001"})
+        await self.csms.expect("StartTransaction")
+        await self.csms.expect("StatusNotification", lambda p: p["status"] == "Charging")
+
+
+@pytest.mark.parametrize("name", sorted(Faults.names("cp")))
+async def test_charge_point_fault(name):
+    fn, params = CP[name]
+    config = params.get("configuration", {})
+    async with ScriptedCsms(interval=300) as csms:
+        if "responder" in params:
+            csms.responder = params["responder"]
+        cp = ChargePointSim(stand_in_pics("cs", connectors=1, configuration=config), csms.url,
+                            faults=[(name, params.get("fault", {}))], reconnect_min=0.05)
+        await cp.start()
+        try:
+            await fn(CpRig(csms, cp))
+        finally:
+            await cp.stop()
+
+
+@scenario(CP, "late_answer", {"fault": {"action": "ClearCache", "delay_ms": 300}})
+async def _(rig):
+    await rig.booted()
+    start = time.monotonic()
+    await rig.csms.result("ClearCache", {})
+    assert time.monotonic() - start >= 0.3
+
+
+@scenario(CP, "no_answer", {"fault": {"action": "ClearCache"}})
+async def _(rig):
+    await rig.booted()
+    with pytest.raises(TimeoutError):
+        await rig.csms.call("ClearCache", {}, timeout=0.3)
+
+
+@scenario(CP, "callerror_instead_of_result", {"fault": {"action": "ClearCache"}})
+async def _(rig):
+    await rig.booted()
+    answer = await rig.csms.call("ClearCache", {})
+    assert isinstance(answer, CallError) and answer.error_code == "InternalError"
+
+
+@scenario(CP, "missing_field", {"fault": {"action": "BootNotification",
+                                          "field": "chargePointModel"}})
+async def _(rig):
+    boot = await rig.csms.expect("BootNotification")
+    assert "chargePointModel" not in boot.payload
+    assert "required" in rules(rig.csms, "cp")
+
+
+@scenario(CP, "extra_field", {"fault": {"action": "StatusNotification"}})
+async def _(rig):
+    status = await rig.csms.expect("StatusNotification")
+    assert status.payload["vendorExtension"] == "x"
+    assert "additionalProperties" in rules(rig.csms, "cp")
+
+
+@scenario(CP, "wrong_value", {"fault": {"action": "StatusNotification", "field": "status",
+                                        "value": "Broken"}})
+async def _(rig):
+    status = await rig.csms.expect("StatusNotification")
+    assert status.payload["status"] == "Broken" and "enum" in rules(rig.csms, "cp")
+
+
+@scenario(CP, "misspelt_error_code")
+async def _(rig):
+    await rig.booted()
+    await rig.csms.send_text('[2, "m1", "ClearCache", "not an object"]')
+    await rig.csms.until(lambda: rig.csms.has_finding("rpc.error-code", "cp"))
+    assert any(t.startswith('[4,"m1","FormatViolation"') for s, t in rig.csms.frames if s == "cp")
+
+
+@scenario(CP, "timestamp_no_timezone")
+async def _(rig):
+    status = await rig.csms.expect("StatusNotification")
+    assert not status.payload["timestamp"].endswith("Z")
+    assert "format:date-time" in rules(rig.csms, "cp")
+
+
+@scenario(CP, "cistring_overlong")
+async def _(rig):
+    boot = await rig.csms.expect("BootNotification")
+    assert len(boot.payload["chargePointVendor"]) == 21 and "maxLength" in rules(rig.csms, "cp")
+
+
+@scenario(CP, "duplicate_unique_id")
+async def _(rig):
+    await rig.booted()
+    ids = {r.call.unique_id for r in rig.csms.calls}
+    assert len(ids) == 1 and "rpc.duplicate-id" in rules(rig.csms, "cp")
+
+
+@scenario(CP, "garbage_frame")
+async def _(rig):
+    await rig.booted()
+    assert rig.csms.garbage == ["this is not an OCPP-J frame"]
+    assert "rpc.json" in rules(rig.csms, "cp")
+
+
+@scenario(CP, "boot_ignore_interval", {"responder": lambda action, p: {
+    "status": "Rejected", "currentTime": iso(utc_now()), "interval": 60}
+    if action == "BootNotification" else None})
+async def _(rig):
+    first = await rig.csms.expect("BootNotification")
+    second = await rig.csms.expect("BootNotification", timeout=2)
+    assert second.at - first.at < 1  # 60 s were asked for
+
+
+@scenario(CP, "heartbeat_wrong_interval", {"configuration": {}})
+async def _(rig):
+    await rig.booted()
+    await rig.csms.result("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "1"})
+    first = await rig.csms.expect("Heartbeat", timeout=2)
+    second = await rig.csms.expect("Heartbeat", timeout=2)
+    assert 0.35 <= second.at - first.at <= 0.7
+
+
+@scenario(CP, "skip_status_notification")
+async def _(rig):
+    await rig.booted()
+    assert [r.payload["connectorId"] for r in rig.csms.seen("StatusNotification")] == [1]
+    await rig.csms.expect_none("StatusNotification", within=0.2, where=lambda p:
+                               p["connectorId"] == 0)
+
+
+@scenario(CP, "wrong_status", {"fault": {"real": "Preparing", "sent": "Available"}})
+async def _(rig):
+    await rig.booted()
+    await rig.cp.control("plug_in", {"connectorId": 1})
+    status = await rig.csms.expect("StatusNotification")
+    assert status.payload["status"] == "Available"  # while the cable is in: Preparing
+
+
+@scenario(CP, "wrong_transaction_id")
+async def _(rig):
+    await rig.booted()
+    await rig.charging()
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001"})
+    stop = await rig.csms.expect("StopTransaction")
+    assert stop.payload["transactionId"] == 2  # the CSMS gave 1
+
+
+@scenario(CP, "meter_values_out_of_order", {"configuration": {
+    "MeterValueSampleInterval": "1", "AllowOfflineTxForUnknownId": "true"}})
+async def _(rig):
+    await rig.booted()
+    await rig.charging()
+    await rig.cp.control("go_offline", {})
+    queued = rig.cp.events.counters["queued_offline"]
+    await rig.cp.events.wait("queued_offline", count=queued + 2, timeout=4)
+    await rig.cp.control("go_online", {})
+    values = [await rig.csms.expect("MeterValues", timeout=5) for _ in range(2)]
+    stamps = [v.payload["meterValue"][0]["timestamp"] for v in values]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+@scenario(CP, "ignore_config_change")
+async def _(rig):
+    await rig.booted()
+    assert await rig.csms.result("ChangeConfiguration", {"key": "MeterValueSampleInterval",
+                                                         "value": "17"}) == {"status": "Accepted"}
+    conf = await rig.csms.result("GetConfiguration", {"key": ["MeterValueSampleInterval"]})
+    assert conf["configurationKey"][0]["value"] != "17"
+
+
+@scenario(CP, "wrong_stop_reason")
+async def _(rig):
+    await rig.booted()
+    await rig.charging()
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001"})
+    assert (await rig.csms.expect("StopTransaction")).payload["reason"] == "Other"
+
+
+@scenario(CP, "accept_remote_start_connector_zero")
+async def _(rig):
+    await rig.booted()
+    answer = await rig.csms.result("RemoteStartTransaction", {"idTag": "VALID0001",
+                                                              "connectorId": 0})
+    assert answer == {"status": "Accepted"}
+
+
+@scenario(CP, "unlock_unknown_connector")
+async def _(rig):
+    await rig.booted()
+    assert await rig.csms.result("UnlockConnector", {"connectorId": 9}) == {"status": "Unlocked"}
+
+
+@scenario(CP, "ignore_local_pre_authorize", {"configuration": {"LocalPreAuthorize": "true"}})
+async def _(rig):
+    await rig.booted()
+    await rig.csms.result("SendLocalList", {"listVersion": 1, "updateType": "Full",
+                                            "localAuthorizationList": [
+                                                {"idTag": "VALID0001",
+                                                 "idTagInfo": {"status": "Accepted"}}]})
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001", "connectorId": 1})
+    await rig.csms.expect("Authorize")  # the list says Accepted: no Authorize was due
+
+
+# --- the CSMS -----------------------------------------------------------------------------------
+
+BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}
+
+
+def start(id_tag: str) -> dict:
+    return {"connectorId": 1, "idTag": id_tag, "meterStart": 0, "timestamp": iso(utc_now())}
+
+
+@pytest.mark.parametrize("name", sorted(Faults.names("csms")))
+async def test_csms_fault(name):
+    fn, params = CSMS[name]
+    async with CsmsSim(stand_in_pics("csms"), faults=[(name, params.get("fault", {}))]) as csms:
+        async with ScriptedCp(csms.url, "CP001") as cp:
+            await fn(csms, cp)
+
+
+@scenario(CSMS, "late_answer", {"fault": {"action": "Heartbeat", "delay_ms": 300}})
+async def _(csms, cp):
+    start_at = time.monotonic()
+    await cp.result("Heartbeat", {})
+    assert time.monotonic() - start_at >= 0.3
+
+
+@scenario(CSMS, "no_answer", {"fault": {"action": "Heartbeat"}})
+async def _(csms, cp):
+    with pytest.raises(TimeoutError):
+        await cp.call("Heartbeat", {}, timeout=0.3)
+
+
+@scenario(CSMS, "callerror_instead_of_result", {"fault": {"action": "Authorize",
+                                                          "code": "GenericError"}})
+async def _(csms, cp):
+    answer = await cp.call("Authorize", {"idTag": "VALID0001"})
+    assert isinstance(answer, CallError) and answer.error_code == "GenericError"
+
+
+@scenario(CSMS, "missing_field", {"fault": {"action": "Heartbeat", "field": "currentTime"}})
+async def _(csms, cp):
+    assert await cp.result("Heartbeat", {}) == {}
+    assert "required" in rules(cp, "csms")
+
+
+@scenario(CSMS, "extra_field", {"fault": {"action": "Authorize"}})
+async def _(csms, cp):
+    await cp.result("Authorize", {"idTag": "VALID0001"})
+    assert "additionalProperties" in rules(cp, "csms")
+
+
+@scenario(CSMS, "wrong_value", {"fault": {"action": "BootNotification", "field": "status",
+                                          "value": "Accept"}})
+async def _(csms, cp):
+    assert (await cp.result("BootNotification", BOOT))["status"] == "Accept"
+    assert "enum" in rules(cp, "csms")
+
+
+@scenario(CSMS, "misspelt_error_code")
+async def _(csms, cp):
+    await cp.send_text('[2, "m1", "Heartbeat", []]')
+    await cp.until(lambda: cp.has_finding("rpc.error-code", "csms"))
+    assert any(t.startswith('[4,"m1","FormatViolation"') for s, t in cp.frames if s == "csms")
+
+
+@scenario(CSMS, "timestamp_no_timezone")
+async def _(csms, cp):
+    answer = await cp.result("Heartbeat", {})
+    assert not answer["currentTime"].endswith("Z") and "format:date-time" in rules(cp, "csms")
+
+
+@scenario(CSMS, "cistring_overlong")
+async def _(csms, cp):
+    answer = await cp.result("Authorize", {"idTag": "VALID0001"})
+    assert len(answer["idTagInfo"]["parentIdTag"]) == 21 and "maxLength" in rules(cp, "csms")
+
+
+@scenario(CSMS, "duplicate_unique_id")
+async def _(csms, cp):
+    await csms.control("ClearCache", {})
+    await csms.control("ClearCache", {})
+    assert "rpc.duplicate-id" in rules(cp, "csms")
+
+
+@scenario(CSMS, "garbage_frame")
+async def _(csms, cp):
+    await cp.until(lambda: cp.garbage)
+    assert cp.garbage == ["this is not an OCPP-J frame"]
+
+
+@scenario(CSMS, "accept_blocked_idtag")
+async def _(csms, cp):
+    answer = await cp.result("Authorize", {"idTag": "BLOCKED0001"})
+    assert answer["idTagInfo"]["status"] == "Accepted"
+
+
+@scenario(CSMS, "accept_unknown_idtag")
+async def _(csms, cp):
+    answer = await cp.result("Authorize", {"idTag": "NOBODY"})
+    assert answer["idTagInfo"]["status"] == "Accepted"
+
+
+@scenario(CSMS, "reuse_transaction_id")
+async def _(csms, cp):
+    first = await cp.result("StartTransaction", start("VALID0001"))
+    second = await cp.result("StartTransaction", start("VALID0002"))
+    assert first["transactionId"] == second["transactionId"]
+
+
+@scenario(CSMS, "transaction_id_as_string")
+async def _(csms, cp):
+    answer = await cp.result("StartTransaction", start("VALID0001"))
+    assert isinstance(answer["transactionId"], str) and "type" in rules(cp, "csms")
+
+
+@scenario(CSMS, "wrong_current_time")
+async def _(csms, cp):
+    answer = await cp.result("Heartbeat", {})
+    assert (parse_iso(answer["currentTime"]) - utc_now()).total_seconds() > 3500
+
+
+@scenario(CSMS, "expiry_in_past")
+async def _(csms, cp):
+    info = (await cp.result("Authorize", {"idTag": "VALID0001"}))["idTagInfo"]
+    assert info["status"] == "Accepted" and parse_iso(info["expiryDate"]) < utc_now()
+
+
+@scenario(CSMS, "unsolicited_result")
+async def _(csms, cp):
+    await cp.result("BootNotification", BOOT)
+    await cp.until(lambda: cp.has_finding("rpc.unmatched", "csms"))
+
+
+@scenario(CSMS, "disconnect_after_boot")
+async def _(csms, cp):
+    await cp.result("BootNotification", BOOT)
+    await asyncio.wait_for(cp.closed.wait(), 5)
