@@ -141,6 +141,8 @@ class Link:
                 raise
             finally:
                 self._pending.pop(unique_id, None)
+                if future.done() and not future.cancelled():
+                    future.exception()  # retrieved: a cancelled caller may never look at it
 
     # --- receiving ----------------------------------------------------------------------------
 

@@ -305,3 +305,52 @@ def stand_in_pics(sut: str = "cs", *, configuration: dict | None = None, **featu
     config.update(configuration or {})
     return dataclasses.replace(base, features=dataclasses.replace(base.features, **features),
                                configuration=config)
+
+
+class FileServer:
+    """An HTTP server for firmware downloads and diagnostics uploads in tests: GET serves
+    ``files[name]``, PUT ``/<name>`` and multipart POST store into ``uploads``."""
+
+    def __init__(self, files: dict[str, bytes] | None = None):
+        self.files = dict(files or {})
+        self.uploads: dict[str, bytes] = {}
+        self.uploaded = asyncio.Event()
+        self._runner = None
+        self.port = 0
+
+    async def start(self) -> FileServer:
+        from aiohttp import web
+
+        async def get(request: web.Request) -> web.Response:
+            name = request.match_info["name"]
+            if name not in self.files:
+                return web.Response(status=404)
+            return web.Response(body=self.files[name])
+
+        async def put(request: web.Request) -> web.Response:
+            self.uploads[request.match_info["name"]] = await request.read()
+            self.uploaded.set()
+            return web.Response(status=201)
+
+        app = web.Application()
+        app.router.add_get("/{name:.*}", get)
+        app.router.add_put("/{name:.*}", put)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FileServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
