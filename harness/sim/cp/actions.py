@@ -127,6 +127,8 @@ class Actions:
             if group:
                 self.tasks.spawn(self._stop_by_group(id_tag, group), "present-stop")
                 return {"connectorId": group[0].id, "outcome": "authorizing"}
+            if target is None and any(self._reserved_for_others(c, id_tag) for c in scope):
+                return {"connectorId": None, "outcome": "refused: reserved"}
             return {"connectorId": target.id if target else None, "outcome": "ignored"}
         if target.fault or not target.operative or not self.zero.operative:
             return {"connectorId": target.id, "outcome": "refused: connector not available"}
@@ -135,6 +137,11 @@ class Actions:
         self.tasks.spawn(self._start_by_card(target, id_tag, connector_id is None),
                          "present-start")
         return {"connectorId": target.id, "outcome": "authorizing"}
+
+    def _reserved_for_others(self: ChargePointSim, c: Connector, id_tag: str) -> bool:
+        from harness.sim.cp.model import is_free
+        return is_free(c, self.zero.operative) and \
+            not self.reservation_allows(c, id_tag, None, True)
 
     async def _stop_by_group(self: ChargePointSim, id_tag: str, group: list[Connector]) -> None:
         info = await self.authorize(id_tag)

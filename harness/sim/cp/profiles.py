@@ -177,7 +177,7 @@ class ProfileHandlers:
         if c is None:
             return {"status": "Rejected"}
         unit = {"A": "A", "W": "W"}.get(p.get("chargingRateUnit"))
-        start = self.now().replace(microsecond=0)
+        start = self.now()
         tx = c.transaction if c.id else None
         schedule = self.profiles.composite(
             c.id, start, p["duration"], unit, connectors=len(self.connectors),
