@@ -626,3 +626,21 @@ async def test_status_reports_what_happened(csms, make_cp):
     assert status["connectors"][1]["transactionId"] == 1
     assert status["transactions"][0]["idTag"] == "VALID0001"
     assert status["counters"]["transaction_started"] == 1
+
+
+async def test_reconnect_back_off_grows_and_is_bounded():
+    import socket
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cp = ChargePointSim(stand_in_pics("cs", connectors=1), f"ws://127.0.0.1:{port}/ocpp",
+                        reconnect_min=0.02, reconnect_max=0.08)
+    await cp.start()
+    try:
+        await cp.events.wait("connect_failed", count=5, timeout=5)
+    finally:
+        await cp.stop()
+    delays = [e["retry_in_s"] for e in cp.events.events if e["kind"] == "connect_failed"][:5]
+    assert delays[0] <= 0.03 and delays[1] > delays[0] * 1.2
+    assert max(delays) <= 0.08 * 1.2 + 0.001
+    assert cp.status()["connected"] is False

@@ -9,7 +9,7 @@ import pytest
 
 from harness.sim import ChargePointSim
 from harness.sim.common import iso, parse_iso, utc_now
-from harness.sim.testing import FileServer, ScriptedCsms, stand_in_pics
+from harness.sim.testing import FileServer, FtpServer, ScriptedCsms, stand_in_pics
 
 
 @pytest.fixture
@@ -340,4 +340,21 @@ async def test_get_diagnostics_to_an_unreachable_server_fails(csms, make_cp):
     statuses = [(await csms.expect("DiagnosticsStatusNotification")).payload["status"]
                 for _ in range(2)]
     assert statuses == ["Uploading", "UploadFailed"]
+    csms.assert_clean()
+
+
+async def test_firmware_and_diagnostics_over_ftp(csms, make_cp):
+    async with FtpServer({"/fw/fw-3.1.bin": b"\x7fOCPPFW" + bytes(100)}) as ftp:
+        await make_cp()
+        await csms.result("UpdateFirmware", {"location": ftp.url("/fw/fw-3.1.bin"),
+                                             "retrieveDate": iso(utc_now())})
+        await firmware_statuses(csms, "Downloading", "Downloaded", "Installing")
+        assert (await csms.expect("BootNotification", timeout=5)).payload["firmwareVersion"] == \
+            "fw-3.1"
+        await firmware_statuses(csms, "Installed")
+        answer = await csms.result("GetDiagnostics", {"location": ftp.url("/logs")})
+        statuses = [(await csms.expect("DiagnosticsStatusNotification")).payload["status"]
+                    for _ in range(2)]
+        assert statuses == ["Uploading", "Uploaded"]
+        assert f"/logs/{answer['fileName']}" in ftp.uploads
     csms.assert_clean()

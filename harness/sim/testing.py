@@ -354,3 +354,94 @@ class FileServer:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.stop()
+
+
+class FtpServer:
+    """A minimal passive-mode FTP server for tests (USER, PASS, TYPE, PASV, CWD, RETR, STOR,
+    QUIT): enough for a charge point's firmware download and diagnostics upload. ``files`` and
+    ``uploads`` map absolute paths ("/fw/image.bin") to bytes."""
+
+    def __init__(self, files: dict[str, bytes] | None = None, user: str = "ocpp",
+                 password: str = "secret"):
+        self.files = dict(files or {})
+        self.uploads: dict[str, bytes] = {}
+        self.user, self.password = user, password
+        self._server = None
+        self.port = 0
+
+    async def start(self) -> FtpServer:
+        self._server = await asyncio.start_server(self._session, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def url(self, path: str) -> str:
+        return f"ftp://{self.user}:{self.password}@127.0.0.1:{self.port}{path}"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def __aenter__(self) -> FtpServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        def reply(text: str) -> None:
+            writer.write(f"{text}\r\n".encode())
+
+        cwd, user, authenticated = "/", None, False
+        passive: asyncio.Queue | None = None
+        data_server = None
+        reply("220 test FTP server")
+        try:
+            while line := (await reader.readline()).decode().strip():
+                command, _, argument = line.partition(" ")
+                command = command.upper()
+                if command == "USER":
+                    user = argument
+                    reply("331 password please")
+                elif command == "PASS":
+                    authenticated = user == self.user and argument == self.password
+                    reply("230 logged in" if authenticated else "530 login incorrect")
+                elif not authenticated:
+                    reply("530 not logged in")
+                elif command == "TYPE":
+                    reply("200 type set")
+                elif command == "CWD":
+                    cwd = argument if argument.startswith("/") else cwd.rstrip("/") + "/" + argument
+                    reply("250 ok")
+                elif command == "PASV":
+                    passive = asyncio.Queue()
+                    data_server = await asyncio.start_server(
+                        lambda r, w, q=passive: q.put_nowait((r, w)), "127.0.0.1", 0)
+                    port = data_server.sockets[0].getsockname()[1]
+                    reply(f"227 Entering Passive Mode (127,0,0,1,{port >> 8},{port & 255})")
+                elif command in ("RETR", "STOR") and passive is not None:
+                    path = argument if argument.startswith("/") else \
+                        cwd.rstrip("/") + "/" + argument
+                    if command == "RETR" and path not in self.files:
+                        reply("550 no such file")
+                        continue
+                    reply("150 opening data connection")
+                    data_reader, data_writer = await asyncio.wait_for(passive.get(), 5)
+                    if command == "RETR":
+                        data_writer.write(self.files[path])
+                        await data_writer.drain()
+                    else:
+                        self.uploads[path] = await data_reader.read()
+                    data_writer.close()
+                    data_server.close()
+                    reply("226 transfer complete")
+                elif command == "QUIT":
+                    reply("221 bye")
+                    break
+                else:
+                    reply("502 not implemented")
+                await writer.drain()
+        finally:
+            if data_server is not None:
+                data_server.close()
+            writer.close()
