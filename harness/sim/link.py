@@ -239,6 +239,9 @@ class Link:
             except (KeyError, TypeError, ValueError) as exc:
                 # Without schemas a malformed request surfaces here; it is the peer's fault.
                 payload, error = None, ("FormationViolation", f"malformed {action}: {exc!r}"[:255])
+            except Exception as exc:  # a simulator bug: say so on the wire rather than go silent
+                log.exception("%s handler for %s failed", self.me, action)
+                payload, error = None, ("InternalError", f"{action} failed: {exc!r}"[:255])
         if (p := faults.for_action("late_answer", action)) is not None:
             await asyncio.sleep(p["delay_ms"] / 1000)  # the fault: a slow answer
         if (p := faults.for_action("callerror_instead_of_result", action)) is not None and error is None:
