@@ -644,3 +644,19 @@ async def test_reconnect_back_off_grows_and_is_bounded():
     assert delays[0] <= 0.03 and delays[1] > delays[0] * 1.2
     assert max(delays) <= 0.08 * 1.2 + 0.001
     assert cp.status()["connected"] is False
+
+
+async def test_power_off_and_on(csms, make_cp):
+    from harness.sim import ControlError
+    cp = await make_cp()
+    await charging(cp, csms)
+    await cp.control("power_off", {})
+    await asyncio.wait_for(csms.closed.wait(), 5)
+    with pytest.raises(ControlError) as off:
+        await cp.control("plug_in", {"connectorId": 1})
+    assert off.value.status == 409 and "powered off" in off.value.message
+    assert cp.status()["powered"] is False
+    await cp.control("power_on", {})
+    await csms.expect("BootNotification", timeout=5)
+    assert (await csms.expect("StopTransaction")).payload["reason"] == "PowerLoss"
+    csms.assert_clean()

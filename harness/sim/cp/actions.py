@@ -27,6 +27,8 @@ SPECS: dict[str, Spec] = {
     "present_id_tag": Spec({"idTag": (str, REQUIRED), "connectorId": (int, None)},
                            "hold an RFID card to the reader"),
     "power_cycle": Spec({}, "cut the power and restore it"),
+    "power_off": Spec({}, "cut the power and leave it off"),
+    "power_on": Spec({}, "restore the power"),
     "go_offline": Spec({}, "cut the network"),
     "go_online": Spec({}, "restore the network"),
     "report_fault": Spec({"connectorId": (int, REQUIRED), "errorCode": (str, REQUIRED),
@@ -178,6 +180,18 @@ class Actions:
     async def act_power_cycle(self: ChargePointSim, p: dict) -> dict:
         await self.reboot("PowerLoss", graceful=False)
         return {"outcome": "rebooting"}
+
+    async def act_power_off(self: ChargePointSim, p: dict) -> dict:
+        await self.shut_down("PowerLoss", graceful=False)
+        self.events.add("power_off")
+        return {"outcome": "off"}
+
+    async def act_power_on(self: ChargePointSim, p: dict) -> dict:
+        if self.powered:
+            raise ControlError(409, "power_on: the charge point is already on")
+        self.events.add("power_on")
+        self.power_on()
+        return {"outcome": "booting"}
 
     async def act_go_offline(self: ChargePointSim, p: dict) -> dict:
         await self.go_offline()

@@ -74,6 +74,7 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
         self.power: asyncio.Task | None = None
         self.heartbeat: asyncio.Task | None = None
         self.online_wanted = True
+        self.powered = False
         self._started = False
         # Created in start(), inside the event loop that will run the simulator.
         self.connected = self.online_kick = self.boot_now = None
@@ -153,6 +154,8 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
             return {"faults": self.faults.to_json()}
         if not self._started:
             raise ControlError(409, f"{action}: the charge point is not running")
+        if not self.powered and action not in ("power_on", "power_cycle"):
+            raise ControlError(409, f"{action}: the charge point is powered off (power_on first)")
         return await getattr(self, f"act_{action}")(params)
 
     def fault_changed(self, name: str | None) -> None:
@@ -177,6 +180,7 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
             })
         return {
             "role": "cp", "chargePointId": self.id, "url": self.url,
+            "powered": self.powered,
             "connected": bool(self.connected and self.connected.is_set()),
             "online": self.online_wanted, "registration": self.registration,
             "firmwareVersion": self.firmware_version, "firmwareStatus": self.firmware_status,

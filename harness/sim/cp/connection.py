@@ -27,9 +27,10 @@ DEFAULT_BOOT_RETRY = 30
 class ConnectionMixin:
     def power_on(self: ChargePointSim) -> None:
         self.registration = None
+        self.powered = True
         self.power = self.tasks.spawn(self._connection_loop(), "connection")
 
-    async def power_off(self: ChargePointSim, *, graceful: bool) -> None:
+    async def cut_power(self: ChargePointSim, *, graceful: bool) -> None:
         """Take the charge point down. Non-graceful is a power cut: the TCP connection just drops."""
         link = self.link
         if link is not None:
@@ -198,14 +199,20 @@ class ConnectionMixin:
             self.firmware_status = "Idle"
 
     async def reboot(self: ChargePointSim, reason: str, *, graceful: bool) -> None:
-        """Go down and come back: transactions end, volatile state is lost, what a real charge
-        point keeps in flash (configuration, availability, lists, profiles, queued transaction
-        messages) survives."""
+        """Go down and come back."""
         self.events.add("reboot", reason=reason)
+        await self.shut_down(reason, graceful=graceful)
+        self.power_on()
+
+    async def shut_down(self: ChargePointSim, reason: str, *, graceful: bool) -> None:
+        """Go down: transactions end (without power their StopTransaction waits in the queue for
+        the next boot), volatile state is lost; what a real charge point keeps in flash
+        (configuration, availability, lists, profiles, queued transaction messages) survives."""
+        self.powered = False
         for c in self.connectors:
             if c.transaction is not None:
                 self.stop_transaction(c, reason)
-        await self.power_off(graceful=graceful)
+        await self.cut_power(graceful=graceful)
         for c in self.all_connectors():
             self.cancel_pending(c)
             if c.status_timer is not None:
@@ -215,7 +222,6 @@ class ConnectionMixin:
             c.queued = c.reported = None
         self.outbox.drop_volatile()
         self.boot_now.clear()
-        self.power_on()
 
     def post_firmware_status(self: ChargePointSim, status: str) -> None:
         self.firmware_status = status
