@@ -58,7 +58,7 @@ class CentralSystemBench:
         await self.server.start()
         self._accepting = asyncio.get_running_loop().create_task(self._accept_forever())
         if self.options.dut == "sim":
-            from harness.sim.charge_point import ChargePointSim
+            from harness.sim import ChargePointSim
             self.sim = ChargePointSim(self.pics, self.server.url)
             await self.sim.start()
 
@@ -104,7 +104,7 @@ class ChargePointBench:
 
     async def start(self) -> None:
         if self.options.dut == "sim":
-            from harness.sim.csms import CsmsSim
+            from harness.sim import CsmsSim
             self.sim = CsmsSim(self.pics, host="127.0.0.1", port=0)
             await self.sim.start()
             self.url = f"ws://127.0.0.1:{self.sim.port}/ocpp"
