@@ -2,7 +2,9 @@
 
 Each state takes the session (``cp`` or ``csms`` fixture), the PICS and, where the device must be
 acted upon, the driver; it brings the device into the state or raises :class:`Inconclusive` saying
-which precondition was not reached.
+which precondition was not reached. States of a charge point under test live in
+:mod:`harness.states.cs`, those of a central system under test in :mod:`harness.states.csms`;
+this module holds what both use.
 """
 
 from __future__ import annotations
