@@ -291,20 +291,54 @@ class ScriptedCp(_Peer):
         await self.stop()
 
 
+# What the simulator tests rely on, pinned so that a change to the shipped PICS does not change
+# them: the identity, the idTags, the hardware and the configuration keys the tests exercise.
+PINNED_DUT = {"vendor": "OCPPHarness", "model": "RefChargePoint", "charge_point_id": "SIMCP001",
+              "firmware_version": "0.1.0"}
+PINNED_FEATURES = {"profiles": ("Core", "FirmwareManagement", "LocalAuthListManagement",
+                                "Reservation", "SmartCharging", "RemoteTrigger"),
+                   "fixed_cable": False, "rfid_readers": 1, "authorization_cache": True,
+                   "local_auth_list": True, "reserve_connector_zero": True,
+                   "file_transfer_protocols": ("HTTP", "FTP")}
+PINNED_ID_TAGS = {"valid": "VALID0001", "valid2": "VALID0002", "invalid": "INVALID0001",
+                  "expired": "EXPIRED0001", "blocked": "BLOCKED0001", "parent": "PARENT0001"}
+PINNED_CONFIGURATION = {
+    "AllowOfflineTxForUnknownId": "false", "AuthorizationCacheEnabled": "true",
+    "AuthorizeRemoteTxRequests": "false", "ClockAlignedDataInterval": "0",
+    "ConnectionTimeOut": "60", "GetConfigurationMaxKeys": "50", "HeartbeatInterval": "300",
+    "LocalAuthorizeOffline": "true", "LocalPreAuthorize": "false",
+    "MeterValuesAlignedData": "Energy.Active.Import.Register",
+    "MeterValuesSampledData": "Energy.Active.Import.Register,Power.Active.Import",
+    "MeterValueSampleInterval": "60", "MinimumStatusDuration": "0",
+    "StopTransactionOnEVSideDisconnect": "true", "StopTransactionOnInvalidId": "true",
+    "StopTxnAlignedData": "Energy.Active.Import.Register",
+    "StopTxnSampledData": "Energy.Active.Import.Register", "TransactionMessageAttempts": "3",
+    "TransactionMessageRetryInterval": "5", "UnlockConnectorOnEVSideDisconnect": "true",
+    "LocalAuthListEnabled": "true", "LocalAuthListMaxLength": "100",
+    "SendLocalListMaxLength": "20", "ReserveConnectorZeroSupported": "true",
+    "ChargeProfileMaxStackLevel": "10", "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
+    "ChargingScheduleMaxPeriods": "24", "MaxChargingProfilesInstalled": "10",
+}
+
+
 def stand_in_pics(sut: str = "cs", *, configuration: dict | None = None, **features: Any) -> Any:
-    """The simulator's default PICS with ``[features]`` and ``[configuration]`` overridden."""
+    """The simulator's default PICS with the pinned values above, then ``[features]`` and
+    ``[configuration]`` overridden as given."""
     import dataclasses
 
     from harness import pics as pics_module
     base = pics_module.load(pics_module.default_path(sut))
-    config = dict(base.configuration)
-    if "connectors" in features:
-        config["NumberOfConnectors"] = str(features["connectors"])
-    if "profiles" in features:
-        config["SupportedFeatureProfiles"] = ",".join(features["profiles"])
+    features = {**PINNED_FEATURES, **features}
+    config = {**base.configuration, **PINNED_CONFIGURATION}
+    config["NumberOfConnectors"] = str(features.get("connectors", base.features.connectors))
+    config["SupportedFeatureProfiles"] = ",".join(features["profiles"])
     config.update(configuration or {})
-    return dataclasses.replace(base, features=dataclasses.replace(base.features, **features),
-                               configuration=config)
+    return dataclasses.replace(
+        base, dut=dataclasses.replace(base.dut, **PINNED_DUT),
+        features=dataclasses.replace(base.features, **features),
+        id_tags=dataclasses.replace(base.id_tags, **PINNED_ID_TAGS),
+        timing=dataclasses.replace(base.timing, response_timeout=5),
+        configuration=config)
 
 
 class FileServer:
