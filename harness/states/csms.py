@@ -1,0 +1,330 @@
+"""Reusable states of the OCTT for a central system under test; the harness plays the charge point.
+
+    await booted(csms, pics)                  # Booted: connected, boot Accepted, connectors reported
+    await authorized(csms, pics)              # Authorized: Authorize of the valid idTag Accepted
+    tx = await charging(csms, pics)           # Charging: Preparing, StartTransaction, Charging
+    ...
+    await end_charging(csms, tx)              # clean-up: Local stop, Finishing, Available
+
+The checks the OCTT makes inside a reusable state (BootNotification Accepted, Authorize Accepted,
+StartTransaction Accepted) are the central system's obligations, so a wrong answer there is a FAIL of
+the case that needed the state, with a message naming the state. A central system that does not
+accept the harness's charge point at all (boot Pending or Rejected) leaves the case INCONCLUSIVE, as
+:func:`harness.states.csms_booted` decides: the charge point is not registered, a set-up matter.
+
+The module keeps, per session, what the central system has been told: the connection its boot was
+accepted on, the transactions still open and each connector's last reported status. A case that
+fails half-way leaves a transaction open; the next case's :func:`booted` stops it first (reason
+``Other``) and reports the connector Available again, so that one failure does not cascade (a
+central system refuses a second transaction for the same idTag with ConcurrentTx).
+
+:func:`operator_sends` is the OCTT's ``[OPERATOR: ...]`` step: the driver makes the central system
+send an operation while the harness waits for it on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from harness.defaults import now_iso
+from harness.session import DeviceTimeout, Request, Responder, Response, Session
+from harness.states import boot_notification, connector_ids, status_notification
+from harness.verdicts import Inconclusive
+
+__all__ = [
+    "Transaction", "configured_connector", "booted", "record_boot", "authorized", "charging",
+    "answered", "call", "notify_status", "authorize", "start_transaction", "stop_transaction", "end_charging",
+    "go_offline", "back_online", "operator_sends", "operator_timeout", "get_configuration_answer",
+    "same_id_tag", "READ_ONLY_KEYS",
+]
+
+ENERGY_PER_SESSION_WH = 1500
+"""What the harness's EV draws in one session: meterStop = meterStart + this."""
+
+
+@dataclass
+class Transaction:
+    """A transaction the harness's charge point started, with the id the central system gave."""
+    transaction_id: int
+    connector_id: int
+    id_tag: str
+    meter_start: int
+    start: Response
+    """The StartTransaction.conf."""
+
+    @property
+    def id_tag_status(self) -> Any:
+        return (self.start.get("idTagInfo") or {}).get("status")
+
+
+@dataclass
+class _Ledger:
+    link: Any = None
+    """The connection on which the central system accepted the harness's BootNotification."""
+    open: dict[int, Transaction] = field(default_factory=dict)
+    statuses: dict[int, str] = field(default_factory=dict)
+    meter_wh: int = 10_000
+
+
+_LEDGERS: "weakref.WeakKeyDictionary[Session, _Ledger]" = weakref.WeakKeyDictionary()
+
+
+def _ledger(csms: Session) -> _Ledger:
+    ledger = _LEDGERS.get(csms)
+    if ledger is None:
+        ledger = _LEDGERS[csms] = _Ledger()
+    return ledger
+
+
+def configured_connector(pics: Any) -> int:
+    """The OCTT's <Configured ConnectorId>: the first connector of the harness's charge point."""
+    return 1
+
+
+def same_id_tag(a: Any, b: Any) -> bool:
+    """idTags are compared case-insensitively (IdToken is a CiString20)."""
+    return isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()
+
+
+# --- single messages, remembered in the ledger -------------------------------------------------
+
+def answered(response: Response, step: int | str | None = None) -> Response:
+    """Every request of the charge point must get a CALLRESULT: a CALLERROR is a FAIL."""
+    if response.error is not None:
+        where = ("" if step is None else f"step {step}: " if str(step)[:1].isdigit()
+                 else f"{step}: ")
+        raise AssertionError(
+            f"{where}{response.action}.req was answered with CALLERROR "
+            f"{response.error.error_code} ({response.error.error_description!r}), expected a "
+            f"{response.action}.conf (wire log line {response.line})")
+    return response
+
+
+async def call(csms: Session, action: str, payload: dict, *, step: int | str | None = None,
+               timeout: float | None = None) -> Response:
+    """Harness: ``action``.req; the central system must answer with a CALLRESULT."""
+    return answered(await csms.call(action, payload, timeout=timeout), step)
+
+
+async def notify_status(csms: Session, connector_id: int, status: str,
+                        error_code: str = "NoError", *, step: int | str | None = None) -> Response:
+    """Harness: StatusNotification.req; central system: StatusNotification.conf."""
+    response = await call(csms, "StatusNotification",
+                          status_notification(connector_id, status, error_code), step=step)
+    _ledger(csms).statuses[connector_id] = status
+    return response
+
+
+async def authorize(csms: Session, pics: Any, id_tag: str, *,
+                    step: int | str | None = None) -> Response:
+    """Harness: Authorize.req; the answer is due within the PICS authorize_response."""
+    return await call(csms, "Authorize", {"idTag": id_tag}, step=step,
+                      timeout=pics.timing.authorize_response)
+
+
+async def start_transaction(csms: Session, connector_id: int, id_tag: str, *,
+                            timestamp: str | None = None,
+                            step: int | str | None = None) -> Transaction:
+    """Harness: StartTransaction.req; the transaction is remembered as open (until stopped) when the
+    central system gave a transactionId. The case judges the answer."""
+    ledger = _ledger(csms)
+    meter_start = ledger.meter_wh
+    ledger.meter_wh += ENERGY_PER_SESSION_WH  # the next session starts where this one will end
+    response = await call(csms, "StartTransaction", {
+        "connectorId": connector_id, "idTag": id_tag, "meterStart": meter_start,
+        "timestamp": timestamp or now_iso()}, step=step)
+    transaction_id = response.get("transactionId")
+    tx = Transaction(transaction_id, connector_id, id_tag, meter_start, response)
+    if isinstance(transaction_id, int) and not isinstance(transaction_id, bool):
+        ledger.open[transaction_id] = tx
+    return tx
+
+
+async def stop_transaction(csms: Session, tx: Transaction, reason: str, *,
+                           id_tag: str | None = None, timestamp: str | None = None,
+                           step: int | str | None = None) -> Response:
+    """Harness: StopTransaction.req for ``tx`` with ``reason`` (and the idTag that stopped it, if
+    one did)."""
+    payload: dict[str, Any] = {"transactionId": tx.transaction_id,
+                               "meterStop": tx.meter_start + ENERGY_PER_SESSION_WH,
+                               "timestamp": timestamp or now_iso(), "reason": reason}
+    if id_tag is not None:
+        payload["idTag"] = id_tag
+    _ledger(csms).open.pop(tx.transaction_id, None)  # stopped on the charge point, answered or not
+    return await call(csms, "StopTransaction", payload, step=step)
+
+
+# --- reusable states ---------------------------------------------------------------------------
+
+async def booted(csms: Session, pics: Any) -> None:
+    """Reusable state Booted: the harness's charge point is connected, the central system accepted
+    its BootNotification on this connection, every connector (and 0) was reported Available, and no
+    transaction of an earlier case is left open."""
+    ledger = _ledger(csms)
+    if not csms.connected:
+        await csms.reconnect()  # type: ignore[attr-defined]
+    if ledger.link is not csms.link:
+        boot = await call(csms, "BootNotification", boot_notification(pics), step="reusable state Booted")
+        if boot.status != "Accepted":
+            raise Inconclusive(
+                f"reusable state Booted: the central system answered BootNotification with "
+                f"{boot.status!r} (wire log line {boot.line}), so the harness's charge point "
+                f"{pics.dut.charge_point_id} is not accepted; is it registered in the central system?")
+        record_boot(csms, boot)
+        ledger.statuses.clear()
+    # Left over by an earlier case that ended half-way: stopped, so that this case starts clean.
+    for tx in list(ledger.open.values()):
+        await stop_transaction(csms, tx, "Other")
+    for connector_id in connector_ids(pics):
+        if ledger.statuses.get(connector_id) != "Available":
+            await notify_status(csms, connector_id, "Available")
+
+
+def record_boot(csms: Session, boot: Response) -> None:
+    """Remember that the central system accepted the harness's boot on the current connection (for
+    a case that boots itself, e.g. after a Reset)."""
+    if boot.status == "Accepted":
+        _ledger(csms).link = csms.link
+
+
+async def authorized(csms: Session, pics: Any, id_tag: str | None = None) -> Response:
+    """Reusable state Authorized: Authorize.req of the valid idTag, answered Accepted."""
+    id_tag = id_tag or pics.id_tags.valid
+    response = await authorize(csms, pics, id_tag, step="reusable state Authorized")
+    status = (response.get("idTagInfo") or {}).get("status")
+    assert status == "Accepted", (
+        f"reusable state Authorized: Authorize.conf for the valid idTag {id_tag!r} has "
+        f"idTagInfo.status {status!r}, expected 'Accepted' (wire log line {response.line})")
+    return response
+
+
+async def charging(csms: Session, pics: Any, *, id_tag: str | None = None,
+                   connector_id: int | None = None) -> Transaction:
+    """Reusable state Charging (runs Authorized first): StatusNotification Preparing,
+    StartTransaction Accepted with a transactionId, StatusNotification Charging."""
+    id_tag = id_tag or pics.id_tags.valid
+    connector_id = configured_connector(pics) if connector_id is None else connector_id
+    await authorized(csms, pics, id_tag)
+    await notify_status(csms, connector_id, "Preparing", step="reusable state Charging")
+    tx = await start_transaction(csms, connector_id, id_tag, step="reusable state Charging")
+    assert tx.id_tag_status == "Accepted", (
+        f"reusable state Charging: StartTransaction.conf for the valid idTag {id_tag!r} has "
+        f"idTagInfo.status {tx.id_tag_status!r}, expected 'Accepted' (wire log line "
+        f"{tx.start.line})")
+    await notify_status(csms, connector_id, "Charging", step="reusable state Charging")
+    return tx
+
+
+async def end_charging(csms: Session, tx: Transaction, *, reason: str = "Local") -> Response:
+    """Clean-up after a case that left ``tx`` running (not a step of the OCTT): the driver stops
+    locally with the same card, the charge point reports Finishing, then the cable is removed."""
+    stopped = await stop_transaction(csms, tx, reason, step="clean-up",
+                                     id_tag=tx.id_tag if reason == "Local" else None)
+    await notify_status(csms, tx.connector_id, "Finishing", step="clean-up")
+    await notify_status(csms, tx.connector_id, "Available", step="clean-up")
+    return stopped
+
+
+# --- connection loss ---------------------------------------------------------------------------
+
+async def go_offline(csms: Session) -> None:
+    """The harness's charge point loses its connection (it stays powered: no reboot follows)."""
+    await csms.close(1001, "charge point goes offline")
+
+
+async def back_online(csms: Session) -> None:
+    """The connection is back. Not a reboot: no BootNotification (OCPP 1.6 4.2), and the central
+    system's acceptance of the earlier boot still holds."""
+    ledger = _ledger(csms)
+    was_accepted = ledger.link is not None
+    await csms.reconnect()  # type: ignore[attr-defined]
+    if was_accepted:
+        ledger.link = csms.link
+
+
+# --- operator actions on the central system ----------------------------------------------------
+
+def operator_timeout(pics: Any) -> float:
+    """How long the driver may take to make the central system send an operation: the triggered
+    function time plus the response timeout, since a driver may wait for the charge point's answer
+    before it replies (docs/driver-protocol.md)."""
+    return pics.timing.triggered_function_timeout + pics.timing.response_timeout
+
+
+async def operator_sends(csms: Session, driver: Any, pics: Any, action: str, payload: dict, *,
+                         answer: Responder, step: int | str) -> Request:
+    """The OCTT's ``[OPERATOR: ...]`` step: the driver makes the central system send ``action``
+    (the operator is asked for ``payload``), the harness's charge point answers ``answer`` and the
+    request as it came on the wire is returned for the case to judge.
+
+    The request must arrive while the driver works, or within the PICS triggered_function_timeout
+    after the driver said it was done: otherwise the central system did not send what it was told
+    to (FAIL). A driver that could not do the action makes the case INCONCLUSIVE.
+    """
+    csms.on(action, answer)  # in force even if the request arrives before the expectation below
+    trigger = pics.timing.triggered_function_timeout
+    bound = operator_timeout(pics)
+    what = f"{action}.req from the central system (step {step})"
+    expecting = asyncio.ensure_future(csms.expect(action, timeout=bound + trigger, what=what))
+    sent = asyncio.ensure_future(
+        driver.csms_send(action, pics.dut.charge_point_id, payload, timeout=bound))
+    try:
+        await asyncio.wait({expecting, sent}, return_when=asyncio.FIRST_COMPLETED)
+        if not expecting.done():
+            sent.result()  # the driver failed: its Inconclusive (or error) ends the case
+            try:
+                await asyncio.wait_for(asyncio.shield(expecting), trigger)
+            except TimeoutError:
+                raise DeviceTimeout(
+                    f"step {step}: the driver made the central system send {action} "
+                    f"({payload}), but no {action}.req reached the harness's charge point within "
+                    f"{trigger:g} s (PICS triggered_function_timeout)") from None
+        request = expecting.result()
+        await sent
+        return request
+    finally:
+        for task in (expecting, sent):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            elif not task.cancelled():
+                task.exception()  # retrieved, so that asyncio does not log it as lost
+
+
+# --- the harness's configuration, as GetConfiguration reports it -------------------------------
+
+READ_ONLY_KEYS = frozenset(k.casefold() for k in (
+    "ChargeProfileMaxStackLevel", "ChargingScheduleAllowedChargingRateUnit",
+    "ChargingScheduleMaxPeriods", "ConnectorPhaseRotationMaxLength",
+    "ConnectorSwitch3to1PhaseSupported", "GetConfigurationMaxKeys", "LocalAuthListMaxLength",
+    "MaxChargingProfilesInstalled", "MeterValuesAlignedDataMaxLength",
+    "MeterValuesSampledDataMaxLength", "NumberOfConnectors", "ReserveConnectorZeroSupported",
+    "SendLocalListMaxLength", "StopTxnAlignedDataMaxLength", "StopTxnSampledDataMaxLength",
+    "SupportedFeatureProfiles", "SupportedFeatureProfilesMaxLength",
+    "SupportedFileTransferProtocols",
+))
+"""Keys OCPP 1.6 section 9 makes read-only (R); the others the harness reports as RW."""
+
+
+def get_configuration_answer(pics: Any) -> Callable[[dict], dict]:
+    """How the harness's charge point answers GetConfiguration: its PICS [configuration] with the
+    accessibility section 9 gives each key; keys matched case-insensitively (CiString50)."""
+    configuration = {k.casefold(): (k, v) for k, v in pics.configuration.items()}
+
+    def answer(payload: dict) -> dict:
+        wanted = payload.get("key") or [name for name, _ in configuration.values()]
+        known = [configuration[k.casefold()] for k in wanted if k.casefold() in configuration]
+        unknown = [k for k in wanted if k.casefold() not in configuration]
+        result: dict[str, Any] = {"configurationKey": [
+            {"key": name, "readonly": name.casefold() in READ_ONLY_KEYS, "value": value}
+            for name, value in known]}
+        if unknown:
+            result["unknownKey"] = unknown
+        return result
+
+    return answer
