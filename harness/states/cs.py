@@ -1,0 +1,551 @@
+"""Reusable states of a charge point under test (the harness plays the central system).
+
+The OCTT runs "Before" preparations ahead of a scenario: a configuration state (keys set with
+ChangeConfiguration), a memory state (an idTag in the authorization cache ...) and reusable states
+(Booted, Authorized, Charging ...). This module gives each of them as a coroutine or an async
+context manager that also undoes what it did, so that every test case leaves the charge point as it
+found it: configuration restored, transaction stopped, cable unplugged, connector Available.
+
+Verdicts, as everywhere in the harness:
+- the charge point doing something wrong while a state is set up (no StartTransaction after the
+  plug-in, a wrong status) is a FAIL (an ``AssertionError`` naming the state and the wire log line);
+- a state that cannot be set up for a reason that is not the device's fault (the driver or the
+  operator could not act, the device refuses a configuration value the case needs) is
+  INCONCLUSIVE; an "(if implemented)" key the device does not know is skipped, and a key the case
+  cannot run without makes it N/A.
+
+Clean-up after a failure is best effort and silent: it must not hide the failure that ended the case.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable
+
+from harness.session import DeviceTimeout, Request, Response, Session
+from harness.states import connector_ids, cs_connected
+from harness.verdicts import Inconclusive, NotApplicable
+
+DEFAULT = object()
+"""Marker: use the harness's default answer."""
+
+
+# --- test data the OCTT keeps in its configuration --------------------------------------------
+
+def test_connector(pics: Any) -> int:
+    """The OCTT's <Configured ConnectorId>: the connector the scenarios use."""
+    return 1
+
+
+def other_connectors(pics: Any) -> list[int]:
+    return [c for c in connector_ids(pics, with_zero=False) if c != test_connector(pics)]
+
+
+def short_interval(pics: Any) -> int:
+    """An interval (seconds) the harness configures for timers it then watches: the OCTT's
+    <Configured Meter Value (Sample) interval>, <Configured Clock Aligned Data interval> and
+    <Configured connectionTimeout>. Short, so that a case takes seconds; at least twice the PICS
+    max_time_deviation, so that a timer that ignores the configured value cannot pass as
+    "within the deviation"."""
+    return max(2, math.ceil(2 * pics.timing.max_time_deviation))
+
+
+def sample_interval(pics: Any) -> int:
+    """<Configured Meter Value (Sample) interval> (MeterValueSampleInterval)."""
+    return short_interval(pics)
+
+
+def clock_aligned_interval(pics: Any) -> int:
+    """<Configured Clock Aligned Data interval> (ClockAlignedDataInterval)."""
+    return short_interval(pics)
+
+
+def connection_timeout(pics: Any) -> int:
+    """<Configured connectionTimeout> (ConnectionTimeOut)."""
+    return short_interval(pics)
+
+
+def quiet_period(pics: Any) -> float:
+    """How long the harness watches for a message that must NOT come (a StartTransaction after an
+    invalid idTag, a StopTransaction after a rejected request): the PICS triggered function
+    timeout, the longest the device may take to send what an event causes. What has not come by
+    then is not coming."""
+    return pics.timing.triggered_function_timeout
+
+
+def triggered(pics: Any) -> float:
+    """Bound of a wait for a request that an action or a call causes."""
+    return pics.timing.triggered_function_timeout
+
+
+def valid_tag(pics: Any) -> str:
+    """<Configured Valid IdTag>."""
+    return pics.id_tags.valid
+
+
+# --- Booted -----------------------------------------------------------------------------------
+
+_SETTLED: "weakref.WeakSet[Any]" = weakref.WeakSet()
+"""Connections on which the harness has seen the charge point settle (booted and reported its
+connectors, or reconnected without a boot)."""
+
+
+def settled(cp: Session) -> None:
+    """Mark the current connection as settled: a case that rebooted or reconnected the charge point
+    and took its BootNotification and StatusNotifications itself says so at its end."""
+    if cp.link is not None:
+        _SETTLED.add(cp.link)
+
+
+async def booted(cp: Session, pics: Any) -> None:
+    """Reusable state Booted: the charge point is connected and accepted, and has reported its
+    connectors. On a connection the harness has not seen settle yet (the first case of a run, or
+    after a reboot done outside these states) the harness waits for its BootNotification (answered
+    Accepted by default) and the StatusNotification of connector 0 and every connector; a
+    connection that brings no BootNotification is a reconnection and is taken as it is."""
+    await cs_connected(cp, pics)
+    if cp.link in _SETTLED:
+        return
+    try:
+        await cp.expect("BootNotification", timeout=triggered(pics),
+                        what="Booted: BootNotification on a new connection")
+    except DeviceTimeout:
+        settled(cp)
+        return
+    await booted_statuses(cp, pics, step="Booted")
+    settled(cp)
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+def cite(message: Request | Response | None) -> str:
+    """'wire log line N' of a request or response, for assertion messages."""
+    return f"wire log line {message.line}" if message is not None else "no wire log line"
+
+
+async def next_status(cp: Session, pics: Any, connector_id: int, *, timeout: float | None = None,
+                      what: str | None = None) -> Request:
+    """The next StatusNotification the charge point sends for ``connector_id`` (earlier ones not
+    yet taken count: the OCTT judges the sequence, so none is skipped)."""
+    return await cp.expect("StatusNotification", lambda p: p.get("connectorId") == connector_id,
+                           timeout=triggered(pics) if timeout is None else timeout,
+                           what=what or f"a StatusNotification for connector {connector_id}")
+
+
+async def status_until(cp: Session, pics: Any, connector_id: int, status: str, *,
+                       timeout: float | None = None) -> Request:
+    """The first StatusNotification with ``status`` for ``connector_id``, skipping others
+    (clean-up, where the path to the state does not matter)."""
+    return await cp.expect("StatusNotification",
+                           lambda p: p.get("connectorId") == connector_id and p.get("status") == status,
+                           timeout=triggered(pics) if timeout is None else timeout,
+                           what=f"StatusNotification {status} for connector {connector_id}")
+
+
+def requests_of(cp: Session, action: str, where: Callable[[dict], bool] | None = None) -> list[Request]:
+    """Every ``action`` request the charge point sent during this test case."""
+    return [r for r in cp.requests if r.action == action and (where is None or where(r.payload))]
+
+
+def id_tag_info(pics: Any, id_tag: str, *, parent: Any = DEFAULT) -> dict:
+    """The IdTagInfo the harness gives ``id_tag``: the PICS status; ``parent`` None leaves the
+    parentIdTag out, a string sets it."""
+    from harness.defaults import id_tag_statuses
+    info = dict(id_tag_statuses(pics).get(id_tag, {"status": "Invalid"}))
+    if parent is None:
+        info.pop("parentIdTag", None)
+    elif parent is not DEFAULT:
+        info["parentIdTag"] = parent
+    return info
+
+
+def answer_id_tags(cp: Session, pics: Any, table: dict[str, dict]) -> None:
+    """Answer Authorize / StartTransaction / StopTransaction for the idTags in ``table`` with the
+    IdTagInfo given there; other idTags get the default answer. StartTransaction keeps the
+    harness's transactionId numbering."""
+    defaults = cp.defaults
+
+    def info_for(payload: dict) -> dict | None:
+        tag = payload.get("idTag")
+        for known, info in table.items():
+            if tag is not None and tag.casefold() == known.casefold():
+                return dict(info)
+        return None
+
+    def authorize(p: dict) -> dict:
+        info = info_for(p)
+        return {"idTagInfo": info} if info is not None else defaults["Authorize"](p)
+
+    def start(p: dict) -> dict:
+        answer = defaults["StartTransaction"](p)
+        info = info_for(p)
+        if info is not None:
+            answer["idTagInfo"] = info
+        return answer
+
+    def stop(p: dict) -> dict:
+        info = info_for(p)
+        return {"idTagInfo": info} if info is not None else defaults["StopTransaction"](p)
+
+    cp.on("Authorize", authorize)
+    cp.on("StartTransaction", start)
+    cp.on("StopTransaction", stop)
+
+
+async def _quietly(step: Callable[[], Any], quiet: bool) -> None:
+    """Run a clean-up step; after a failure of the case its own errors are dropped."""
+    try:
+        await step()
+    except Exception:
+        if not quiet:
+            raise
+
+
+# --- configuration state ----------------------------------------------------------------------
+
+@dataclass
+class Configuration:
+    """What a configuration preparation did: keys set, keys skipped ("if implemented" keys the
+    device does not know), and the values to restore afterwards."""
+    applied: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """key -> why it was skipped (the device's answer)."""
+    original: dict[str, str] = field(default_factory=dict)
+    readonly: dict[str, str] = field(default_factory=dict)
+    """Keys the device reports read-only, with their value (not changed)."""
+    responses: dict[str, Response] = field(default_factory=dict)
+
+    def has(self, key: str) -> bool:
+        return key in self.applied or key in self.readonly
+
+    def value(self, key: str) -> str | None:
+        return self.applied.get(key, self.readonly.get(key))
+
+
+async def read_configuration(cp: Session, keys: list[str]) -> tuple[dict[str, dict], list[str], Response]:
+    """GetConfiguration for ``keys``: (key -> KeyValue, unknown keys, the response)."""
+    response = await cp.call("GetConfiguration", {"key": keys})
+    if response.error is not None:
+        raise Inconclusive(f"preparation: GetConfiguration {keys} was answered with CALLERROR "
+                           f"{response.error.error_code} ({cite(response)}), so the configuration "
+                           "could not be read")
+    known = {kv.get("key"): kv for kv in response.get("configurationKey") or []}
+    return known, list(response.get("unknownKey") or []), response
+
+
+async def set_configuration(cp: Session, pics: Any, required: dict[str, str] | None = None,
+                            if_implemented: dict[str, str] | None = None, *,
+                            na_if_missing: tuple[str, ...] = ()) -> Configuration:
+    """The OCTT's Configuration State: ChangeConfiguration for every key.
+
+    ``required`` keys must be Accepted (or already hold the value when read-only), otherwise the
+    case is INCONCLUSIVE (its precondition was not reached) -- or N/A when the key is listed in
+    ``na_if_missing`` (the case cannot run without it). ``if_implemented`` keys the device answers
+    NotSupported (or lists as unknown) are skipped."""
+    required, if_implemented = dict(required or {}), dict(if_implemented or {})
+    config = Configuration()
+    keys = [*required, *if_implemented]
+    if not keys:
+        return config
+    known, unknown, _ = await read_configuration(cp, keys)
+    for key in keys:
+        if key in known and "value" in known[key]:
+            config.original[key] = known[key]["value"]
+    for key, value in [*required.items(), *if_implemented.items()]:
+        optional = key in if_implemented
+        kv = known.get(key)
+        if kv is None and optional:
+            config.skipped[key] = "not reported by GetConfiguration"
+            continue
+        if kv is not None and kv.get("readonly"):
+            if str(kv.get("value", "")).strip().lower() == value.strip().lower():
+                config.readonly[key] = kv.get("value", "")
+                continue
+            reason = f"{key} is read-only with value {kv.get('value')!r}; the case needs {value!r}"
+            if optional and key not in na_if_missing:
+                config.skipped[key] = reason
+                continue
+            if key in na_if_missing:
+                raise NotApplicable(reason)
+            raise Inconclusive(f"preparation: {reason}")
+        response = await cp.call("ChangeConfiguration", {"key": key, "value": value})
+        config.responses[key] = response
+        status = response.status if response.error is None else f"CALLERROR {response.error.error_code}"
+        if status == "Accepted":
+            config.applied[key] = value
+            continue
+        if status in ("NotSupported", "CALLERROR NotSupported", "CALLERROR NotImplemented") and optional \
+                and key not in na_if_missing:
+            config.skipped[key] = status
+            continue
+        if key in na_if_missing and status in ("NotSupported", "Rejected", "CALLERROR NotSupported",
+                                               "CALLERROR NotImplemented"):
+            raise NotApplicable(f"the charge point answered {status} to ChangeConfiguration "
+                                f"{key}={value} ({cite(response)}); the case cannot run without it")
+        raise Inconclusive(f"preparation: ChangeConfiguration {key}={value!r} was answered {status} "
+                           f"({cite(response)}); the configuration state of the case was not reached")
+    return config
+
+
+async def restore_configuration(cp: Session, config: Configuration) -> None:
+    """Put back the values the keys had before :func:`set_configuration` changed them."""
+    for key in config.applied:
+        before = config.original.get(key)
+        if before is not None and before != config.applied[key]:
+            await cp.call("ChangeConfiguration", {"key": key, "value": before})
+
+
+@asynccontextmanager
+async def configured(cp: Session, pics: Any, required: dict[str, str] | None = None,
+                     if_implemented: dict[str, str] | None = None, *,
+                     na_if_missing: tuple[str, ...] = ()) -> AsyncIterator[Configuration]:
+    """:func:`set_configuration` for the duration of the block, then the old values back."""
+    config = Configuration()
+    failed = False
+    try:
+        config = await set_configuration(cp, pics, required, if_implemented,
+                                         na_if_missing=na_if_missing)
+        yield config
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        await _quietly(lambda: restore_configuration(cp, config), failed or not cp.connected)
+
+
+# --- Authorized and Charging ------------------------------------------------------------------
+
+@dataclass
+class Tx:
+    """A transaction the harness brought about (or watches), and what clean-up has to undo."""
+    connector_id: int
+    id_tag: str
+    start: Request | None = None
+    transaction_id: int | None = None
+    running: bool = True
+    """False once the case saw its StopTransaction."""
+    plugged: bool = True
+    """False once the cable is out (the case unplugged it)."""
+    charging: Request | None = None
+    """The StatusNotification Charging."""
+
+
+async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = None,
+                     connector_id: int | None = None, expect_authorize: bool = True,
+                     state: str = "Authorized") -> Request | None:
+    """Reusable state Authorized: [present the idTag] -> Authorize.req, answered by the harness
+    (Accepted for a valid idTag) -> StatusNotification Preparing on the connector.
+
+    Returns the Authorize request (None when ``expect_authorize`` is False: the idTag is known
+    locally and LocalPreAuthorize makes the charge point start without asking)."""
+    id_tag = id_tag or valid_tag(pics)
+    connector_id = test_connector(pics) if connector_id is None else connector_id
+    await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
+    authorize = None
+    if expect_authorize:
+        authorize = await cp.expect("Authorize", lambda p: str(p.get("idTag", "")).casefold()
+                                    == id_tag.casefold(), timeout=triggered(pics),
+                                    what=f"{state}: Authorize.req for idTag {id_tag}")
+    preparing = await next_status(cp, pics, connector_id,
+                                  what=f"{state}: StatusNotification Preparing for connector "
+                                       f"{connector_id} after the idTag was presented")
+    assert preparing["status"] == "Preparing", (
+        f"{state}: after the idTag {id_tag} was presented, connector {connector_id} reported "
+        f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+    return authorize
+
+
+async def start_after_plug_in(cp: Session, driver: Any, pics: Any, tx: Tx, *,
+                              state: str = "Charging", step: str | None = None) -> Tx:
+    """[Plug in] -> StartTransaction.req (the harness answers) and StatusNotification Charging, in
+    either order."""
+    await driver.plug_in(tx.connector_id, timeout=pics.timing.response_timeout)
+    tx.plugged = True
+    return await started(cp, pics, tx, state=state, step=step)
+
+
+async def started(cp: Session, pics: Any, tx: Tx, *, state: str = "Charging",
+                  step: str | None = None) -> Tx:
+    """StartTransaction.req for the transaction ``tx`` and StatusNotification Charging, in either
+    order (the OCTT allows both)."""
+    label = step or state
+    start = await cp.expect("StartTransaction", lambda p: p.get("connectorId") == tx.connector_id,
+                            timeout=triggered(pics),
+                            what=f"{label}: StartTransaction.req on connector {tx.connector_id}")
+    tx.start = start
+    answer = start.answer if isinstance(start.answer, dict) else {}
+    tx.transaction_id = answer.get("transactionId")
+    tx.running = True
+    assert str(start["idTag"]).casefold() == tx.id_tag.casefold(), (
+        f"{label}: StartTransaction.req carries idTag {start['idTag']!r}, expected {tx.id_tag!r} "
+        f"({cite(start)})")
+    charging = await next_status(cp, pics, tx.connector_id,
+                                 what=f"{label}: StatusNotification Charging for connector "
+                                      f"{tx.connector_id}")
+    tx.charging = charging
+    assert charging["status"] == "Charging", (
+        f"{label}: connector {tx.connector_id} reported {charging['status']!r} with the transaction "
+        f"started, expected 'Charging' ({cite(charging)})")
+    return tx
+
+
+async def finish(cp: Session, driver: Any, pics: Any, tx: Tx, *, quiet: bool = False) -> None:
+    """Clean-up of a transaction: stop it if it still runs (RemoteStopTransaction), unplug, and
+    wait for the connector to be Available again."""
+    if not cp.connected:
+        await cp.wait_connected(pics.timing.boot_timeout)
+    if tx.running and tx.transaction_id is not None:
+        response = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
+        if response.status == "Accepted":
+            await cp.expect("StopTransaction", lambda p: p.get("transactionId") == tx.transaction_id,
+                            timeout=triggered(pics),
+                            what=f"clean-up: StopTransaction for transaction {tx.transaction_id}")
+        tx.running = False
+    if tx.plugged:
+        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+        tx.plugged = False
+        await status_until(cp, pics, tx.connector_id, "Available")
+
+
+@asynccontextmanager
+async def charging(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = None,
+                   connector_id: int | None = None, expect_authorize: bool = True,
+                   plug_first: bool = False) -> AsyncIterator[Tx]:
+    """Reusable state Charging: Authorized, then [plug in] -> StartTransaction.req (Accepted by
+    the harness, which assigns the transactionId) and StatusNotification Charging.
+
+    ``plug_first``: plug in before presenting the idTag (the order of TC_003); the connector then
+    reports Preparing at the plug-in. On leaving the block the transaction is stopped if it still
+    runs, the cable unplugged and the connector Available again."""
+    async with transaction(cp, driver, pics, id_tag=id_tag, connector_id=connector_id) as tx:
+        id_tag, connector_id = tx.id_tag, tx.connector_id
+        if plug_first:
+            await driver.plug_in(connector_id, timeout=pics.timing.response_timeout)
+            tx.plugged = True
+            preparing = await next_status(cp, pics, connector_id,
+                                          what="Charging: StatusNotification Preparing after the "
+                                               "plug-in")
+            assert preparing["status"] == "Preparing", (
+                f"Charging: after the plug-in connector {connector_id} reported "
+                f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+            await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
+            if expect_authorize:
+                await cp.expect("Authorize", lambda p: str(p.get("idTag", "")).casefold()
+                                == id_tag.casefold(), timeout=triggered(pics),
+                                what=f"Charging: Authorize.req for idTag {id_tag}")
+            await started(cp, pics, tx)
+        else:
+            await authorized(cp, driver, pics, id_tag=id_tag, connector_id=connector_id,
+                             expect_authorize=expect_authorize, state="Charging")
+            await start_after_plug_in(cp, driver, pics, tx)
+        yield tx
+
+
+@asynccontextmanager
+async def transaction(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = None,
+                      connector_id: int | None = None) -> AsyncIterator[Tx]:
+    """A :class:`Tx` the case fills in as it goes (``plugged``, ``running`` via :func:`started`);
+    on leaving the block :func:`finish` undoes what is left: stop, unplug, Available."""
+    tx = Tx(test_connector(pics) if connector_id is None else connector_id,
+            id_tag or valid_tag(pics), running=False, plugged=False)
+    failed = False
+    try:
+        yield tx
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        await _quietly(lambda: finish(cp, driver, pics, tx, quiet=failed), failed)
+
+
+@asynccontextmanager
+async def unplugged_at_end(cp: Session, driver: Any, pics: Any, connector_id: int,
+                           plugged: list[bool]) -> AsyncIterator[None]:
+    """For cases that plug in without a transaction: unplug at the end if ``plugged[0]`` is still
+    True, and wait for Available."""
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        async def undo() -> None:
+            if plugged[0]:
+                await driver.unplug(connector_id, timeout=pics.timing.response_timeout)
+                plugged[0] = False
+                await status_until(cp, pics, connector_id, "Available")
+        await _quietly(undo, failed)
+
+
+async def id_tag_cached(cp: Session, driver: Any, pics: Any, id_tag: str | None = None) -> None:
+    """Memory state IdTagCached: the idTag is put in the authorization cache by one successful
+    online authorization (present it, Authorize.conf Accepted, Preparing), then de-authorized by
+    presenting it again (or by ConnectionTimeOut), back to Available."""
+    id_tag = id_tag or valid_tag(pics)
+    connector_id = test_connector(pics)
+    await authorized(cp, driver, pics, id_tag=id_tag, connector_id=connector_id,
+                     state="IdTagCached")
+    await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
+    await status_until(cp, pics, connector_id, "Available",
+                       timeout=triggered(pics) + connection_timeout_bound(pics))
+
+
+def connection_timeout_bound(pics: Any) -> float:
+    """The device's declared ConnectionTimeOut (seconds), or the short test value."""
+    try:
+        return float(pics.configuration.get("ConnectionTimeOut", connection_timeout(pics)))
+    except ValueError:
+        return float(connection_timeout(pics))
+
+
+# --- availability -----------------------------------------------------------------------------
+
+async def change_availability(cp: Session, pics: Any, connector_id: int, kind: str, *,
+                              step: str) -> Response:
+    response = await cp.call("ChangeAvailability", {"connectorId": connector_id, "type": kind})
+    assert response.error is None, (
+        f"{step}: ChangeAvailability {kind} for connector {connector_id} was answered with CALLERROR "
+        f"{response.error.error_code if response.error else ''}, expected Accepted ({cite(response)})")
+    return response
+
+
+@asynccontextmanager
+async def operative_at_end(cp: Session, pics: Any, connector_id: int) -> AsyncIterator[list[bool]]:
+    """Makes ``connector_id`` (0: the whole charge point) Operative again at the end if the case
+    left it Inoperative. The case sets ``flag[0] = False`` once it restored it itself."""
+    flag = [True]
+    failed = False
+    try:
+        yield flag
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        async def undo() -> None:
+            if flag[0]:
+                if not cp.connected:
+                    await cp.wait_connected(pics.timing.boot_timeout)
+                await cp.call("ChangeAvailability", {"connectorId": connector_id,
+                                                     "type": "Operative"})
+                targets = connector_ids(pics, with_zero=False) if connector_id == 0 else [connector_id]
+                for c in targets:
+                    await status_until(cp, pics, c, "Available")
+        await _quietly(undo, failed)
+
+
+async def booted_statuses(cp: Session, pics: Any, *, step: str) -> dict[int, Request]:
+    """After a BootNotification: one StatusNotification per connector and for connector 0."""
+    seen: dict[int, Request] = {}
+    for connector_id in connector_ids(pics):
+        seen[connector_id] = await next_status(
+            cp, pics, connector_id,
+            what=f"{step}: StatusNotification for connector {connector_id} after the boot")
+    return seen
+
+
+def is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, DeviceTimeout)

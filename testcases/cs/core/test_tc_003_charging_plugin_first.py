@@ -1,0 +1,38 @@
+"""TC_003_CS Regular Charging Session - Plugin First (Core).
+
+The cable goes in first (Preparing), then the idTag is presented: Authorize.req answered Accepted,
+StartTransaction.req answered Accepted and StatusNotification Charging, the last two in either order.
+"""
+
+from harness.cases import case
+from harness.states.cs import booted
+from harness.states.cs import cite, next_status, started, transaction, triggered
+
+
+@case("TC_003_CS", "Regular Charging Session - Plugin First", profile="Core",
+      na_when=((lambda pics: pics.features.rfid_readers == 0,
+                "the charge point has no RFID reader to present the idTag to"),))
+async def test_tc_003_cs_charging_plugin_first(cp, driver, pics):
+    await booted(cp, pics)
+    async with transaction(cp, driver, pics) as tx:
+        # 1. [EV driver plugs in the cable] -> StatusNotification.req
+        await driver.plug_in(tx.connector_id, timeout=pics.timing.response_timeout)
+        tx.plugged = True
+        preparing = await next_status(cp, pics, tx.connector_id)
+        assert preparing["status"] == "Preparing", (
+            f"step 1: after the plug-in connector {tx.connector_id} reported "
+            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+
+        # 2. [EV driver presents the idTag] -> Authorize.req; harness: Authorize.conf Accepted
+        await driver.present_id_tag(tx.id_tag, tx.connector_id, timeout=pics.timing.response_timeout)
+        authorize = await cp.expect("Authorize", timeout=triggered(pics),
+                                    what=f"Authorize.req for {tx.id_tag}")
+        assert authorize["idTag"].casefold() == tx.id_tag.casefold(), (
+            f"step 2: Authorize.req carries idTag {authorize['idTag']!r}, expected {tx.id_tag!r} "
+            f"({cite(authorize)})")
+        assert authorize.answer["idTagInfo"]["status"] == "Accepted"
+
+        # 3. StartTransaction.req; harness: StartTransaction.conf Accepted
+        # 4. StatusNotification.req Charging (3 and 4 in either order)
+        await started(cp, pics, tx, step="steps 3-4")
+        assert tx.start.answer["idTagInfo"]["status"] == "Accepted"
