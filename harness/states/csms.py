@@ -1,14 +1,14 @@
 """Reusable states of the OCTT for a central system under test; the harness plays the charge point.
 
-    await booted(csms, pics)                  # Booted: connected, boot Accepted, connectors reported
+    await booted(csms, pics)                  # Booted: boot Accepted, connectors reported
     await authorized(csms, pics)              # Authorized: Authorize of the valid idTag Accepted
     tx = await charging(csms, pics)           # Charging: Preparing, StartTransaction, Charging
     ...
     await end_charging(csms, tx)              # clean-up: Local stop, Finishing, Available
 
 The checks the OCTT makes inside a reusable state (BootNotification Accepted, Authorize Accepted,
-StartTransaction Accepted) are the central system's obligations, so a wrong answer there is a FAIL of
-the case that needed the state, with a message naming the state. A central system that does not
+StartTransaction Accepted) are the central system's obligations, so a wrong answer there is a FAIL
+of the case that needed the state, with a message naming the state. A central system that does not
 accept the harness's charge point at all (boot Pending or Rejected) leaves the case INCONCLUSIVE, as
 :func:`harness.states.csms_booted` decides: the charge point is not registered, a set-up matter.
 
@@ -37,9 +37,9 @@ from harness.verdicts import Inconclusive
 
 __all__ = [
     "Transaction", "configured_connector", "booted", "record_boot", "authorized", "charging",
-    "answered", "call", "notify_status", "authorize", "start_transaction", "stop_transaction", "end_charging",
-    "go_offline", "back_online", "operator_sends", "operator_timeout", "get_configuration_answer",
-    "same_id_tag", "READ_ONLY_KEYS",
+    "answered", "call", "notify_status", "authorize", "start_transaction", "stop_transaction",
+    "end_charging", "go_offline", "back_online", "operator_sends", "operator_timeout",
+    "get_configuration_answer", "same_id_tag", "READ_ONLY_KEYS",
 ]
 
 ENERGY_PER_SESSION_WH = 1500
@@ -168,12 +168,14 @@ async def booted(csms: Session, pics: Any) -> None:
     if not csms.connected:
         await csms.reconnect()  # type: ignore[attr-defined]
     if ledger.link is not csms.link:
-        boot = await call(csms, "BootNotification", boot_notification(pics), step="reusable state Booted")
+        boot = await call(csms, "BootNotification", boot_notification(pics),
+                          step="reusable state Booted")
         if boot.status != "Accepted":
             raise Inconclusive(
                 f"reusable state Booted: the central system answered BootNotification with "
                 f"{boot.status!r} (wire log line {boot.line}), so the harness's charge point "
-                f"{pics.dut.charge_point_id} is not accepted; is it registered in the central system?")
+                f"{pics.dut.charge_point_id} is not accepted; is it registered in the central "
+                "system?")
         record_boot(csms, boot)
         ledger.statuses.clear()
     # Left over by an earlier case that ended half-way: stopped, so that this case starts clean.

@@ -15,7 +15,7 @@ async def test_tc_003_csms_charging_plugin_first(csms, pics):
     await booted(csms, pics)
     connector_id, id_tag = configured_connector(pics), pics.id_tags.valid
 
-    # 1-2. [The cable is plugged in] Harness: StatusNotification.req Preparing; central system: .conf
+    # 1-2. [Cable plugged in] Harness: StatusNotification.req Preparing; central system: .conf
     await notify_status(csms, connector_id, "Preparing", step="1-2")
 
     # 3-4. [The valid card is presented] Harness: Authorize.req; central system: Authorize.conf

@@ -22,7 +22,7 @@ async def test_tc_004_1_csms_charging_id_first(csms, pics):
         f"step 2: Authorize.conf idTagInfo.status for the valid idTag {id_tag!r} is {status!r}, "
         f"expected 'Accepted' (wire log line {authorized.line})")
 
-    # 3-4. [The cable is plugged in] Harness: StatusNotification.req Preparing; central system: .conf
+    # 3-4. [Cable plugged in] Harness: StatusNotification.req Preparing; central system: .conf
     await notify_status(csms, connector_id, "Preparing", step="3-4")
 
     # 5-6. Harness: StartTransaction.req; central system: StartTransaction.conf

@@ -17,8 +17,8 @@ async def test_tc_004_2_csms_connection_timeout(csms, pics):
     await authorized(csms, pics)
     connector_id = configured_connector(pics)
 
-    # 1-2. [The cable is plugged in] Harness: StatusNotification.req Preparing; central system: .conf
+    # 1-2. [Cable plugged in] Harness: StatusNotification.req Preparing; central system: .conf
     await notify_status(csms, connector_id, "Preparing", step="1-2")
 
-    # 3-4. [ConnectionTimeOut expires] Harness: StatusNotification.req Available; central system: .conf
+    # 3-4. [ConnectionTimeOut] Harness: StatusNotification.req Available; central system: .conf
     await notify_status(csms, connector_id, "Available", step="3-4")

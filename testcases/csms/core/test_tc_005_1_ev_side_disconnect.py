@@ -16,7 +16,7 @@ async def test_tc_005_1_csms_ev_side_disconnect(csms, pics):
     await booted(csms, pics)
     tx = await charging(csms, pics)
 
-    # 1-2. [The EV unplugs on its side] Harness: StatusNotification.req SuspendedEV; central system: .conf
+    # 1-2. [EV side unplugged] Harness: StatusNotification.req SuspendedEV; central system: .conf
     await notify_status(csms, tx.connector_id, "SuspendedEV", step="1-2")
 
     # 3-4. Harness: StopTransaction.req reason EVDisconnected, the Charging state's transactionId

@@ -16,10 +16,10 @@ async def test_tc_007_csms_cached_id(csms, pics):
     await booted(csms, pics)
     connector_id, id_tag = configured_connector(pics), pics.id_tags.valid
 
-    # 1-2. [The cable is plugged in] Harness: StatusNotification.req Preparing; central system: .conf
+    # 1-2. [Cable plugged in] Harness: StatusNotification.req Preparing; central system: .conf
     await notify_status(csms, connector_id, "Preparing", step="1-2")
 
-    # 3-4. [The cached card is presented: no Authorize] Harness: StartTransaction.req; central system: .conf
+    # 3-4. [Cached card: no Authorize] Harness: StartTransaction.req; central system: .conf
     tx = await start_transaction(csms, connector_id, id_tag, step="3-4")
     assert tx.id_tag_status == "Accepted", (
         f"step 4: StartTransaction.conf idTagInfo.status for the valid idTag {id_tag!r} is "

@@ -1,10 +1,10 @@
 """TC_011_2_CSMS Remote Start Charging Session - Time Out (Core).
 
 The operator makes the central system start a transaction remotely; the harness's charge point
-accepts and authorizes the idTag, the cable is plugged in but no EV connects before ConnectionTimeOut,
-so the connector goes back to Available and no StartTransaction follows. The central system must
-authorize the idTag and answer both status notifications. The timeout belongs to the harness's
-charge point, which lets it expire at once.
+accepts and authorizes the idTag, the cable is plugged in but no EV connects before
+ConnectionTimeOut, so the connector goes back to Available and no StartTransaction follows. The
+central system must authorize the idTag and answer both status notifications. The timeout belongs
+to the harness's charge point, which lets it expire at once.
 
 Readings as TC_011_1: the RemoteStartTransaction.req must carry the valid idTag asked for and, if
 it has a connectorId, the connector asked for.
@@ -43,5 +43,5 @@ async def test_tc_011_2_csms_remote_start_timeout(csms, driver, pics):
     # 5-6. [Cable plugged in] Harness: StatusNotification.req Preparing; central system: .conf
     await notify_status(csms, connector_id, "Preparing", step="5-6")
 
-    # 7-8. [ConnectionTimeOut expires] Harness: StatusNotification.req Available; central system: .conf
+    # 7-8. [ConnectionTimeOut] Harness: StatusNotification.req Available; central system: .conf
     await notify_status(csms, connector_id, "Available", step="7-8")

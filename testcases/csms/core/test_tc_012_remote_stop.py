@@ -16,7 +16,7 @@ async def test_tc_012_csms_remote_stop(csms, driver, pics):
     await booted(csms, pics)
     tx = await charging(csms, pics)
 
-    # 1. [OPERATOR: remote stop of the running transaction] Central system: RemoteStopTransaction.req
+    # 1. [OPERATOR: stop the running transaction] Central system: RemoteStopTransaction.req
     # 2. Harness: RemoteStopTransaction.conf Accepted
     remote = await operator_sends(csms, driver, pics, "RemoteStopTransaction",
                                   {"transactionId": tx.transaction_id},

@@ -22,7 +22,7 @@ async def test_tc_013_csms_hard_reset(csms, driver, pics):
         f"step 1: Reset.req type is {reset['type']!r}, expected 'Hard' (wire log line "
         f"{reset.line})")
 
-    # 3-4. [The charge point reboots and reconnects] Harness: BootNotification.req; central system: .conf
+    # 3-4. [Reboot, new connection] Harness: BootNotification.req; central system: .conf
     await csms.reconnect()
     boot = await call(csms, "BootNotification", boot_notification(pics), step="3-4")
     assert boot.status == "Accepted", (

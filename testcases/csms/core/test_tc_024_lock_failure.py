@@ -19,7 +19,8 @@ async def test_tc_024_csms_lock_failure(csms, pics):
     # 1-2. [Cable plugged in] Harness: StatusNotification.req Preparing; central system: .conf
     await notify_status(csms, connector_id, "Preparing", step="1-2")
 
-    # 3-4. [The lock fails] Harness: StatusNotification.req Faulted, ConnectorLockFailure; central system: .conf
+    # 3-4. [The lock fails] Harness: StatusNotification.req Faulted, ConnectorLockFailure;
+    #      central system: .conf
     await notify_status(csms, connector_id, "Faulted", "ConnectorLockFailure", step="3-4")
 
     # Clean-up (not in the OCTT table): the cable is removed and the fault clears.

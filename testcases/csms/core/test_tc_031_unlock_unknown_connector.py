@@ -17,7 +17,7 @@ from harness.states.csms import booted, operator_sends
 async def test_tc_031_csms_unlock_unknown_connector(csms, driver, pics):
     await booted(csms, pics)
 
-    # 1. [OPERATOR: unlock a connector the charge point does not have] Central system: UnlockConnector.req
+    # 1. [OPERATOR: unlock a connector the charge point lacks] Central system: UnlockConnector.req
     # 2. Harness: UnlockConnector.conf NotSupported
     await operator_sends(csms, driver, pics, "UnlockConnector",
                          {"connectorId": pics.features.connectors + 1},

@@ -17,7 +17,7 @@ from harness.states.csms import booted, operator_sends
 async def test_tc_040_1_csms_configuration_not_supported(csms, driver, pics):
     await booted(csms, pics)
 
-    # 1. [OPERATOR: change a key the charge point does not know] Central system: ChangeConfiguration.req
+    # 1. [OPERATOR: change an unknown key] Central system: ChangeConfiguration.req
     # 2. Harness: ChangeConfiguration.conf NotSupported
     await operator_sends(csms, driver, pics, "ChangeConfiguration",
                          {"key": "Testing", "value": "true"},
