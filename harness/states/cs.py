@@ -334,17 +334,29 @@ class Tx:
 
 
 async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = None,
-                     connector_id: int | None = None, expect_authorize: bool = True,
+                     connector_id: int | None = None, expect_authorize: bool | None = True,
                      state: str = "Authorized") -> Request | None:
     """Reusable state Authorized: [present the idTag] -> Authorize.req, answered by the harness
     (Accepted for a valid idTag) -> StatusNotification Preparing on the connector.
 
-    Returns the Authorize request (None when ``expect_authorize`` is False: the idTag is known
-    locally and LocalPreAuthorize makes the charge point start without asking)."""
+    ``expect_authorize``: True, the Authorize.req must come; False, it is not waited for (the case
+    judges its absence); None, either is right (the idTag may be known locally). Returns the
+    Authorize request, if one came."""
     id_tag = id_tag or valid_tag(pics)
     connector_id = test_connector(pics) if connector_id is None else connector_id
     await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
     authorize = None
+    if expect_authorize is None:
+        # Either way is right (the idTag may be known locally): take the Authorize if it came.
+        preparing = await next_status(cp, pics, connector_id,
+                                      what=f"{state}: StatusNotification Preparing for connector "
+                                           f"{connector_id} after the idTag was presented")
+        seen = requests_of(cp, "Authorize", lambda p: str(p.get("idTag", "")).casefold()
+                           == id_tag.casefold())
+        assert preparing["status"] == "Preparing", (
+            f"{state}: after the idTag {id_tag} was presented, connector {connector_id} reported "
+            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        return seen[-1] if seen else None
     if expect_authorize:
         authorize = await cp.expect("Authorize", lambda p: str(p.get("idTag", "")).casefold()
                                     == id_tag.casefold(), timeout=triggered(pics),
@@ -484,11 +496,12 @@ async def unplugged_at_end(cp: Session, driver: Any, pics: Any, connector_id: in
 async def id_tag_cached(cp: Session, driver: Any, pics: Any, id_tag: str | None = None) -> None:
     """Memory state IdTagCached: the idTag is put in the authorization cache by one successful
     online authorization (present it, Authorize.conf Accepted, Preparing), then de-authorized by
-    presenting it again (or by ConnectionTimeOut), back to Available."""
+    presenting it again (or by ConnectionTimeOut), back to Available. A charge point that
+    authorizes it locally without an Authorize.req already holds it."""
     id_tag = id_tag or valid_tag(pics)
     connector_id = test_connector(pics)
     await authorized(cp, driver, pics, id_tag=id_tag, connector_id=connector_id,
-                     state="IdTagCached")
+                     expect_authorize=None, state="IdTagCached")
     await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
     await status_until(cp, pics, connector_id, "Available",
                        timeout=triggered(pics) + connection_timeout_bound(pics))

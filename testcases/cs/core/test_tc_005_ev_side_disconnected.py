@@ -1,0 +1,142 @@
+"""TC_005_1_CS, TC_005_2_CS, TC_005_3_CS EV Side Disconnected (Core).
+
+All three: configuration MinimumStatusDuration=0 (if implemented), then reusable state Charging, then
+the EV side of the cable is disconnected.
+
+Readings chosen (the catalogue's copies are cut off, P-t):
+- The driver's ``unplug`` disconnects the EV and takes the cable away when the charge point does not
+  hold it locked (the DUT control protocol's meaning); so the OCTT's second manual action "remove the
+  cable from the charge point" is part of it when the cable is free, and happens by itself once an
+  UnlockConnector released a held cable.
+- TC_005_1 (StopTransactionOnEVSideDisconnect=true, UnlockConnectorOnEVSideDisconnect=true; socket
+  only): StopTransaction.req reason EVDisconnected and StatusNotification Finishing in either order,
+  then Available.
+- TC_005_2 (StopTx...=true, Unlock...=false): StopTransaction.req reason EVDisconnected and
+  StatusNotification Finishing in either order; UnlockConnector.req answered Unlocked (NotSupported
+  for a fixed cable: OCPP 1.6 section 5.18, "NotSupported: Charge Point has no connector lock"); then
+  Available.
+- TC_005_3 (StopTx...=false, Unlock...=false; only when StopTransactionOnEVSideDisconnect can be set
+  to false, else N/A): the transaction goes on, suspended: StatusNotification SuspendedEV (section
+  9.1.30: with the key false "the transaction SHALL NOT be stopped when the cable is unplugged from
+  the EV"); RemoteStopTransaction.req answered Accepted; StopTransaction.req reason Remote and
+  StatusNotification Finishing in either order; then Available.
+"""
+
+from harness.cases import case
+from harness.session import DeviceTimeout
+from harness.states.cs import booted, charging, cite, configured, next_status, status_until, triggered
+
+SOCKET_ONLY = ((lambda pics: pics.features.fixed_cable,
+                "the charge point has a fixed cable: it cannot keep or release a cable at its side"),)
+
+
+async def _stopped_and_finishing(cp, pics, tx, reason, step):
+    stop = await cp.expect("StopTransaction", lambda p: p.get("transactionId") == tx.transaction_id,
+                           timeout=triggered(pics), what=f"{step}: StopTransaction.req")
+    tx.running = False
+    assert stop.get("reason") == reason, (
+        f"{step}: StopTransaction.req reason is {stop.get('reason')!r}, expected {reason!r} "
+        f"({cite(stop)})")
+    finishing = await next_status(cp, pics, tx.connector_id)
+    assert finishing["status"] == "Finishing", (
+        f"{step}: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
+        f"expected 'Finishing' ({cite(finishing)})")
+    return stop
+
+
+async def _available(cp, pics, tx, step):
+    available = await next_status(cp, pics, tx.connector_id)
+    assert available["status"] == "Available", (
+        f"{step}: connector {tx.connector_id} reported {available['status']!r} with the cable "
+        f"gone, expected 'Available' ({cite(available)})")
+
+
+@case("TC_005_1_CS", "EV Side Disconnected - StopTransactionOnEVSideDisconnect=true, "
+      "UnlockConnectorOnEVSideDisconnect=true", profile="Core",
+      needs=("MinimumStatusDuration=0 (if implemented)", "StopTransactionOnEVSideDisconnect=true",
+             "UnlockConnectorOnEVSideDisconnect=true", "Charging"),
+      na_when=SOCKET_ONLY)
+async def test_tc_005_1_cs_ev_side_disconnected(cp, driver, pics):
+    await booted(cp, pics)
+    async with configured(cp, pics, {"StopTransactionOnEVSideDisconnect": "true",
+                                     "UnlockConnectorOnEVSideDisconnect": "true"},
+                          {"MinimumStatusDuration": "0"},
+                          na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
+            charging(cp, driver, pics) as tx:
+        # 1. [Disconnect the cable at the EV side] -> StopTransaction.req and StatusNotification.req
+        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+        tx.plugged = False
+        await _stopped_and_finishing(cp, pics, tx, "EVDisconnected", "step 1")
+        # 2. [Remove the cable from the charge point] -> StatusNotification.req Available
+        await _available(cp, pics, tx, "step 2")
+
+
+@case("TC_005_2_CS", "EV Side Disconnected - StopTransactionOnEVSideDisconnect=true, "
+      "UnlockConnectorOnEVSideDisconnect=false", profile="Core",
+      needs=("MinimumStatusDuration=0 (if implemented)", "StopTransactionOnEVSideDisconnect=true",
+             "UnlockConnectorOnEVSideDisconnect=false", "Charging"))
+async def test_tc_005_2_cs_ev_side_disconnected(cp, driver, pics):
+    await booted(cp, pics)
+    async with configured(cp, pics, {"StopTransactionOnEVSideDisconnect": "true",
+                                     "UnlockConnectorOnEVSideDisconnect": "false"},
+                          {"MinimumStatusDuration": "0"},
+                          na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
+            charging(cp, driver, pics) as tx:
+        # 1. [Disconnect the cable at the EV side] -> StopTransaction.req and StatusNotification.req
+        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+        tx.plugged = False
+        await _stopped_and_finishing(cp, pics, tx, "EVDisconnected", "step 1")
+
+        # 2. Harness: UnlockConnector.req  3. Charge point: UnlockConnector.conf
+        unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
+        expected = "NotSupported" if pics.features.fixed_cable else "Unlocked"
+        assert unlock.status == expected, (
+            f"step 3: UnlockConnector.conf status is "
+            f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r},"
+            f" expected {expected!r} ({cite(unlock)})")
+
+        # 4. [Remove the cable from the charge point] -> StatusNotification.req Available
+        await _available(cp, pics, tx, "step 4")
+
+
+@case("TC_005_3_CS", "EV Side Disconnected - StopTransactionOnEVSideDisconnect=false, "
+      "UnlockConnectorOnEVSideDisconnect=false", profile="Core",
+      needs=("MinimumStatusDuration=0 (if implemented)", "StopTransactionOnEVSideDisconnect=false",
+             "UnlockConnectorOnEVSideDisconnect=false", "Charging"))
+async def test_tc_005_3_cs_ev_side_disconnected(cp, driver, pics):
+    await booted(cp, pics)
+    async with configured(cp, pics, {"StopTransactionOnEVSideDisconnect": "false",
+                                     "UnlockConnectorOnEVSideDisconnect": "false"},
+                          {"MinimumStatusDuration": "0"},
+                          na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
+            charging(cp, driver, pics) as tx:
+        # 1. [Disconnect the cable at the EV side] -> StatusNotification.req; the transaction goes on
+        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+        tx.plugged = False
+        suspended = await next_status(cp, pics, tx.connector_id)
+        assert suspended["status"] == "SuspendedEV", (
+            f"step 1: with StopTransactionOnEVSideDisconnect=false connector {tx.connector_id} "
+            f"reported {suspended['status']!r} when the EV was disconnected, expected 'SuspendedEV' "
+            f"({cite(suspended)})")
+        early = [r for r in cp.requests if r.action == "StopTransaction"]
+        assert not early, (
+            f"step 1: with StopTransactionOnEVSideDisconnect=false the charge point stopped the "
+            f"transaction when the EV was disconnected ({cite(early[0])})")
+
+        # 2. Harness: RemoteStopTransaction.req  3. Charge point: RemoteStopTransaction.conf
+        remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
+        assert remote.status == "Accepted", (
+            f"step 3: RemoteStopTransaction.conf status is "
+            f"{remote.status if remote.error is None else 'CALLERROR ' + remote.error.error_code!r}"
+            f", expected 'Accepted': the transaction should still be running ({cite(remote)})")
+
+        # 4. StatusNotification.req and StopTransaction.req, in either order
+        await _stopped_and_finishing(cp, pics, tx, "Remote", "step 4")
+
+        # Clean-up: the cable is released and taken away; a charge point that keeps it locked
+        # (UnlockConnectorOnEVSideDisconnect=false) is asked to unlock it.
+        try:
+            await status_until(cp, pics, tx.connector_id, "Available")
+        except DeviceTimeout:
+            await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
+            await status_until(cp, pics, tx.connector_id, "Available")

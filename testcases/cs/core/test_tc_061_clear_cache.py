@@ -1,0 +1,68 @@
+"""TC_061_CS Clear Authorization Data in Authorization Cache (Core; the OCTT tool's TC_061_1_CS).
+
+Configuration: AuthorizationCacheEnabled=true (if implemented), LocalPreAuthorize=true,
+ConnectionTimeOut=<Configured connectionTimeout>. Reusable state Authorized with
+<Configured Valid IdTag> (which also leaves it in the cache).
+
+Scenario: 1. StatusNotification Preparing (part of Authorized); 2. the idTag is presented again to end
+the authorization -- or ConnectionTimeOut runs out -- and the connector is Available; 3. ClearCache.req
+answered Accepted; 4. the same idTag is presented: its cache entry is gone, so the charge point must
+ask the central system (Authorize.req), LocalPreAuthorize notwithstanding.
+
+Reading chosen for the truncated tail: after step 4 the harness answers Accepted and the charge point
+reports Preparing again; the session is then ended the same way as in step 2 (clean-up).
+"""
+
+from harness.cases import case
+from harness.states.cs import (authorized, booted, cite, configured, connection_timeout,
+                               next_status, status_until, test_connector, triggered)
+
+
+@case("TC_061_CS", "Clear Authorization Data in Authorization Cache", profile="Core",
+      needs=("AuthorizationCacheEnabled=true (if implemented)", "LocalPreAuthorize=true",
+             "ConnectionTimeOut=<Configured connectionTimeout>", "Authorized"),
+      na_when=((lambda pics: not pics.features.authorization_cache,
+                "the PICS declares no authorization cache"),
+               (lambda pics: pics.features.rfid_readers == 0,
+                "the charge point has no RFID reader to present the idTag to")),
+      aliases=("TC_061_1_CS",))
+async def test_tc_061_cs_clear_cache(cp, driver, pics):
+    await booted(cp, pics)
+    connector_id, id_tag = test_connector(pics), pics.id_tags.valid
+    timeout = connection_timeout(pics)
+    async with configured(cp, pics, {"LocalPreAuthorize": "true", "ConnectionTimeOut": str(timeout)},
+                          {"AuthorizationCacheEnabled": "true"}):
+        # Reusable state Authorized; 1. StatusNotification.req Preparing
+        await authorized(cp, driver, pics, id_tag=id_tag, connector_id=connector_id,
+                         expect_authorize=None)
+
+        # 2. [Present the idTag again, or wait for ConnectionTimeOut] -> StatusNotification Available
+        await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
+        available = await next_status(cp, pics, connector_id, timeout=timeout + triggered(pics))
+        assert available["status"] == "Available", (
+            f"step 2: after the authorization ended connector {connector_id} reported "
+            f"{available['status']!r}, expected 'Available' ({cite(available)})")
+
+        # 3. Harness: ClearCache.req  Charge point: ClearCache.conf Accepted
+        clear = await cp.call("ClearCache", {})
+        assert clear.status == "Accepted", (
+            f"step 3: ClearCache.conf status is "
+            f"{clear.status if clear.error is None else 'CALLERROR ' + clear.error.error_code!r}, "
+            f"expected 'Accepted' ({cite(clear)})")
+
+        # 4. [Present the same idTag] -> Authorize.req (the cache is empty); harness: Accepted
+        cp.forget()
+        await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
+        authorize = await cp.expect("Authorize", timeout=triggered(pics),
+                                    what=f"Authorize.req for {id_tag} after ClearCache")
+        assert str(authorize["idTag"]).casefold() == id_tag.casefold(), (
+            f"step 4: Authorize.req carries idTag {authorize['idTag']!r}, expected {id_tag!r} "
+            f"({cite(authorize)})")
+        preparing = await next_status(cp, pics, connector_id)
+        assert preparing["status"] == "Preparing", (
+            f"step 4: after the authorization connector {connector_id} reported "
+            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+
+        # Clean-up: end the authorization again.
+        await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
+        await status_until(cp, pics, connector_id, "Available", timeout=timeout + triggered(pics))

@@ -1,0 +1,72 @@
+"""TC_069_CS Stop transaction - ParentIdTag in StopTransaction matches ParentIdTag in StartTransaction
+(Core).
+
+Reusable state Charging with <Configured Valid IdTag>, answered Accepted with parentIdTag
+<Configured ParentId>. Presenting <Configured Valid IdTag 2> -- a different idTag of the same group --
+makes the charge point ask for it (Authorize.req; the harness answers Accepted with the same
+parentIdTag) and then stop the transaction: StopTransaction.req carrying idTag 2 and
+StatusNotification Finishing, in either order (OCPP 1.6 section 4.10 / 3.6.1: an idTag with the same
+parentIdTag may stop the transaction).
+
+Prerequisite: when several connectors share one RFID reader, the others are made unusable first
+(reusable state SetConnectorUnavailable for the unused connectors), so that idTag 2 cannot start a
+session elsewhere; they are made Operative again at the end.
+
+Reading chosen for the truncated validations: the Authorize.req must carry idTag 2 (not the starting
+idTag), and the StopTransaction.req idTag 2.
+"""
+
+from contextlib import AsyncExitStack
+
+from harness.cases import case
+from harness.states.cs import (answer_id_tags, booted, change_availability, charging, cite,
+                               id_tag_info, next_status, operative_at_end, other_connectors,
+                               status_until, triggered)
+
+
+@case("TC_069_CS", "Stop transaction - ParentIdTag in StopTransaction matches ParentIdTag in "
+      "StartTransaction", profile="Core", needs=("Charging (with parentIdTag)",),
+      na_when=((lambda pics: pics.features.rfid_readers == 0,
+                "the charge point has no RFID reader to present the idTag to"),
+               (lambda pics: not pics.id_tags.valid2,
+                "the PICS declares no second valid idTag ([id_tags] valid2)"),
+               (lambda pics: not pics.id_tags.parent,
+                "the PICS declares no parent idTag ([id_tags] parent)")))
+async def test_tc_069_cs_stop_parent_id_tag(cp, driver, pics):
+    await booted(cp, pics)
+    valid, valid2, parent = pics.id_tags.valid, pics.id_tags.valid2, pics.id_tags.parent
+    answer_id_tags(cp, pics, {valid: id_tag_info(pics, valid, parent=parent),
+                              valid2: id_tag_info(pics, valid2, parent=parent)})
+    async with AsyncExitStack() as stack:
+        if pics.features.rfid_readers < pics.features.connectors:
+            # Prerequisite: the connectors sharing the reader are made Unavailable.
+            for other in other_connectors(pics):
+                await stack.enter_async_context(operative_at_end(cp, pics, other))
+                await change_availability(cp, pics, other, "Inoperative",
+                                          step="SetConnectorUnavailable")
+                await status_until(cp, pics, other, "Unavailable")
+        tx = await stack.enter_async_context(charging(cp, driver, pics, id_tag=valid))
+
+        # 1. [Present another idTag with the same parentIdTag] -> Authorize.req; harness: Accepted,
+        #    parentIdTag <Configured ParentId>
+        await driver.present_id_tag(valid2, tx.connector_id, timeout=pics.timing.response_timeout)
+        authorize = await cp.expect("Authorize", timeout=triggered(pics),
+                                    what=f"Authorize.req for {valid2}")
+        assert str(authorize["idTag"]).casefold() == valid2.casefold(), (
+            f"step 1: Authorize.req carries idTag {authorize['idTag']!r}, expected the presented "
+            f"{valid2!r} ({cite(authorize)})")
+
+        # 2. StopTransaction.req and StatusNotification.req, in either order
+        stop = await cp.expect("StopTransaction", timeout=triggered(pics),
+                               what="StopTransaction.req after the idTag of the same group")
+        tx.running = False
+        assert stop["transactionId"] == tx.transaction_id, (
+            f"step 2: StopTransaction.req for transaction {stop['transactionId']}, expected "
+            f"{tx.transaction_id} ({cite(stop)})")
+        assert str(stop.get("idTag", "")).casefold() == valid2.casefold(), (
+            f"step 2: StopTransaction.req carries idTag {stop.get('idTag')!r}, expected the idTag "
+            f"that stopped it, {valid2!r} ({cite(stop)})")
+        finishing = await next_status(cp, pics, tx.connector_id)
+        assert finishing["status"] == "Finishing", (
+            f"step 2: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
+            f"expected 'Finishing' ({cite(finishing)})")
