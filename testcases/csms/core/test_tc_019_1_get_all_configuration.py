@@ -5,8 +5,9 @@ answers with every key of its PICS [configuration], with the accessibility OCPP 
 gives each (read-only keys readonly = true).
 
 Reading: "all keys" is a GetConfiguration.req without a key list, or with an empty one (OCPP 1.6
-section 6.29: "If the list is empty or missing, all keys are reported"). A central system that
-names the keys one by one, or splits them over several requests, does not do what the case asks.
+section 5.8: if the list of keys is empty or missing, the charge point returns all settings). A
+central system that names the keys one by one, or splits them over several requests, does not do
+what the case asks.
 """
 
 from harness.cases import case

@@ -4,7 +4,7 @@
 The harness's charge point loses its connection and, offline, starts a transaction for an idTag the
 central system does not know. When the connection comes back (no reboot) it sends the queued
 StartTransaction.req; the central system must answer idTagInfo.status Invalid and still give a
-transactionId (OCPP 1.6 section 4.8: the StartTransaction.conf always carries one), which the
+transactionId (required in every StartTransaction.conf, whatever the idTag's status), which the
 charge point, configured StopTransactionOnInvalidId = true, uses to stop the transaction with
 reason DeAuthorized.
 """
