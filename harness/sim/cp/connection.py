@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import random
+import ssl
 from typing import TYPE_CHECKING
 
 from websockets.asyncio.client import connect
@@ -54,6 +55,7 @@ class ConnectionMixin:
             try:
                 ws = await connect(self.url, subprotocols=["ocpp1.6"], open_timeout=10,
                                    close_timeout=2, additional_headers=self._auth_headers(),
+                                   ssl=self._tls(),
                                    ping_interval=self.config.int("WebSocketPingInterval", 0) or None,
                                    max_size=2 ** 22)
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
@@ -70,6 +72,18 @@ class ConnectionMixin:
             if self.online_wanted:
                 self.online_kick.clear()
                 await wait_event(self.online_kick, backoff * random.uniform(0.8, 1.2))
+
+    def _tls(self: ChargePointSim) -> ssl.SSLContext | None:
+        """For wss://: trust the system store plus the PICS's CA file and, when the harness's own
+        server certificate is self-signed, that certificate."""
+        if not self.url.startswith("wss://"):
+            return None
+        context = ssl.create_default_context()
+        security = self.pics.security
+        for trusted in (security.ca_file, security.cert_file):
+            if trusted:
+                context.load_verify_locations(trusted)
+        return context
 
     def _auth_headers(self: ChargePointSim) -> dict:
         password = self.pics.security.basic_auth_password
