@@ -4,17 +4,18 @@ Every schema is turned into two validators that must agree:
 
 * a *fast* one: Python source generated for that schema alone (straight-line type tests, frozensets
   for enums and property names, one precompiled regex per format) that only answers valid or not.
-  It runs on every frame, so it builds nothing and calls nothing in the happy path;
+  It runs on every frame, so it builds nothing, and calls out only for a format's regex and the
+  exact multipleOf test;
 * a *slow* one, a plain walk of the schema that explains: it runs only when the fast one said no,
   and returns every :class:`Finding` of the payload with its JSON path (``$.meterValue[0].unit``).
 
 Semantics are JSON Schema draft 4 for every file (schemas/ERRATA.md, D1). Values are judged as a
 JSON parser delivers them (dict, list, str, int, float, Decimal, bool, None): ``integer`` is an int
 that is not a bool (draft 4 does not count 1.0), ``number`` an int, float or Decimal. Where a
-schema uses ``multipleOf``, the caller re-parses with Decimal numbers (:meth:`Validator.needs_exact`)
-and the test is exact rational arithmetic; a float is judged by its shortest repr, i.e. as it would
-be written. ``maxLength`` counts code points. A keyword or format this module does not implement
-makes loading fail rather than pass silently.
+schema uses ``multipleOf``, the caller re-parses with Decimal numbers
+(:meth:`Validator.needs_exact`) and the test is exact rational arithmetic; a float is judged by its
+shortest repr, i.e. as it would be written. ``maxLength`` counts code points. A keyword or
+format this module does not implement makes loading fail rather than pass silently.
 """
 
 from __future__ import annotations
@@ -98,10 +99,11 @@ def _datetime_ok(text: str) -> bool:
     return _DT_COMMON(text) is not None or _datetime_problem(text) is None
 
 
-# OCPP types the `uri` fields as xsd:anyURI, which accepts nearly any string. Our reading: an absolute
-# URI as RFC 3986 3.1 starts it (a scheme, then ':'), then at least one character, none of them
-# whitespace or control characters (a firmware URL with a raw space fails at the client anyway).
-# Non-ASCII is accepted (IRIs, as anyURI allows); percent-encoding and authority are not parsed.
+# OCPP types the `uri` fields as xsd:anyURI, which accepts nearly any string. Our reading: an
+# absolute URI as RFC 3986 3.1 starts it (a scheme, then ':'), then at least one character, none of
+# them whitespace or control characters (a firmware URL with a raw space fails at the client
+# anyway). Non-ASCII is accepted (IRIs, as anyURI allows); percent-encoding and authority are not
+# parsed. Empty strings and relative references ("/upload", "host/fw.bin") are findings.
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f-\x9f]+").fullmatch
 
 
@@ -129,7 +131,7 @@ def _ratio(number: Any) -> tuple[int, int]:
 
 
 def _multiple_of(value: Any, num: int, den: int) -> bool:
-    """Is ``value`` an integral multiple of num/den? Exact: 7.1 is a multiple of 0.1, 7.15 is not."""
+    """Is ``value`` an integral multiple of num/den? Exact: 7.1 is a multiple of 0.1, 7.15 not."""
     if type(value) is int:
         return value * den % num == 0
     exact = _exact(value)
@@ -233,7 +235,8 @@ def _explain(schema: dict, value: Any, path: str, out: list[Finding]) -> None:
                 if types == (int,) and type(value) in (float, Decimal) else "")
         # The type-specific keywords do not apply to a value of another type, and enum would only
         # restate the mismatch: one finding says it all.
-        out.append(Finding("type", path, f"expected {wanted}, got {_show_type(value)}{note}", value))
+        message = f"expected {wanted}, got {_show_type(value)}{note}"
+        out.append(Finding("type", path, message, value))
         return
     if "enum" in schema and not _in_enum(value, schema["enum"]):
         out.append(Finding("enum", path, _enum_message(value, schema["enum"]), value))
@@ -344,7 +347,7 @@ def _explain_array(schema: dict, value: list, path: str, out: list[Finding]) -> 
 # --- compiling: refs resolved, keywords checked, then the fast path generated -----------------
 
 def _resolve(node: Any, root: dict, where: str, seen: tuple[str, ...] = ()) -> dict:
-    """A copy of ``node`` with every local ``$ref`` replaced by its target; unknown keywords fail."""
+    """A copy of ``node`` with local ``$ref``s replaced by their targets; unknown keywords fail."""
     if not isinstance(node, dict):
         raise SchemaError(f"{where}: a schema must be a JSON object, got {_json_type(node)}")
     if "$ref" in node:  # draft 4: the siblings of $ref are ignored
@@ -465,7 +468,8 @@ class _Generator:
         if _structural(schema) or any(k in schema for k in _BY_KIND_STRING + _BY_KIND_NUMBER):
             return None
         types, enum = _types_of(schema), schema.get("enum")
-        if enum is not None and all(type(o) is str for o in enum) and (types is None or str in types):
+        string_enum = enum is not None and all(type(o) is str for o in enum)
+        if string_enum and (types is None or str in types):
             return frozenset(enum)
         if enum is None and types is not None:
             return frozenset(types)
@@ -624,7 +628,7 @@ def _uses(schema: Any, keyword: str) -> bool:
 # --- the public face --------------------------------------------------------------------------
 
 class Validator:
-    """Compiled validators for every ``<Action>.json`` / ``<Action>Response.json`` in a directory."""
+    """Compiled validators for each ``<Action>.json`` / ``<Action>Response.json`` of a directory."""
 
     _default: Validator | None = None
     _default_lock = threading.Lock()

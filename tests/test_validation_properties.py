@@ -142,8 +142,8 @@ def payloads(key) -> st.SearchStrategy:
 
 # --- the independent judge ----------------------------------------------------------------------
 
-_DT = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?([Zz]|([+-])(\d\d):(\d\d))",
-                 re.ASCII)
+_DT = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?"
+                 r"([Zz]|([+-])(\d\d):(\d\d))", re.ASCII)
 
 
 def oracle_date_time(text) -> bool:
