@@ -180,10 +180,11 @@ async def booted(csms: Session, pics: Any) -> None:
         ledger.statuses.clear()
     # Left over by an earlier case that ended half-way: stopped, so that this case starts clean.
     for tx in list(ledger.open.values()):
-        await stop_transaction(csms, tx, "Other")
+        await stop_transaction(csms, tx, "Other",
+                               step="reusable state Booted (clean-up of an earlier case)")
     for connector_id in connector_ids(pics):
         if ledger.statuses.get(connector_id) != "Available":
-            await notify_status(csms, connector_id, "Available")
+            await notify_status(csms, connector_id, "Available", step="reusable state Booted")
 
 
 def record_boot(csms: Session, boot: Response) -> None:
