@@ -562,3 +562,37 @@ async def booted_statuses(cp: Session, pics: Any, *, step: str) -> dict[int, Req
 
 def is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, DeviceTimeout)
+
+
+# --- remote start -----------------------------------------------------------------------------
+
+async def authorize_remote_tx_requests(cp: Session, pics: Any, *, step: str) -> tuple[bool, Response]:
+    """GetConfiguration AuthorizeRemoteTxRequests (a required Core key): its value, and the
+    response."""
+    response = await cp.call("GetConfiguration", {"key": ["AuthorizeRemoteTxRequests"]})
+    assert response.error is None, (
+        f"{step}: GetConfiguration AuthorizeRemoteTxRequests was answered with CALLERROR "
+        f"{response.error.error_code if response.error else ''} ({cite(response)})")
+    keys = {kv.get("key"): kv for kv in response.get("configurationKey") or []}
+    assert "AuthorizeRemoteTxRequests" in keys, (
+        f"{step}: GetConfiguration.conf does not report AuthorizeRemoteTxRequests, a required Core "
+        f"key (unknownKey {response.get('unknownKey')}) ({cite(response)})")
+    value = str(keys["AuthorizeRemoteTxRequests"].get("value", "")).strip().lower()
+    assert value in ("true", "false"), (
+        f"{step}: AuthorizeRemoteTxRequests has value {value!r}, expected true or false "
+        f"({cite(response)})")
+    return value == "true", response
+
+
+async def remote_start(cp: Session, pics: Any, tx: Tx, *, step: str,
+                       payload: dict | None = None) -> Response:
+    """RemoteStartTransaction.req for ``tx`` (connectorId and idTag), bounded by the PICS
+    remote_start_response; asserts Accepted."""
+    body = payload or {"connectorId": tx.connector_id, "idTag": tx.id_tag}
+    response = await cp.call("RemoteStartTransaction", body,
+                             timeout=pics.timing.remote_start_response or pics.timing.response_timeout)
+    assert response.status == "Accepted", (
+        f"{step}: RemoteStartTransaction.conf status is "
+        f"{response.status if response.error is None else 'CALLERROR ' + response.error.error_code!r}"
+        f", expected 'Accepted' ({cite(response)})")
+    return response

@@ -1,0 +1,77 @@
+"""TC_011_1_CS Remote Start - Remote Start First, and TC_011_2_CS Remote Start - Time Out (Core).
+
+TC_011_1: GetConfiguration AuthorizeRemoteTxRequests (the key must be reported);
+RemoteStartTransaction.req answered Accepted within the PICS remote_start_response; Authorize.req only
+when AuthorizeRemoteTxRequests is true (then required); StatusNotification Preparing; [plug in] ->
+StartTransaction.req (Accepted) and StatusNotification Charging.
+
+TC_011_2: configuration ConnectionTimeOut = <Configured connectionTimeout>; the same start, but nobody
+plugs in: when ConnectionTimeOut has run out the connector is Available again, without a
+StartTransaction. Reading chosen for the timing: the timeout counts from the successful
+authorization -- the Authorize.conf when the charge point asked, else the RemoteStartTransaction.conf
+-- and the Available must come within max_time_deviation of it.
+"""
+
+from harness.cases import case
+from harness.states.cs import (authorize_remote_tx_requests, booted, cite, configured,
+                               connection_timeout, next_status, remote_start, requests_of,
+                               start_after_plug_in, transaction, triggered)
+
+
+async def _remote_start_until_preparing(cp, pics, tx):
+    # Harness: GetConfiguration.req AuthorizeRemoteTxRequests  Charge point: .conf
+    authorize_first, _ = await authorize_remote_tx_requests(cp, pics, step="step 2")
+    # Harness: RemoteStartTransaction.req  Charge point: .conf Accepted
+    response = await remote_start(cp, pics, tx, step="step 4")
+    # Only if AuthorizeRemoteTxRequests is true: Authorize.req; harness: Accepted
+    authorize = None
+    if authorize_first:
+        authorize = await cp.expect("Authorize", timeout=triggered(pics),
+                                    what="step 5: Authorize.req (AuthorizeRemoteTxRequests=true)")
+        assert str(authorize["idTag"]).casefold() == tx.id_tag.casefold(), (
+            f"step 5: Authorize.req carries idTag {authorize['idTag']!r}, expected {tx.id_tag!r} "
+            f"({cite(authorize)})")
+    # StatusNotification.req Preparing
+    preparing = await next_status(cp, pics, tx.connector_id)
+    assert preparing["status"] == "Preparing", (
+        f"step 7: after the remote start connector {tx.connector_id} reported "
+        f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+    return response, authorize
+
+
+@case("TC_011_1_CS", "Remote Start Charging Session - Remote Start First", profile="Core")
+async def test_tc_011_1_cs_remote_start_first(cp, driver, pics):
+    await booted(cp, pics)
+    async with transaction(cp, driver, pics) as tx:
+        # 1-7. GetConfiguration, RemoteStartTransaction, (Authorize), StatusNotification Preparing
+        await _remote_start_until_preparing(cp, pics, tx)
+        # 8. [Plug in] -> StartTransaction.req (Accepted) and StatusNotification.req Charging
+        await start_after_plug_in(cp, driver, pics, tx, step="steps 9-12")
+        assert tx.start.answer["idTagInfo"]["status"] == "Accepted"
+
+
+@case("TC_011_2_CS", "Remote Start Charging Session - Time Out", profile="Core",
+      needs=("ConnectionTimeOut=<Configured connectionTimeout>",))
+async def test_tc_011_2_cs_remote_start_timeout(cp, driver, pics):
+    await booted(cp, pics)
+    timeout = connection_timeout(pics)
+    deviation = pics.timing.max_time_deviation
+    async with configured(cp, pics, {"ConnectionTimeOut": str(timeout)}), \
+            transaction(cp, driver, pics) as tx:
+        # 1-7. GetConfiguration, RemoteStartTransaction, (Authorize), StatusNotification Preparing
+        response, authorize = await _remote_start_until_preparing(cp, pics, tx)
+        # 8. Nobody plugs in; after ConnectionTimeOut: StatusNotification.req Available
+        available = await next_status(cp, pics, tx.connector_id, timeout=timeout + 2 * deviation,
+                                      what=f"StatusNotification after ConnectionTimeOut ({timeout} s)")
+        assert available["status"] == "Available", (
+            f"step 8: when ConnectionTimeOut ran out connector {tx.connector_id} reported "
+            f"{available['status']!r}, expected 'Available' ({cite(available)})")
+        since = authorize.answer_frame if authorize is not None else response.frame
+        after = (available.frame.mono_ns - since.mono_ns) / 1e9
+        assert abs(after - timeout) <= deviation, (
+            f"step 8: the remote start was cancelled {after:.3f} s after it was authorized, "
+            f"expected ConnectionTimeOut = {timeout} s ± {deviation} s ({cite(available)})")
+        starts = requests_of(cp, "StartTransaction")
+        assert not starts, (
+            f"step 8: no cable was plugged in, yet the charge point sent StartTransaction.req "
+            f"({cite(starts[0])})")
