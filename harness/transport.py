@@ -144,10 +144,14 @@ class Link:
             finding = Finding("ws.too-large", "frame",
                               "the peer sent a message larger than the harness's frame size limit "
                               f"({self.max_size} bytes)", self.max_size)
+        if exc.rcvd is not None and exc.sent is not None:
+            # Both close frames crossed: whoever sent first closed the connection.
+            first = exc.rcvd if exc.rcvd_then_sent else exc.sent
+            return LinkClosed(first.code, first.reason, bool(exc.rcvd_then_sent), finding)
         if exc.rcvd is not None:
             return LinkClosed(exc.rcvd.code, exc.rcvd.reason, True, finding)
         if exc.sent is not None:
-            return LinkClosed(exc.sent.code, exc.sent.reason, exc.rcvd_then_sent is None, finding)
+            return LinkClosed(exc.sent.code, exc.sent.reason, False, finding)
         return LinkClosed(None, "", True, finding)
 
 

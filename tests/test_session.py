@@ -235,3 +235,9 @@ async def test_frames_are_stamped_at_the_socket(harness):
     second = await harness.session.expect("StatusNotification", timeout=1)
     assert first.frame.mono_ns <= second.frame.mono_ns
     assert first.answer_frame.mono_ns >= first.frame.mono_ns
+
+
+async def test_close_by_the_harness_is_logged_as_such(harness):
+    await harness.session.close(1000, "done")
+    closed = [line for line in harness.log() if line.event == "closed"]
+    assert closed and closed[-1].detail["by"] == "harness"
