@@ -1,0 +1,75 @@
+"""TC_013_CS Hard Reset Without transaction and TC_014_CS Soft Reset Without Transaction (Core).
+
+1. ChangeAvailability.req Inoperative for <Configured ConnectorId>, Accepted, StatusNotification
+Unavailable; 2. Reset.req (Hard / Soft), Accepted; 3. the charge point reboots: BootNotification.req
+(answered Accepted), StatusNotification for connector 0 and every connector -- the connector made
+Inoperative is still Unavailable (availability survives a reboot, OCPP 1.6 section 5.2: "the
+Charge Point SHALL ... persist ... across reboots"), the others Available; 4. ChangeAvailability.req
+Operative, Accepted, StatusNotification Available.
+
+TC_014 (S in the catalogue) follows TC_013 with a Soft reset, as the CSMS twin and the public
+re-implementations do.
+"""
+
+
+from harness.cases import case
+from harness.states.cs import (booted, booted_statuses, change_availability, cite, next_status,
+                               operative_at_end, settled, test_connector)
+
+
+async def _reset_without_transaction(cp, pics, kind):
+    await booted(cp, pics)
+    connector_id = test_connector(pics)
+    async with operative_at_end(cp, pics, connector_id) as inoperative:
+        # 1. Harness: ChangeAvailability.req Inoperative -> .conf Accepted; StatusNotification
+        change = await change_availability(cp, pics, connector_id, "Inoperative", step="step 1")
+        assert change.status == "Accepted", (
+            f"step 1: ChangeAvailability.conf status is {change.status!r}, expected 'Accepted' "
+            f"({cite(change)})")
+        unavailable = await next_status(cp, pics, connector_id)
+        assert unavailable["status"] == "Unavailable", (
+            f"step 1: connector {connector_id} reported {unavailable['status']!r}, expected "
+            f"'Unavailable' ({cite(unavailable)})")
+
+        # 2. Harness: Reset.req  Charge point: Reset.conf Accepted
+        reset = await cp.call("Reset", {"type": kind})
+        assert reset.status == "Accepted", (
+            f"step 2: Reset.conf status is "
+            f"{reset.status if reset.error is None else 'CALLERROR ' + reset.error.error_code!r}, "
+            f"expected 'Accepted' ({cite(reset)})")
+
+        # 3. The charge point reboots: BootNotification.req (Accepted); StatusNotification.req for
+        #    connector 0 and every connector
+        boot = await cp.expect("BootNotification", timeout=pics.timing.boot_timeout,
+                               what=f"step 3: BootNotification.req after the {kind} reset")
+        assert boot.frame.mono_ns > reset.frame.mono_ns
+        statuses = await booted_statuses(cp, pics, step="step 3")
+        settled(cp)
+        for connector, status in statuses.items():
+            expected = "Unavailable" if connector == connector_id else "Available"
+            assert status["status"] == expected, (
+                f"step 3: after the reboot connector {connector} reported {status['status']!r}, "
+                f"expected {expected!r} ({cite(status)})")
+
+        # 4. Harness: ChangeAvailability.req Operative -> .conf Accepted; StatusNotification Available
+        change = await change_availability(cp, pics, connector_id, "Operative", step="step 4")
+        inoperative[0] = False
+        assert change.status == "Accepted", (
+            f"step 4: ChangeAvailability.conf status is {change.status!r}, expected 'Accepted' "
+            f"({cite(change)})")
+        available = await next_status(cp, pics, connector_id)
+        assert available["status"] == "Available", (
+            f"step 4: connector {connector_id} reported {available['status']!r}, expected "
+            f"'Available' ({cite(available)})")
+
+
+@case("TC_013_CS", "Hard Reset Without transaction", profile="Core")
+async def test_tc_013_cs_hard_reset_without_transaction(cp, driver, pics):
+    await _reset_without_transaction(cp, pics, "Hard")
+
+
+@case("TC_014_CS", "Soft Reset Without Transaction", profile="Core")
+async def test_tc_014_cs_soft_reset_without_transaction(cp, driver, pics):
+    await _reset_without_transaction(cp, pics, "Soft")
+
+
