@@ -98,12 +98,9 @@ class ControlServer:
         app.router.add_post("/{action}", self._post)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        await web.TCPSite(self._runner, self.host, self.port).start()
         # With port 0 the OS picks one; report the one bound.
-        server = site._server  # aiohttp exposes no public accessor for the bound sockets
-        if server is not None and server.sockets:
-            self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -11,7 +11,7 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from harness.sim.common import iso, parse_iso, seconds_until, utc_now
+from harness.sim.common import iso, parse_iso, seconds_until, utc_now, wait_event
 from harness.sim.cp import files
 from harness.sim.cp.model import Reservation, Transaction
 from harness.sim.link import Answer, Reply
@@ -283,7 +283,8 @@ class ProfileHandlers:
         name = location.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
         self.firmware_version = (name or "updated")[:50]
         self.firmware_installed_pending = True
-        await self.outbox.empty.wait()
+        # Let the status notifications out before the reboot (bounded: they are not kept).
+        await wait_event(self.outbox.empty, self.response_timeout)
         await self.reboot("FirmwareUpdate", graceful=True)
 
     async def on_GetDiagnostics(self: ChargePointSim, p: dict) -> dict | Answer:
