@@ -1,0 +1,35 @@
+"""TC_017_1_CS / TC_017_2_CS Unlock connector - no charging session running (Core).
+
+TC_017_1 (socket, S in the catalogue, from the CSMS twin): UnlockConnector.req for <Configured
+ConnectorId> is answered Unlocked. TC_017_2 (fixed cable): answered NotSupported (OCPP 1.6 section
+7.44 UnlockStatus: "NotSupported: Charge Point has no connector lock").
+"""
+
+from harness.cases import case
+from harness.states.cs import booted, cite, test_connector
+
+
+async def _unlock(cp, pics, expected):
+    await booted(cp, pics)
+    connector_id = test_connector(pics)
+    # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf
+    unlock = await cp.call("UnlockConnector", {"connectorId": connector_id})
+    assert unlock.status == expected, (
+        f"step 2: UnlockConnector.conf status is "
+        f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}, "
+        f"expected {expected!r} ({cite(unlock)})")
+
+
+@case("TC_017_1_CS", "Unlock connector - no charging session running (Not fixed cable)",
+      profile="Core", na_when=((lambda pics: pics.features.fixed_cable,
+                                "the charge point has a fixed cable (TC_017_2_CS applies)"),))
+async def test_tc_017_1_cs_unlock_no_session(cp, driver, pics):
+    await _unlock(cp, pics, "Unlocked")
+
+
+@case("TC_017_2_CS", "Unlock connector - no charging session running (Fixed cable)",
+      profile="Core", na_when=((lambda pics: not pics.features.fixed_cable,
+                                "the charge point has a socket, no fixed cable (TC_017_1_CS "
+                                "applies)"),))
+async def test_tc_017_2_cs_unlock_no_session_fixed_cable(cp, driver, pics):
+    await _unlock(cp, pics, "NotSupported")

@@ -1,0 +1,82 @@
+"""TC_018_1_CS / TC_018_2_CS Unlock Connector - With Charging Session (Core).
+
+TC_018_1 (socket): reusable state Charging; UnlockConnector.req answered Unlocked; the charge point
+stops the transaction first (OCPP 1.6 section 5.18): StopTransaction.req reason UnlockCommand and
+StatusNotification Finishing; [unplug] -> StatusNotification Available.
+
+TC_018_2 (fixed cable; S in the catalogue). Reading chosen: a fixed cable has no lock, so the
+request is answered NotSupported (section 7.44) and nothing is done -- the transaction goes on. The
+harness proves it by stopping it itself: RemoteStopTransaction.req is Accepted and its
+StopTransaction.req carries reason Remote (an UnlockCommand stop would have come first).
+"""
+
+from harness.cases import case
+from harness.states.cs import booted, charging, cite, next_status, requests_of, triggered
+
+
+@case("TC_018_1_CS", "Unlock Connector - With Charging Session (Not fixed cable)", profile="Core",
+      needs=("Charging",),
+      na_when=((lambda pics: pics.features.fixed_cable,
+                "the charge point has a fixed cable (TC_018_2_CS applies)"),))
+async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
+    await booted(cp, pics)
+    async with charging(cp, driver, pics) as tx:
+        # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf Unlocked
+        unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
+        assert unlock.status == "Unlocked", (
+            f"step 2: UnlockConnector.conf status is "
+            f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}"
+            f", expected 'Unlocked' ({cite(unlock)})")
+
+        # 3. StopTransaction.req reason UnlockCommand  5. StatusNotification.req Finishing
+        stop = await cp.expect("StopTransaction", timeout=triggered(pics),
+                               what="step 3: StopTransaction.req after UnlockConnector")
+        tx.running = False
+        assert stop["transactionId"] == tx.transaction_id, (
+            f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "
+            f"{tx.transaction_id} ({cite(stop)})")
+        assert stop.get("reason") == "UnlockCommand", (
+            f"step 3: StopTransaction.req reason is {stop.get('reason')!r}, expected "
+            f"'UnlockCommand' ({cite(stop)})")
+        finishing = await next_status(cp, pics, tx.connector_id)
+        assert finishing["status"] == "Finishing", (
+            f"step 5: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
+            f"expected 'Finishing' ({cite(finishing)})")
+
+        # 7. [Unplug the cable] -> StatusNotification.req Available
+        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+        tx.plugged = False
+        available = await next_status(cp, pics, tx.connector_id)
+        assert available["status"] == "Available", (
+            f"step 7: connector {tx.connector_id} reported {available['status']!r} after the "
+            f"unplug, expected 'Available' ({cite(available)})")
+
+
+@case("TC_018_2_CS", "Unlock Connector - With Charging Session (Fixed cable)", profile="Core",
+      needs=("Charging",),
+      na_when=((lambda pics: not pics.features.fixed_cable,
+                "the charge point has a socket, no fixed cable (TC_018_1_CS applies)"),))
+async def test_tc_018_2_cs_unlock_with_session_fixed_cable(cp, driver, pics):
+    await booted(cp, pics)
+    async with charging(cp, driver, pics) as tx:
+        # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf NotSupported
+        unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
+        assert unlock.status == "NotSupported", (
+            f"step 2: UnlockConnector.conf status is "
+            f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}"
+            f", expected 'NotSupported' for a fixed cable ({cite(unlock)})")
+
+        # The transaction goes on: RemoteStopTransaction.req Accepted, StopTransaction reason Remote
+        remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
+        early = requests_of(cp, "StopTransaction")
+        assert not early, (
+            f"step 2: the charge point answered NotSupported but stopped the transaction "
+            f"({cite(early[0])})")
+        assert remote.status == "Accepted", (
+            f"after step 2: RemoteStopTransaction.conf status is {remote.status!r}: the transaction "
+            f"should still be running after the NotSupported unlock ({cite(remote)})")
+        stop = await cp.expect("StopTransaction", timeout=triggered(pics))
+        tx.running = False
+        assert stop.get("reason") == "Remote", (
+            f"after step 2: StopTransaction.req reason is {stop.get('reason')!r}, expected "
+            f"'Remote' ({cite(stop)})")
