@@ -81,7 +81,7 @@ async def test_heartbeat_follows_the_boot_interval(csms, make_cp):
     cp = await make_cp()
     first = await csms.expect("Heartbeat", timeout=3)
     second = await csms.expect("Heartbeat", timeout=3)
-    assert 0.8 <= second.at - first.at <= 1.3
+    assert 0.7 <= second.at - first.at <= 1.5
     assert cp.config.get("HeartbeatInterval") == "1"
     csms.assert_clean()
 
@@ -371,7 +371,7 @@ async def test_changed_heartbeat_interval_applies_at_once(csms, make_cp):
         == {"status": "Accepted"}
     first = await csms.expect("Heartbeat", timeout=3)
     second = await csms.expect("Heartbeat", timeout=3)
-    assert 0.8 <= second.at - first.at <= 1.3
+    assert 0.7 <= second.at - first.at <= 1.5
     csms.assert_clean()
 
 
@@ -385,7 +385,7 @@ async def test_sampled_meter_values_are_spaced_by_the_interval(csms, make_cp):
     second = await csms.expect("MeterValues", timeout=3)
     t1 = parse_iso(first.payload["meterValue"][0]["timestamp"])
     t2 = parse_iso(second.payload["meterValue"][0]["timestamp"])
-    assert abs((t2 - t1).total_seconds() - 1) < 0.2
+    assert (t2 - t1).total_seconds() == 1
     values = first.payload["meterValue"][0]["sampledValue"]
     assert [v["measurand"] for v in values] == ["Energy.Active.Import.Register", "SoC"]
     assert {v["context"] for v in values} == {"Sample.Periodic"}

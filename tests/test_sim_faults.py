@@ -168,7 +168,7 @@ async def _(rig):
     await rig.csms.result("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "1"})
     first = await rig.csms.expect("Heartbeat", timeout=2)
     second = await rig.csms.expect("Heartbeat", timeout=2)
-    assert 0.35 <= second.at - first.at <= 0.7
+    assert 0.3 <= second.at - first.at <= 0.8
 
 
 @scenario(CP, "skip_status_notification")

@@ -319,14 +319,17 @@ class ChargingMixin:
         if interval <= 0:
             return
         loop = asyncio.get_running_loop()
-        anchor = loop.time()
+        anchor, wall = loop.time(), self.now()
         for k in range(1, 1 << 62):
-            # The sample interval is a protocol timer: samples at anchor + k x interval, no drift.
+            # The sample interval is a protocol timer: samples at anchor + k x interval, no drift,
+            # each stamped with the moment it was due.
             await asyncio.sleep(max(0.0, anchor + k * interval - loop.time()))
             if c.transaction is not tx:
                 return
-            self.send_meter_values(c, "Sample.Periodic", self.config.list("MeterValuesSampledData"))
-            self.stop_values(c, tx, "Sample.Periodic", "StopTxnSampledData")
+            due = wall + timedelta(seconds=k * interval)
+            self.send_meter_values(c, "Sample.Periodic", self.config.list("MeterValuesSampledData"),
+                                   due)
+            self.stop_values(c, tx, "Sample.Periodic", "StopTxnSampledData", due)
 
     async def aligned_loop(self: ChargePointSim) -> None:
         """Clock-aligned meter values at every multiple of ClockAlignedDataInterval after midnight."""
