@@ -608,7 +608,6 @@ _RUNTIME = {"_ABSENT": _ABSENT, "_Absent": _Absent, "_DT_COMMON": _DT_COMMON,
             "_in_enum": _in_enum}
 
 
-
 def _compile(schema: dict, function: str) -> tuple[Callable[[Any], bool], str]:
     generator = _Generator()
     source = generator.source(schema, function)
@@ -661,7 +660,8 @@ class Validator:
                 # Decimal numbers: a multipleOf of 0.1 must be the decimal 1/10, not a float.
                 raw = json.loads(text, parse_float=Decimal)
                 resolved = _resolve(raw, raw, path.name)
-                function, source = _compile(resolved, f"valid_{action}{'Response' * response}")
+                name = re.sub(r"\W", "_", f"valid_{path.stem}")  # any file name: an identifier
+                function, source = _compile(resolved, name)
             except (ValueError, SchemaError) as exc:
                 raise SchemaError(f"{path}: {exc}") from exc
             key = (action, response)
