@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from harness.sim import ChargePointSim, ControlServer, CsmsSim
+from harness.sim.cp.actions import SPECS as CP_SPECS
 from harness.sim.faults import render_markdown
 from harness.sim.testing import ScriptedCp, ScriptedCsms, stand_in_pics
 
@@ -24,7 +25,7 @@ async def cp_control():
         cp = ChargePointSim(stand_in_pics("cs", connectors=1), csms.url)
         await cp.start()
         await csms.expect("BootNotification")
-        server = ControlServer(cp.control, cp.status)
+        server = ControlServer(cp.control, cp.status, specs=CP_SPECS)
         await server.start()
         async with aiohttp.ClientSession(base_url=server.url) as http:
             yield http, csms
@@ -50,6 +51,9 @@ async def test_charge_point_actions_over_http(cp_control):
         report = await response.json()
     assert response.status == 200 and report["role"] == "cp"
     assert report["connectors"][1]["evConnected"] is True
+    async with http.get("/") as response:
+        actions = (await response.json())["actions"]
+    assert actions["present_id_tag"]["params"] == ["idTag", "connectorId?"]
 
 
 @pytest.mark.parametrize("action,body,raw,code,words", [

@@ -6,8 +6,8 @@
         [--control 127.0.0.1:8082] [--fault NAME[:k=v,...]]
     python -m harness.sim faults-doc [--check FILE]
 
-Both serve the DUT control protocol (POST /<action>, GET /status) on --control and run until
-interrupted (SIGINT / SIGTERM).
+Both serve the DUT control protocol (POST /<action>, GET /status; GET / lists the actions) on
+--control and run until interrupted (SIGINT / SIGTERM).
 """
 
 from __future__ import annotations
@@ -69,14 +69,16 @@ async def _run(args: argparse.Namespace) -> int:
     pics = pics_module.load(args.pics or pics_module.default_path(sut))
     if args.command == "charge-point":
         from harness.sim.cp import ChargePointSim
+        from harness.sim.cp.actions import SPECS
         sim = ChargePointSim(pics, args.csms_url, charge_point_id=args.id, faults=args.fault,
                              configuration=dict(args.set))
         where = f"connecting to {sim.url}"
     else:
         from harness.sim.csms import CsmsSim
+        from harness.sim.csms.csms import SPECS
         sim = CsmsSim(pics, *args.listen, faults=args.fault)
     host, port = args.control or ("127.0.0.1", 0)
-    control = ControlServer(sim.control, sim.status, host, port)
+    control = ControlServer(sim.control, sim.status, host, port, specs=SPECS)
     await sim.start()
     await control.start()
     if args.command == "csms":

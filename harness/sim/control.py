@@ -83,18 +83,27 @@ def check_params(action: str, params: Any, specs: Mapping[str, Spec]) -> dict:
 Handler = Callable[[str, dict], Awaitable[dict]]
 
 
+def describe(specs: Mapping[str, Spec]) -> dict:
+    """The action list served at GET /: each action's parameters (``?`` marks optional ones)."""
+    return {name: {"params": [f"{k}{'' if d is REQUIRED else '?'}" for k, (_, d) in
+                              spec.params.items()], "help": spec.help}
+            for name, spec in sorted(specs.items())}
+
+
 class ControlServer:
     """aiohttp server wrapping ``control`` and ``status``."""
 
     def __init__(self, control: Handler, status: Callable[[], dict], host: str = "127.0.0.1",
-                 port: int = 0):
+                 port: int = 0, specs: Mapping[str, Spec] | None = None):
         self._control, self._status = control, status
+        self._specs = specs or {}
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/status", self._get_status)
+        app.router.add_get("/", self._get_actions)
         app.router.add_post("/{action}", self._post)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -113,6 +122,9 @@ class ControlServer:
 
     async def _get_status(self, request: web.Request) -> web.Response:
         return _json(200, self._status())
+
+    async def _get_actions(self, request: web.Request) -> web.Response:
+        return _json(200, {"actions": describe(self._specs)})
 
     async def _post(self, request: web.Request) -> web.Response:
         action = request.match_info["action"]
