@@ -603,18 +603,18 @@ async def test_survives_garbage_and_unknown_actions(csms, make_cp):
 
 
 async def test_stop_leaves_nothing_running(csms):
+    before = set(asyncio.all_tasks())
     pics = stand_in_pics("cs", connectors=1, configuration={"MeterValueSampleInterval": "1",
                                                             "ClockAlignedDataInterval": "1"})
     cp = ChargePointSim(pics, csms.url)
     await cp.start()
     await booted(csms, 1)
     await charging(cp, csms)
-    before = {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
-    assert any(t.get_name().startswith("cp ") for t in before)
+    assert len(cp.tasks) >= 4  # outbox, clock-aligned, connection, heartbeat, sampler
     await cp.stop()
-    left = [t for t in asyncio.all_tasks() if t.get_name().startswith("cp ")]
-    assert not left
     await csms.closed.wait()
+    left = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert not left, left
 
 
 async def test_status_reports_what_happened(csms, make_cp):
