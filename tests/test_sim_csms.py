@@ -212,3 +212,17 @@ async def test_wait_until_sees_stored_messages(csms, cp):
         lambda: csms.charge_points["CP001"].heartbeats >= 1, 5))
     await cp.result("Heartbeat", {})
     assert await waiting
+
+
+async def test_stop_leaves_nothing_running():
+    before = set(asyncio.all_tasks())
+    csms = CsmsSim(stand_in_pics("csms"), faults=["unsolicited_result"])
+    await csms.start()
+    peer = await ScriptedCp(csms.url, "CP001").start()
+    await peer.result("BootNotification", BOOT)
+    await csms.control("ClearCache", {})
+    await csms.stop()
+    await asyncio.wait_for(peer.closed.wait(), 5)
+    await peer.stop()
+    left = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert not left, left
