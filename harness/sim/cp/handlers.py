@@ -128,6 +128,9 @@ class CoreHandlers:
                 return
         else:
             info = {"status": "Accepted"}
+        if not self.reservation_allows(c, id_tag, info.get("parentIdTag"), False):
+            self.events.add("remote_start_refused", idTag=id_tag, status="Reserved")
+            return
         reservation = self.reservation_for(c, id_tag, info.get("parentIdTag"))
         if c.transaction is not None:
             return
