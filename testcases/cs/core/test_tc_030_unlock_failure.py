@@ -1,0 +1,29 @@
+"""TC_030_CS Unlock Connector - Unlock Failure (Core).
+
+Socket only, and only where the lock can be made to fail (the driver's ``unlock_failure``; a driver
+or operator that cannot do it makes the case INCONCLUSIVE). [Make the connector lock fail to open]
+-> UnlockConnector.req is answered UnlockFailed. Clean-up: the failure is repaired (``clear_fault``).
+"""
+
+from harness.cases import case
+from harness.states.cs import booted, cite, test_connector
+
+
+@case("TC_030_CS", "Unlock Connector - Unlock Failure", profile="Core",
+      needs=("unlock failure can be provoked",),
+      na_when=((lambda pics: pics.features.fixed_cable,
+                "the charge point has a fixed cable: there is no connector lock"),))
+async def test_tc_030_cs_unlock_failure(cp, driver, pics):
+    await booted(cp, pics)
+    connector_id = test_connector(pics)
+    # [Make the connector lock fail to unlock]
+    await driver.unlock_failure(connector_id, timeout=pics.timing.response_timeout)
+    try:
+        # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf UnlockFailed
+        unlock = await cp.call("UnlockConnector", {"connectorId": connector_id})
+        assert unlock.status == "UnlockFailed", (
+            f"step 2: UnlockConnector.conf status is "
+            f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}"
+            f", expected 'UnlockFailed' ({cite(unlock)})")
+    finally:
+        await driver.clear_fault(connector_id, timeout=pics.timing.response_timeout)
