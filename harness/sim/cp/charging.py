@@ -332,7 +332,8 @@ class ChargingMixin:
             self.stop_values(c, tx, "Sample.Periodic", "StopTxnSampledData", due)
 
     async def aligned_loop(self: ChargePointSim) -> None:
-        """Clock-aligned meter values at every multiple of ClockAlignedDataInterval after midnight."""
+        """Clock-aligned meter values at every multiple of ClockAlignedDataInterval after midnight
+        (UTC), for the connectors with a transaction: an idle connector has nothing to meter."""
         while True:
             interval = self.config.int("ClockAlignedDataInterval", 0)
             if interval <= 0:

@@ -26,6 +26,7 @@ class CoreHandlers:
             return REJECTED
         scheduled = False
         if connector_id == 0:
+            # Connector 0 is the whole charge point: every connector follows it.
             self.zero.operative = operative
             for c in self.connectors:
                 scheduled |= self._set_operative(c, operative)
