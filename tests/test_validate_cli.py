@@ -190,7 +190,7 @@ def test_decimals_are_judged_as_written_on_the_wire(tmp_path, capsys, limit, bad
         assert out.splitlines()[0] == (
             f"{log}:1: csms SetChargingProfile "
             "$.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit: "
-            f'"{limit}" is not a multiple of 0.1 [multipleOf]')
+            f'{limit} is not a multiple of 0.1 [multipleOf]')
 
 
 def test_json_output(tmp_path, capsys):
