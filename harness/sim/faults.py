@@ -242,8 +242,8 @@ class Faults:
             out[p["field"]] = p["value"]
         if (p := self.for_action("cistring_overlong", action)) is not None:
             current = _get_path(out, p["field"])
-            text = current if isinstance(current, str) and current else "X"
-            _set_path(out, p["field"], (text * p["length"])[:p["length"]])
+            if isinstance(current, str) and current:  # only a string that is there grows
+                _set_path(out, p["field"], (current * p["length"])[:p["length"]])
         if self.get("timestamp_no_timezone") is not None:
             out = _strip_zones(out)
         return out
