@@ -1,0 +1,141 @@
+"""TC_032_1_CS / TC_032_2_CS Power failure boot charging point - configured to stop transaction(s)
+before / after going down (Core).
+
+The PICS declares no backup power, so the harness cuts the power (driver ``power_off``) and watches:
+a charge point that sends its StopTransaction.req before the connection drops has backup power and
+is judged by TC_032_1 (TC_032_2 is then N/A), one that goes down at once by TC_032_2 (TC_032_1 is then
+N/A). Both are conformant (OCPP 1.6 section 4.10 lists PowerLoss as a stop reason without saying
+when it is sent).
+
+TC_032_1: Charging; [cut power] -> StopTransaction.req reason PowerLoss and StatusNotification
+Finishing before going down; [restore power] -> BootNotification.req (Accepted), StatusNotification
+for connector 0 and every connector: the transaction's connector Finishing or Preparing, the others
+Available.
+
+TC_032_2 (the catalogue's copy is cut off). Reading chosen: Charging; [cut and restore power] ->
+BootNotification.req (Accepted); StatusNotification for connector 0 and every connector (the others
+Available); then either
+- the charge point resumed the transaction (its connector reports Charging, SuspendedEV or
+  SuspendedEVSE): [present the idTag that started it] -> StopTransaction.req reason Local (or
+  omitted) and StatusNotification Finishing; or
+- it stopped it while down: the transaction's connector reports Finishing or Preparing (the cable is
+  still in; TC_032_1 and TC_015 allow both for the same situation), and the StopTransaction.req
+  reason PowerLoss follows the boot (queued while down).
+The order of these messages after the boot is free, as the OCTT allows.
+"""
+
+from harness.cases import case
+from harness.states.cs import (booted, booted_statuses, charging, cite, next_status, requests_of,
+                               settled, triggered)
+from harness.verdicts import NotApplicable
+
+RESUMED = ("Charging", "SuspendedEV", "SuspendedEVSE")
+
+
+async def _power_off(cp, driver, pics):
+    """Cut the power; True when the charge point stopped the transaction before going down."""
+    await driver.power_off(timeout=pics.timing.boot_timeout)
+    if cp.connected:
+        await cp.wait_disconnected(pics.timing.boot_timeout)
+    return bool(requests_of(cp, "StopTransaction"))
+
+
+async def _power_on(cp, driver, pics, step):
+    await driver.power_on(timeout=pics.timing.boot_timeout)
+    boot = await cp.expect("BootNotification", timeout=pics.timing.boot_timeout,
+                           what=f"{step}: BootNotification.req after the power came back")
+    statuses = await booted_statuses(cp, pics, step=step)
+    settled(cp)
+    return boot, statuses
+
+
+def _others_available(statuses, tx, step):
+    for connector, status in statuses.items():
+        if connector != tx.connector_id:
+            assert status["status"] == "Available", (
+                f"{step}: after the boot connector {connector} reported {status['status']!r}, "
+                f"expected 'Available' ({cite(status)})")
+
+
+@case("TC_032_1_CS", "Power failure boot charging point - configured to stop transaction(s) "
+      "before going down", profile="Core", needs=("Charging", "backup power"))
+async def test_tc_032_1_cs_power_failure_stop_before(cp, driver, pics):
+    await booted(cp, pics)
+    async with charging(cp, driver, pics) as tx:
+        # [Disconnect the power of the charge point]
+        stopped_before = await _power_off(cp, driver, pics)
+        if not stopped_before:
+            await _power_on(cp, driver, pics, "restore")
+            raise NotApplicable("the charge point went down without stopping the transaction "
+                                "first: it has no backup power (TC_032_2_CS applies)")
+        # 1. StopTransaction.req reason PowerLoss
+        stop = requests_of(cp, "StopTransaction")[0]
+        tx.running = False
+        assert stop["transactionId"] == tx.transaction_id and stop.get("reason") == "PowerLoss", (
+            f"step 1: StopTransaction.req for transaction {stop['transactionId']} reason "
+            f"{stop.get('reason')!r}, expected {tx.transaction_id} reason 'PowerLoss' ({cite(stop)})")
+        # 3. StatusNotification.req Finishing (before going down)
+        finishing = await next_status(cp, pics, tx.connector_id, timeout=0.001)
+        assert finishing["status"] == "Finishing", (
+            f"step 3: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
+            f"expected 'Finishing' ({cite(finishing)})")
+
+        # [Reconnect the power] 5. BootNotification.req; 7. StatusNotification per connector and 0
+        _, statuses = await _power_on(cp, driver, pics, "step 7")
+        mine = statuses[tx.connector_id]
+        assert mine["status"] in ("Finishing", "Preparing"), (
+            f"step 7: after the boot connector {tx.connector_id} (the transaction's, cable still "
+            f"in) reported {mine['status']!r}, expected 'Finishing' or 'Preparing' ({cite(mine)})")
+        _others_available(statuses, tx, "step 7")
+
+
+@case("TC_032_2_CS", "Power failure boot charging point - configured to stop transaction(s) "
+      "after going down", profile="Core", needs=("Charging", "no backup power"))
+async def test_tc_032_2_cs_power_failure_stop_after(cp, driver, pics):
+    await booted(cp, pics)
+    async with charging(cp, driver, pics) as tx:
+        # [Disconnect and reconnect the power of the charge point]
+        stopped_before = await _power_off(cp, driver, pics)
+        if stopped_before:
+            await _power_on(cp, driver, pics, "restore")
+            tx.running = False
+            raise NotApplicable("the charge point stopped the transaction before going down: it has "
+                                "backup power (TC_032_1_CS applies)")
+        # 1. BootNotification.req; 3. StatusNotification.req per connector and connectorId 0
+        _, statuses = await _power_on(cp, driver, pics, "step 3")
+        _others_available(statuses, tx, "step 3")
+        mine = statuses[tx.connector_id]
+        if mine["status"] in RESUMED:
+            # [The transaction was resumed: present the idTag that started it to stop it]
+            await driver.present_id_tag(tx.id_tag, tx.connector_id,
+                                        timeout=pics.timing.response_timeout)
+            stop = await cp.expect("StopTransaction", timeout=triggered(pics),
+                                   what="step 5: StopTransaction.req after the idTag was presented")
+            tx.running = False
+            assert stop["transactionId"] == tx.transaction_id, (
+                f"step 5: StopTransaction.req for transaction {stop['transactionId']}, expected "
+                f"{tx.transaction_id} ({cite(stop)})")
+            assert stop.get("reason", "Local") == "Local", (
+                f"step 5: StopTransaction.req reason is {stop.get('reason')!r}, expected 'Local' "
+                f"or omitted ({cite(stop)})")
+            # 7. StatusNotification.req Finishing
+            finishing = await next_status(cp, pics, tx.connector_id)
+            assert finishing["status"] == "Finishing", (
+                f"step 7: connector {tx.connector_id} reported {finishing['status']!r} after the "
+                f"stop, expected 'Finishing' ({cite(finishing)})")
+        else:
+            assert mine["status"] in ("Finishing", "Preparing"), (
+                f"step 3: after the boot connector {tx.connector_id} reported {mine['status']!r}, "
+                f"expected the transaction resumed ({', '.join(RESUMED)}) or stopped with the cable "
+                f"still in ('Finishing' or 'Preparing') ({cite(mine)})")
+            # 5. StopTransaction.req reason PowerLoss (queued while the charge point was down)
+            stop = await cp.expect("StopTransaction", timeout=triggered(pics),
+                                   what="step 5: the StopTransaction.req of the interrupted "
+                                        "transaction")
+            tx.running = False
+            assert stop["transactionId"] == tx.transaction_id, (
+                f"step 5: StopTransaction.req for transaction {stop['transactionId']}, expected "
+                f"{tx.transaction_id} ({cite(stop)})")
+            assert stop.get("reason") == "PowerLoss", (
+                f"step 5: StopTransaction.req reason is {stop.get('reason')!r}, expected "
+                f"'PowerLoss' for a transaction that ended with the power ({cite(stop)})")

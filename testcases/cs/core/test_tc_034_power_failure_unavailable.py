@@ -1,0 +1,41 @@
+"""TC_034_CS Power Failure with Unavailable Status (Core).
+
+ChangeAvailability.req connectorId 0 Inoperative, Accepted; StatusNotification Unavailable for
+connector 0 and every connector; [power cycle] -> BootNotification.req (Accepted); StatusNotification
+for connector 0 and every connector: still Unavailable (the availability persists across the
+reboot, OCPP 1.6 section 5.2). Clean-up: ChangeAvailability Operative, every connector Available.
+"""
+
+from harness.cases import case
+from harness.states import connector_ids
+from harness.states.cs import (booted, booted_statuses, change_availability, cite, next_status,
+                               operative_at_end, settled)
+
+
+@case("TC_034_CS", "Power Failure with Unavailable Status", profile="Core", needs=("power cycle",))
+async def test_tc_034_cs_power_failure_unavailable(cp, driver, pics):
+    await booted(cp, pics)
+    async with operative_at_end(cp, pics, 0):
+        # 1. Harness: ChangeAvailability.req connectorId 0 Inoperative  2. .conf Accepted
+        change = await change_availability(cp, pics, 0, "Inoperative", step="step 2")
+        assert change.status == "Accepted", (
+            f"step 2: ChangeAvailability.conf status is {change.status!r}, expected 'Accepted' "
+            f"({cite(change)})")
+        # 3. StatusNotification.req per connector and connectorId 0: Unavailable
+        for connector_id in connector_ids(pics):
+            status = await next_status(cp, pics, connector_id)
+            assert status["status"] == "Unavailable", (
+                f"step 3: connector {connector_id} reported {status['status']!r}, expected "
+                f"'Unavailable' ({cite(status)})")
+
+        # [Power cycle] 5. BootNotification.req; harness: Accepted
+        await driver.power_cycle(timeout=pics.timing.boot_timeout)
+        await cp.expect("BootNotification", timeout=pics.timing.boot_timeout,
+                        what="step 5: BootNotification.req after the power cycle")
+        # 7. StatusNotification.req per connector and connectorId 0: still Unavailable
+        statuses = await booted_statuses(cp, pics, step="step 7")
+        settled(cp)
+        for connector_id, status in statuses.items():
+            assert status["status"] == "Unavailable", (
+                f"step 7: after the power cycle connector {connector_id} reported "
+                f"{status['status']!r}, expected 'Unavailable' ({cite(status)})")
