@@ -656,3 +656,96 @@ def meter_value_problems(request: Request, tx: Tx, measurands: list[str],
 
 def sample_times(request: Request) -> list:
     return [parse_time(mv.get("timestamp")) for mv in request.get("meterValue") or []]
+
+
+# --- offline ----------------------------------------------------------------------------------
+
+@dataclass
+class Offline:
+    """What :func:`offline` saw: when the charge point was told to go online again (harness wall
+    clock, seconds since the epoch)."""
+    online_wall: float | None = None
+
+
+@asynccontextmanager
+async def offline(cp: Session, driver: Any, pics: Any) -> AsyncIterator[Offline]:
+    """[Cut the network] for the block, then [restore it] and wait for the charge point to
+    reconnect (a reconnection, not a reboot: no BootNotification is needed)."""
+    import time
+    state = Offline()
+    failed = False
+    await driver.go_offline(timeout=pics.timing.response_timeout)
+    if cp.connected:
+        await cp.wait_disconnected(pics.timing.response_timeout)
+    try:
+        yield state
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        async def back() -> None:
+            state.online_wall = time.time()
+            await driver.go_online(timeout=pics.timing.response_timeout)
+            await cp.wait_connected(pics.timing.boot_timeout)
+            settled(cp)
+        await _quietly(back, failed)
+
+
+async def status_after_reconnect(cp: Session, pics: Any, connector_id: int, wanted: tuple[str, ...],
+                                 online_wall: float, *, step: str,
+                                 timeout: float | None = None,
+                                 passing: tuple[str, ...] = ()) -> Request:
+    """The first StatusNotification for ``connector_id`` with a status in ``wanted`` after a
+    reconnection. Statuses the charge point kept from its offline time (timestamp before the cut
+    ended) are history and skipped, and so are the ``passing`` ones (states the offline session
+    really went through, reported as the connection came back); any other fails."""
+    while True:
+        status = await next_status(cp, pics, connector_id, timeout=timeout,
+                                   what=f"{step}: StatusNotification {' or '.join(wanted)} for "
+                                        f"connector {connector_id}")
+        if status["status"] in wanted:
+            return status
+        moment = parse_time(status.get("timestamp", ""))
+        queued = moment is not None and moment.timestamp() <= online_wall
+        assert queued or status["status"] in passing, (
+            f"{step}: connector {connector_id} reported {status['status']!r}, expected "
+            f"{' or '.join(map(repr, wanted))} ({cite(status)})")
+
+
+@asynccontextmanager
+async def offline_authorization(cp: Session, driver: Any, pics: Any, config: Configuration,
+                                id_tag: str | None = None) -> AsyncIterator[str]:
+    """Memory state for starting offline with a valid idTag (TC_037_1, TC_039): IdTagCached when the
+    charge point has an authorization cache, else IdTagLocalAuthList (the idTag added with a
+    Differential SendLocalList, removed again at the end), else the case relies on
+    AllowOfflineTxForUnknownId=true -- and is N/A without any of the three. Yields how."""
+    id_tag = id_tag or valid_tag(pics)
+    if pics.features.authorization_cache and "AuthorizationCacheEnabled" not in config.skipped:
+        await id_tag_cached(cp, driver, pics, id_tag)
+        yield "IdTagCached"
+        return
+    if pics.features.local_auth_list and "LocalAuthListEnabled" not in config.skipped:
+        version = await cp.call("GetLocalListVersion", {})
+        current = max(0, int(version.get("listVersion", 0) or 0))
+        send = await cp.call("SendLocalList", {
+            "listVersion": current + 1, "updateType": "Differential",
+            "localAuthorizationList": [{"idTag": id_tag, "idTagInfo": id_tag_info(pics, id_tag)}]})
+        if send.status != "Accepted":
+            raise Inconclusive(f"memory state IdTagLocalAuthList: SendLocalList was answered "
+                               f"{send.status!r} ({cite(send)})")
+        failed = False
+        try:
+            yield "IdTagLocalAuthList"
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            await _quietly(lambda: cp.call("SendLocalList", {
+                "listVersion": current + 2, "updateType": "Differential",
+                "localAuthorizationList": [{"idTag": id_tag}]}), failed)
+        return
+    if config.has("AllowOfflineTxForUnknownId"):
+        yield "AllowOfflineTxForUnknownId"
+        return
+    raise NotApplicable("the charge point has no authorization cache, no local authorization list "
+                        "and no AllowOfflineTxForUnknownId: it cannot authorize offline")
