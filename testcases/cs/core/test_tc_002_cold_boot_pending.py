@@ -21,7 +21,7 @@ from harness.rpc import CP_ACTIONS
 from harness.states import connector_ids, cs_connected, heartbeat_interval
 from harness.states.cs import cite, configured, sample_interval, settled, triggered
 
-PENDING_INTERVAL = 2
+PENDING_INTERVAL = 1
 """Seconds given in the Pending answer."""
 
 
