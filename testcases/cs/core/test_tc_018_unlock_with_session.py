@@ -68,7 +68,8 @@ async def test_tc_018_2_cs_unlock_with_session_fixed_cable(cp, driver, pics):
 
         # The transaction goes on: RemoteStopTransaction.req Accepted, StopTransaction reason Remote
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
-        early = requests_of(cp, "StopTransaction")
+        early = [r for r in requests_of(cp, "StopTransaction")
+                 if r.frame.mono_ns < remote.request.mono_ns]
         assert not early, (
             f"step 2: the charge point answered NotSupported but stopped the transaction "
             f"({cite(early[0])})")

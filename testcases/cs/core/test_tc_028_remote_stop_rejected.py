@@ -23,7 +23,7 @@ async def test_tc_028_cs_remote_stop_rejected(cp, driver, pics):
 
         # The running transaction is unaffected.
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
-        early = [r for r in requests_of(cp, "StopTransaction") if r.frame.mono_ns < remote.frame.mono_ns]
+        early = [r for r in requests_of(cp, "StopTransaction") if r.frame.mono_ns < remote.request.mono_ns]
         assert not early, (
             f"after step 2: the charge point stopped a transaction on a rejected request "
             f"({cite(early[0])})")
