@@ -218,6 +218,8 @@ def pytest_runtest_call(item: pytest.Item):
     if session is not None and session.violations:
         raise AssertionError("the device broke the protocol:\n" +
                              "\n".join(str(v) for v in session.violations))
+    if session is not None and session.harness_errors:
+        raise HarnessError("\n".join(session.harness_errors))
     return result
 
 
