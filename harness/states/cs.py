@@ -473,26 +473,6 @@ async def transaction(cp: Session, driver: Any, pics: Any, *, id_tag: str | None
         await _quietly(lambda: finish(cp, driver, pics, tx, quiet=failed), failed)
 
 
-@asynccontextmanager
-async def unplugged_at_end(cp: Session, driver: Any, pics: Any, connector_id: int,
-                           plugged: list[bool]) -> AsyncIterator[None]:
-    """For cases that plug in without a transaction: unplug at the end if ``plugged[0]`` is still
-    True, and wait for Available."""
-    failed = False
-    try:
-        yield
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        async def undo() -> None:
-            if plugged[0]:
-                await driver.unplug(connector_id, timeout=pics.timing.response_timeout)
-                plugged[0] = False
-                await status_until(cp, pics, connector_id, "Available")
-        await _quietly(undo, failed)
-
-
 async def id_tag_cached(cp: Session, driver: Any, pics: Any, id_tag: str | None = None) -> None:
     """Memory state IdTagCached: the idTag is put in the authorization cache by one successful
     online authorization (present it, Authorize.conf Accepted, Preparing), then de-authorized by
@@ -559,9 +539,6 @@ async def booted_statuses(cp: Session, pics: Any, *, step: str) -> dict[int, Req
             what=f"{step}: StatusNotification for connector {connector_id} after the boot")
     return seen
 
-
-def is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, DeviceTimeout)
 
 
 # --- remote start -----------------------------------------------------------------------------
