@@ -35,13 +35,13 @@ DEFAULT = object()
 
 # --- test data the OCTT keeps in its configuration --------------------------------------------
 
-def test_connector(pics: Any) -> int:
+def connector_under_test(pics: Any) -> int:
     """The OCTT's <Configured ConnectorId>: the connector the scenarios use."""
     return 1
 
 
 def other_connectors(pics: Any) -> list[int]:
-    return [c for c in connector_ids(pics, with_zero=False) if c != test_connector(pics)]
+    return [c for c in connector_ids(pics, with_zero=False) if c != connector_under_test(pics)]
 
 
 def short_interval(pics: Any) -> int:
@@ -343,7 +343,7 @@ async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None 
     judges its absence); None, either is right (the idTag may be known locally). Returns the
     Authorize request, if one came."""
     id_tag = id_tag or valid_tag(pics)
-    connector_id = test_connector(pics) if connector_id is None else connector_id
+    connector_id = connector_under_test(pics) if connector_id is None else connector_id
     await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
     authorize = None
     if expect_authorize is None:
@@ -461,7 +461,7 @@ async def transaction(cp: Session, driver: Any, pics: Any, *, id_tag: str | None
                       connector_id: int | None = None) -> AsyncIterator[Tx]:
     """A :class:`Tx` the case fills in as it goes (``plugged``, ``running`` via :func:`started`);
     on leaving the block :func:`finish` undoes what is left: stop, unplug, Available."""
-    tx = Tx(test_connector(pics) if connector_id is None else connector_id,
+    tx = Tx(connector_under_test(pics) if connector_id is None else connector_id,
             id_tag or valid_tag(pics), running=False, plugged=False)
     failed = False
     try:
@@ -479,7 +479,7 @@ async def id_tag_cached(cp: Session, driver: Any, pics: Any, id_tag: str | None 
     presenting it again (or by ConnectionTimeOut), back to Available. A charge point that
     authorizes it locally without an Authorize.req already holds it."""
     id_tag = id_tag or valid_tag(pics)
-    connector_id = test_connector(pics)
+    connector_id = connector_under_test(pics)
     await authorized(cp, driver, pics, id_tag=id_tag, connector_id=connector_id,
                      expect_authorize=None, state="IdTagCached")
     await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)

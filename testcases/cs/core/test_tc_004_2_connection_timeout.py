@@ -12,7 +12,7 @@ ConnectionTimeOut - max_time_deviation and ConnectionTimeOut + max_time_deviatio
 from harness.cases import case
 from harness.states.cs import booted
 from harness.states.cs import (authorized, cite, configured, connection_timeout, next_status,
-                               requests_of, test_connector)
+                               requests_of, connector_under_test)
 
 
 @case("TC_004_2_CS", "Regular Charging Session - Identification First - ConnectionTimeOut",
@@ -23,7 +23,7 @@ async def test_tc_004_2_cs_connection_timeout(cp, driver, pics):
     await booted(cp, pics)
     timeout = connection_timeout(pics)
     deviation = pics.timing.max_time_deviation
-    connector_id = test_connector(pics)
+    connector_id = connector_under_test(pics)
     async with configured(cp, pics, {"ConnectionTimeOut": str(timeout)}):
         # 1. Reusable state Authorized (no cable is plugged in)
         authorize = await authorized(cp, driver, pics, connector_id=connector_id)

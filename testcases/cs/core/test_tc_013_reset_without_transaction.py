@@ -14,12 +14,12 @@ re-implementations do.
 
 from harness.cases import case
 from harness.states.cs import (booted, booted_statuses, change_availability, cite, next_status,
-                               operative_at_end, settled, test_connector)
+                               operative_at_end, settled, connector_under_test)
 
 
 async def _reset_without_transaction(cp, pics, kind):
     await booted(cp, pics)
-    connector_id = test_connector(pics)
+    connector_id = connector_under_test(pics)
     async with operative_at_end(cp, pics, connector_id) as inoperative:
         # 1. Harness: ChangeAvailability.req Inoperative -> .conf Accepted; StatusNotification
         change = await change_availability(cp, pics, connector_id, "Inoperative", step="step 1")

@@ -6,12 +6,12 @@ ConnectorId> is answered Unlocked. TC_017_2 (fixed cable): answered NotSupported
 """
 
 from harness.cases import case
-from harness.states.cs import booted, cite, test_connector
+from harness.states.cs import booted, cite, connector_under_test
 
 
 async def _unlock(cp, pics, expected):
     await booted(cp, pics)
-    connector_id = test_connector(pics)
+    connector_id = connector_under_test(pics)
     # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf
     unlock = await cp.call("UnlockConnector", {"connectorId": connector_id})
     assert unlock.status == expected, (

@@ -6,7 +6,7 @@ or operator that cannot do it makes the case INCONCLUSIVE). [Make the connector 
 """
 
 from harness.cases import case
-from harness.states.cs import booted, cite, test_connector
+from harness.states.cs import booted, cite, connector_under_test
 
 
 @case("TC_030_CS", "Unlock Connector - Unlock Failure", profile="Core",
@@ -15,7 +15,7 @@ from harness.states.cs import booted, cite, test_connector
                 "the charge point has a fixed cable: there is no connector lock"),))
 async def test_tc_030_cs_unlock_failure(cp, driver, pics):
     await booted(cp, pics)
-    connector_id = test_connector(pics)
+    connector_id = connector_under_test(pics)
     # [Make the connector lock fail to unlock]
     await driver.unlock_failure(connector_id, timeout=pics.timing.response_timeout)
     try:

@@ -9,7 +9,7 @@ in chronological order (OCPP 1.6 section 4.7).
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, configured, offline, offline_authorization, test_connector,
+from harness.states.cs import (booted, cite, configured, offline, offline_authorization, connector_under_test,
                                triggered)
 
 OFFLINE_CONFIG = {"LocalAuthListEnabled": "true", "AuthorizationCacheEnabled": "true",
@@ -31,7 +31,7 @@ def _cannot_authorize_offline(pics):
                 "AllowOfflineTxForUnknownId: the charge point cannot authorize offline")))
 async def test_tc_039_cs_offline_transaction(cp, driver, pics):
     await booted(cp, pics)
-    connector_id, id_tag = test_connector(pics), pics.id_tags.valid
+    connector_id, id_tag = connector_under_test(pics), pics.id_tags.valid
     timeout = pics.timing.response_timeout
     async with configured(cp, pics, {"LocalAuthorizeOffline": "true"}, OFFLINE_CONFIG) as config, \
             offline_authorization(cp, driver, pics, config):

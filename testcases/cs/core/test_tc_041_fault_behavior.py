@@ -11,7 +11,7 @@ the cable taken out, the connector Available.
 
 from harness.cases import case
 from harness.states.cs import (booted, cite, next_status, quiet_period, requests_of, status_until,
-                               test_connector)
+                               connector_under_test)
 
 ERROR_CODE = "OtherError"
 
@@ -19,7 +19,7 @@ ERROR_CODE = "OtherError"
 @case("TC_041_CS", "Fault Behavior", profile="Core", needs=("a fault can be provoked",))
 async def test_tc_041_cs_fault_behavior(cp, driver, pics):
     await booted(cp, pics)
-    connector_id, timeout = test_connector(pics), pics.timing.response_timeout
+    connector_id, timeout = connector_under_test(pics), pics.timing.response_timeout
     plugged = False
     # 1. [Put the connector into a fault] -> StatusNotification.req Faulted
     await driver.report_fault(connector_id, ERROR_CODE, timeout=timeout)

@@ -15,7 +15,7 @@ reports Preparing again; the session is then ended the same way as in step 2 (cl
 
 from harness.cases import case
 from harness.states.cs import (authorized, booted, cite, configured, connection_timeout,
-                               next_status, status_until, test_connector, triggered)
+                               next_status, status_until, connector_under_test, triggered)
 
 
 @case("TC_061_CS", "Clear Authorization Data in Authorization Cache", profile="Core",
@@ -28,7 +28,7 @@ from harness.states.cs import (authorized, booted, cite, configured, connection_
       aliases=("TC_061_1_CS",))
 async def test_tc_061_cs_clear_cache(cp, driver, pics):
     await booted(cp, pics)
-    connector_id, id_tag = test_connector(pics), pics.id_tags.valid
+    connector_id, id_tag = connector_under_test(pics), pics.id_tags.valid
     timeout = connection_timeout(pics)
     async with configured(cp, pics, {"LocalPreAuthorize": "true", "ConnectionTimeOut": str(timeout)},
                           {"AuthorizationCacheEnabled": "true"}):
