@@ -12,7 +12,6 @@ import itertools
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from harness.rpc import CallError
 
 
 def now_iso() -> str:
@@ -112,7 +111,3 @@ def charge_point(pics: Any) -> dict[str, Any]:
         "InstallCertificate": lambda p: {"status": "Rejected"},
         "SignedUpdateFirmware": lambda p: {"status": "Rejected"},
     }
-
-
-def not_supported(action: str) -> CallError:
-    return CallError("", "NotSupported", f"{action} is not supported", {})

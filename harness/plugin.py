@@ -22,6 +22,8 @@ from harness.wirelog import WireLog
 
 RUN_KEY = pytest.StashKey["OcppRun"]()
 RESULT_KEY = pytest.StashKey[CaseResult]()
+_WIRE_KEY = pytest.StashKey[str]()
+_SESSION_KEY = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -180,10 +182,6 @@ async def _device_session(request: pytest.FixtureRequest, bench: Any):
     finally:
         session.end()
         wirelog.close()
-
-
-_WIRE_KEY = pytest.StashKey[str]()
-_SESSION_KEY = pytest.StashKey[Any]()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
