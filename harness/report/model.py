@@ -29,11 +29,25 @@ class CaseResult:
 
 @dataclass
 class Measurement:
-    name: str
-    pics_s: float | None
-    measured_s: float | None
+    """One PICS timing metric over the run (filled by harness/timing.py).
+
+    samples: [{"case", "value_s", "harness_s", "wire_log", "lines", "what"}], "lines" the 1-based
+    wire-log line numbers of the frames involved; "harness_s" the harness's own processing time,
+    shown apart, never counted in "value_s".
+    """
+    name: str                         # metric key: response_time, triggered_function, ...
+    pics_s: float | None              # the declared PICS value (None: no declared limit)
+    measured_s: float | None          # the worst sample (max); None without samples
+    title: str = ""                   # the certificate's wording: "OCPP response timeout"
+    n: int = 0
+    min_s: float | None = None
+    median_s: float | None = None
+    p95_s: float | None = None
+    max_s: float | None = None
+    harness_median_s: float | None = None
+    ok: bool | None = None            # None: no sample or no declared value
+    unit_note: str = ""               # e.g. "interval accuracy vs configured 3 s"; "" for times
     samples: list[dict] = field(default_factory=list)
-    ok: bool | None = None
 
 
 @dataclass
