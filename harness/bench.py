@@ -27,6 +27,8 @@ class BenchOptions:
     listen: tuple[str, int]
     csms_url: str | None
     driver: str
+    sim_faults: tuple[str, ...] = ()
+    """``--ocpp-sim-fault`` values ("name:k=v,..."), injected into the embedded simulator."""
 
 
 def _security_password(pics: Pics) -> str | None:
@@ -59,7 +61,7 @@ class CentralSystemBench:
         self._accepting = asyncio.get_running_loop().create_task(self._accept_forever())
         if self.options.dut == "sim":
             from harness.sim import ChargePointSim
-            self.sim = ChargePointSim(self.pics, self.server.url)
+            self.sim = ChargePointSim(self.pics, self.server.url, faults=self.options.sim_faults)
             await self.sim.start()
 
     async def _accept_forever(self) -> None:
@@ -105,7 +107,7 @@ class ChargePointBench:
     async def start(self) -> None:
         if self.options.dut == "sim":
             from harness.sim import CsmsSim
-            self.sim = CsmsSim(self.pics, host="127.0.0.1", port=0)
+            self.sim = CsmsSim(self.pics, host="127.0.0.1", port=0, faults=self.options.sim_faults)
             await self.sim.start()
             self.url = f"ws://127.0.0.1:{self.sim.port}/ocpp"
         await self.reconnect()

@@ -50,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "sim, else prompt.")
     group.addoption("--ocpp-report", default="reports", metavar="DIR",
                     help="where report.json and the wire logs go. Default: reports/.")
+    group.addoption("--ocpp-sim-fault", action="append", default=[], metavar="NAME[:k=v,...]",
+                    help="--ocpp-dut sim only: inject this fault into the embedded simulator "
+                         "(repeatable; the simulator CLI's --fault syntax; see docs/faults.md).")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,9 +85,12 @@ class OcppRun:
         if not host or not port.isdigit():
             raise pytest.UsageError(f"--ocpp-listen must be HOST:PORT, got {option('--ocpp-listen')!r}")
         dut = option("--ocpp-dut")
+        sim_faults = tuple(option("--ocpp-sim-fault"))
+        _check_sim_faults(sim_faults, dut, self.sut)
         self.options = BenchOptions(
             sut=self.sut, dut=dut, listen=(host, int(port)), csms_url=option("--ocpp-csms-url"),
-            driver=option("--ocpp-driver") or ("sim" if dut == "sim" else "prompt"))
+            driver=option("--ocpp-driver") or ("sim" if dut == "sim" else "prompt"),
+            sim_faults=sim_faults)
         self.report_dir = Path(option("--ocpp-report"))
         self.report = RunReport(
             dut={"vendor": self.pics.dut.vendor, "model": self.pics.dut.model,
@@ -99,6 +105,21 @@ class OcppRun:
         # Written after every case: an interrupted run still leaves the report of what ran.
         self.report.finished = utc_now()
         self.report.write_json(self.report_dir)
+
+
+def _check_sim_faults(faults: tuple[str, ...], dut: str, sut: str) -> None:
+    """A usage error now, not a harness error at the first case, for a fault that cannot apply."""
+    from harness.sim.faults import FaultError, Faults
+
+    if not faults:
+        return
+    if dut != "sim":
+        raise pytest.UsageError("--ocpp-sim-fault injects faults into the embedded simulator; it "
+                                "needs --ocpp-dut sim")
+    try:
+        Faults("cp" if sut == "cs" else "csms", faults)
+    except FaultError as exc:
+        raise pytest.UsageError(f"--ocpp-sim-fault: {exc}") from None
 
 
 def _case_of(item: pytest.Item) -> CaseInfo | None:
