@@ -50,6 +50,16 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       (harness = TLS server): cert_file and key_file for profiles 2 and 3, ca_file
                       for 3 (to verify client certificates). sut "csms" (harness = TLS client):
                       cert_file and key_file for 3; ca_file optional (default: system trust store).
+[files]               optional: the harness's file servers (firmware download, diagnostics upload;
+                      started only by the cases that need them, on ephemeral ports)
+  address             the address they listen on and put in the URLs the charge point is given;
+                      default "127.0.0.1" (loopback). A real charge point needs one it can reach.
+  firmware            sut "cs": path (relative to the PICS) of a firmware image the charge point
+                      installs; default: a generated image (what the embedded simulator takes).
+  invalid_firmware    sut "cs": path of an image it must refuse to install (TC_044_3); default:
+                      a generated image whose content is not a firmware ("INVALID ...").
+  transfer_timeout    seconds, default 60: bound of one download or upload, from the
+                      UpdateFirmware / GetDiagnostics request to the status that ends it.
 [configuration]       optional: the device's configuration keys as declared (GetConfiguration
                       names, CiString50). Values are kept as strings, as on the wire (CiString500):
                       TOML strings as written, booleans as "true" / "false", integers and finite
@@ -140,6 +150,14 @@ class Security:
 
 
 @dataclass(frozen=True)
+class Files:
+    address: str = "127.0.0.1"
+    firmware: str | None = None
+    invalid_firmware: str | None = None
+    transfer_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
 class Pics:
     dut: Dut
     features: Features
@@ -149,6 +167,7 @@ class Pics:
     # A read-only view; left out of the hash because mappings are not hashable.
     configuration: Mapping[str, str] = field(hash=False)
     source: Path
+    files: Files = Files()
 
     def supports(self, profile: str) -> bool:
         """Whether the device claims ``profile``. An unknown name raises, so that a typo in a test
@@ -350,6 +369,7 @@ _TABLES = {
                "authorize_response", "boot_timeout", "max_time_deviation"),
     "id_tags": ("valid", "valid2", "invalid", "expired", "blocked", "parent"),
     "security": ("profile", "basic_auth_password", "ca_file", "cert_file", "key_file"),
+    "files": ("address", "firmware", "invalid_firmware", "transfer_timeout"),
 }
 
 
@@ -375,11 +395,13 @@ def load(path: str | Path) -> Pics:
     id_tags = _read_id_tags(r)
     security = _read_security(r, dut, source)
     configuration = _read_configuration(r, features)
+    files = _read_files(r, source)
     if r.problems:
         raise PicsError(source, r.problems)
     return Pics(dut=Dut(**dut), features=Features(**features), timing=Timing(**timing),
                 id_tags=IdTags(**id_tags), security=Security(**security),
-                configuration=MappingProxyType(configuration), source=source.resolve())
+                configuration=MappingProxyType(configuration), source=source.resolve(),
+                files=Files(**files))
 
 
 def _read_dut(r: _Reader) -> dict:
@@ -494,6 +516,23 @@ def _read_security(r: _Reader, dut: dict, source: Path) -> dict:
             r.problem("dut.csms_url", f"security.profile {profile} needs a {scheme} URL, "
                       f"found {url!r}")
     return {k: (None if v is _MISSING else v) for k, v in out.items()}
+
+
+def _read_files(r: _Reader, source: Path) -> dict:
+    t = r.table("files", _TABLES["files"], required=False)
+    out = {"address": r.get("files", t, "address", _string(what="a host name or IP address"),
+                            default="127.0.0.1"),
+           "transfer_timeout": r.get("files", t, "transfer_timeout", _seconds(), default=60.0)}
+    for key in ("firmware", "invalid_firmware"):
+        value = r.get("files", t, key, _string(what="a file path"))
+        if isinstance(value, str):
+            resolved = (source.parent / value).resolve()
+            if not resolved.is_file():
+                r.problem(f"files.{key}", f"file {str(resolved)!r} does not exist")
+            value = str(resolved)
+        out[key] = value
+    return {k: (Files.__dataclass_fields__[k].default if v is _MISSING else v)
+            for k, v in out.items()}
 
 
 def _config_value(value: Any) -> str:
