@@ -27,12 +27,13 @@ from __future__ import annotations
 import copy
 import importlib.metadata
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+
+from harness.fidelity.errata import ABSENT, TABLE_HEADER, apply_errata, parse_errata
 
 try:
     import ocpp
@@ -70,14 +71,6 @@ assert len(EXPECTED_FILES) == 78
 
 # --- the parallel walk ------------------------------------------------------------------------
 
-class _Absent:
-    """The keyword is not there (distinct from any JSON value, null included)."""
-
-    def __repr__(self) -> str:
-        return "absent"
-
-
-ABSENT = _Absent()
 
 # Keywords whose value is a set: order carries no meaning, so a reordering is not a difference.
 SET_ASPECTS = frozenset({"enum", "required", "properties", "definitions"})
@@ -156,75 +149,9 @@ def schema_diff(ours: dict, official: dict) -> Diffs:
 
 # --- ERRATA.md ----------------------------------------------------------------------------------
 
-TABLE_HEADER = "| file | pointer | aspect | ours | official | why |"
-_SEPARATOR = re.compile(r"\|(\s*:?-{3,}:?\s*\|){6}")
-_CODE = re.compile(r"`([^`]*)`")
-
-
-def _code(cell: str, where: str, what: str) -> str:
-    m = _CODE.fullmatch(cell)
-    if m is None:
-        raise ValueError(f"{where}: the {what} cell must be one `code span`, got {cell!r}")
-    return m[1]
-
-
-def _value(cell: str, where: str, what: str) -> Any:
-    if cell == "absent":
-        return ABSENT
-    text = _code(cell, where, what)
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise ValueError(f"{where}: the {what} cell is not JSON ({e}): {text!r}") from None
-
-
-def parse_errata(text: str) -> dict[tuple[str, str, str], tuple[Any, Any, str]]:
-    """The machine-readable table of ERRATA.md: {(file, pointer, aspect): (ours, official, why)}.
-
-    Strict on purpose: a row the parser would have to guess about is an error, not skipped.
-    """
-    lines = text.splitlines()
-    starts = [i for i, line in enumerate(lines) if line.strip() == TABLE_HEADER]
-    if len(starts) != 1:
-        raise ValueError(f"ERRATA.md must contain the header line {TABLE_HEADER!r} exactly once, "
-                         f"found {len(starts)}")
-    start = starts[0]
-    if start + 1 >= len(lines) or not _SEPARATOR.fullmatch(lines[start + 1].strip()):
-        raise ValueError(f"ERRATA.md line {start + 2}: expected the table's |---| separator row")
-    rows: dict[tuple[str, str, str], tuple[Any, Any, str]] = {}
-    for number, line in enumerate(lines[start + 2:], start + 3):
-        line = line.strip()
-        if not line.startswith("|"):
-            break
-        where = f"ERRATA.md line {number}"
-        if not line.endswith("|"):
-            raise ValueError(f"{where}: a row must end with '|'")
-        cells = [c.strip() for c in line[1:-1].split("|")]
-        if len(cells) != 6:
-            raise ValueError(f"{where}: {len(cells)} cells, expected 6 (no '|' inside a cell)")
-        file, pointer_cell, aspect, ours_cell, official_cell, why = cells
-        if file not in EXPECTED_FILES:
-            raise ValueError(f"{where}: {file!r} is not one of the 78 schema files")
-        pointer = "" if pointer_cell == "root" else _code(pointer_cell, where, "pointer")
-        if pointer and not pointer.startswith("/"):
-            raise ValueError(f"{where}: {pointer!r} is not a JSON pointer (RFC 6901)")
-        if not re.fullmatch(r"\$?[A-Za-z]+", aspect):
-            raise ValueError(f"{where}: the aspect must be a keyword name, got {aspect!r}")
-        if not why:
-            raise ValueError(f"{where}: the why cell is empty")
-        key = (file, pointer, aspect)
-        if key in rows:
-            raise ValueError(f"{where}: a second row for {file} {pointer or 'root'} {aspect}")
-        rows[key] = (_value(ours_cell, where, "ours"),
-                     _value(official_cell, where, "official"), why)
-    if not rows:
-        raise ValueError("ERRATA.md: the table has no rows")
-    return rows
-
-
 @pytest.fixture(scope="module")
 def errata() -> dict[tuple[str, str, str], tuple[Any, Any, str]]:
-    return parse_errata(ERRATA.read_text(encoding="utf-8"))
+    return parse_errata(ERRATA.read_text(encoding="utf-8"), EXPECTED_FILES)
 
 
 def _load(directory: Path, name: str) -> dict:
@@ -306,6 +233,12 @@ def test_every_difference_is_an_erratum_and_every_erratum_a_difference(name: str
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("name", EXPECTED_FILES)
+def test_official_plus_errata_is_ours(name: str, errata) -> None:
+    # harness.fidelity.agreement judges frames with the official files rebuilt this way.
+    assert schema_diff(apply_errata(name, _load(OFFICIAL, name), errata), _load(OURS, name)) == {}
+
+
 def test_errata_table_parses(errata) -> None:
     # Reported once here; the per-file tests above would each show it as a fixture error.
     assert errata
@@ -344,15 +277,16 @@ def test_schema_diff_finds_each_kind_of_change() -> None:
 def test_parse_errata_is_strict() -> None:
     head = f"{TABLE_HEADER}\n|---|---|---|---|---|---|\n"
     good = "| Reset.json | `/properties/type` | enum | `[\"Hard\"]` | `[\"Hard\",\"Soft\"]` | x |\n"
-    assert parse_errata(head + good)[("Reset.json", "/properties/type", "enum")][:2] == (
+    assert parse_errata(head + good, EXPECTED_FILES)[("Reset.json", "/properties/type", "enum")][:2] == (
         ["Hard"], ["Hard", "Soft"])
-    assert parse_errata(head + "| Reset.json | root | id | `\"u\"` | absent | x |\n")[
+    assert parse_errata(head + "| Reset.json | root | id | `\"u\"` | absent | x |\n",
+                        EXPECTED_FILES)[
         ("Reset.json", "", "id")][1] is ABSENT
     for bad in (good.replace("Reset.json", "Nope.json"), good.replace("| x |", "|  |"),
                 good.replace("`[\"Hard\"]`", "[\"Hard\"]"), good + good,
                 good.replace("`/properties/type`", "`properties/type`")):
         with pytest.raises(ValueError):
-            parse_errata(head + bad)
+            parse_errata(head + bad, EXPECTED_FILES)
 
 
 # --- the corrections, as an independent validator sees them ---------------------------------
