@@ -435,6 +435,40 @@ async def test_offline_transaction_messages_are_queued_and_flushed_in_order(csms
     csms.assert_clean()
 
 
+async def test_offline_card_takes_effect_before_the_next_action(csms, make_cp):
+    # TC_039_CS: present, plug in, present, unplug, back-to-back while offline. A card decided
+    # locally must take effect at once, or the plug-in that follows overtakes it.
+    cp = await make_cp({"LocalAuthorizeOffline": "true", "AllowOfflineTxForUnknownId": "true"})
+    await cp.control("go_offline", {})
+    card = {"idTag": "VALID0001", "connectorId": 1}
+    assert (await cp.control("present_id_tag", card))["outcome"] == "authorized"
+    assert (await cp.control("plug_in", {"connectorId": 1}))["outcome"] == "transaction started"
+    assert (await cp.control("present_id_tag", card))["outcome"] == "stopping"
+    assert (await cp.control("unplug", {"connectorId": 1}))["outcome"] == "unplugged"
+    await cp.control("go_online", {})
+    start = await csms.expect("StartTransaction", timeout=5)
+    stop = await csms.expect("StopTransaction")
+    assert csms.calls.index(start) < csms.calls.index(stop)
+    assert stop.payload["reason"] == "Local" and stop.payload["idTag"] == "VALID0001"
+    csms.assert_clean()
+
+
+async def test_locally_pre_authorized_card_takes_effect_before_the_plug_in(csms, make_cp):
+    cp = await make_cp({"LocalPreAuthorize": "true", "AuthorizationCacheEnabled": "true"})
+    card = {"idTag": "VALID0001", "connectorId": 1}
+    assert (await cp.control("present_id_tag", card))["outcome"] == "authorizing"  # not cached
+    await csms.expect("Authorize")
+    await csms.expect("StatusNotification", status_is("Preparing"))
+    assert (await cp.control("present_id_tag", card))["outcome"] == "deauthorized"
+    await csms.expect("StatusNotification", status_is("Available"))
+    # Cached now: decided without the CSMS, so the plug-in right after finds it authorized.
+    assert (await cp.control("present_id_tag", card))["outcome"] == "authorized"
+    assert (await cp.control("plug_in", {"connectorId": 1}))["outcome"] == "transaction started"
+    await csms.expect("StartTransaction")
+    assert len(csms.seen("Authorize")) == 1
+    csms.assert_clean()
+
+
 async def test_transaction_message_refused_is_retried(csms, make_cp):
     refusals = iter([CallError("", "InternalError", "try later", {})])
     csms.responder = lambda action, p: next(refusals, None) if action == "StopTransaction" else None

@@ -39,6 +39,8 @@ SPECS: dict[str, Spec] = {
     "lock_failure": Spec(_C, "the connector lock will fail when a session starts"),
     "unlock_failure": Spec(_C, "the connector lock will not open"),
     "local_list_failure": Spec({}, "the next SendLocalList cannot be stored"),
+    "refuse_reservation": Spec({}, "the next ReserveNow is Rejected (set not to accept "
+                                   "reservations)"),
     "data_transfer": Spec({"vendorId": (str, REQUIRED), "messageId": (str, None),
                            "data": (str, None)}, "send DataTransfer.req; returns the answer"),
     "inject_fault": Spec({"name": (str, REQUIRED)}, "activate a fault (see docs/faults.md)",
@@ -127,6 +129,10 @@ class Actions:
             # Only a card of the same group (parentIdTag) may stop somebody else's transaction.
             group = [c for c in busy if c.transaction.parent_id_tag]
             if group:
+                decided = self.authorize_locally(id_tag)
+                if decided is not None:  # decided now: in order with the actions that follow
+                    return {"connectorId": group[0].id,
+                            "outcome": self._group_card_decided(id_tag, group, decided)}
                 self.tasks.spawn(self._stop_by_group(id_tag, group), "present-stop")
                 return {"connectorId": group[0].id, "outcome": "authorizing"}
             if target is None and any(self._reserved_for_others(c, id_tag) for c in scope):
@@ -136,6 +142,12 @@ class Actions:
             return {"connectorId": target.id, "outcome": "refused: connector not available"}
         if not self.reservation_allows(target, id_tag, None, True):
             return {"connectorId": target.id, "outcome": "refused: reserved"}
+        decided = self.authorize_locally(id_tag)
+        if decided is not None:
+            # Decided locally (offline, or LocalPreAuthorize): it takes effect now, so that a
+            # plug-in or unplug that follows finds the connector authorized, as a person would.
+            return {"connectorId": target.id,
+                    "outcome": self._card_decided(target, id_tag, decided, connector_id is None)}
         self.tasks.spawn(self._start_by_card(target, id_tag, connector_id is None),
                          "present-start")
         return {"connectorId": target.id, "outcome": "authorizing"}
@@ -146,36 +158,45 @@ class Actions:
             not self.reservation_allows(c, id_tag, None, True)
 
     async def _stop_by_group(self: ChargePointSim, id_tag: str, group: list[Connector]) -> None:
-        info = await self.authorize(id_tag)
+        self._group_card_decided(id_tag, group, await self.authorize(id_tag))
+
+    def _group_card_decided(self: ChargePointSim, id_tag: str, group: list[Connector],
+                            info: dict) -> str:
         parent = info.get("parentIdTag")
         if info.get("status") != "Accepted" or not parent:
-            return
+            return "refused"
         for c in group:
             tx = c.transaction
             if tx is not None and tx.parent_id_tag and \
                     tx.parent_id_tag.casefold() == parent.casefold():
                 self.stop_transaction(c, "Local", id_tag)
-                return
+                return "stopping"
+        return "ignored"
 
     async def _start_by_card(self: ChargePointSim, c: Connector, id_tag: str,
                              floating: bool) -> None:
-        info = await self.authorize(id_tag)
+        self._card_decided(c, id_tag, await self.authorize(id_tag), floating)
+
+    def _card_decided(self: ChargePointSim, c: Connector, id_tag: str, info: dict,
+                      floating: bool) -> str:
+        """Act on the IdTagInfo of a presented card: start, or wait for the cable."""
         if info.get("status") != "Accepted":
             self.events.add("authorization_refused", idTag=id_tag, status=info.get("status"))
-            return
+            return f"refused: {info.get('status')}"
         parent = info.get("parentIdTag")
         if not self.reservation_allows(c, id_tag, parent, False):
             self.events.add("authorization_refused", idTag=id_tag, status="Reserved")
-            return
+            return "refused: reserved"
         if c.transaction is not None or c.pending is not None:
-            return
+            return "ignored"
         reservation = self.reservation_for(c, id_tag, parent)
         if c.ev_connected:
             self.start_transaction(c, id_tag, parent, reservation)
-        else:
-            pending = PendingStart(id_tag, parent, reservation)
-            pending.floating = floating
-            self.set_pending(c, pending)
+            return "transaction started"
+        pending = PendingStart(id_tag, parent, reservation)
+        pending.floating = floating
+        self.set_pending(c, pending)
+        return "authorized"
 
     async def act_power_cycle(self: ChargePointSim, p: dict) -> dict:
         await self.reboot("PowerLoss", graceful=False)
@@ -252,6 +273,10 @@ class Actions:
 
     async def act_local_list_failure(self: ChargePointSim, p: dict) -> dict:
         self.auth.fail_next_update = True
+        return {}
+
+    async def act_refuse_reservation(self: ChargePointSim, p: dict) -> dict:
+        self.refuse_next_reservation = True
         return {}
 
     async def act_data_transfer(self: ChargePointSim, p: dict) -> dict:

@@ -125,9 +125,11 @@ class ChargingMixin:
         return self.auth.lookup(id_tag, list_enabled=self.list_enabled(),
                                 cache_enabled=self.cache_enabled())
 
-    async def authorize(self: ChargePointSim, id_tag: str) -> dict:
-        """IdTagInfo for ``id_tag``: locally when allowed, else by Authorize.req, else offline rules
-        (LocalAuthorizeOffline, AllowOfflineTxForUnknownId; section 3.5)."""
+    def authorize_locally(self: ChargePointSim, id_tag: str) -> dict | None:
+        """IdTagInfo for ``id_tag`` when the charge point decides without the CSMS (online with
+        LocalPreAuthorize and an Accepted local entry, or offline), None when it must send an
+        Authorize.req. Synchronous, so that a card decided locally takes effect before the next
+        physical action (a plug-in that follows must find the connector authorized)."""
         local = self.local_info(id_tag)
         if self.outbox.ready.is_set():
             pre = self.config.bool("LocalPreAuthorize") and \
@@ -135,18 +137,31 @@ class ChargingMixin:
             if pre and local is not None and local.get("status") == ACCEPTED:
                 self.events.add("authorized_locally", idTag=id_tag)
                 return local
-            try:
-                conf = await self.outbox.call("Authorize", {"idTag": id_tag})
-                info = conf.get("idTagInfo") or {"status": "Invalid"}
-                self.auth.remember(id_tag, info, cache_enabled=self.cache_enabled())
-                return info
-            except (Offline, CallFailed, TimeoutError) as exc:
-                self.events.add("authorize_failed", idTag=id_tag, error=repr(exc))
+            return None
+        return self._offline_decision(local)
+
+    def _offline_decision(self: ChargePointSim, local: dict | None) -> dict:
+        """Offline rules: LocalAuthorizeOffline, AllowOfflineTxForUnknownId (section 3.5)."""
         if local is not None and self.config.bool("LocalAuthorizeOffline"):
             return local
         if local is None and self.config.bool("AllowOfflineTxForUnknownId"):
             return {"status": ACCEPTED}
         return {"status": "Invalid"}
+
+    async def authorize(self: ChargePointSim, id_tag: str) -> dict:
+        """IdTagInfo for ``id_tag``: locally when allowed, else by Authorize.req, else offline rules
+        (LocalAuthorizeOffline, AllowOfflineTxForUnknownId; section 3.5)."""
+        decided = self.authorize_locally(id_tag)
+        if decided is not None:
+            return decided
+        try:
+            conf = await self.outbox.call("Authorize", {"idTag": id_tag})
+            info = conf.get("idTagInfo") or {"status": "Invalid"}
+            self.auth.remember(id_tag, info, cache_enabled=self.cache_enabled())
+            return info
+        except (Offline, CallFailed, TimeoutError) as exc:
+            self.events.add("authorize_failed", idTag=id_tag, error=repr(exc))
+        return self._offline_decision(self.local_info(id_tag))
 
     # --- starting -----------------------------------------------------------------------------
 
