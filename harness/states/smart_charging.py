@@ -302,8 +302,9 @@ def profile_problems(raw: Any, *, purpose: str, connector_id: int | None = None,
     return problems
 
 
-def decimal_limits(request: Any) -> list[Decimal]:
-    """The limits of the chargingSchedulePeriods of a request, as written on the wire."""
+def request_limits(request: Any) -> list[Decimal]:
+    """The limits of the chargingSchedulePeriods of a central system's request, as written on
+    the wire (a CALL frame: [2, id, action, payload])."""
     message = rpc.loads(request.frame.text, exact=True)
     payload = message[3] if isinstance(message, list) and len(message) > 3 else {}
     raw = payload.get("csChargingProfiles") or payload.get("chargingProfile") or {}
@@ -311,5 +312,27 @@ def decimal_limits(request: Any) -> list[Decimal]:
             (raw.get("chargingSchedule") or {}).get("chargingSchedulePeriod") or []]
 
 
-def since(moment: datetime, seconds_: float) -> datetime:
-    return moment - timedelta(seconds=seconds_)
+def assert_profile(request: Any, raw: Any, *, step: Any, purpose: str,
+                   connector_id: int | None = None, given_connector: int | None = None) -> None:
+    """:func:`profile_problems` as one assertion naming the step and the wire log line."""
+    problems = profile_problems(raw, purpose=purpose, connector_id=connector_id,
+                                given_connector=given_connector)
+    assert not problems, (f"step {step}: {request.action}.req: " + "; ".join(problems)
+                          + f" (wire log line {request.line})")
+
+
+def composite_answer(pics: Any, amps: str = "16") -> Any:
+    """How the harness's charge point answers GetCompositeSchedule when no profile limits it: one
+    period at its own limit (``amps`` A per phase, converted for W at 230 V and 3 phases), from
+    now, over the duration asked, in the unit asked (else the configured one)."""
+    def answer(payload: dict) -> dict:
+        unit = payload.get("chargingRateUnit") or rate_unit(pics)
+        value = sc.convert(Decimal(amps), "A", unit, NUMBER_PHASES)
+        start = sc.iso(now())
+        return {"status": "Accepted", "connectorId": payload["connectorId"],
+                "scheduleStart": start,
+                "chargingSchedule": {"duration": payload["duration"], "startSchedule": start,
+                                     "chargingRateUnit": unit, "chargingSchedulePeriod": [
+                                         {"startPeriod": 0, "limit": value,
+                                          "numberPhases": NUMBER_PHASES}]}}
+    return answer
