@@ -64,6 +64,8 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
         self.auth = LocalAuth()
         self.profiles = ProfileStore()
         self.reservations: dict[int, Reservation] = {}
+        self.refuse_next_reservation = False
+        """Control action refuse_reservation: set not to accept reservations (TC_048_4)."""
         self.history: collections.deque[dict] = collections.deque(maxlen=50)
         self.firmware_version = pics.dut.firmware_version
         self.firmware_status = self.diagnostics_status = "Idle"

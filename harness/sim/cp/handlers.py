@@ -129,6 +129,14 @@ class CoreHandlers:
                 return
         else:
             info = {"status": "Accepted"}
+            if not self.reservation_allows(c, id_tag, None, False):
+                # A reservation for a parentIdTag: the idTag's parent decides, looked up locally
+                # or else asked for with an Authorize.req (section 5.13).
+                info = self.local_info(id_tag) or await self.authorize(id_tag)
+                if info.get("status") != "Accepted":
+                    self.events.add("remote_start_refused", idTag=id_tag,
+                                    status=info.get("status"))
+                    return
         if not self.reservation_allows(c, id_tag, info.get("parentIdTag"), False):
             self.events.add("remote_start_refused", idTag=id_tag, status="Reserved")
             return

@@ -92,6 +92,9 @@ class ProfileHandlers:
         c = self.connector(connector_id)
         if c is None or expiry is None:
             return {"status": "Rejected"}
+        if self.refuse_next_reservation:  # "configured not to accept reservations" (5.13)
+            self.refuse_next_reservation = False
+            return {"status": "Rejected"}
         if connector_id == 0:
             supported = self.pics.features.reserve_connector_zero and self.config.bool(
                 "ReserveConnectorZeroSupported", True)
@@ -115,12 +118,13 @@ class ProfileHandlers:
             if (c.transaction or c.ev_connected or c.pending or c.finishing or c.cable_held
                     or other):
                 return {"status": "Occupied"}
-        if expiry <= utc_now():
+        # The expiryDate is a moment on the charge point's own clock (set from the CSMS's time).
+        remaining = (expiry - self.now()).total_seconds()
+        if remaining <= 0:
             return {"status": "Rejected"}
         self.drop_reservation(rid, report=False)  # the same id replaces a reservation (5.13)
         r = Reservation(rid, connector_id, p["idTag"], p.get("parentIdTag"), expiry)
-        r.timer = asyncio.get_running_loop().call_later(max(0.0, seconds_until(expiry)),
-                                                        self._reservation_expired, rid)
+        r.timer = asyncio.get_running_loop().call_later(remaining, self._reservation_expired, rid)
         self.reservations[rid] = r
         if connector_id != 0:
             c.reservation = r

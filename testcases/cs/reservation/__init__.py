@@ -1,0 +1,1 @@
+"""Reservation profile test cases for a charge point under test."""
