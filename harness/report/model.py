@@ -14,6 +14,9 @@ import harness
 from harness.cases import PROFILE_MARKERS
 
 VERDICTS = ("PASS", "FAIL", "N/A", "INCONCLUSIVE", "ERROR")
+TEST_CASE_DOCUMENT = ("OCPP 1.6 Compliancy Testing Tool, Test Case Document, revision 2025-06 "
+                      "(CS) / 2026-02 (CSMS), as catalogued in octt16/")
+"""The OCTT document the test cases follow (ids, names, steps), as the certificates name theirs."""
 
 
 @dataclass
@@ -63,6 +66,29 @@ class RunReport:
     measurements: list[Measurement] = field(default_factory=list)
     configuration: dict[str, str] = field(default_factory=dict)
     declared_profiles: tuple[str, ...] = ()
+    pics: dict[str, Any] = field(default_factory=dict)
+    """What the PICS declares (source, features, timing, configuration): shown beside what the
+    device itself did and said, never instead of it."""
+    configuration_source: dict[str, Any] = field(default_factory=dict)
+    """Where ``configuration`` came from: ``how`` (end-of-run, during-run, none), ``wire_log``,
+    ``line``, ``read_at``, ``note``."""
+    limits: dict[str, Any] = field(default_factory=dict)
+    """Limits detected from the device's own frames (milliseconds_in_timestamps)."""
+    test_case_document: str = TEST_CASE_DOCUMENT
+
+    def profile_results(self) -> dict[str, dict[str, Any]]:
+        """Per profile: the result as :meth:`profiles` gives it, except that a profile the PICS
+        declares but no case of which ran is "Not covered" (not N/A: nothing was shown not to
+        apply), with the counts of verdicts behind it."""
+        out = {}
+        for profile, result in self.profiles().items():
+            verdicts = [c.verdict for c in self.test_cases if c.profile == profile]
+            declared = profile in self.declared_profiles
+            counts = {v: verdicts.count(v) for v in VERDICTS if verdicts.count(v)}
+            if declared and not verdicts:
+                result = "Not covered"
+            out[profile] = {"result": result, "declared": declared, "counts": counts}
+        return out
 
     def profiles(self) -> dict[str, str]:
         """Pass when every applicable case passes, N/A when none applies, Fail otherwise."""
@@ -90,6 +116,10 @@ class RunReport:
             "certificate": self.certificate(), "profiles": self.profiles(),
             "measurements": [asdict(m) for m in self.measurements],
             "configuration": self.configuration,
+            "configuration_source": self.configuration_source,
+            "profile_results": self.profile_results(),
+            "pics": self.pics, "limits": self.limits,
+            "test_case_document": self.test_case_document,
             "test_cases": [asdict(c) for c in self.test_cases],
         }
 

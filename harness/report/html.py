@@ -1,0 +1,267 @@
+"""report.html: the certification-style report, rendered with Jinja2 from the report.json
+content, self-contained (inline CSS and SVG, no network) and printable; report.pdf through
+WeasyPrint when the ``[pdf]`` extra is installed.
+
+Autoescaping is on for everything: what the device sent (frames, vendor strings, reasons quoting
+them) is text, never markup. The message sequence diagrams are SVG drawn here from the wire logs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from harness.report import evidence
+
+TEMPLATES = Path(__file__).parent / "templates"
+PDF_HINT = "pip install 'ocpp-harness[pdf]'"
+MAX_ARROWS = 150
+"""Frames drawn per test case; the rest are counted (the wire log has them all)."""
+
+PROFILE_TITLES = {
+    "Core": ("Core", "Basic Charging Station functionality for booting, authorization (incl. "
+             "cache if available), configuration, transactions, remote control."),
+    "FirmwareManagement": ("Firmware Management", "Support for (remote) firmware update "
+                           "management and diagnostic log file download."),
+    "SmartCharging": ("Smart Charging", "Support for Smart Charging (all profile types, including "
+                      "stacking), to control charging."),
+    "Reservation": ("Reservation", "Support for reservation of a connector of a Charging "
+                    "Station."),
+    "LocalAuthListManagement": ("Local Authorization List Management", "Features to manage a "
+                                "local list in the charging station containing authorization "
+                                "data for whitelisting users."),
+    "RemoteTrigger": ("Remote Trigger", "Support for remotely triggering messages that originate "
+                      "from a Charging Station. This can be used for resending messages or for "
+                      "getting the latest information from the Charging Station."),
+}
+"""In the certificates' order and words."""
+
+METRIC_DESCRIPTIONS = {
+    "triggered_function": "The response time for when waiting for an OCPP function with its "
+                          "corresponding request message. (Firmware update, Diagnostics and "
+                          "Reboot are excluded from this measurement.)",
+    "response_time": "The response time for when waiting for an OCPP response message.",
+    "remote_start_response": "The response time for the RemoteStartTransaction message.",
+    "authorize_response": "The response time for the Authorize message.",
+    "heartbeat_interval": "How far the observed Heartbeat interval strays from the configured "
+                          "HeartbeatInterval.",
+    "meter_value_interval": "How far the observed sampled MeterValues interval strays from the "
+                            "configured MeterValueSampleInterval.",
+}
+_FALLBACK_METRICS = {
+    "cs": (("triggered_function", "OCPP triggered function timeout", "triggered_function_timeout"),
+           ("response_time", "OCPP response timeout", "response_timeout"),
+           ("remote_start_response", "Response time RemoteStartTransaction",
+            "remote_start_response")),
+    "csms": (("response_time", "OCPP response timeout", "response_timeout"),
+             ("authorize_response", "Response time Authorize", "authorize_response")),
+}
+"""The certificates' rows, shown with "not measured" when the run has no measurements."""
+
+
+def hms(seconds: float | None) -> str:
+    """hh:mm:ss as the certificates print measured values (whole seconds, truncated)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds * 1000:,.0f} ms"
+
+
+def pics_seconds(seconds: float | None) -> str:
+    """A declared PICS value as the certificates print it: "60s"."""
+    if seconds is None:
+        return "-"
+    return f"{seconds:g}s"
+
+
+def pdf_available() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except Exception:  # ImportError, or OSError when its system libraries are missing
+        return False
+    return True
+
+
+def write_pdf(html_text: str, path: Path) -> Path | None:
+    """report.pdf from the HTML, or None without WeasyPrint (the HTML then says how to get it)."""
+    if not pdf_available():
+        return None
+    import weasyprint
+
+    weasyprint.HTML(string=html_text, base_url=str(path.parent)).write_pdf(str(path))
+    return path
+
+
+# --- the message sequence diagram ------------------------------------------------------------
+
+@dataclass
+class Row:
+    y: int
+    kind: str
+    label: str
+    x1: int = 0
+    x2: int = 0
+    offset: str = ""
+    line: int = 0
+    findings: tuple[str, ...] = ()
+    head: str = ""
+    """The arrowhead polygon's points."""
+
+
+def sequence(arrows: list[evidence.Arrow], device: str, *, width: int = 760) -> dict[str, Any]:
+    """The geometry of a two-lifeline sequence diagram: the harness on the left, the device on
+    the right, one arrow per frame, events as dashed notes, findings in red under their arrow."""
+    left, right, top, step = 190, width - 70, 46, 24
+    rows: list[Row] = []
+    y = top
+    for arrow in arrows:
+        y += step
+        offset = f"+{arrow.offset_s:.3f} s"
+        if arrow.kind == "event" or arrow.sender is None:
+            rows.append(Row(y, "event", _clip(arrow.label, 70), left, right, offset, arrow.line))
+            continue
+        x1, x2 = (right, left) if arrow.sender == device else (left, right)
+        sign = 1 if x2 > x1 else -1
+        head = f"{x2},{y} {x2 - 8 * sign},{y - 4} {x2 - 8 * sign},{y + 4}"
+        kind = "finding" if arrow.findings else arrow.kind
+        rows.append(Row(y, kind, f"{arrow.line}: {_clip(arrow.label, 58)}", x1, x2, offset,
+                        arrow.line, tuple(_clip(f, 95) for f in arrow.findings[:3]), head))
+        y += 14 * len(rows[-1].findings)
+    return {"width": width, "height": y + 20, "left": left, "right": right, "top": top,
+            "rows": rows, "middle": (left + right) // 2}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# --- the view --------------------------------------------------------------------------------
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.ChainableUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters.update(hms=hms, ms=ms, pics_seconds=pics_seconds)
+    return env
+
+
+def _measurements(data: dict) -> list[dict]:
+    rows = [dict(m) for m in data.get("measurements") or []]
+    if not rows:
+        timing = (data.get("pics") or {}).get("timing") or {}
+        rows = [{"name": key, "title": title, "pics_s": timing.get(pics_key), "measured_s": None,
+                 "n": 0, "samples": [], "ok": None}
+                for key, title, pics_key in _FALLBACK_METRICS.get(data.get("sut", "cs"), ())]
+    for row in rows:
+        row.setdefault("title", row.get("name", ""))
+        row["title"] = row["title"] or row.get("name", "")
+        row["description"] = METRIC_DESCRIPTIONS.get(row.get("name", ""), "")
+        for key in ("n", "min_s", "median_s", "p95_s", "max_s", "harness_median_s", "unit_note",
+                    "ok", "pics_s", "measured_s"):
+            row.setdefault(key, None)
+        row["samples"] = list(row.get("samples") or [])
+    return rows
+
+
+def _configuration(data: dict) -> list[dict]:
+    """The device's keys beside the PICS's: same, different, not declared, or not reported."""
+    device = data.get("configuration") or {}
+    declared = ((data.get("pics") or {}).get("configuration")) or {}
+    readonly = (data.get("configuration_source") or {}).get("readonly") or {}
+    read = (data.get("configuration_source") or {}).get("how") in ("end-of-run", "during-run")
+    rows = []
+    for key in sorted(set(device) | set(declared), key=str.casefold):
+        value, pics_value = device.get(key), declared.get(key)
+        if not read:
+            status = "not read"
+        elif key not in device:
+            status = "not reported by the device"
+        elif key not in declared:
+            status = "not in the PICS"
+        elif str(value).strip().casefold() == str(pics_value).strip().casefold():
+            status = "same"
+        else:
+            status = "differs from the PICS"
+        rows.append({"key": key, "value": value if key in device else None,
+                     "pics": pics_value, "status": status, "readonly": readonly.get(key)})
+    return rows
+
+
+def _hardware(data: dict) -> list[tuple[str, str]]:
+    features = (data.get("pics") or {}).get("features") or {}
+    if not features:
+        return []
+    n = features.get("connectors", 1)
+    readers = features.get("rfid_readers", 1)
+    return [
+        ("Socket(s) / connector(s)", f"{'Single' if n == 1 else 'Multiple'} ({n})"),
+        ("Fixed cable", "Yes" if features.get("fixed_cable") else "No"),
+        ("Communication technology", str(features.get("communication", "-"))),
+        ("RFID readers", {0: "None", 1: "Single"}.get(readers, f"Multiple ({readers})")),
+        ("Authorization cache", "Yes" if features.get("authorization_cache") else "No"),
+        ("Local authorization list", "Yes" if features.get("local_auth_list") else "No"),
+        ("Reservation of connector 0", "Yes" if features.get("reserve_connector_zero") else "No"),
+        ("File transfer protocols", ", ".join(features.get("file_transfer_protocols") or [])
+         or "-"),
+    ]
+
+
+def _cases(data: dict) -> list[dict]:
+    device = "cp" if data.get("sut") == "cs" else "csms"
+    out = []
+    for number, case in enumerate(data.get("test_cases") or [], start=1):
+        view = dict(case, anchor=f"case-{number}", arrows=[], total=0, log_error=None,
+                    diagram=None)
+        wire = case.get("wire_log")
+        if wire and Path(wire).is_file():
+            arrows, total, error = evidence.arrows(wire, MAX_ARROWS)
+            view.update(arrows=arrows, total=total, log_error=error,
+                        diagram=sequence(arrows, device) if arrows else None)
+        elif wire:
+            view["log_error"] = f"the wire log {wire} is missing"
+        out.append(view)
+    return out
+
+
+def view(data: dict) -> dict[str, Any]:
+    """Everything the template shows, from the report.json content."""
+    sut = data.get("sut", "cs")
+    profiles = data.get("profile_results") or {
+        p: {"result": r, "declared": None, "counts": {}} for p, r in
+        (data.get("profiles") or {}).items()}
+    verdicts: dict[str, int] = {}
+    for case in data.get("test_cases") or []:
+        verdicts[case["verdict"]] = verdicts.get(case["verdict"], 0) + 1
+    return {
+        "r": data, "sut": sut,
+        "device_name": "Charging Station" if sut == "cs" else "CSMS",
+        "harness_name": "Central system (harness)" if sut == "cs" else "Charge point (harness)",
+        "dut_lifeline": "Charge point (device)" if sut == "cs" else "Central system (device)",
+        "profiles": [(PROFILE_TITLES.get(p, (p, ""))[0], PROFILE_TITLES.get(p, (p, ""))[1], p,
+                      info) for p, info in sorted(profiles.items(),
+                                                  key=lambda kv: list(PROFILE_TITLES).index(kv[0])
+                                                  if kv[0] in PROFILE_TITLES else 99)],
+        "measurements": _measurements(data),
+        "hardware": _hardware(data) if sut == "cs" else [],
+        "configuration": _configuration(data) if sut == "cs" else [],
+        "limits": data.get("limits") or {},
+        "cases": _cases(data),
+        "verdicts": verdicts,
+    }
+
+
+def render(data: dict, *, pdf_available: bool = False) -> str:
+    env = _environment()
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return env.get_template("report.html.j2").render(
+        css=css, pdf_available=pdf_available, pdf_hint=PDF_HINT, **view(data))

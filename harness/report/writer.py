@@ -1,0 +1,121 @@
+"""Writing a run's report: report.json, report.html and (at the end, with the ``[pdf]`` extra)
+report.pdf, all from the same :class:`RunReport`.
+
+Called after every test case (so an interrupted run keeps a readable report of what ran) and at
+session finish (``final=True``). The wire-log evidence of a case (its timestamps, a full
+GetConfiguration answer) is read once, when the case is first seen, and kept on the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import asdict
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from harness.report import evidence
+from harness.report.model import RunReport
+
+END_OF_RUN = "end-of-run"
+DURING_RUN = "during-run"
+NOT_READ = "none"
+
+
+def update_evidence(report: RunReport) -> None:
+    """Fold the wire logs of cases not yet scanned into ``limits`` and, unless the configuration
+    was read at the end of the run, the latest full GetConfiguration answer seen."""
+    scanned: dict = report.__dict__.setdefault("_scanned", {})
+    stamps: evidence.Timestamps = report.__dict__.setdefault("_timestamps",
+                                                             evidence.Timestamps())
+    device = "cp" if report.sut == "cs" else "csms"
+    for case in report.test_cases:
+        if case.id in scanned or not case.wire_log:
+            continue
+        found = evidence.scan(case.wire_log, device)
+        scanned[case.id] = found
+        stamps.add(found.timestamps)
+        answer = found.configuration
+        if answer is not None and report.sut == "cs" \
+                and report.configuration_source.get("how") != END_OF_RUN:
+            use_answer(report, answer, DURING_RUN, f"the last full GetConfiguration answer seen "
+                       f"during the run ({case.id})")
+    report.limits["milliseconds_in_timestamps"] = stamps.to_json()
+    if not report.configuration_source:
+        report.configuration_source = {
+            "how": NOT_READ,
+            "note": ("a central system has no OCPP configuration keys to read"
+                     if report.sut == "csms" else
+                     "the device has not answered a full GetConfiguration yet")}
+
+
+def use_answer(report: RunReport, answer: evidence.ConfigurationAnswer, how: str,
+               note: str) -> None:
+    report.configuration = dict(answer.values)
+    failed = report.configuration_source.get("end_of_run_error")
+    report.configuration_source = {"how": how, "wire_log": answer.wire_log, "line": answer.line,
+                                   "read_at": answer.ts, "note": note,
+                                   "readonly": dict(answer.readonly)}
+    if failed:
+        report.configuration_source["end_of_run_error"] = failed
+
+
+def write_report(report: RunReport, directory: Path, *, final: bool = False) -> Path:
+    """Write report.json and report.html (and report.pdf when ``final`` and WeasyPrint is
+    installed); returns the path of report.json. The HTML is best effort: a rendering problem is
+    written into the HTML's place as text and never loses report.json."""
+    from harness.report import html
+
+    update_evidence(report)
+    path = report.write_json(directory)
+    target = directory / "report.html"
+    tmp = target.with_suffix(".html.tmp")
+    try:
+        text = html.render(report.to_json(), pdf_available=html.pdf_available())
+    except Exception as exc:  # the JSON is the record; the HTML must not take it down with it
+        text = (f"<!doctype html><title>report</title><pre>report.html could not be rendered: "
+                f"{escape(repr(exc))}; report.json is complete</pre>")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    if final:
+        html.write_pdf(text, directory / "report.pdf")
+    return path
+
+
+def pics_block(pics: Any) -> dict[str, Any]:
+    """What the report shows of the PICS (the declared side of every comparison)."""
+    return {"source": str(pics.source), "features": asdict(pics.features),
+            "timing": asdict(pics.timing), "configuration": dict(pics.configuration)}
+
+
+async def read_configuration_at_end(report: RunReport, session: Any, timeout: float,
+                                    wire_path: Path) -> None:
+    """SUT cs: ask the connected device for every configuration key (GetConfiguration without
+    keys), bounded by the PICS response timeout, and make its answer the report's configuration.
+    The exchange gets its own wire log. If it fails, the fallback (the last full answer seen during
+    the run) stays, and the reason is kept."""
+    from harness.wirelog import WireLog
+
+    log = WireLog(wire_path)
+    session.begin(log)
+    try:
+        async def ask() -> Any:
+            await session.wait_connected(timeout)
+            return await session.call("GetConfiguration", {}, timeout=timeout)
+        response = await asyncio.wait_for(ask(), timeout)
+        if response.error is not None:
+            raise RuntimeError(f"the device answered CALLERROR {response.error.error_code}")
+        if session.violations:
+            raise RuntimeError(f"the answer broke the protocol: {session.violations[0]}")
+    except Exception as exc:  # noqa: BLE001 -- the run's verdicts must not depend on this read
+        report.configuration_source["end_of_run_error"] = (
+            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return
+    finally:
+        session.end()
+        log.close()
+    answer = evidence.scan(wire_path, session.device).configuration
+    if answer is not None:
+        use_answer(report, answer, END_OF_RUN, "GetConfiguration sent by the harness at the end "
+                   "of the run")
