@@ -17,6 +17,7 @@ from harness import pics as pics_module
 from harness.bench import BenchOptions, make_bench
 from harness.cases import PROFILE_MARKERS, CaseInfo
 from harness.report.model import CaseResult, RunReport, utc_now
+from harness.report.writer import pics_block, read_configuration_at_end, write_report
 from harness.session import HarnessError
 from harness.wirelog import WireLog
 
@@ -97,14 +98,14 @@ class OcppRun:
                  "firmware_version": self.pics.dut.firmware_version,
                  "charge_point_id": self.pics.dut.charge_point_id, "pics": str(self.pics.source)},
             sut=self.sut, started=utc_now(), declared_profiles=tuple(self.pics.features.profiles),
-            configuration=dict(self.pics.configuration))
+            pics=pics_block(self.pics))  # configuration: read from the device, not the PICS
         self.bench: Any = None
 
     def record(self, result: CaseResult) -> None:
         self.report.test_cases.append(result)
         # Written after every case: an interrupted run still leaves the report of what ran.
         self.report.finished = utc_now()
-        self.report.write_json(self.report_dir)
+        write_report(self.report, self.report_dir)  # report.json and report.html
 
 
 def _check_sim_faults(faults: tuple[str, ...], dut: str, sut: str) -> None:
@@ -178,6 +179,11 @@ async def bench(request: pytest.FixtureRequest):
     bench.driver = make_driver(run.options.driver, sim_target=bench.sim, capture_manager=capture)
     run.bench = bench
     yield bench
+    if run.sut == "cs":
+        # The report's OCPP configuration is what the device says, read while it is connected.
+        await read_configuration_at_end(
+            run.report, bench.session, run.pics.timing.response_timeout,
+            run.report_dir / "wire" / "END_OF_RUN_GetConfiguration.jsonl")
     await bench.driver.close()
     await bench.stop()
 
@@ -322,7 +328,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     collected = sum(1 for item in session.items if _case_of(item) is not None)
     run.report.complete = exitstatus != pytest.ExitCode.INTERRUPTED and \
         len(run.report.test_cases) >= collected
-    path = run.report.write_json(run.report_dir)
+    path = write_report(run.report, run.report_dir, final=True)
     reporter = session.config.pluginmanager.getplugin("terminalreporter")
     if reporter is not None:
         profiles = ", ".join(f"{k} {v}" for k, v in run.report.profiles().items())
