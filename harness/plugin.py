@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from harness import pics as pics_module
+from harness import timing
 from harness.bench import BenchOptions, make_bench
 from harness.cases import PROFILE_MARKERS, CaseInfo
 from harness.report.model import CaseResult, RunReport, utc_now
@@ -100,9 +101,12 @@ class OcppRun:
             sut=self.sut, started=utc_now(), declared_profiles=tuple(self.pics.features.profiles),
             pics=pics_block(self.pics))  # configuration: read from the device, not the PICS
         self.bench: Any = None
+        self.timing = timing.Recorder(self.pics.timing, self.sut)
+        timing.activate(self.timing)  # test cases declare triggered requests into it
 
     def record(self, result: CaseResult) -> None:
         self.report.test_cases.append(result)
+        self.report.measurements = self.timing.measurements()
         # Written after every case: an interrupted run still leaves the report of what ran.
         self.report.finished = utc_now()
         write_report(self.report, self.report_dir)  # report.json and report.html
@@ -174,6 +178,7 @@ async def bench(request: pytest.FixtureRequest):
 
     run = _run(request.config)
     bench = make_bench(run.pics, run.options)
+    bench.session.timing = run.timing  # from the start: the boot's heartbeat interval counts
     await bench.start()
     capture = request.config.pluginmanager.getplugin("capturemanager")
     bench.driver = make_driver(run.options.driver, sim_target=bench.sim, capture_manager=capture)
@@ -203,10 +208,12 @@ async def _device_session(request: pytest.FixtureRequest, bench: Any):
     request.node.stash[_WIRE_KEY] = str(path)
     session = bench.session
     session.begin(wirelog)
+    run.timing.begin_case(case_id, str(path))
     request.node.stash[_SESSION_KEY] = session
     try:
         yield session
     finally:
+        run.timing.end_case()
         session.end()
         wirelog.close()
 
@@ -245,6 +252,11 @@ def pytest_runtest_call(item: pytest.Item):
                              "\n".join(str(v) for v in session.violations))
     if session is not None and session.harness_errors:
         raise HarnessError("\n".join(session.harness_errors))
+    run = item.config.stash.get(RUN_KEY, None)
+    too_slow = run.timing.failures() if run is not None and session is not None else []
+    if too_slow:
+        # A PICS timing sample over its declared value fails the case it was taken in.
+        raise AssertionError("\n".join(too_slow))
     return result
 
 
@@ -325,6 +337,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run is None:
         return
     run.report.finished = utc_now()
+    run.report.measurements = run.timing.measurements()
     collected = sum(1 for item in session.items if _case_of(item) is not None)
     run.report.complete = exitstatus != pytest.ExitCode.INTERRUPTED and \
         len(run.report.test_cases) >= collected

@@ -100,6 +100,11 @@ class Response:
     payload: dict | None
     error: CallError | None
     line: int
+    request_line: int = 0
+    """Wire log line of the harness's CALL."""
+    sent_ns: int = 0
+    """time.monotonic_ns() when the CALL was handed to the socket (after the wire log and the
+    checks, which are the harness's time, not the device's: see harness/timing.py)."""
 
     @property
     def rtt_s(self) -> float:
@@ -165,6 +170,8 @@ class Session:
         """Every request the device sent during the current test case."""
         self.answer_delays_ns: list[int] = []
         """The harness's own time from a device request's arrival to its answer leaving."""
+        self.timing: Any = None
+        """A harness.timing.Recorder told of every answered call and request, or None."""
         self._responders: dict[str, Responder] = {}
         self._backlog: list[Request] = []
         self._waiters: list[_Waiter] = []
@@ -260,15 +267,21 @@ class Session:
         unique_id = unique_id or self._new_id()
         text = rpc.dumps(Call(unique_id, action, payload))
         future: asyncio.Future = asyncio.get_running_loop().create_future()
+        sent = [0, 0]  # when the CALL was handed to the socket, and its wire log line
 
         def register(frame: Frame) -> None:
             # Before the write: the answer may be read while the write waits for the socket.
             self._pending[unique_id] = (future, frame, action)
+            sent[:] = [time.monotonic_ns(), self._line]  # nothing but the socket write follows
 
         await self._send(link, text, invalid_on_purpose=invalid_on_purpose, before_write=register)
         line = self._line
         try:
-            return await asyncio.wait_for(future, timeout)
+            response: Response = await asyncio.wait_for(future, timeout)
+            response.sent_ns, response.request_line = sent
+            if self.timing is not None:
+                self.timing.call_answered(response, payload)
+            return response
         except TimeoutError:
             raise DeviceTimeout(
                 f"no answer to {action} (uniqueId {unique_id!r}, wire log line {line})"
@@ -396,6 +409,8 @@ class Session:
             if isinstance(answer, CallError):
                 answer.unique_id = call.unique_id
             request.answer_frame = await self._send(link, rpc.dumps(message), answering=frame)
+        if self.timing is not None:
+            self.timing.request_answered(request, link)
         if waiter is not None:
             self._waiters.remove(waiter)
             if not waiter.future.done():

@@ -1,0 +1,385 @@
+"""PICS timing measurements: samples taken at the socket, statistics, and the verdict against the
+values the PICS declares (the certificates' "Performance Measurement Results").
+
+A :class:`Recorder` lives for a whole run. The session feeds it (``session.timing``): every answer
+of the device to a harness CALL (:meth:`Recorder.call_answered`) and every request of the device
+the harness answered (:meth:`Recorder.request_answered`). Test cases declare the one thing the
+session cannot guess, which request a trigger of the harness caused, with :func:`triggered`.
+
+Metrics (keys as in report.json, titles as the certificates print them):
+
+- ``triggered_function`` "OCPP triggered function timeout": from the harness's trigger (its CALL
+  handed to the socket) to the request it causes, read at the socket; PICS
+  triggered_function_timeout. Declared by the test cases; firmware update, diagnostics and reboot
+  are excluded (as on the certificates): :func:`triggered` refuses them.
+- ``response_time`` "OCPP response timeout": every device answer (CALLRESULT or CALLERROR) to a
+  harness CALL, from the CALL handed to the socket to the answer read off it; PICS
+  response_timeout.
+- ``remote_start_response`` "Response time RemoteStartTransaction" (SUT cs) and
+  ``authorize_response`` "Response time Authorize" (SUT csms): the same round trip for those
+  actions, against their own PICS values.
+- ``heartbeat_interval`` and ``meter_value_interval`` (SUT cs): how far the observed interval
+  between two consecutive Heartbeats / sampled MeterValues strays from the configured
+  HeartbeatInterval / MeterValueSampleInterval; PICS max_time_deviation. The configured value is
+  what the harness set (BootNotification.conf interval, ChangeConfiguration Accepted) or read
+  (GetConfiguration) during the run, never the PICS.
+
+The harness's own time is measured apart and never counted against the device: for a round trip
+the time from stamping the CALL (the wire log's "mono") to handing it to the socket (wire log
+writing, checks); for an interval the harness's time to answer the first request.
+
+A sample over its limit fails the test case in which it was taken (:meth:`Recorder.failures`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics as stats
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    title: str
+    pics_key: str
+    """The attribute of :class:`harness.pics.Timing` holding the declared limit."""
+    sut: tuple[str, ...]
+    """The SUTs the metric applies to (the certificates show it for those)."""
+    interval_of: str | None = None
+    """For interval accuracy: the configuration key the interval is judged against."""
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("triggered_function", "OCPP triggered function timeout", "triggered_function_timeout",
+           ("cs",)),
+    Metric("response_time", "OCPP response timeout", "response_timeout", ("cs", "csms")),
+    Metric("remote_start_response", "Response time RemoteStartTransaction",
+           "remote_start_response", ("cs",)),
+    Metric("authorize_response", "Response time Authorize", "authorize_response", ("csms",)),
+    Metric("heartbeat_interval", "Heartbeat interval accuracy", "max_time_deviation", ("cs",),
+           interval_of="HeartbeatInterval"),
+    Metric("meter_value_interval", "Meter value sample interval accuracy", "max_time_deviation",
+           ("cs",), interval_of="MeterValueSampleInterval"),
+)
+BY_KEY = {m.key: m for m in METRICS}
+
+EXCLUDED_TRIGGERS = frozenset({"UpdateFirmware", "GetDiagnostics", "Reset"})
+"""Firmware update, diagnostics and reboot: excluded from the triggered function timeout (as the
+certificates say), since their duration is the download, the upload or the boot."""
+
+_ROUND_TRIP_METRIC = {"RemoteStartTransaction": "remote_start_response",
+                      "Authorize": "authorize_response"}
+
+
+@dataclass
+class Sample:
+    metric: str
+    case: str
+    value_s: float
+    """Seconds; for interval accuracy the absolute deviation from the configured interval."""
+    limit_s: float | None
+    wire_log: str | None
+    lines: list[int]
+    what: str
+    harness_s: float | None = None
+    configured_s: float | None = None
+    """Interval accuracy: the configured interval the sample was judged against."""
+
+    @property
+    def over(self) -> bool:
+        return self.limit_s is not None and self.value_s > self.limit_s
+
+    def reason(self) -> str:
+        """Why this sample fails its case, with the figures."""
+        metric = BY_KEY[self.metric]
+        lines = ", ".join(map(str, self.lines))
+        where = f"wire line{'s' if len(self.lines) > 1 else ''} {lines}"
+        if metric.interval_of:
+            return (f"{metric.title}: {self.what}, off by {fmt(self.value_s)}, PICS "
+                    f"max_time_deviation is {self.limit_s:g} s ({where})")
+        return f"{metric.title}: {self.what}, PICS declares {self.limit_s:g} s ({where})"
+
+    def to_json(self) -> dict:
+        return {"case": self.case, "value_s": round(self.value_s, 6),
+                "harness_s": None if self.harness_s is None else round(self.harness_s, 6),
+                "wire_log": self.wire_log, "lines": list(self.lines), "what": self.what}
+
+
+def summary(values: Iterable[float]) -> dict[str, Any]:
+    """n, min, median, p95 (nearest rank: the smallest value with at least 95 % of the samples at
+    or below it, always a value that was measured) and max; None for an empty series."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if not n:
+        return {"n": 0, "min_s": None, "median_s": None, "p95_s": None, "max_s": None}
+    return {"n": n, "min_s": ordered[0], "median_s": stats.median(ordered),
+            "p95_s": ordered[max(0, math.ceil(0.95 * n) - 1)], "max_s": ordered[-1]}
+
+
+def _s(ns: int) -> float:
+    return ns / 1e9
+
+
+def _round(value: float | None) -> float | None:
+    """Microseconds: the clock reads nanoseconds, the event loop is not that exact."""
+    return None if value is None else round(value, 6)
+
+
+def fmt(seconds: float) -> str:
+    """A duration for a message: milliseconds below a second, else seconds."""
+    return f"{seconds * 1000:.1f} ms" if abs(seconds) < 1 else f"{seconds:.3f} s"
+
+
+@dataclass
+class _Last:
+    """The previous Heartbeat / sampled MeterValues, to pair with the next one."""
+    request: Any
+    link: Any
+    configured: float
+
+
+@dataclass
+class Recorder:
+    """The run's samples, per metric, and the configuration values the intervals are judged by."""
+    timing: Any
+    """The PICS [timing] (harness.pics.Timing)."""
+    sut: str
+    samples: list[Sample] = field(default_factory=list)
+    configured: dict[str, float] = field(default_factory=dict)
+    """HeartbeatInterval / MeterValueSampleInterval as the harness last set or read them."""
+    case: str | None = None
+    wire_log: str | None = None
+    _last: dict[Any, _Last] = field(default_factory=dict)
+
+    # --- test case boundaries -------------------------------------------------------------------
+
+    def begin_case(self, case: str, wire_log: str | None) -> None:
+        """Samples from now on belong to ``case``. Intervals are paired within one case only, so
+        that the lines of a sample are lines of one wire log."""
+        self.case, self.wire_log = case, wire_log
+        self._last.clear()
+
+    def end_case(self) -> None:
+        self.case = self.wire_log = None
+        self._last.clear()
+
+    def failures(self, case: str | None = None) -> list[str]:
+        """The reasons of the samples of ``case`` (default: the current one) over their limit."""
+        case = case or self.case
+        return [s.reason() for s in self.samples if s.case == case and s.over]
+
+    # --- samples --------------------------------------------------------------------------------
+
+    def metrics(self) -> list[Metric]:
+        return [m for m in METRICS if self.sut in m.sut]
+
+    def limit(self, metric: str) -> float | None:
+        return getattr(self.timing, BY_KEY[metric].pics_key, None)
+
+    def add(self, metric: str, value_s: float, *, lines: Iterable[int], what: str,
+            harness_s: float | None = None, configured_s: float | None = None) -> Sample | None:
+        """Record a sample in the current case (none outside a case: it could not be cited)."""
+        if metric not in BY_KEY:
+            raise ValueError(f"unknown metric {metric!r}; one of {', '.join(BY_KEY)}")
+        if self.case is None or self.sut not in BY_KEY[metric].sut:
+            return None
+        sample = Sample(metric, self.case, value_s, self.limit(metric), self.wire_log,
+                        list(lines), what, harness_s, configured_s)
+        self.samples.append(sample)
+        return sample
+
+    def call_answered(self, response: Any, payload: dict) -> None:
+        """The device answered a CALL of the harness (``response``: harness.session.Response with
+        ``sent_ns`` and ``request_line`` set; ``payload``: what the harness sent)."""
+        self._note_configuration(response, payload)
+        sent = response.sent_ns or response.request.mono_ns
+        device = _s(response.frame.mono_ns - sent)
+        harness = _s(sent - response.request.mono_ns)
+        answer = ("CALLERROR " + response.error.error_code) if response.error else "answered"
+        what = f"{response.action} {answer} in {fmt(device)}"
+        lines = [response.request_line, response.line]
+        self.add("response_time", device, lines=lines, what=what, harness_s=harness)
+        if response.action in _ROUND_TRIP_METRIC:
+            self.add(_ROUND_TRIP_METRIC[response.action], device, lines=lines, what=what,
+                     harness_s=harness)
+
+    def request_answered(self, request: Any, link: Any) -> None:
+        """The device sent ``request`` (harness.session.Request) on ``link`` and the harness
+        answered it (or chose not to)."""
+        if request.action == "BootNotification":
+            answer = request.answer if isinstance(request.answer, dict) else {}
+            interval = answer.get("interval")
+            # Only an Accepted boot's interval is the heartbeat interval (section 4.2); Pending
+            # and Rejected carry the retry interval.
+            if answer.get("status") == "Accepted" and isinstance(interval, int) and interval > 0:
+                self.configured["HeartbeatInterval"] = float(interval)
+        elif request.action == "Heartbeat":
+            self._heartbeat(request, link)
+        elif request.action == "MeterValues":
+            self._meter_values(request, link)
+
+    def triggered(self, trigger: Any, request: Any, what: str | None = None) -> Sample | None:
+        """Declare that ``request`` (a device request, harness.session.Request) was caused by
+        ``trigger``: the harness's call (its Response) or a frame the harness sent
+        (harness.transport.Frame). Returns the sample, or None when it cannot be one: outside a
+        case, an excluded trigger (firmware, diagnostics, reboot), or a request that arrived
+        before the trigger left (it was not caused by it)."""
+        action = getattr(trigger, "action", None)
+        if action in EXCLUDED_TRIGGERS:
+            return None
+        if hasattr(trigger, "sent_ns"):  # a Response
+            start = trigger.sent_ns or trigger.request.mono_ns
+            lines = [trigger.request_line]
+            harness = _s(start - trigger.request.mono_ns)
+        else:  # a Frame the harness sent
+            start, lines, harness = trigger.mono_ns, [], None
+        value = request.frame.mono_ns - start
+        if value < 0:
+            return None
+        what = what or f"{action or 'the trigger'} -> {request.action} in {fmt(_s(value))}"
+        return self.add("triggered_function", _s(value), lines=[*lines, request.line], what=what,
+                        harness_s=harness)
+
+    # --- the report -----------------------------------------------------------------------------
+
+    def measurements(self) -> list:
+        """One harness.report.model.Measurement per metric of the SUT, measured or not."""
+        from harness.report.model import Measurement  # the report model pulls in pytest
+
+        out = []
+        for metric in self.metrics():
+            samples = [s for s in self.samples if s.metric == metric.key]
+            figures = summary(s.value_s for s in samples)
+            harness = [s.harness_s for s in samples if s.harness_s is not None]
+            limit = self.limit(metric.key)
+            ok = None if not samples or limit is None else not any(s.over for s in samples)
+            figures = {k: v if k == "n" else _round(v) for k, v in figures.items()}
+            out.append(Measurement(
+                name=metric.key, title=metric.title, pics_s=limit, measured_s=figures["max_s"],
+                harness_median_s=_round(stats.median(harness)) if harness else None, ok=ok,
+                unit_note=self._unit_note(metric, samples), samples=[s.to_json() for s in samples],
+                **figures))
+        return out
+
+    @staticmethod
+    def _unit_note(metric: Metric, samples: list[Sample]) -> str:
+        if not metric.interval_of:
+            return ""
+        configured = sorted({s.configured_s for s in samples if s.configured_s is not None})
+        against = (", ".join(f"{c:g} s" for c in configured) if configured
+                   else f"the {metric.interval_of}")
+        return (f"interval accuracy vs configured {against}: deviation of the observed "
+                f"{metric.interval_of} from the configured value")
+
+    # --- intervals ------------------------------------------------------------------------------
+
+    def _note_configuration(self, response: Any, payload: dict) -> None:
+        """Keep HeartbeatInterval / MeterValueSampleInterval as the harness set or read them."""
+        keys = {"heartbeatinterval": "HeartbeatInterval",
+                "metervaluesampleinterval": "MeterValueSampleInterval"}
+        if response.action == "ChangeConfiguration" and response.status == "Accepted":
+            name = keys.get(str(payload.get("key", "")).casefold())
+            if name:
+                self._set_configured(name, payload.get("value"))
+        elif response.action == "GetConfiguration" and response.error is None:
+            for entry in response.get("configurationKey") or []:
+                name = keys.get(str(entry.get("key", "")).casefold())
+                if name:
+                    self._set_configured(name, entry.get("value"))
+
+    def _set_configured(self, name: str, value: Any) -> None:
+        try:
+            seconds = float(str(value).strip())
+        except ValueError:
+            return  # a value that is not a number: another test case judges that
+        if math.isfinite(seconds):
+            self.configured[name] = seconds
+
+    def _heartbeat(self, request: Any, link: Any) -> None:
+        configured = self.configured.get("HeartbeatInterval")
+        previous = self._last.get("Heartbeat")
+        self._last["Heartbeat"] = _Last(request, link, configured or 0.0)
+        if previous is None or not configured or previous.configured != configured:
+            return
+        # HeartbeatInterval is an "interval of inactivity (no OCPP exchanges)" (section 9.1.12),
+        # while many charge points run a plain timer. Both readings agree on a clean interval:
+        # nothing but the first Heartbeat's answer between the two (same connection, no other
+        # frame, no event). Only those are judged.
+        answered = previous.request.answer_frame is not None
+        if previous.link is not link or request.line != previous.request.line + 1 + answered:
+            return
+        self._interval("heartbeat_interval", previous.request, request, configured)
+
+    def _meter_values(self, request: Any, link: Any) -> None:
+        if not _sampled(request.payload) or _replayed(request, self.timing.max_time_deviation):
+            return
+        configured = self.configured.get("MeterValueSampleInterval")
+        key = ("MeterValues", request.get("connectorId"), request.get("transactionId"))
+        previous = self._last.get(key)
+        self._last[key] = _Last(request, link, configured or 0.0)
+        if previous is None or not configured or previous.configured != configured \
+                or previous.link is not link:
+            return
+        self._interval("meter_value_interval", previous.request, request, configured)
+
+    def _interval(self, metric: str, first: Any, second: Any, configured: float) -> None:
+        observed = _s(second.frame.mono_ns - first.frame.mono_ns)
+        harness = (_s(first.answer_frame.mono_ns - first.frame.mono_ns)
+                   if first.answer_frame is not None else None)
+        key = BY_KEY[metric].interval_of
+        what = (f"{second.action} {fmt(observed)} after the previous one, configured {key} "
+                f"{configured:g} s")
+        self.add(metric, abs(observed - configured), lines=[first.line, second.line], what=what,
+                 harness_s=harness, configured_s=configured)
+
+
+def _sampled(payload: dict) -> bool:
+    """A MeterValues.req of periodic samples: every sampledValue's context is Sample.Periodic or
+    omitted (its default). Clock-aligned, triggered, begin/end readings are not samples."""
+    values = [v for mv in payload.get("meterValue") or [] for v in mv.get("sampledValue") or []]
+    return bool(values) and all(v.get("context", "Sample.Periodic") == "Sample.Periodic"
+                                for v in values)
+
+
+def _replayed(request: Any, deviation: float) -> bool:
+    """A MeterValues.req whose own timestamp is older than its arrival by more than the PICS
+    max_time_deviation: data queued while offline and sent in a burst after the reconnection. Its
+    arrival says nothing about the sampling interval, so it is not paired."""
+    from datetime import datetime
+
+    stamps = []
+    for mv in request.get("meterValue") or []:
+        try:
+            stamps.append(datetime.fromisoformat(str(mv.get("timestamp")).replace("Z", "+00:00")))
+        except ValueError:
+            return False
+    if not stamps or any(s.tzinfo is None for s in stamps):
+        return False
+    age = request.frame.wall_ns / 1e9 - max(stamps).timestamp()
+    return age > deviation
+
+
+# --- the run's recorder, for test cases ---------------------------------------------------------
+
+_active: Recorder | None = None
+
+
+def activate(recorder: Recorder | None) -> None:
+    """Make ``recorder`` the one :func:`triggered` records into (the plugin does, per run)."""
+    global _active
+    _active = recorder
+
+
+def active() -> Recorder | None:
+    return _active
+
+
+def triggered(trigger: Any, request: Any, what: str | None = None) -> Sample | None:
+    """Test cases: ``request`` (a device request) was caused by ``trigger`` (the harness's
+    Response, or a Frame it sent), e.g. ``timing.triggered(remote_start, start_transaction)``.
+    Recorded as an "OCPP triggered function timeout" sample; nothing without an active run."""
+    if _active is None:
+        return None
+    return _active.triggered(trigger, request, what)
