@@ -401,3 +401,18 @@ async def start_reserved(csms: Session, connector_id: int, id_tag: str, reservat
     if isinstance(transaction_id, int) and not isinstance(transaction_id, bool):
         ledger.open[transaction_id] = tx
     return tx
+
+
+async def operator_reserves(csms: Session, driver: Any, pics: Any, asked: dict, *, answer: str,
+                            step: int | str) -> Request:
+    """[OPERATOR: ReserveNow ...]: the driver makes the central system send ReserveNow.req as
+    ``asked`` (:func:`reserve_request`); the harness's charge point answers ``answer``; the
+    request must carry the connectorId and idTag (and parentIdTag) asked for."""
+    from harness.states.csms import operator_sends
+
+    request = await operator_sends(csms, driver, pics, "ReserveNow", asked,
+                                   answer={"status": answer}, step=step)
+    problems = reserve_request_problems(request, asked)
+    assert not problems, (f"step {step}: ReserveNow.req has " + "; ".join(problems)
+                          + f" (wire log line {request.line})")
+    return request

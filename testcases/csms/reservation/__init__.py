@@ -1,0 +1,1 @@
+"""Reservation profile test cases for a central system under test."""
