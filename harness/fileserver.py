@@ -17,6 +17,7 @@ Both servers listen on ``address`` (loopback by default; the PICS ``[files] addr
 charge point), on ephemeral ports, and are started only when a test case asks for them. FTP serves
 one user with a random password; uploads over FTP go to ``/diagnostics/``, over HTTP as a PUT of
 ``<location>/<fileName>`` or a multipart POST to ``<location>`` (the two forms charge points use).
+HTTP refuses anything under ``/refused/`` with 403 (a location a charge point cannot upload to).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class Transfer:
     complete: bool
     """Download: every byte of the offered file was sent. Upload: the transfer ended normally."""
     peer: str
-    at: float = field(default_factory=time.monotonic)
+    at_ns: int = field(default_factory=time.monotonic_ns)
+    """time.monotonic_ns() when it ended (the clock of the wire log frames)."""
 
     def describe(self) -> str:
         state = "complete" if self.complete else "INCOMPLETE"
@@ -239,7 +241,11 @@ class FileServers:
                     return await self._receive(request, Path(part.filename).name, part)
             return web.Response(status=400, text="no file part in the form\n")
 
+        async def refuse(request: web.Request) -> web.Response:
+            return web.Response(status=403, text="uploads are refused here\n")
+
         app = web.Application(client_max_size=1024 ** 3)
+        app.router.add_route("*", "/refused/{name:.*}", refuse)
         app.router.add_route("GET", f"/{FIRMWARE_DIR}/{{name}}", get)
         app.router.add_put(f"/{UPLOAD_DIR}/{{name}}", put)
         app.router.add_post(f"/{UPLOAD_DIR}/", post)
