@@ -71,8 +71,8 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("misspelt_error_code", "both",
               "spells CALLERROR codes the OCPP 2.0 way (FormatViolation, "
               "OccurrenceConstraintViolation)"),
-    FaultSpec("timestamp_no_timezone", "both", "writes every timestamp without a timezone "
-              "(2024-05-01T10:00:00.000)"),
+    FaultSpec("timestamp_no_timezone", "both", "writes the timestamps of an action's payloads "
+              "without a timezone (2024-05-01T10:00:00.000)", (_ACTION,)),
     FaultSpec("cistring_overlong", "both", "sends a CiString longer than its maximum length",
               (_p("action", str, "", "OCPP action (default: BootNotification for a charge point, "
                                      "Authorize for a CSMS)"),
@@ -244,7 +244,7 @@ class Faults:
             current = _get_path(out, p["field"])
             if isinstance(current, str) and current:  # only a string that is there grows
                 _set_path(out, p["field"], (current * p["length"])[:p["length"]])
-        if self.get("timestamp_no_timezone") is not None:
+        if self.for_action("timestamp_no_timezone", action) is not None:
             out = _strip_zones(out)
         return out
 

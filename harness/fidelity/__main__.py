@@ -1,0 +1,112 @@
+"""``python -m harness.fidelity``: the seeded-fault campaign and the stability check.
+
+    python -m harness.fidelity [--full] [--fast] [--sut cs|csms] [--entry ID ...] [--jobs N]
+                               [--workdir DIR] [--doc PATH]
+    python -m harness.fidelity --repeat 10 [--sut ...] [--jobs N]
+    python -m harness.fidelity --list
+
+Exit status 0 when every entry is as the catalogue says (detected, or a known miss still missed)
+and, in full mode, no other case changed verdict; 1 otherwise; 2 for a broken catalogue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from harness.fidelity import catalogue
+from harness.fidelity.report import render
+from harness.fidelity.runner import ROOT, Judgement, campaign, stability, trim
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m harness.fidelity", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--full", action="store_true", help="run the whole suite of the SUT with each "
+                   "fault and compare every other case with an unfaulted baseline")
+    p.add_argument("--fast", action="store_true", help="only the entries marked fast")
+    p.add_argument("--sut", choices=("cs", "csms"), help="only the entries of this SUT")
+    p.add_argument("--entry", action="append", default=[], metavar="ID", help="only this entry "
+                   "(repeatable)")
+    p.add_argument("--jobs", type=int, default=6, help="pytest runs at a time (default 6)")
+    p.add_argument("--workdir", type=Path, default=ROOT / "reports" / "fidelity",
+                   help="where each run's report goes (default reports/fidelity)")
+    p.add_argument("--doc", type=Path, default=None, help="write the markdown report here "
+                   "(default: docs/verdict-fidelity.md in full mode, nowhere otherwise)")
+    p.add_argument("--repeat", type=int, default=0, metavar="N", help="stability mode: the whole "
+                   "unfaulted suite of each SUT N times; fails on any verdict difference")
+    p.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    return p
+
+
+def _select(args: argparse.Namespace) -> list[catalogue.Entry]:
+    entries = catalogue.load()
+    if args.sut:
+        entries = [e for e in entries if e.sut == args.sut]
+    if args.fast:
+        entries = [e for e in entries if e.fast]
+    if args.entry:
+        unknown = set(args.entry) - {e.id for e in entries}
+        if unknown:
+            raise SystemExit(f"unknown entry: {', '.join(sorted(unknown))}")
+        entries = [e for e in entries if e.id in args.entry]
+    return entries
+
+
+def _line(j: Judgement) -> str:
+    mark = "ok  " if j.ok else "FAIL"
+    state = "detected" if j.detected else ("known miss" if j.entry.known_miss else "MISSED")
+    text = f"{mark} {j.entry.id:<44} {state:<10} {j.duration_s:5.1f}s"
+    if j.problems:
+        text += "\n       " + "\n       ".join(trim(p, 300) for p in j.problems)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    problems = catalogue.check(catalogue.load())
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    if args.repeat:
+        suts = (args.sut,) if args.sut else ("cs", "csms")
+        runs, diffs = asyncio.run(stability(args.workdir, args.repeat, jobs=args.jobs, suts=suts))
+        for run in runs:
+            counts = {}
+            for v in run.verdicts.values():
+                counts[v.verdict] = counts.get(v.verdict, 0) + 1
+            print(f"{run.report_dir.name:<20} {run.duration_s:5.1f}s {counts}")
+        print("\n".join(diffs) if diffs else
+              f"stable: {args.repeat} runs of {', '.join(suts)}, identical verdicts every time "
+              f"({time.monotonic() - started:.0f} s)")
+        return 1 if diffs else 0
+    if args.list:
+        for e in _select(args):
+            print(f"{e.id:<44} {e.cli:<50} {', '.join(e.cases)}"
+                  + ("  [known miss]" if e.known_miss else ""))
+        return 0
+    entries = _select(args)
+    judgements, baselines = asyncio.run(campaign(
+        entries, args.workdir, full=args.full, jobs=args.jobs,
+        progress=lambda j: print(_line(j), flush=True)))
+    elapsed = time.monotonic() - started
+    doc = args.doc or (ROOT / "docs" / "verdict-fidelity.md" if args.full else None)
+    if doc is not None:
+        doc.write_text(render(judgements, full=args.full, elapsed_s=elapsed, jobs=args.jobs))
+    detected = sum(j.detected for j in judgements)
+    bad = [j for j in judgements if not j.ok]
+    for sut in ("cs", "csms"):
+        group = [j for j in judgements if j.entry.sut == sut]
+        if group:
+            print(f"{sut}: {sum(j.detected for j in group)} of {len(group)} detected")
+    print(f"{detected} of {len(judgements)} faults detected, {len(bad)} not as catalogued, "
+          f"{elapsed:.0f} s" + (f"; wrote {doc}" if doc else ""))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The campaign runner: each catalogue entry is one pytest subprocess against the faulted embedded
+simulator, judged from its report.json.
+
+- Intended mode: ``-k`` the intended cases only; each must be FAIL with a reason matching the
+  entry's symptom.
+- Full mode: the whole suite of that SUT with the fault; the intended cases are judged as above and
+  every other case must keep the verdict it has in the unfaulted baseline run of that SUT, except
+  the entry's declared collateral.
+
+The runs are mostly waiting on protocol timeouts, so several go at once (``jobs``). Judging is pure
+(:func:`judge`), so the tests can feed it hand-made reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import json
+import os
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.fidelity.catalogue import Entry
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 900.0
+"""A bound on one pytest subprocess; the Core suite of one SUT takes about a minute."""
+
+
+@dataclass(frozen=True)
+class CaseVerdict:
+    verdict: str
+    reason: str
+
+
+@dataclass
+class Run:
+    """One pytest subprocess: what it was asked and what it reported."""
+    sut: str
+    report_dir: Path
+    verdicts: dict[str, CaseVerdict] = field(default_factory=dict)
+    returncode: int | None = None
+    duration_s: float = 0.0
+    error: str = ""
+    """Why the run gave no usable report (timeout, usage error ...), else empty."""
+
+
+@dataclass
+class Judgement:
+    entry: Entry
+    detected: bool
+    seen: dict[str, CaseVerdict]
+    """Intended case id -> its verdict in the faulted run (missing if it did not run)."""
+    problems: list[str]
+    """Why the entry is not detected, and (full mode) other cases whose verdict changed."""
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """As the catalogue says it should be: detected cleanly, or a known miss still missed."""
+        if self.entry.known_miss:
+            return not self.detected
+        return self.detected and not self.problems
+
+    @property
+    def reason_seen(self) -> str:
+        return " / ".join(f"{cid}: {v.verdict} {v.reason}".strip() for cid, v in self.seen.items())
+
+
+def read_report(report_dir: Path) -> dict[str, CaseVerdict]:
+    data = json.loads((report_dir / "report.json").read_text())
+    return {c["id"]: CaseVerdict(c["verdict"], c.get("reason") or "") for c in data["test_cases"]}
+
+
+def pytest_command(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
+                   faults: tuple[str, ...] = (), testcases: Path | None = None) -> list[str]:
+    command = [sys.executable, "-m", "pytest", str(testcases or ROOT / "testcases"),
+               "--ocpp-sut", sut, "--ocpp-report", str(report_dir), "-q", "-p", "no:cacheprovider"]
+    if cases:
+        command += ["-k", " or ".join(cases)]
+    for fault in faults:
+        command += ["--ocpp-sim-fault", fault]
+    return command
+
+
+async def run_pytest(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
+                     faults: tuple[str, ...] = (), timeout: float = RUN_TIMEOUT_S) -> Run:
+    """One pytest subprocess; its output goes to ``report_dir/pytest.log``."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "report.json").unlink(missing_ok=True)
+    run = Run(sut, report_dir)
+    started = time.monotonic()
+    with open(report_dir / "pytest.log", "wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *pytest_command(sut, report_dir, cases=cases, faults=faults), cwd=ROOT,
+            stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        try:
+            run.returncode = await asyncio.wait_for(process.wait(), timeout)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: the simulators go too
+            await process.wait()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            run.error = f"pytest did not finish within {timeout:g} s"
+    run.duration_s = time.monotonic() - started
+    try:
+        run.verdicts = read_report(report_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        tail = (report_dir / "pytest.log").read_text(errors="replace")[-600:]
+        run.error = run.error or f"no usable report.json ({exc}); pytest said: {tail}"
+    return run
+
+
+def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
+          baseline: dict[str, CaseVerdict] | None = None) -> Judgement:
+    """Detected: every intended case is FAIL with a reason matching the symptom. With a baseline
+    (full mode), any other case whose verdict differs from it, and is not declared collateral,
+    is a problem too."""
+    problems: list[str] = []
+    seen: dict[str, CaseVerdict] = {}
+    symptom = re.compile(entry.symptom, re.DOTALL)  # reasons span lines
+    for case_id in entry.cases:
+        got = verdicts.get(case_id)
+        if got is None:
+            problems.append(f"{case_id} did not run")
+            continue
+        seen[case_id] = got
+        if got.verdict != "FAIL":
+            problems.append(f"{case_id} is {got.verdict}, expected FAIL")
+        elif not symptom.search(got.reason):
+            problems.append(f"{case_id} FAILed but its reason does not match {entry.symptom!r}")
+    detected = not problems
+    if baseline is not None:
+        for case_id, before in sorted(baseline.items()):
+            if case_id in entry.cases or _collateral(entry, case_id):
+                continue
+            after = verdicts.get(case_id)
+            if after is None:
+                problems.append(f"{case_id} did not run (baseline {before.verdict})")
+            elif after.verdict != before.verdict:
+                problems.append(f"{case_id} changed {before.verdict} -> {after.verdict}: "
+                                f"{trim(after.reason, 200)}")
+    return Judgement(entry, detected, seen, problems)
+
+
+def _collateral(entry: Entry, case_id: str) -> bool:
+    return any(fnmatch.fnmatchcase(case_id, pattern) for pattern in entry.collateral)
+
+
+def trim(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+async def run_entry(entry: Entry, workdir: Path, *, full: bool,
+                    baseline: dict[str, CaseVerdict] | None = None) -> Judgement:
+    run = await run_pytest(entry.sut, workdir / entry.id,
+                           cases=() if full else entry.cases, faults=(entry.cli,))
+    if run.error:
+        judgement = Judgement(entry, False, {}, [run.error])
+    else:
+        judgement = judge(entry, run.verdicts, baseline if full else None)
+    judgement.duration_s = run.duration_s
+    return judgement
+
+
+async def gather_limited(coroutines: list, jobs: int) -> list:
+    """Run the coroutines at most ``jobs`` at a time, results in order."""
+    gate = asyncio.Semaphore(max(1, jobs))
+
+    async def one(coroutine):
+        async with gate:
+            return await coroutine
+    return await asyncio.gather(*(one(c) for c in coroutines))
+
+
+async def campaign(entries: list[Entry], workdir: Path, *, full: bool = False, jobs: int = 6,
+                   progress=None) -> tuple[list[Judgement], dict[str, Run]]:
+    """Every entry judged; in full mode first one unfaulted baseline run per SUT concerned."""
+    baselines: dict[str, Run] = {}
+    if full:
+        suts = sorted({entry.sut for entry in entries})
+        runs = await gather_limited([run_pytest(sut, workdir / f"baseline-{sut}")
+                                     for sut in suts], jobs)
+        baselines = dict(zip(suts, runs))
+
+    async def one(entry: Entry) -> Judgement:
+        base = baselines.get(entry.sut)
+        if full and (base is None or base.error):
+            judgement = Judgement(entry, False, {}, [f"no baseline for SUT {entry.sut}: "
+                                                     f"{base.error if base else 'not run'}"])
+        else:
+            judgement = await run_entry(entry, workdir, full=full,
+                                        baseline=base.verdicts if base else None)
+        if progress is not None:
+            progress(judgement)
+        return judgement
+    return await gather_limited([one(e) for e in entries], jobs), baselines
+
+
+async def stability(workdir: Path, repeat: int, *, jobs: int = 6,
+                    suts: tuple[str, ...] = ("cs", "csms")) -> tuple[list[Run], list[str]]:
+    """The whole unfaulted suite of each SUT ``repeat`` times; the differences between runs (a case
+    whose verdict is not the same every time, a run without a report) as messages."""
+    plan = [(sut, n) for n in range(1, repeat + 1) for sut in suts]
+    runs = await gather_limited([run_pytest(sut, workdir / f"stability-{sut}-{n}")
+                                 for sut, n in plan], jobs)
+    return runs, differences(runs)
+
+
+def differences(runs: list[Run]) -> list[str]:
+    out: list[str] = []
+    by_sut: dict[str, list[Run]] = {}
+    for run in runs:
+        if run.error:
+            out.append(f"{run.report_dir.name}: {run.error}")
+        else:
+            by_sut.setdefault(run.sut, []).append(run)
+    for sut, group in sorted(by_sut.items()):
+        ids = sorted(set().union(*(run.verdicts for run in group)))
+        for case_id in ids:
+            seen = [run.verdicts.get(case_id) for run in group]
+            kinds = {v.verdict if v else "absent" for v in seen}
+            if len(kinds) > 1:
+                detail = ", ".join(
+                    f"{run.report_dir.name}={v.verdict if v else 'absent'}"
+                    + (f" ({trim(v.reason, 120)})" if v and v.verdict not in ("PASS", "N/A") else "")
+                    for run, v in zip(group, seen))
+                out.append(f"{sut} {case_id}: {detail}")
+    return out
