@@ -154,6 +154,14 @@ class FileServers:
         """The location to give GetDiagnostics: the directory the device uploads into."""
         return f"{self._base(protocol)}/{UPLOAD_DIR}/"
 
+    def refusing_location(self, protocol: str) -> str:
+        """A location on the same server where an upload is refused: HTTP answers 403 under
+        /refused/, FTP refuses the login (a wrong password)."""
+        if protocol == "FTP":
+            host = self._base(protocol).rpartition("@")[2]
+            return f"ftp://{self.user}:wrong-password@{host}/{UPLOAD_DIR}/"
+        return f"{self._base(protocol)}/refused/"
+
     def _base(self, protocol: str) -> str:
         if protocol not in self.ports:
             raise ValueError(f"{protocol} is not served here (serving: {', '.join(self.ports)})")

@@ -127,3 +127,10 @@ def test_generated_images_differ_and_say_what_they_are():
     assert a != b and len(a) == 4096 and a.startswith(b"OCPP-HARNESS-FIRMWARE x\n")
     assert image("x", valid=False).startswith(b"INVALID")
     assert io.BytesIO(a).read(5) == b"OCPP-"
+
+
+@pytest.mark.parametrize("protocol", ["HTTP", "FTP"])
+async def test_refusing_location_refuses(servers, protocol):
+    with pytest.raises(client.TransferError):
+        await client.upload(servers.refusing_location(protocol), "diag.log", b"x", timeout=5)
+    assert not [t for t in servers.uploads() if t.complete]

@@ -156,3 +156,39 @@ async def statuses_after(cp: Session, pics: Any, boot: Request, *, step: str) ->
                 seen[connector_id] = status
                 break
     return seen
+
+
+# --- SUT central system: the harness is a correct charge point ----------------------------------
+
+def diagnostics_file(pics: Any) -> tuple[str, bytes]:
+    """The diagnostics the harness's charge point uploads: a name and a small log."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = f"diagnostics-{pics.dut.charge_point_id}-{stamp}.log"
+    text = (f"charge point {pics.dut.charge_point_id} ({pics.dut.vendor} {pics.dut.model}) "
+            f"firmware {pics.dut.firmware_version}\n{image('diagnostics', 2048).hex()}\n")
+    return name, text.encode()
+
+
+async def fetch(location: str, pics: Any) -> tuple[bytes | None, str]:
+    """The harness's charge point downloads ``location``: (the bytes, "") or (None, why not)."""
+    from harness.sim.cp import files  # a plain HTTP/FTP client, no verdict logic
+    try:
+        return await files.download(location, transfer_timeout(pics)), ""
+    except files.TransferError as exc:
+        return None, str(exc)
+
+
+async def send_file(location: str, name: str, data: bytes, pics: Any) -> str:
+    """The harness's charge point uploads ``data`` as ``name`` to ``location``: "" or why not."""
+    from harness.sim.cp import files
+    try:
+        await files.upload(location, name, data, transfer_timeout(pics))
+        return ""
+    except files.TransferError as exc:
+        return str(exc)
+
+
+def installable(data: bytes) -> bool:
+    """The harness's charge point takes an image whose header is the harness's firmware header
+    (:func:`harness.fileserver.image`) or any other non-empty file that does not say INVALID."""
+    return bool(data) and not data.lstrip().upper().startswith(b"INVALID")

@@ -13,8 +13,6 @@ upload to -- the harness's HTTP server refuses uploads under /refused/ (403), it
 login -- with retries 0: Uploading, then UploadFailed, and nothing is stored.
 """
 
-from urllib.parse import urlsplit, urlunsplit
-
 from harness.cases import case
 from harness.states.cs import booted, cite
 from harness.states.firmware_management import (NA_NO_PROTOCOL, assert_uploaded, conf_ok,
@@ -44,14 +42,6 @@ async def test_tc_045_1_cs_get_diagnostics(cp, driver, pics):
             assert_uploaded(servers, file_name, uploaded, step=f"{protocol} step 5")
 
 
-def _refusing(location: str) -> str:
-    """The same server, where an upload is refused: HTTP /refused/, FTP a wrong password."""
-    parts = urlsplit(location)
-    if parts.scheme == "ftp":
-        host = parts.netloc.rpartition("@")[2]
-        return urlunsplit(("ftp", f"ocpp:wrong-password@{host}", parts.path, "", ""))
-    return urlunsplit((parts.scheme, parts.netloc, "/refused/", "", ""))
-
 
 @case("TC_045_2_CS", "Get Diagnostics - Upload Failed", profile="FirmwareManagement",
       needs=("Booted",), na_when=NA_NO_PROTOCOL)
@@ -61,7 +51,7 @@ async def test_tc_045_2_cs_upload_failed(cp, driver, pics):
     async with file_servers(pics) as servers:
         # 1. Harness: GetDiagnostics.req (a location that refuses uploads, retries 0)  2. .conf
         request = await cp.call("GetDiagnostics", {
-            "location": _refusing(servers.upload_location(protocol)), "retries": 0})
+            "location": servers.refusing_location(protocol), "retries": 0})
         conf_ok(request, "GetDiagnostics", "step 2")
         # 3. DiagnosticsStatusNotification.req Uploading
         await diagnostics_status(cp, pics, "Uploading", step="step 3")
