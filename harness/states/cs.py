@@ -47,10 +47,10 @@ def other_connectors(pics: Any) -> list[int]:
 def short_interval(pics: Any) -> int:
     """An interval (seconds) the harness configures for timers it then watches: the OCTT's
     <Configured Meter Value (Sample) interval>, <Configured Clock Aligned Data interval> and
-    <Configured connectionTimeout>. Short, so that a case takes seconds; at least twice the PICS
-    max_time_deviation, so that a timer that ignores the configured value cannot pass as
-    "within the deviation"."""
-    return max(2, math.ceil(2 * pics.timing.max_time_deviation))
+    <Configured connectionTimeout>. Short, so that a case takes seconds (the keys are whole
+    seconds: 1 at least); at least twice the PICS max_time_deviation, so that a timer that ignores
+    the configured value cannot pass as "within the deviation"."""
+    return max(1, math.ceil(2 * pics.timing.max_time_deviation))
 
 
 def sample_interval(pics: Any) -> int:

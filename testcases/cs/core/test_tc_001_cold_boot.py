@@ -12,7 +12,7 @@ from harness.defaults import now_iso
 from harness.rpc import CP_ACTIONS
 from harness.states import connector_ids, cs_connected, heartbeat_interval
 
-RETRY_INTERVAL = 3
+RETRY_INTERVAL = 2
 """Seconds given in the Rejected answer: long enough to tell an immediate retry from a patient one,
 short enough to keep the case quick."""
 
