@@ -1,11 +1,12 @@
 """TC_043_CS Send Local Authorization List, TC_043_2_CS ... - VersionMismatch and TC_043_3_CS ... -
 Failed (Local Auth List Management).
 
-TC_043: a Full update, then a Differential one, both Accepted. Beyond the OCTT the harness checks
-what they did: GetLocalListVersion reports each new version, and -- when the charge point has an RFID
-reader and its authorization cache can be turned off -- the content, by behaviour with
-LocalPreAuthorize=true: an idTag the Differential update added is authorized without an
-Authorize.req, one it removed (an entry without idTagInfo) is asked for again.
+TC_043: a Full update (valid, valid2), then a Differential one (removes valid -- an entry without
+idTagInfo -- and adds parent), both Accepted. Beyond the OCTT the harness checks what they did:
+GetLocalListVersion reports each new version, and -- when the charge point has an RFID reader and
+its authorization cache can be turned off -- the content, by behaviour with LocalPreAuthorize=true:
+valid2, which the Differential update did not name, and parent, which it added, are authorized
+without an Authorize.req; valid, which it removed, is asked for again.
 
 TC_043_2 (P-t; tail inferred): Full listVersion 2 Accepted, version 2; Differential listVersion 5
 Accepted, version 5; a Differential update with listVersion 5 again -- "less than or equal to" the
@@ -26,30 +27,37 @@ from harness.states.local_auth_list_management import (assert_version, authorize
              "AuthorizationCacheEnabled=false (if implemented; content check)"))
 async def test_tc_043_cs_send_local_list(cp, driver, pics):
     await booted(cp, pics)
-    first, second = valid_tag(pics), pics.id_tags.valid2
+    removed, kept, added = valid_tag(pics), pics.id_tags.valid2, pics.id_tags.parent
     async with local_list(cp, pics, {"LocalPreAuthorize": "true"},
                           {"AuthorizationCacheEnabled": "false"}) as config:
-        # 1. Harness: SendLocalList.req Full (listVersion 1, the valid idTag)  2. Accepted
-        await send_list(cp, 1, "Full", [entry(pics, first)], step="step 2")
+        # 1. Harness: SendLocalList.req Full (listVersion 1: valid, valid2)  2. Accepted
+        full = [entry(pics, removed)] + ([entry(pics, kept)] if kept else [])
+        await send_list(cp, 1, "Full", full, step="step 2")
         await assert_version(cp, 1, step="step 2 (GetLocalListVersion after the Full update)")
 
-        # 3. Harness: SendLocalList.req Differential (listVersion 2: add valid2, remove valid)
+        # 3. Harness: SendLocalList.req Differential (listVersion 2: remove valid, add parent)
         # 4. Charge point: Accepted
-        changes = [entry(pics, first, remove=True)] + ([entry(pics, second)] if second else [])
+        changes = [entry(pics, removed, remove=True)] + ([entry(pics, added)] if added else [])
         await send_list(cp, 2, "Differential", changes, step="step 4")
         await assert_version(cp, 2, step="step 4 (GetLocalListVersion after the Differential "
                                          "update)")
 
-        # Content, by behaviour (needs a reader and no cache that could answer instead)
+        # Content, by behaviour (needs a reader and no cache that could answer instead): what the
+        # Differential update did not name is still there, what it added is there, what it
+        # removed is gone.
         cache_off = not pics.features.authorization_cache or config.has("AuthorizationCacheEnabled")
-        if pics.features.rfid_readers and cache_off:
-            if second:
-                assert await authorized_locally(cp, driver, pics, second, step="content check"), (
-                    f"content check: {second!r}, added by the Differential update, was not "
-                    f"authorized from the local list (the charge point sent Authorize.req)")
-            assert not await authorized_locally(cp, driver, pics, first, step="content check"), (
-                f"content check: {first!r}, removed by the Differential update, was still "
-                f"authorized from the local list (no Authorize.req)")
+        if not (pics.features.rfid_readers and cache_off):
+            return
+        for tag, expected, why in ((kept, True, "kept (not named by the Differential update)"),
+                                   (added, True, "added by the Differential update"),
+                                   (removed, False, "removed by the Differential update")):
+            if tag is None:
+                continue
+            local = await authorized_locally(cp, driver, pics, tag, step="content check")
+            assert local == expected, (
+                f"content check: {tag!r}, {why}, was "
+                f"{'asked for with Authorize.req' if expected else 'authorized from the list'}; "
+                f"expected it {'in' if expected else 'not in'} the local list")
 
 
 @case("TC_043_2_CS", "Send Local Authorization List - VersionMismatch",
