@@ -109,6 +109,21 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "answers Unlocked to UnlockConnector for a connector that does not exist"),
     FaultSpec("ignore_local_pre_authorize", "cp", "sends Authorize for an idTag it holds as "
               "Accepted although LocalPreAuthorize is true"),
+    FaultSpec("firmware_fake_download", "cp", "reports Downloading and Downloaded (and installs) "
+              "without fetching the firmware from the location"),
+    FaultSpec("diagnostics_fake_upload", "cp", "reports Uploading and Uploaded without sending the "
+              "diagnostics file to the location"),
+    FaultSpec("local_list_version_stuck", "cp", "accepts SendLocalList but GetLocalListVersion keeps "
+              "reporting the version it had before"),
+    FaultSpec("local_list_differential_as_full", "cp", "applies a Differential SendLocalList as a "
+              "Full one: the idTags it does not name are dropped"),
+    FaultSpec("local_list_version_not_checked", "cp", "accepts a Differential SendLocalList whose "
+              "listVersion is not newer than the installed one (no VersionMismatch)"),
+    FaultSpec("trigger_not_sent", "cp", "answers Accepted to TriggerMessage but never sends the "
+              "requested message",
+              (_p("requestedMessage", str, "*", "the message left out, * for every one"),)),
+    FaultSpec("trigger_unknown_connector", "cp", "answers Accepted to a TriggerMessage for a "
+              "connector that does not exist"),
     # --- reference CSMS -----------------------------------------------------------------------
     FaultSpec("accept_blocked_idtag", "csms", "answers Accepted for a Blocked idTag"),
     FaultSpec("accept_unknown_idtag", "csms", "answers Accepted for an unknown or Invalid idTag"),

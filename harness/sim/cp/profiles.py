@@ -40,7 +40,17 @@ class ProfileHandlers:
         if per_message and entries and len(entries) > per_message:
             return {"status": "Failed"}
         total = self.config.int("LocalAuthListMaxLength", 0) or None
-        status = self.auth.update(p["listVersion"], p["updateType"], entries, total)
+        before, update_type = self.auth.list_version, p["updateType"]
+        if update_type == "Differential":
+            if self.faults.get("local_list_differential_as_full") is not None:
+                update_type = "Full"
+            if self.faults.get("local_list_version_not_checked") is not None:
+                self.auth.list_version = min(before, p["listVersion"] - 1)
+        status = self.auth.update(p["listVersion"], update_type, entries, total)
+        if status == "Accepted" and self.faults.get("local_list_version_stuck") is not None:
+            self.auth.list_version = before
+        elif status != "Accepted":
+            self.auth.list_version = before
         self.events.add("local_list_update", version=p["listVersion"], type=p["updateType"],
                         status=status)
         return {"status": status}
@@ -196,7 +206,12 @@ class ProfileHandlers:
         self.require("RemoteTrigger")
         what, connector_id = p["requestedMessage"], p.get("connectorId")
         if connector_id is not None and self.connector(connector_id) is None:
+            if self.faults.get("trigger_unknown_connector") is not None:
+                return {"status": "Accepted"}
             return {"status": "Rejected"}
+        left_out = self.faults.get("trigger_not_sent")
+        if left_out is not None and left_out["requestedMessage"] in ("*", what):
+            return {"status": "Accepted"}
         senders = {
             "BootNotification": self._trigger_boot,
             "DiagnosticsStatusNotification": lambda: self.post_diagnostics_status(
@@ -267,6 +282,9 @@ class ProfileHandlers:
         image = None
         for attempt in range(self._tries(retries)):
             try:
+                if self.faults.get("firmware_fake_download") is not None:
+                    image = b"firmware that was never downloaded"
+                    break
                 image = await files.download(location, self.response_timeout)
                 break
             except files.TransferError as exc:
@@ -316,7 +334,8 @@ class ProfileHandlers:
         data = self.diagnostics_text(start, stop)
         for attempt in range(self._tries(retries)):
             try:
-                await files.upload(location, name, data, self.response_timeout)
+                if self.faults.get("diagnostics_fake_upload") is None:
+                    await files.upload(location, name, data, self.response_timeout)
                 self.post_diagnostics_status("Uploaded")
                 self.diagnostics_status = "Idle"
                 return
