@@ -158,6 +158,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = selected
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """JUnit XML (--junitxml) names an OCTT case by its id and name, "TC_001_CS Cold Boot Charge
+    Point", so CI dashboards list the cases as the certificates and the OCTT do."""
+    from _pytest.junitxml import xml_key  # what pytest's own record_xml_attribute uses
+
+    info = _case_of(item)
+    xml = item.config.stash.get(xml_key, None)
+    if info is not None and xml is not None:
+        xml.node_reporter(item.nodeid).add_attribute("name", f"{info.id} {info.name}")
+
+
 def _run(config: pytest.Config) -> OcppRun:
     try:
         return config.stash[RUN_KEY]
