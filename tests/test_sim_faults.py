@@ -252,6 +252,42 @@ async def _(rig):
     await rig.csms.expect("Authorize")  # the list says Accepted: no Authorize was due
 
 
+def _reserve(seconds: float = 300, parent: str | None = None) -> dict:
+    from datetime import timedelta
+    payload = {"connectorId": 1, "reservationId": 1, "idTag": "VALID0001",
+               "expiryDate": iso(utc_now() + timedelta(seconds=seconds))}
+    return {**payload, "parentIdTag": parent} if parent else payload
+
+
+@scenario(CP, "reservation_expiry_shift", {"fault": {"offset_ms": 1000}})
+async def _(rig):
+    await rig.booted()
+    await rig.csms.result("ReserveNow", _reserve(seconds=0.2))
+    reserved = await rig.csms.expect("StatusNotification", lambda p: p["status"] == "Reserved")
+    available = await rig.csms.expect(
+        "StatusNotification", lambda p: p["connectorId"] == 1 and p["status"] == "Available",
+        timeout=3)
+    assert available.at - reserved.at >= 1.0  # 0.2 s was due
+
+
+@scenario(CP, "reservation_not_enforced")
+async def _(rig):
+    await rig.booted()
+    await rig.csms.result("ReserveNow", _reserve())
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0002", "connectorId": 1})
+    assert (await rig.csms.expect("Authorize")).payload["idTag"] == "VALID0002"
+
+
+@scenario(CP, "reservation_ignores_parent", {"responder": lambda action, p: {
+    "idTagInfo": {"status": "Accepted", "parentIdTag": "PARENT0001"}}
+    if action == "Authorize" else None})
+async def _(rig):
+    await rig.booted()
+    await rig.csms.result("ReserveNow", _reserve(parent="PARENT0001"))
+    outcome = await rig.cp.control("present_id_tag", {"idTag": "VALID0002", "connectorId": 1})
+    assert outcome["outcome"] == "refused: reserved"  # same parent: it was due the connector
+
+
 # --- the CSMS -----------------------------------------------------------------------------------
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}

@@ -109,6 +109,13 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "answers Unlocked to UnlockConnector for a connector that does not exist"),
     FaultSpec("ignore_local_pre_authorize", "cp", "sends Authorize for an idTag it holds as "
               "Accepted although LocalPreAuthorize is true"),
+    FaultSpec("reservation_expiry_shift", "cp", "ends a reservation offset_ms away from its "
+              "expiryDate (a timer on the wrong clock, or a rounding of the expiry)",
+              (_p("offset_ms", int, 2000, "added to the expiryDate (negative: ends early)"),)),
+    FaultSpec("reservation_not_enforced", "cp", "reports the connector Reserved but lets any idTag "
+              "use it"),
+    FaultSpec("reservation_ignores_parent", "cp", "honours a reservation only for its idTag, never "
+              "for another idTag with the reservation's parentIdTag"),
     FaultSpec("firmware_fake_download", "cp", "reports Downloading and Downloaded (and installs) "
               "without fetching the firmware from the location"),
     FaultSpec("diagnostics_fake_upload", "cp", "reports Uploading and Uploaded without sending the "

@@ -61,6 +61,11 @@ class ProfileHandlers:
                            may_ask: bool) -> bool:
         """May ``id_tag`` use connector ``c``? ``may_ask``: a reservation with a parentIdTag could
         still match once an Authorize told us the idTag's parent."""
+        if self.faults.get("reservation_not_enforced") is not None:
+            return True
+        if self.faults.get("reservation_ignores_parent") is not None:
+            parent, may_ask = None, False
+
         def ok(r: Reservation) -> bool:
             return r.matches(id_tag, parent) or (may_ask and parent is None
                                                  and r.parent_id_tag is not None)
@@ -72,6 +77,8 @@ class ProfileHandlers:
 
     def reservation_for(self: ChargePointSim, c, id_tag: str, parent: str | None) -> int | None:
         """The reservation a session of ``id_tag`` on ``c`` uses up, if any."""
+        if self.faults.get("reservation_ignores_parent") is not None:
+            parent = None
         if c.reservation is not None and c.reservation.matches(id_tag, parent):
             return c.reservation.reservation_id
         for r in self.reservations.values():
@@ -132,6 +139,9 @@ class ProfileHandlers:
         remaining = (expiry - self.now()).total_seconds()
         if remaining <= 0:
             return {"status": "Rejected"}
+        shift = self.faults.get("reservation_expiry_shift")
+        if shift is not None:
+            remaining = max(0.0, remaining + shift["offset_ms"] / 1000)
         self.drop_reservation(rid, report=False)  # the same id replaces a reservation (5.13)
         r = Reservation(rid, connector_id, p["idTag"], p.get("parentIdTag"), expiry)
         r.timer = asyncio.get_running_loop().call_later(remaining, self._reservation_expired, rid)
