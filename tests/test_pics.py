@@ -135,6 +135,25 @@ def test_malformed_timing_value_names_the_key(tmp_path, value):
     assert err.problems[0].startswith("timing.response_timeout: expected a positive number")
 
 
+@pytest.mark.parametrize("key", ["response_timeout", "triggered_function_timeout",
+                                 "remote_start_response", "authorize_response", "boot_timeout",
+                                 "max_time_deviation"])
+@pytest.mark.parametrize("value", ['"5s"', "0", "-2.5", "nan", "-inf", "false", "[5]",
+                                   "{ s = 5 }"])
+def test_every_malformed_timing_value_names_its_key(tmp_path, key, value):
+    """Every [timing] value the measurements are judged against: a wrong one is named, the
+    required and the optional ones alike (an optional one is not silently defaulted)."""
+    timing_table = "\n".join(f"{k} = {value if k == key else 7}" for k in (
+        "response_timeout", "triggered_function_timeout", "remote_start_response",
+        "authorize_response", "boot_timeout", "max_time_deviation"))
+    text = MINIMAL_CS.replace("response_timeout = 30\ntriggered_function_timeout = 20\n"
+                              "remote_start_response = 5", timing_table)
+    assert timing_table in text
+    err = error_of(tmp_path, text)
+    assert err.problems == (f"timing.{key}: expected a positive number of seconds (integer or "
+                            f"float), found {err.problems[0].split('found ', 1)[1]}",)
+
+
 def test_sut_specific_timing_and_url_are_required(tmp_path):
     err = error_of(tmp_path, MINIMAL_CS.replace("remote_start_response = 5\n", ""))
     assert "timing.remote_start_response: required key is missing" in str(err)
