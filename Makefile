@@ -13,12 +13,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## The full suite, both systems under test, against the embedded reference simulators.
+## Certificates transcribed into PICS (examples/pics/) that `make demo` also runs: the full
+## charge point and the CSMS one.
+EXAMPLES ?= ecarplug-ac-cpt-ocpp cs-technology-charge-q-csms
+
+## The full suite, both systems under test, against the embedded reference simulators; then the
+## example certificates' configurations. Each report directory holds report.json and report.html.
 demo: $(STAMP)
 	$(PY) -m pytest testcases --ocpp-sut cs --ocpp-report $(REPORTS)/cs -p no:cacheprovider -q; cs=$$?; \
 	$(PY) -m pytest testcases --ocpp-sut csms --ocpp-report $(REPORTS)/csms -p no:cacheprovider -q; csms=$$?; \
-	echo "reports: $(REPORTS)/cs/report.json $(REPORTS)/csms/report.json"; \
-	test $$cs -eq 0 -a $$csms -eq 0
+	examples=0; for name in $(EXAMPLES); do \
+	  $(PY) -m pytest testcases --ocpp-pics examples/pics/$$name.toml --ocpp-report $(REPORTS)/$$name \
+	    -p no:cacheprovider -q || examples=1; \
+	done; \
+	echo "reports: $(REPORTS)/cs/report.json $(REPORTS)/csms/report.json (report.html beside each;" \
+	  "examples: $(foreach n,$(EXAMPLES),$(REPORTS)/$(n)/report.html))"; \
+	test $$cs -eq 0 -a $$csms -eq 0 -a $$examples -eq 0
 
 ## The harness's own tests.
 test: $(STAMP)
