@@ -288,6 +288,83 @@ async def _(rig):
     assert outcome["outcome"] == "refused: reserved"  # same parent: it was due the connector
 
 
+async def _firmware_statuses(rig, last: str) -> list[str]:
+    seen = []
+    while not seen or seen[-1] != last:
+        seen.append((await rig.csms.expect("FirmwareStatusNotification")).payload["status"])
+    return seen
+
+
+@scenario(CP, "firmware_fake_download")
+async def _(rig):
+    from harness.fileserver import FileServers, image
+    await rig.booted()
+    async with FileServers(protocols=["HTTP"]) as servers:
+        servers.offer("fw.bin", image("x", 1024))
+        await rig.csms.result("UpdateFirmware", {"location": servers.url("HTTP", "fw.bin"),
+                                                 "retrieveDate": iso(utc_now())})
+        assert await _firmware_statuses(rig, "Downloaded") == ["Downloading", "Downloaded"]
+        assert servers.downloads() == []  # nothing was fetched
+
+
+@scenario(CP, "diagnostics_fake_upload")
+async def _(rig):
+    from harness.fileserver import FileServers
+    await rig.booted()
+    async with FileServers(protocols=["HTTP"]) as servers:
+        await rig.csms.result("GetDiagnostics", {"location": servers.upload_location("HTTP")})
+        for status in ("Uploading", "Uploaded"):
+            assert (await rig.csms.expect("DiagnosticsStatusNotification")).payload["status"] \
+                == status
+        assert servers.uploads() == []  # nothing was sent
+
+
+def _local_list(version: int, kind: str, *tags: str) -> dict:
+    return {"listVersion": version, "updateType": kind, "localAuthorizationList": [
+        {"idTag": t, "idTagInfo": {"status": "Accepted"}} for t in tags]}
+
+
+@scenario(CP, "local_list_version_stuck")
+async def _(rig):
+    await rig.booted()
+    assert await rig.csms.result("SendLocalList", _local_list(3, "Full", "VALID0001")) \
+        == {"status": "Accepted"}
+    assert await rig.csms.result("GetLocalListVersion", {}) == {"listVersion": 0}
+
+
+@scenario(CP, "local_list_differential_as_full",
+          {"configuration": {"LocalPreAuthorize": "true", "AuthorizationCacheEnabled": "false"}})
+async def _(rig):
+    await rig.booted()
+    await rig.csms.result("SendLocalList", _local_list(1, "Full", "VALID0001"))
+    await rig.csms.result("SendLocalList", _local_list(2, "Differential", "VALID0002"))
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001", "connectorId": 1})
+    await rig.csms.expect("Authorize")  # dropped from the list by the "differential" update
+
+
+@scenario(CP, "local_list_version_not_checked")
+async def _(rig):
+    await rig.booted()
+    await rig.csms.result("SendLocalList", _local_list(5, "Full", "VALID0001"))
+    assert await rig.csms.result("SendLocalList", _local_list(4, "Differential", "VALID0002")) \
+        == {"status": "Accepted"}
+
+
+@scenario(CP, "trigger_not_sent", {"fault": {"requestedMessage": "Heartbeat"}})
+async def _(rig):
+    await rig.booted()
+    assert await rig.csms.result("TriggerMessage", {"requestedMessage": "Heartbeat"}) \
+        == {"status": "Accepted"}
+    await rig.csms.expect_none("Heartbeat", within=0.5)
+
+
+@scenario(CP, "trigger_unknown_connector")
+async def _(rig):
+    await rig.booted()
+    assert await rig.csms.result("TriggerMessage", {"requestedMessage": "MeterValues",
+                                                    "connectorId": 9}) == {"status": "Accepted"}
+
+
 # --- the CSMS -----------------------------------------------------------------------------------
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}
