@@ -126,3 +126,85 @@ async def test_remote_start_by_a_stranger_to_the_reservation_starts_nothing(csms
     await cp.events.wait("remote_start_refused", timeout=3)
     assert cp.status_of(cp.connectors[0]) == "Reserved"
     csms.assert_clean()
+
+
+# --- N/A from the PICS --------------------------------------------------------------------------
+
+import json  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pics(sut: str, *, profile: bool = True, zero: bool = True) -> str:
+    text = (ROOT / f"harness/sim/default_{sut}.toml").read_text()
+    if not profile:
+        text = re.sub(r'"Reservation",\s*', "", text).replace(",Reservation", "")
+    if not zero or not profile:
+        text = text.replace("reserve_connector_zero = true", "reserve_connector_zero = false")
+        text = text.replace('ReserveConnectorZeroSupported = "true"',
+                            'ReserveConnectorZeroSupported = "false"')
+    return text
+
+
+def _run_cases(pytester, tmp_path, sut: str, pics: str, *args: str) -> dict:
+    pytester.path.joinpath("pics.toml").write_text(pics)
+    out = tmp_path / "out"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", str(ROOT / "testcases" / sut / "reservation"), "--ocpp-sut", sut,
+        "--ocpp-pics", "pics.toml", "--ocpp-report", str(out), f"--rootdir={ROOT}", *args,
+        timeout=120)
+    assert result.ret in (0, pytest.ExitCode.OK), result.stdout.str()[-2000:]
+    data = json.loads((out / "report.json").read_text())
+    return {c["id"]: (c["verdict"], c["reason"]) for c in data["test_cases"]}
+
+
+def test_without_the_profile_the_cases_are_not_applicable_end_to_end(pytester, tmp_path):
+    verdicts = _run_cases(pytester, tmp_path, "cs", _pics("cs", profile=False))
+    assert len(verdicts) == 16
+    assert set(verdicts.values()) == {
+        ("N/A", "N/A: the PICS does not list the Reservation profile")}
+
+
+def _cases(sut: str) -> dict:
+    """case id -> CaseInfo of every Reservation case of ``sut``, as the plugin collects them."""
+    import importlib
+    found = {}
+    for path in sorted((ROOT / "testcases" / sut / "reservation").glob("test_*.py")):
+        module = importlib.import_module(f"testcases.{sut}.reservation.{path.stem}")
+        for name in dir(module):
+            info = getattr(getattr(module, name), "ocpp_case", None)
+            if info is not None:
+                found[info.id] = info
+    return found
+
+
+def _load_pics(tmp_path, text: str):
+    from harness import pics as pics_module
+    path = tmp_path / "pics.toml"
+    path.write_text(text)
+    return pics_module.load(path)
+
+
+@pytest.mark.parametrize("sut,count", [("cs", 16), ("csms", 10)])
+def test_reasons_without_the_profile(tmp_path, sut, count):
+    cases = _cases(sut)
+    assert len(cases) == count
+    pics = _load_pics(tmp_path, _pics(sut, profile=False))
+    assert {info.not_applicable(pics) for info in cases.values()} == {
+        "the PICS does not list the Reservation profile"}
+    full = _load_pics(tmp_path, _pics(sut))
+    assert [i for i, info in cases.items() if info.not_applicable(full)] == []
+
+
+def test_connector_zero_cases_need_reserve_connector_zero(tmp_path):
+    cases = _cases("cs")
+    pics = _load_pics(tmp_path, _pics("cs", zero=False))
+    na = {i: info.not_applicable(pics) for i, info in cases.items() if info.not_applicable(pics)}
+    assert sorted(na) == ["TC_049_CS", "TC_050_1_CS", "TC_050_2_CS", "TC_050_3_CS", "TC_050_4_CS"]
+    assert all("cannot reserve connector 0" in reason and "reserve_connector_zero = false" in reason
+               for reason in na.values())
+    # A central system is not judged on the harness's own charge point's connector 0.
+    assert not [i for i, info in _cases("csms").items()
+                if info.not_applicable(_load_pics(tmp_path, _pics("csms", zero=False)))]
