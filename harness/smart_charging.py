@@ -49,8 +49,9 @@ Readings of OCPP 1.6 (sections 3.13, 5.7, 5.16, 6.21, 7.7-7.14) this module take
 10. Comparison. The device's startSchedule must be within the allowed deviation of the moment the
    harness asked; the expected composite is computed from the device's own start (so offsets line
    up as the device sees them), after merging equal neighbours on both sides; every expected
-   period must match a reported one in order, with a start within the deviation and the limit
-   exact (rule 7 for conversions) and numberPhases equal when the device reports it.
+   period must match the device's, with a start within the deviation plus one second (startPeriod
+   is an integer, so a boundary between two seconds may be written either side), the limit exact
+   (rule 7 for conversions) and numberPhases equal when the device reports it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ __all__ = [
 DEFAULT_VOLTAGE = Decimal(230)
 DEFAULT_PHASES = 3
 TENTH = Decimal("0.1")
+RESOLUTION = Decimal(1)
+"""startPeriod is a whole number of seconds: a boundary that falls between two seconds may be
+written either side of it, so period starts are judged within the deviation plus one second."""
 _CYCLES = {"Daily": timedelta(days=1), "Weekly": timedelta(days=7)}
 _MICRO = timedelta(microseconds=1)
 
@@ -399,14 +403,15 @@ def compare(expected: Composite, schedule: Mapping[str, Any], *,
     chargingSchedule, numbers read exactly) against ``expected`` (computed from the device's own
     startSchedule). Empty when it matches.
 
-    Rule 10, made precise for clocks that may differ by ``deviation``: (a) every expected period is
+    Rule 10, made precise for clocks that may differ by ``deviation``, plus the whole second a
+    startPeriod (an integer) may be rounded by (:data:`RESOLUTION`): (a) every expected period is
     judged on its inside, more than ``deviation`` away from its ends, where the device's limit
     (and numberPhases, if reported) must be the expected one; (b) every change of limit between two
     limited periods must have a device period starting within ``deviation`` of it; (c) every device
     period must start within ``deviation`` of an expected change, or where nothing limits the
     connector (rule 8). A period shorter than twice the deviation is judged by (b) and (c) only.
     """
-    deviation = exact(deviation)
+    deviation = exact(deviation) + RESOLUTION
     problems: list[str] = []
     unit = expected.unit
     if schedule.get("chargingRateUnit") != unit:

@@ -1,0 +1,65 @@
+"""Smart Charging entries of the seeded-fault catalogue (see README.md here for the format)."""
+
+from harness.fidelity.catalogue import Entry
+
+CS = "cs"
+CSMS = "csms"
+
+ENTRIES = [
+    # --- SUT charge point: the fault goes into the reference charge point ------------------------
+    Entry("cs-set-profile-tx-without-transaction", CS, "wrong_value",
+          "accepts a TxProfile although no transaction runs",
+          ("TC_058_1_CS",),
+          r"SetChargingProfile\.conf \(profile 3, TxProfile.*is 'Accepted', expected 'Rejected'",
+          params={"action": "SetChargingProfile", "field": "status", "value": "Accepted"}),
+    Entry("cs-remote-start-any-profile-purpose", CS, "wrong_value",
+          "accepts a RemoteStartTransaction whose chargingProfile is a TxDefaultProfile",
+          ("TC_060_CS",),
+          r"RemoteStartTransaction\.conf with a TxDefaultProfile is 'Accepted', expected 'Rejected'",
+          params={"action": "RemoteStartTransaction", "field": "status", "value": "Accepted"}),
+    Entry("cs-composite-wrong-connector", CS, "wrong_value",
+          "answers GetCompositeSchedule with the schedule of another connector",
+          ("TC_066_CS",), r"GetCompositeSchedule\.conf connectorId is 2, expected 1",
+          params={"action": "GetCompositeSchedule", "field": "connectorId", "value": 2}),
+    Entry("cs-composite-limit-off", CS, "wrong_value",
+          "reports the first composite period at 10 A whatever the profiles say",
+          ("TC_056_CS",),
+          r"period 1 starts at 0 s, expected limit 6\.0 A, the device reports 10\.0 A",
+          params={"action": "GetCompositeSchedule",
+                  "field": "chargingSchedule.chargingSchedulePeriod.0.limit", "value": 10}),
+    Entry("cs-composite-start-late", CS, "wrong_value",
+          "stamps the composite schedule with a start far from the moment it was asked",
+          ("TC_072_CS",), r"the composite schedule starts at 2020-01-01T00:00:00Z, .* expected "
+                          r"within ± [\d.]+ s",
+          params={"action": "GetCompositeSchedule", "field": "chargingSchedule.startSchedule",
+                  "value": "2020-01-01T00:00:00Z"}),
+    Entry("cs-clear-profile-unknown", CS, "wrong_value",
+          "answers Unknown to ClearChargingProfile for a profile it holds",
+          ("TC_067_CS",), r"ClearChargingProfile\.conf for \{'id': 22\} is 'Unknown', expected "
+                          r"'Accepted'",
+          params={"action": "ClearChargingProfile", "field": "status", "value": "Unknown"}),
+    # --- SUT CSMS: the fault goes into the reference central system ------------------------------
+    Entry("csms-tx-default-wrong-stack-level", CSMS, "wrong_value",
+          "sets the TxDefaultProfile at another stack level than configured",
+          ("TC_056_CSMS",), r"csChargingProfiles: stackLevel 5, expected 0",
+          params={"action": "SetChargingProfile", "field": "csChargingProfiles.stackLevel",
+                  "value": 5}),
+    Entry("csms-tx-profile-wrong-transaction", CSMS, "wrong_value",
+          "sets a TxProfile for a transaction that is not the running one",
+          ("TC_057_CSMS",), r"SetChargingProfile\.req transactionId is 999999, expected 1",
+          params={"action": "SetChargingProfile", "field": "csChargingProfiles.transactionId",
+                  "value": 999999}),
+    Entry("csms-remote-start-drops-profile", CSMS, "missing_field",
+          "leaves the chargingProfile out of a RemoteStartTransaction the operator gave one",
+          ("TC_059_CSMS",), r"the charging profile is None, not an object",
+          params={"action": "RemoteStartTransaction", "field": "chargingProfile"}),
+    Entry("csms-composite-wrong-duration", CSMS, "wrong_value",
+          "asks for the composite schedule over another duration than configured",
+          ("TC_066_CSMS",), r"GetCompositeSchedule\.req: duration 60, expected 400",
+          params={"action": "GetCompositeSchedule", "field": "duration", "value": 60}),
+    Entry("csms-clear-by-id-adds-connector", CSMS, "wrong_value",
+          "clears charging profiles by id with a connectorId added",
+          ("TC_067_CSMS",), r"ClearChargingProfile\.req is \{'id': 11, 'connectorId': 1\}, "
+                            r"expected id 11 and no other field",
+          params={"action": "ClearChargingProfile", "field": "connectorId", "value": 1}),
+]
