@@ -152,6 +152,11 @@ class Recorder:
     case: str | None = None
     wire_log: str | None = None
     _last: dict[Any, _Last] = field(default_factory=dict)
+    _trigger_messages: list[tuple[Any, dict]] = field(default_factory=list)
+    """TriggerMessage calls answered Accepted whose requested message has not come yet."""
+    _requests: list[Any] = field(default_factory=list)
+    """The device's requests in this case: a triggered one may be read before the .conf reaches
+    the call that waits for it (both in one TCP read), or even overtake it."""
 
     # --- test case boundaries -------------------------------------------------------------------
 
@@ -160,10 +165,14 @@ class Recorder:
         that the lines of a sample are lines of one wire log."""
         self.case, self.wire_log = case, wire_log
         self._last.clear()
+        self._trigger_messages.clear()
+        self._requests.clear()
 
     def end_case(self) -> None:
         self.case = self.wire_log = None
         self._last.clear()
+        self._trigger_messages.clear()
+        self._requests.clear()
 
     def failures(self, case: str | None = None) -> list[str]:
         """The reasons of the samples of ``case`` (default: the current one) over their limit."""
@@ -194,6 +203,8 @@ class Recorder:
         """The device answered a CALL of the harness (``response``: harness.session.Response with
         ``sent_ns`` and ``request_line`` set; ``payload``: what the harness sent)."""
         self._note_configuration(response, payload)
+        if response.action == "TriggerMessage" and response.status == "Accepted":
+            self._trigger_message_accepted(response, payload)
         sent = response.sent_ns or response.request.mono_ns
         device = _s(response.frame.mono_ns - sent)
         harness = _s(sent - response.request.mono_ns)
@@ -215,10 +226,38 @@ class Recorder:
             # and Rejected carry the retry interval.
             if answer.get("status") == "Accepted" and isinstance(interval, int) and interval > 0:
                 self.configured["HeartbeatInterval"] = float(interval)
+        if self.case is not None:
+            self._requests.append(request)
+        if self._trigger_message_answered(request):
+            self._last.pop("Heartbeat" if request.action == "Heartbeat" else None, None)
         elif request.action == "Heartbeat":
             self._heartbeat(request, link)
         elif request.action == "MeterValues":
             self._meter_values(request, link)
+
+    def _trigger_message_answered(self, request: Any) -> bool:
+        """TriggerMessage needs no declaration: the request it causes is the next one of the
+        requested message (for the requested connector, if one was given) once it was Accepted
+        (section 5.17). A request that overtook the .conf is not paired (no sample, no verdict)."""
+        for pending in self._trigger_messages:
+            if _requested(pending[1], request):
+                self._trigger_messages.remove(pending)
+                self.triggered(pending[0], request)
+                return True
+        return False
+
+    def _trigger_message_accepted(self, response: Any, payload: dict) -> None:
+        sent = response.sent_ns or response.request.mono_ns
+        for request in self._requests:
+            if request.frame.mono_ns >= sent and _requested(payload, request) and \
+                    self.triggered(response, request) is not None:
+                # Sent on demand, off the device's schedule: it neither ends nor starts an
+                # interval.
+                last = self._last.get("Heartbeat")
+                if last is not None and last.request is request:
+                    del self._last["Heartbeat"]
+                return
+        self._trigger_messages.append((response, payload))
 
     def triggered(self, trigger: Any, request: Any, what: str | None = None) -> Sample | None:
         """Declare that ``request`` (a device request, harness.session.Request) was caused by
@@ -236,8 +275,9 @@ class Recorder:
         else:  # a Frame the harness sent
             start, lines, harness = trigger.mono_ns, [], None
         value = request.frame.mono_ns - start
-        if value < 0:
-            return None
+        if value < 0 or any(s.metric == "triggered_function" and s.case == self.case
+                            and s.lines[-1] == request.line for s in self.samples):
+            return None  # not caused by the trigger, or already declared
         what = what or f"{action or 'the trigger'} -> {request.action} in {fmt(_s(value))}"
         return self.add("triggered_function", _s(value), lines=[*lines, request.line], what=what,
                         harness_s=harness)
@@ -333,6 +373,13 @@ class Recorder:
                 f"{configured:g} s")
         self.add(metric, abs(observed - configured), lines=[first.line, second.line], what=what,
                  harness_s=harness, configured_s=configured)
+
+
+def _requested(payload: dict, request: Any) -> bool:
+    """Whether ``request`` is the message a TriggerMessage.req ``payload`` asked for."""
+    connector = payload.get("connectorId")
+    return payload.get("requestedMessage") == request.action and (
+        connector is None or request.get("connectorId", connector) == connector)
 
 
 def _sampled(payload: dict) -> bool:

@@ -360,3 +360,28 @@ def test_a_late_answer_fails_the_case_it_was_taken_in(pytester, tmp_path):
     log = Path(slow["wire_log"]).read_text().splitlines()
     call, answer = (json.loads(log[n - 1])["frame"] for n in slow["lines"])
     assert call[0] == 2 and call[2] == "ClearCache" and answer[:2] == [3, call[1]]
+
+
+def test_trigger_message_pairs_itself_in_either_order():
+    """A TriggerMessage needs no declaration: the requested message that follows it is its
+    triggered request, whether it is read before the .conf reached the call (same TCP read) or
+    after; another message or another connector is not."""
+    rec = recorder()
+    # The requested StatusNotification read first (line 4), then the .conf delivered to the call.
+    rec.request_answered(request("StatusNotification", 1.3, 3, {"connectorId": 2}), "L")
+    rec.request_answered(request("StatusNotification", 1.4, 4, {"connectorId": 1}), "L")
+    rec.call_answered(response("TriggerMessage", 1.0, 1.2, {"status": "Accepted"}, line=2),
+                      {"requestedMessage": "StatusNotification", "connectorId": 1})
+    # The .conf first, the Heartbeat after; a declaration of the same pair adds nothing.
+    trigger = response("TriggerMessage", 2.0, 2.1, {"status": "Accepted"}, line=7)
+    rec.call_answered(trigger, {"requestedMessage": "Heartbeat"})
+    heartbeat = request("Heartbeat", 2.5, 9)
+    rec.request_answered(heartbeat, "L")
+    assert rec.triggered(trigger, heartbeat) is None
+    # Rejected: nothing is caused.
+    rec.call_answered(response("TriggerMessage", 3.0, 3.1, {"status": "Rejected"}, line=12),
+                      {"requestedMessage": "MeterValues"})
+    rec.request_answered(request("MeterValues", 3.5, 14, {"connectorId": 1, "meterValue": []}),
+                         "L")
+    pairs = [(s.lines, round(s.value_s, 6)) for s in rec.samples if s.metric == "triggered_function"]
+    assert pairs == [([1, 4], 0.4), ([6, 9], 0.5)]

@@ -11,6 +11,7 @@ required (section 5.11: the remote request "should be authorized beforehand like
 with false an Authorize.req is not judged.
 """
 
+from harness import timing
 from harness.cases import case
 from harness.states.cs import (authorize_remote_tx_requests, booted, cite, next_status, remote_start,
                                started, transaction, triggered)
@@ -32,7 +33,7 @@ async def test_tc_010_cs_remote_start_cable_first(cp, driver, pics):
             f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
 
         # 3. Harness: RemoteStartTransaction.req  Charge point: .conf Accepted
-        await remote_start(cp, pics, tx, step="step 3")
+        remote = await remote_start(cp, pics, tx, step="step 3")
 
         # 4. Only if AuthorizeRemoteTxRequests is true: Authorize.req; harness: Accepted
         if authorize_first:
@@ -44,3 +45,4 @@ async def test_tc_010_cs_remote_start_cable_first(cp, driver, pics):
 
         # 5. StartTransaction.req (Accepted) and StatusNotification.req Charging, in either order
         await started(cp, pics, tx, step="step 5")
+        timing.triggered(remote, tx.start)

@@ -4,6 +4,7 @@ Reusable state Charging; RemoteStopTransaction.req with its transactionId answer
 StopTransaction.req reason Remote and StatusNotification Finishing, in either order.
 """
 
+from harness import timing
 from harness.cases import case
 from harness.states.cs import booted, charging, cite, next_status, triggered
 
@@ -22,6 +23,7 @@ async def test_tc_012_cs_remote_stop(cp, driver, pics):
         # 3. StopTransaction.req and StatusNotification.req, in either order
         stop = await cp.expect("StopTransaction", timeout=triggered(pics),
                                what="step 3: StopTransaction.req after RemoteStopTransaction")
+        timing.triggered(remote, stop)
         tx.running = False
         assert stop["transactionId"] == tx.transaction_id, (
             f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "

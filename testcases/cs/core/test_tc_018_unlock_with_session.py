@@ -10,6 +10,7 @@ harness proves it by stopping it itself: RemoteStopTransaction.req is Accepted a
 StopTransaction.req carries reason Remote (an UnlockCommand stop would have come first).
 """
 
+from harness import timing
 from harness.cases import case
 from harness.states.cs import booted, charging, cite, next_status, requests_of, triggered
 
@@ -31,6 +32,7 @@ async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
         # 3. StopTransaction.req reason UnlockCommand  5. StatusNotification.req Finishing
         stop = await cp.expect("StopTransaction", timeout=triggered(pics),
                                what="step 3: StopTransaction.req after UnlockConnector")
+        timing.triggered(unlock, stop)
         tx.running = False
         assert stop["transactionId"] == tx.transaction_id, (
             f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "
@@ -77,6 +79,7 @@ async def test_tc_018_2_cs_unlock_with_session_fixed_cable(cp, driver, pics):
             f"after step 2: RemoteStopTransaction.conf status is {remote.status!r}: the transaction "
             f"should still be running after the NotSupported unlock ({cite(remote)})")
         stop = await cp.expect("StopTransaction", timeout=triggered(pics))
+        timing.triggered(remote, stop)
         tx.running = False
         assert stop.get("reason") == "Remote", (
             f"after step 2: StopTransaction.req reason is {stop.get('reason')!r}, expected "

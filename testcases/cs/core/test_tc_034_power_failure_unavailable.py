@@ -6,6 +6,7 @@ for connector 0 and every connector: still Unavailable (the availability persist
 reboot, OCPP 1.6 section 5.2). Clean-up: ChangeAvailability Operative, every connector Available.
 """
 
+from harness import timing
 from harness.cases import case
 from harness.states import connector_ids
 from harness.states.cs import (booted, booted_statuses, change_availability, cite, next_status,
@@ -24,6 +25,7 @@ async def test_tc_034_cs_power_failure_unavailable(cp, driver, pics):
         # 3. StatusNotification.req per connector and connectorId 0: Unavailable
         for connector_id in connector_ids(pics):
             status = await next_status(cp, pics, connector_id)
+            timing.triggered(change, status)
             assert status["status"] == "Unavailable", (
                 f"step 3: connector {connector_id} reported {status['status']!r}, expected "
                 f"'Unavailable' ({cite(status)})")
