@@ -365,6 +365,59 @@ async def _(rig):
                                                     "connectorId": 9}) == {"status": "Accepted"}
 
 
+def _smart_profile(profile_id: int, level: int, limit: float, purpose: str = "TxDefaultProfile",
+                   **extra) -> dict:
+    return {"chargingProfileId": profile_id, "stackLevel": level,
+            "chargingProfilePurpose": purpose, "chargingProfileKind": "Relative",
+            "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": limit}], **extra}}
+
+
+async def _composite_limits(rig, connector_id: int = 1) -> list[float]:
+    answer = await rig.csms.result("GetCompositeSchedule", {"connectorId": connector_id,
+                                                            "duration": 300})
+    return [p["limit"] for p in answer["chargingSchedule"]["chargingSchedulePeriod"]]
+
+
+@scenario(CP, "stack_level_inverted")
+async def _(rig):
+    await rig.booted()
+    for profile in (_smart_profile(1, 0, 6.0), _smart_profile(2, 1, 10.0)):
+        await rig.csms.result("SetChargingProfile", {"connectorId": 1,
+                                                     "csChargingProfiles": profile})
+    assert await _composite_limits(rig) == [6.0]  # stack level 1 (10 A) should have won
+
+
+@scenario(CP, "composite_limits_shifted")
+async def _(rig):
+    await rig.booted()
+    profile = _smart_profile(1, 0, 6.0)
+    profile["chargingSchedule"]["chargingSchedulePeriod"].append({"startPeriod": 100,
+                                                                  "limit": 10.0})
+    await rig.csms.result("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile})
+    assert (await _composite_limits(rig))[:2] == [6.0, 6.0]  # the second is 10 A
+
+
+@scenario(CP, "tx_default_skips_running_tx")
+async def _(rig):
+    await rig.booted()
+    await rig.charging()
+    await rig.csms.result("SetChargingProfile", {"connectorId": 1,
+                                                 "csChargingProfiles": _smart_profile(1, 0, 6.0)})
+    assert 6.0 not in await _composite_limits(rig)
+
+
+@scenario(CP, "clear_ignores_stack_level")
+async def _(rig):
+    await rig.booted()
+    for profile in (_smart_profile(1, 0, 6.0), _smart_profile(2, 1, 10.0)):
+        await rig.csms.result("SetChargingProfile", {"connectorId": 1,
+                                                     "csChargingProfiles": profile})
+    await rig.csms.result("ClearChargingProfile", {"connectorId": 1, "stackLevel": 1,
+                                                   "chargingProfilePurpose": "TxDefaultProfile"})
+    assert 6.0 not in await _composite_limits(rig)  # stack level 0 was cleared too
+
+
 # --- the CSMS -----------------------------------------------------------------------------------
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}

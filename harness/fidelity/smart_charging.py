@@ -63,3 +63,25 @@ ENTRIES = [
                             r"expected id 11 and no other field",
           params={"action": "ClearChargingProfile", "field": "connectorId", "value": 1}),
 ]
+
+# Behaviour faults of the reference charge point (harness/sim/cp/smart.py, profiles.py).
+ENTRIES += [
+    Entry("cs-stack-level-inverted", CS, "stack_level_inverted",
+          "lets the lowest stackLevel of a purpose win instead of the highest",
+          ("TC_072_CS",),
+          r"period 1 starts at 0 s, expected limit 7\.0 A, the device reports 6\.0 A",
+          collateral={"TC_066_CS": "stacks two TxDefaultProfiles too"}),
+    Entry("cs-composite-off-by-one-period", CS, "composite_limits_shifted",
+          "reports each composite period with the limit of the period before it",
+          ("TC_066_CS",),
+          r"period 2 starts at [\d.]+ s, expected limit 10\.0 A, the device reports 8\.0 A",
+          collateral={"TC_0[5-8]*_CS": "every composite with two periods or more shifts"}),
+    Entry("cs-tx-default-not-on-running-tx", CS, "tx_default_skips_running_tx",
+          "does not apply a TxDefaultProfile to the transaction already running",
+          ("TC_082_CS",),
+          r"period 1 starts at 0 s, expected limit 10\.0 A, the device reports 32\.0 A"),
+    Entry("cs-clear-ignores-stack-level", CS, "clear_ignores_stack_level",
+          "clears every stack level of a purpose when asked to clear one",
+          ("TC_067_CS",),
+          r"step 7-8: .*expected limit 7\.0 A, the device reports 32\.0 A"),
+]

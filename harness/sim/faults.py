@@ -131,6 +131,14 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               (_p("requestedMessage", str, "*", "the message left out, * for every one"),)),
     FaultSpec("trigger_unknown_connector", "cp", "answers Accepted to a TriggerMessage for a "
               "connector that does not exist"),
+    FaultSpec("stack_level_inverted", "cp", "among charging profiles of one purpose, the lowest "
+              "stackLevel wins instead of the highest"),
+    FaultSpec("composite_limits_shifted", "cp", "GetCompositeSchedule reports each period with "
+              "the limit of the period before it (off by one period)"),
+    FaultSpec("tx_default_skips_running_tx", "cp", "a TxDefaultProfile set while a transaction "
+              "runs does not limit that transaction"),
+    FaultSpec("clear_ignores_stack_level", "cp", "ClearChargingProfile by criteria ignores "
+              "stackLevel and clears every stack level of the purpose"),
     # --- reference CSMS -----------------------------------------------------------------------
     FaultSpec("accept_blocked_idtag", "csms", "answers Accepted for a Blocked idTag"),
     FaultSpec("accept_unknown_idtag", "csms", "answers Accepted for an unknown or Invalid idTag"),

@@ -161,8 +161,15 @@ class ProfileHandlers:
 
     # --- Smart Charging -----------------------------------------------------------------------
 
+    def smart_faults(self: ChargePointSim) -> None:
+        """Hand the active Smart Charging faults to the profile store."""
+        self.profiles.lowest_stack_wins = self.faults.get("stack_level_inverted") is not None
+        self.profiles.default_skips_running_tx = \
+            self.faults.get("tx_default_skips_running_tx") is not None
+
     def install_profile(self: ChargePointSim, connector_id: int, raw: dict,
                         tx: Transaction | None) -> str:
+        self.smart_faults()
         c = self.config
         status = self.profiles.install(
             connector_id, raw, self.now(), connectors=len(self.connectors),
@@ -188,8 +195,10 @@ class ProfileHandlers:
 
     async def on_ClearChargingProfile(self: ChargePointSim, p: dict) -> dict:
         self.require("SmartCharging")
+        stack = None if self.faults.get("clear_ignores_stack_level") is not None \
+            else p.get("stackLevel")
         removed = self.profiles.clear(p.get("id"), p.get("connectorId"),
-                                      p.get("chargingProfilePurpose"), p.get("stackLevel"))
+                                      p.get("chargingProfilePurpose"), stack)
         for x in self.connectors:
             self.update_power(x)
         self.refresh()
@@ -201,12 +210,18 @@ class ProfileHandlers:
         if c is None:
             return {"status": "Rejected"}
         unit = {"A": "A", "W": "W"}.get(p.get("chargingRateUnit"))
+        self.smart_faults()
         start = self.now()
         tx = c.transaction if c.id else None
         schedule = self.profiles.composite(
             c.id, start, p["duration"], unit, connectors=len(self.connectors),
             tx_id=tx.transaction_id if tx else None, tx_start=tx.started if tx else None)
         schedule["startSchedule"] = iso(start)
+        if self.faults.get("composite_limits_shifted") is not None:
+            periods = schedule["chargingSchedulePeriod"]
+            limits = [period["limit"] for period in periods]
+            for period, late in zip(periods[1:], limits):
+                period["limit"] = late
         return {"status": "Accepted", "connectorId": c.id, "scheduleStart": iso(start),
                 "chargingSchedule": schedule}
 

@@ -119,6 +119,12 @@ def from_amps(amps: float, unit: str, phases: int) -> float:
 class ProfileStore:
     def __init__(self) -> None:
         self.profiles: list[Profile] = []
+        # Seeded faults (harness/sim/faults.py), set by the charge point from its active faults.
+        self.lowest_stack_wins = False
+        """stack_level_inverted: the lowest stackLevel of a purpose wins."""
+        self.default_skips_running_tx = False
+        """tx_default_skips_running_tx: a TxDefaultProfile installed after the transaction
+        started does not limit it."""
 
     def install(self, connector_id: int, raw: dict, now: datetime, *, connectors: int,
                 tx_id: int | None, tx_running: bool, max_stack: int, max_periods: int,
@@ -175,7 +181,8 @@ class ProfileStore:
 
     def _governing(self, candidates: list[Profile], t: datetime, tx_start: datetime | None,
                    now: datetime) -> tuple[float, str, int] | None:
-        for profile in sorted(candidates, key=lambda p: p.stack, reverse=True):
+        for profile in sorted(candidates, key=lambda p: p.stack,
+                              reverse=not self.lowest_stack_wins):
             limit = profile.limit_at(t, tx_start, now)
             if limit is not None:
                 return limit
@@ -200,10 +207,13 @@ class ProfileStore:
                                       and p.connector_id == connector_id
                                       and p.transaction_id in (None, tx_id)], t, tx_start, now)
             if tx is None:
-                tx = self._governing([p for p in ps if p.purpose == "TxDefaultProfile"
-                                      and p.connector_id == connector_id], t, tx_start, now) \
-                    or self._governing([p for p in ps if p.purpose == "TxDefaultProfile"
-                                        and p.connector_id == 0], t, tx_start, now)
+                defaults = [p for p in ps if p.purpose == "TxDefaultProfile"]
+                if self.default_skips_running_tx and tx_start is not None:
+                    defaults = [p for p in defaults if p.installed <= tx_start]
+                tx = self._governing([p for p in defaults if p.connector_id == connector_id],
+                                     t, tx_start, now) \
+                    or self._governing([p for p in defaults if p.connector_id == 0], t,
+                                       tx_start, now)
             if tx is not None:
                 limits.append((to_amps(*tx), tx[2]))
             limits.append((CONNECTOR_MAX_A, PHASES))

@@ -1,0 +1,107 @@
+"""The reference charge point's Smart Charging against the harness's own model.
+
+- Regression tests of the behaviours the Smart Charging faults break (stack levels, a
+  TxDefaultProfile on a running transaction, clearing by criteria, the composite periods): without
+  the fault the simulator does it right, so a case that fails under the fault fails because of it.
+- A property test: the simulator's composite schedule (harness/sim/cp/smart.py) and the harness's
+  (harness/smart_charging.py), two independent implementations, agree under the harness's own
+  comparison for random Absolute profiles.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness import smart_charging as sc
+from harness.sim.common import iso
+from harness.sim.cp.smart import ProfileStore
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+
+
+def profile(pid: int, stack: int, periods: list[tuple[int, float]], *,
+            purpose: str = "TxDefaultProfile", start: datetime = T0,
+            duration: int | None = None) -> dict:
+    schedule = {"chargingRateUnit": "A", "startSchedule": iso(start), "chargingSchedulePeriod": [
+        {"startPeriod": s, "limit": limit} for s, limit in periods]}
+    if duration is not None:
+        schedule["duration"] = duration
+    return {"chargingProfileId": pid, "stackLevel": stack, "chargingProfilePurpose": purpose,
+            "chargingProfileKind": "Absolute", "chargingSchedule": schedule}
+
+
+def installed(*profiles: tuple[int, dict], tx_id: int | None = None,
+              at: datetime = T0) -> ProfileStore:
+    store = ProfileStore()
+    for connector_id, raw in profiles:
+        assert store.install(connector_id, raw, at, connectors=2, tx_id=tx_id,
+                             tx_running=tx_id is not None, max_stack=10, max_periods=10,
+                             allowed_units=["Current", "Power"], max_installed=10) == "Accepted"
+    return store
+
+
+def limits(store: ProfileStore, *, tx_id=None, tx_start=None, start=T0) -> list[float]:
+    schedule = store.composite(1, start, 400, "A", connectors=2, tx_id=tx_id, tx_start=tx_start)
+    return [p["limit"] for p in schedule["chargingSchedulePeriod"]]
+
+
+def test_the_highest_stack_level_wins():  # fault stack_level_inverted
+    store = installed((1, profile(1, 0, [(0, 6.0)])), (1, profile(2, 1, [(0, 10.0)])))
+    assert limits(store)[0] == 10.0
+    store.lowest_stack_wins = True
+    assert limits(store)[0] == 6.0
+
+
+def test_a_tx_default_profile_set_during_a_transaction_limits_it():  # tx_default_skips_running_tx
+    started = T0 - timedelta(seconds=30)
+    store = installed((1, profile(1, 0, [(0, 10.0)])), tx_id=5, at=T0)
+    assert limits(store, tx_id=5, tx_start=started)[0] == 10.0
+    store.default_skips_running_tx = True
+    assert limits(store, tx_id=5, tx_start=started)[0] == 32.0  # the hardware limit
+
+
+def test_clearing_by_criteria_keeps_other_stack_levels():  # clear_ignores_stack_level
+    store = installed((1, profile(1, 0, [(0, 7.0)])), (1, profile(2, 1, [(0, 6.0)])))
+    assert store.clear(None, 1, "TxDefaultProfile", 1)
+    assert limits(store)[0] == 7.0
+
+
+def test_each_composite_period_has_its_own_limit():  # composite_limits_shifted
+    store = installed((1, profile(1, 0, [(0, 6.0), (100, 10.0), (200, 8.0)])))
+    assert limits(store)[:3] == [6.0, 10.0, 8.0]
+
+
+# --- the simulator and the harness agree -------------------------------------------------------
+
+@st.composite
+def absolute_profiles(draw, pid: int) -> tuple[int, dict]:
+    purpose, connector = draw(st.sampled_from([("ChargePointMaxProfile", 0),
+                                               ("TxDefaultProfile", 0), ("TxDefaultProfile", 1)]))
+    starts = sorted(draw(st.sets(st.integers(1, 399), max_size=3)))
+    periods = [(s, draw(st.integers(0, 320)) / 10) for s in [0, *starts]]
+    duration = draw(st.none() | st.integers(1, 500))
+    start = T0 + timedelta(seconds=draw(st.integers(-200, 200)))
+    raw = profile(pid, draw(st.integers(0, 3)), periods, purpose=purpose, start=start,
+                  duration=duration)
+    return connector, raw
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 2), min_size=1, max_size=4).flatmap(
+    lambda ids: st.tuples(*[absolute_profiles(n + 1) for n in range(len(ids))])))
+def test_the_simulator_and_the_harness_compute_the_same_composite(profiles):
+    # one profile per (purpose, connector, stack level): a device replaces the older (5.16)
+    kept = {}
+    for connector, raw in profiles:
+        kept[(raw["chargingProfilePurpose"], connector, raw["stackLevel"])] = (connector, raw)
+    store = installed(*kept.values())
+    schedule = store.composite(1, T0, 400, "A", connectors=2, tx_id=None, tx_start=None)
+    schedule = {**schedule, "startSchedule": iso(T0)}
+    model = [sc.ChargingProfile.from_ocpp(c, raw) for c, raw in kept.values()]
+    expected = sc.composite(model, 1, T0, 400, "A")
+    assert sc.compare(expected, schedule, deviation=Decimal(0)) == [], (
+        sc.describe(expected), schedule["chargingSchedulePeriod"])
