@@ -353,10 +353,13 @@ class Recorder:
         self._interval("heartbeat_interval", previous.request, request, configured)
 
     def _meter_values(self, request: Any, link: Any) -> None:
-        if not _sampled(request.payload) or _replayed(request, self.timing.max_time_deviation):
+        if not _sampled(request.payload):
+            return
+        key = ("MeterValues", request.get("connectorId"), request.get("transactionId"))
+        if _replayed(request, self.timing.max_time_deviation):
+            self._last.pop(key, None)  # the sampling was disrupted: start afresh after it
             return
         configured = self.configured.get("MeterValueSampleInterval")
-        key = ("MeterValues", request.get("connectorId"), request.get("transactionId"))
         previous = self._last.get(key)
         self._last[key] = _Last(request, link, configured or 0.0)
         if previous is None or not configured or previous.configured != configured \
@@ -393,7 +396,8 @@ def _sampled(payload: dict) -> bool:
 def _replayed(request: Any, deviation: float) -> bool:
     """A MeterValues.req whose own timestamp is older than its arrival by more than the PICS
     max_time_deviation: data queued while offline and sent in a burst after the reconnection. Its
-    arrival says nothing about the sampling interval, so it is not paired."""
+    arrival says nothing about the sampling interval, so it is not paired. A timestamp that cannot
+    be read counts as replayed too: not judged rather than judged wrongly."""
     from datetime import datetime
 
     stamps = []
@@ -401,9 +405,9 @@ def _replayed(request: Any, deviation: float) -> bool:
         try:
             stamps.append(datetime.fromisoformat(str(mv.get("timestamp")).replace("Z", "+00:00")))
         except ValueError:
-            return False
+            return True  # cannot tell: not judged, rather than judged wrongly
     if not stamps or any(s.tzinfo is None for s in stamps):
-        return False
+        return True
     age = request.frame.wall_ns / 1e9 - max(stamps).timestamp()
     return age > deviation
 

@@ -308,10 +308,16 @@ def test_meter_values_replayed_after_a_reconnection_are_not_intervals():
     rec = recorder()
     rec.call_answered(response("ChangeConfiguration", 1.0, 1.01, {"status": "Accepted"}),
                       {"key": "MeterValueSampleInterval", "value": "2"})
+    rec.request_answered(meter_values(10.0, 3), "L")
     # Queued while offline, sent in a burst: their own timestamps are long past.
     rec.request_answered(meter_values(30.0, 5, age_s=20), "L")
     rec.request_answered(meter_values(30.01, 7, age_s=18), "L")
     assert [s.metric for s in rec.samples] == ["response_time"]  # the ChangeConfiguration
+    # Live again: the first live sample does not pair across the disruption, the next one does.
+    rec.request_answered(meter_values(32.0, 9), "L")
+    rec.request_answered(meter_values(34.1, 11), "L")
+    intervals = [s for s in rec.samples if s.metric == "meter_value_interval"]
+    assert [(round(s.value_s, 6), s.lines) for s in intervals] == [(0.1, [9, 11])]
 
 
 # --- the plugin: the case fails, report.json carries the measurements ---------------------------
