@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REPORTS ?= reports
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench interop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ demo: $(STAMP)
 ## The harness's own tests.
 test: $(STAMP)
 	$(PY) -m pytest tests -q -p no:cacheprovider
+
+## The Core suites against the simulators and against independent implementations written with
+## the PyPI ocpp library (interop/); the comparison goes to docs/interop.md.
+interop: $(STAMP)
+	$(PY) -m interop.run --reports $(REPORTS)/interop --doc docs/interop.md
 
 ## Benchmarks: offline validation throughput and the harness's per-call overhead.
 bench: $(STAMP)
