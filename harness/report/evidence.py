@@ -198,8 +198,9 @@ def _event_label(event: str, detail: dict) -> str:
     if event == "connected":
         return "connected" + (" (carried over)" if detail.get("note") else "")
     if event == "closed":
-        by = detail.get("by")
-        return f"closed {detail.get('code', '')}" + (f" by the {by}" if by else "")
+        code, by = detail.get("code"), detail.get("by")
+        return ("closed" + (f" (code {code})" if code is not None else "")
+                + (f" by the {by}" if by else ""))
     return event
 
 

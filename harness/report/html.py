@@ -74,7 +74,10 @@ def hms(seconds: float | None) -> str:
 def ms(seconds: float | None) -> str:
     if seconds is None:
         return "-"
-    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds * 1000:,.0f} ms"
+    millis = seconds * 1000
+    if millis < 1:
+        return f"{millis:.3f} ms"  # the harness's own time is often well under a millisecond
+    return f"{millis:,.1f} ms" if seconds < 10 else f"{millis:,.0f} ms"
 
 
 def pics_seconds(seconds: float | None) -> str:
@@ -118,10 +121,10 @@ class Row:
     """The arrowhead polygon's points."""
 
 
-def sequence(arrows: list[evidence.Arrow], device: str, *, width: int = 760) -> dict[str, Any]:
+def sequence(arrows: list[evidence.Arrow], device: str, *, width: int = 800) -> dict[str, Any]:
     """The geometry of a two-lifeline sequence diagram: the harness on the left, the device on
     the right, one arrow per frame, events as dashed notes, findings in red under their arrow."""
-    left, right, top, step = 190, width - 70, 46, 24
+    left, right, top, step = 190, width - 110, 46, 24
     rows: list[Row] = []
     y = top
     for arrow in arrows:
