@@ -105,3 +105,75 @@ def test_the_simulator_and_the_harness_compute_the_same_composite(profiles):
     expected = sc.composite(model, 1, T0, 400, "A")
     assert sc.compare(expected, schedule, deviation=Decimal(0)) == [], (
         sc.describe(expected), schedule["chargingSchedulePeriod"])
+
+
+# --- N/A from the PICS --------------------------------------------------------------------------
+
+import json  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = {"cs": 10, "csms": 5}
+
+
+def _pics(sut: str, *, profile: bool = True, configuration: dict | None = None) -> str:
+    text = (ROOT / f"harness/sim/default_{sut}.toml").read_text()
+    if not profile:
+        text = re.sub(r'"SmartCharging",\s*', "", text).replace(",SmartCharging", "")
+    for key, value in (configuration or {}).items():
+        text = re.sub(rf'^{key} = ".*"$', f'{key} = "{value}"', text, flags=re.M)
+    return text
+
+
+@pytest.mark.parametrize("sut", ["cs", "csms"])
+def test_without_the_profile_every_case_is_not_applicable_end_to_end(pytester, tmp_path, sut):
+    pytester.path.joinpath("pics.toml").write_text(_pics(sut, profile=False))
+    out = tmp_path / "out"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", str(ROOT / "testcases" / sut / "smart_charging"),
+        "--ocpp-sut", sut, "--ocpp-pics", "pics.toml", "--ocpp-report", str(out),
+        f"--rootdir={ROOT}", timeout=120)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    data = json.loads((out / "report.json").read_text())
+    verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in data["test_cases"]}
+    assert len(verdicts) == CASES[sut]
+    assert set(verdicts.values()) == {
+        ("N/A", "N/A: the PICS does not list the SmartCharging profile")}
+    assert data["profiles"]["SmartCharging"] == "N/A"
+
+
+def _cases(sut: str) -> dict:
+    import importlib
+    found = {}
+    for path in sorted((ROOT / "testcases" / sut / "smart_charging").glob("test_*.py")):
+        module = importlib.import_module(f"testcases.{sut}.smart_charging.{path.stem}")
+        for name in dir(module):
+            info = getattr(getattr(module, name), "ocpp_case", None)
+            if info is not None:
+                found[info.id] = info
+    return found
+
+
+def _load(tmp_path, text: str):
+    from harness import pics as pics_module
+    path = tmp_path / "pics.toml"
+    path.write_text(text)
+    return pics_module.load(path)
+
+
+@pytest.mark.parametrize("key,value,reason", [
+    ("MaxChargingProfilesInstalled", "2", "fewer than 3 charging profiles"),
+    ("ChargingScheduleMaxPeriods", "4", "fewer than 5 periods"),
+])
+def test_get_composite_schedule_needs_room_for_its_profiles(tmp_path, key, value, reason):
+    cases = _cases("cs")
+    assert len(cases) == CASES["cs"]
+    full = _load(tmp_path, _pics("cs"))
+    assert [i for i, info in cases.items() if info.not_applicable(full)] == []
+    small = _load(tmp_path, _pics("cs", configuration={key: value}))
+    na = {i: info.not_applicable(small) for i, info in cases.items()
+          if info.not_applicable(small)}
+    assert list(na) == ["TC_066_CS"] and reason in na["TC_066_CS"]
