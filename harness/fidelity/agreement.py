@@ -14,7 +14,7 @@ The judge: the OCA's own files (the ``ocpp`` package's copies) with ``schemas/ER
 ``jsonschema.Draft4Validator``, numbers read as exact decimals, date-times and URIs by the oracle in
 ``harness.fidelity.frames``. Agreement means the same verdict, valid or not.
 
-    python -m harness.fidelity.agreement [--per-schema 64] [--mutations 12] [--json]
+    python -m harness.fidelity.agreement [--per-schema 128] [--mutations 40] [--json]
 
 Needs the test extra (``pip install -e '.[test]'``).
 """
@@ -188,7 +188,7 @@ def draw(key: tuple[str, bool], n: int) -> list[Any]:
     return drawn
 
 
-def run(per_schema: int = 64, max_mutations: int = 12, seed: int = 16,
+def run(per_schema: int = 128, max_mutations: int = 40, seed: int = 16,
         progress: Any = None) -> Agreement:
     started = time.monotonic()
     campaign, rng = _Campaign(), random.Random(seed)
@@ -221,10 +221,11 @@ def _copy(value: Any) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.fidelity.agreement",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--per-schema", type=int, default=64,
-                        help="payloads drawn per schema (default 64)")
-    parser.add_argument("--mutations", type=int, default=12,
-                        help="mutations tried per payload, at most (default 12)")
+    parser.add_argument("--per-schema", type=int, default=128,
+                        help="payloads drawn per schema, at most (default 128; small schemas "
+                             "admit fewer)")
+    parser.add_argument("--mutations", type=int, default=40,
+                        help="mutations tried per payload, at most (default 40)")
     parser.add_argument("--min-frames", type=int, default=TARGET_FRAMES,
                         help=f"fail when fewer frames were judged (default {TARGET_FRAMES:,})")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
