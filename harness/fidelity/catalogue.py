@@ -1,9 +1,10 @@
 """The seeded-fault catalogue: which simulator fault models which device bug, and which test case
 must catch it with which symptom.
 
-Entries live in one module per OCPP profile (``core.py``, ``reservation.py`` ...), each defining
-``ENTRIES: list[Entry]``; :func:`load` finds every such module in this package, so adding a profile
-means adding a file, nothing else. :func:`check` is what the tests run over the whole catalogue.
+Entries live in one module per OCPP profile, named after the profile's pytest marker (``core.py``,
+``reservation.py``, ``smart_charging.py`` ...), each defining ``ENTRIES: list[Entry]``; :func:`load`
+finds every such module in this package, so adding a profile means adding a file, nothing else.
+(Other modules of the package, the schema-agreement campaign for one, are never imported by it.) :func:`check` is what the tests run over the whole catalogue.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.cases import PROFILE_MARKERS
 from harness.sim.faults import REGISTRY, FaultError, Faults
 
-INFRASTRUCTURE = frozenset({"catalogue", "runner", "report", "__main__"})
-"""Modules of this package that are not profile modules (and must not be imported as such)."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,10 @@ class Entry:
 
 
 def profile_modules() -> list[str]:
-    """The names of this package's profile modules."""
+    """The names of this package's profile modules: those named after a profile's marker."""
     import harness.fidelity as package
     return sorted(info.name for info in pkgutil.iter_modules(package.__path__)
-                  if info.name not in INFRASTRUCTURE and not info.name.startswith("_"))
+                  if info.name in PROFILE_MARKERS.values())
 
 
 def load(modules: list[str] | None = None) -> list[Entry]:
