@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REPORTS ?= reports
 
-.PHONY: demo test bench interop clean
+.PHONY: demo test bench interop fidelity stability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ test: $(STAMP)
 ## the PyPI ocpp library (interop/); the comparison goes to docs/interop.md.
 interop: $(STAMP)
 	$(PY) -m interop.run --reports $(REPORTS)/interop --doc docs/interop.md
+
+## The seeded-fault campaign: every catalogue fault (harness/fidelity/) against the whole suite of
+## its SUT, intended cases must FAIL with their symptom, the others keep their unfaulted verdict;
+## writes docs/verdict-fidelity.md. `make stability` runs the unfaulted suites ten times.
+FIDELITY_JOBS ?= 6
+fidelity: $(STAMP)
+	$(PY) -m harness.fidelity --full --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/fidelity
+
+stability: $(STAMP)
+	$(PY) -m harness.fidelity --repeat 10 --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/stability
 
 ## Benchmarks: offline validation throughput and the harness's per-call overhead.
 bench: $(STAMP)
