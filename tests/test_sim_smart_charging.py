@@ -177,3 +177,18 @@ def test_get_composite_schedule_needs_room_for_its_profiles(tmp_path, key, value
     na = {i: info.not_applicable(small) for i, info in cases.items()
           if info.not_applicable(small)}
     assert list(na) == ["TC_066_CS"] and reason in na["TC_066_CS"]
+
+
+def test_the_cases_pass_in_watts(pytester, tmp_path):
+    """<Configured chargingRateUnit> W (the device lists Power first): limits x 1000, composite
+    asked and judged in W."""
+    pytester.path.joinpath("pics.toml").write_text(_pics(
+        "cs", configuration={"ChargingScheduleAllowedChargingRateUnit": "Power,Current"}))
+    out = tmp_path / "out"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", str(ROOT / "testcases" / "cs" / "smart_charging"),
+        "--ocpp-sut", "cs", "--ocpp-pics", "pics.toml", "--ocpp-report", str(out),
+        f"--rootdir={ROOT}", "-k", "TC_066 or TC_072", timeout=120)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    wire = (out / "wire" / "TC_066_CS.jsonl").read_text()
+    assert '"chargingRateUnit":"W"' in wire and '"limit":10000' in wire

@@ -20,7 +20,7 @@ Power: W; limits are written in A and multiplied by 1000 for W, as the OCTT does
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, AsyncIterator
@@ -126,8 +126,8 @@ class Installed:
         model = sc.ChargingProfile.from_ocpp(connector_id, raw)
         if model.purpose == "TxProfile" and model.transaction_id is None and \
                 self.transaction is not None:
-            model = sc.ChargingProfile(**{**model.__dict__,
-                                          "transaction_id": self.transaction.transaction_id})
+            # 5.16: a TxProfile set without transactionId belongs to the running transaction.
+            model = replace(model, transaction_id=self.transaction.transaction_id)
         # 5.16: the same id replaces; so does the same stackLevel and purpose on a connector.
         self.profiles = {k: p for k, p in self.profiles.items()
                          if p.id != model.id and not (p.stack_level == model.stack_level
