@@ -8,6 +8,7 @@ them) is text, never markup. The message sequence diagrams are SVG drawn here fr
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +151,10 @@ def _clip(text: str, limit: int) -> str:
 
 # --- the view --------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    """One per process: the report is rendered after every case, and compiling the template is
+    most of the cost of a render."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.ChainableUndefined, trim_blocks=True,
                              lstrip_blocks=True)
