@@ -391,3 +391,16 @@ def test_trigger_message_pairs_itself_in_either_order():
                          "L")
     pairs = [(s.lines, round(s.value_s, 6)) for s in rec.samples if s.metric == "triggered_function"]
     assert pairs == [([1, 4], 0.4), ([6, 9], 0.5)]
+
+
+@pytest.mark.parametrize("sut", ["cs", "csms"])
+def test_a_call_waits_exactly_the_pics_response_timeout(sut):
+    """The wait and the verdict agree: a call waits the PICS response_timeout by default (no
+    answer by then is a DeviceTimeout), and a slower answer that a longer explicit wait lets in is
+    a response_time sample over the same value, so it fails the case all the same."""
+    declared = pics_module.load(pics_module.default_path(sut))
+    bench = make_bench(declared, BenchOptions(sut=sut, dut="sim", listen=("127.0.0.1", 0),
+                                              csms_url=None, driver="sim"))
+    assert bench.session.response_timeout == declared.timing.response_timeout
+    assert timing.Recorder(declared.timing, sut).limit("response_time") == \
+        declared.timing.response_timeout
