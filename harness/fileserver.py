@@ -218,7 +218,7 @@ class FileServers:
             response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
             response.content_length = len(data)
             await response.prepare(request)
-            sent, digest, complete = 0, hashlib.sha256(), False
+            sent, digest, complete, ended = 0, hashlib.sha256(), False, None
             try:
                 if request.method != "HEAD":
                     for start in range(0, len(data), 16 * 1024):
@@ -226,12 +226,15 @@ class FileServers:
                         await response.write(chunk)
                         sent += len(chunk)
                         digest.update(chunk)
+                    # Stamped before the last bytes can have reached the device.
+                    ended = time.monotonic_ns()
                     await response.write_eof()
                     complete = sent == len(data)
             finally:
                 if request.method != "HEAD":
                     self._record(Transfer("HTTP", "download", name, sent, digest.hexdigest(),
-                                          complete, request.remote or "?"))
+                                          complete, request.remote or "?",
+                                          ended or time.monotonic_ns()))
             return response
 
         async def put(request: web.Request) -> web.Response:
@@ -292,7 +295,7 @@ class _FtpThread:
 
     def __init__(self, owner: FileServers, root: Path):
         from pyftpdlib.authorizers import DummyAuthorizer
-        from pyftpdlib.handlers import FTPHandler
+        from pyftpdlib.handlers import DTPHandler, FTPHandler
         from pyftpdlib.ioloop import IOLoop
         from pyftpdlib.servers import FTPServer
 
@@ -306,8 +309,17 @@ class _FtpThread:
             if direction == "download" and not complete:
                 # What was sent of the file is unknown past "not all": record nothing as moved.
                 data = b""
+            ended = getattr(handler, "data_closed_ns", None) or time.monotonic_ns()
             record(Transfer("FTP", direction, Path(path).name, len(data), sha256(data), complete,
-                            f"{handler.remote_ip}:{handler.remote_port}"))
+                            f"{handler.remote_ip}:{handler.remote_port}", ended))
+
+        class Data(DTPHandler):
+            def close(self) -> None:
+                # pyftpdlib answers 226 before it calls on_file_*: the moment the data channel
+                # closes is when the transfer ended, as the client sees it.
+                if not self._closed:
+                    self.cmd_channel.data_closed_ns = time.monotonic_ns()
+                super().close()
 
         class Handler(FTPHandler):
             def on_file_sent(self, file: str) -> None:
@@ -323,6 +335,7 @@ class _FtpThread:
                 transfer(self, file, "upload", False)
 
         Handler.authorizer = authorizer
+        Handler.dtp_handler = Data
         Handler.timeout = owner.timeout
         Handler.banner = "OCPP harness file server"
         Handler.auth_failed_timeout = 0.2  # pyftpdlib's 3 s brute-force delay slows the tests only

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from harness.fileserver import SERVED, FileServers, Transfer, image, sha256
-from harness.session import Request, Session
+from harness.session import Request, Response, Session
 from harness.states import connector_ids
 from harness.states.cs import cite, next_status, triggered
 
@@ -107,12 +107,25 @@ async def diagnostics_status(cp: Session, pics: Any, expected: str, *, step: str
     return request
 
 
-def assert_downloaded(servers: FileServers, name: str, data: bytes, reported: Request, *,
-                      step: str) -> Transfer:
-    """The charge point said Downloaded: a complete download of ``name`` with the offered size and
-    SHA-256 must have ended before it said so."""
-    done = [t for t in servers.downloads(name)
-            if t.complete and t.at_ns <= reported.frame.mono_ns]
+async def _moved(servers: FileServers, pick: Any, pics: Any) -> list[Transfer]:
+    """The transfers ``pick`` selects, once the servers have recorded one (a server thread may
+    record a transfer a moment after the device heard it had ended); [] if none comes within the
+    PICS triggered_function_timeout."""
+    try:
+        await servers.wait_for(pick, timeout=triggered(pics))
+    except TimeoutError:
+        return []
+    return [t for t in servers.transfers if pick(t)]
+
+
+async def assert_downloaded(servers: FileServers, name: str, data: bytes, asked: Response,
+                            reported: Request, pics: Any, *, step: str) -> Transfer:
+    """The charge point said Downloaded (``reported``): a complete download of ``name`` with the
+    offered size and SHA-256 must have ended between the harness's request (``asked``, the
+    UpdateFirmware exchange) and that report."""
+    done = await _moved(servers, lambda t: t.direction == "download" and t.name == name
+                        and t.complete and t.at_ns > asked.request.mono_ns, pics)
+    done = [t for t in done if t.at_ns <= reported.frame.mono_ns]
     seen = "; ".join(t.describe() for t in servers.downloads()) or "no download at all"
     assert done, (
         f"{step}: the charge point reported Downloaded ({cite(reported)}) but the harness's file "
@@ -124,13 +137,15 @@ def assert_downloaded(servers: FileServers, name: str, data: bytes, reported: Re
     return transfer
 
 
-def assert_uploaded(servers: FileServers, file_name: str | None, reported: Request, *,
-                    step: str) -> Transfer:
-    """The charge point said Uploaded: a complete, non-empty upload (of the fileName its
-    GetDiagnostics.conf gave, if it gave one) must have reached the harness before it said so."""
-    done = [t for t in servers.uploads()
-            if t.complete and t.size > 0 and t.at_ns <= reported.frame.mono_ns
-            and (file_name is None or t.name == file_name)]
+async def assert_uploaded(servers: FileServers, file_name: str | None, asked: Response,
+                          reported: Request, pics: Any, *, step: str) -> Transfer:
+    """The charge point said Uploaded (``reported``): a complete, non-empty upload (of the fileName
+    its GetDiagnostics.conf gave, if it gave one) must have reached the harness between the
+    harness's request (``asked``, the GetDiagnostics exchange) and that report."""
+    done = await _moved(servers, lambda t: t.direction == "upload" and t.complete and t.size > 0
+                        and t.at_ns > asked.request.mono_ns
+                        and (file_name is None or t.name == file_name), pics)
+    done = [t for t in done if t.at_ns <= reported.frame.mono_ns]
     seen = "; ".join(t.describe() for t in servers.uploads()) or "no upload at all"
     assert done, (
         f"{step}: the charge point reported Uploaded ({cite(reported)}) but the harness's file "

@@ -39,7 +39,8 @@ async def test_tc_044_1_cs_firmware_update(cp, driver, pics):
             # 5. FirmwareStatusNotification.req Downloaded -- and the bytes really moved
             downloaded = await firmware_status(cp, pics, "Downloaded", step=f"{protocol} step 5",
                                                timeout=transfer_timeout(pics))
-            assert_downloaded(servers, name, data, downloaded, step=f"{protocol} step 5")
+            await assert_downloaded(servers, name, data, update, downloaded, pics,
+                                    step=f"{protocol} step 5")
             # 7. FirmwareStatusNotification.req Installing
             await firmware_status(cp, pics, "Installing", step=f"{protocol} step 7",
                                   timeout=transfer_timeout(pics))

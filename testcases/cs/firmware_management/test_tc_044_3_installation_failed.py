@@ -37,7 +37,8 @@ async def test_tc_044_3_cs_installation_failed(cp, driver, pics):
         # 5. FirmwareStatusNotification.req Downloaded -- and the bytes really moved
         downloaded = await firmware_status(cp, pics, "Downloaded", step="step 5",
                                            timeout=transfer_timeout(pics))
-        assert_downloaded(servers, name, data, downloaded, step="step 5")
+        await assert_downloaded(servers, name, data, update, downloaded, pics,
+                                    step="step 5")
         # 7. FirmwareStatusNotification.req Installing
         await firmware_status(cp, pics, "Installing", step="step 7",
                               timeout=transfer_timeout(pics))

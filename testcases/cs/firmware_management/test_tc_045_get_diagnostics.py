@@ -39,7 +39,8 @@ async def test_tc_045_1_cs_get_diagnostics(cp, driver, pics):
             # 5. DiagnosticsStatusNotification.req Uploaded -- and the file is there
             uploaded = await diagnostics_status(cp, pics, "Uploaded", step=f"{protocol} step 5",
                                                 timeout=transfer_timeout(pics))
-            assert_uploaded(servers, file_name, uploaded, step=f"{protocol} step 5")
+            await assert_uploaded(servers, file_name, request, uploaded, pics,
+                                  step=f"{protocol} step 5")
 
 
 
