@@ -85,3 +85,23 @@ ENTRIES += [
           ("TC_067_CS",),
           r"step 7-8: .*expected limit 7\.0 A, the device reports 32\.0 A"),
 ]
+
+# The same faults seen by the remaining cases (full campaign only: fast=False).
+ENTRIES += [
+    Entry("cs-set-profile-other-transaction", CS, "wrong_value",
+          "accepts a TxProfile for a transaction that is not the running one",
+          ("TC_058_2_CS",),
+          r"SetChargingProfile\.conf \(profile 4, TxProfile.*is 'Accepted', expected 'Rejected'",
+          params={"action": "SetChargingProfile", "field": "status", "value": "Accepted"},
+          fast=False),
+    Entry("cs-tx-profile-composite-off-by-one", CS, "composite_limits_shifted",
+          "reports the TxProfile's periods each with the limit of the period before it",
+          ("TC_057_CS",),
+          r"period 2 starts at [\d.]+ s, expected limit 10\.0 A, the device reports 8\.0 A",
+          fast=False),
+    Entry("cs-remote-start-profile-composite-off-by-one", CS, "composite_limits_shifted",
+          "reports the remote start's TxProfile periods each with the limit of the one before",
+          ("TC_059_CS",),
+          r"period 2 starts at [\d.]+ s, expected limit 10\.0 A, the device reports 6\.0 A",
+          fast=False),
+]
