@@ -575,6 +575,52 @@ async def remote_start(cp: Session, pics: Any, tx: Tx, *, step: str,
     return response
 
 
+def _same_tag(id_tag: str) -> Callable[[dict], bool]:
+    return lambda p: str(p.get("idTag", "")).casefold() == id_tag.casefold()
+
+
+async def remote_started(cp: Session, pics: Any, tx: Tx, *, authorize: bool | None,
+                         step: str) -> tuple[Response, Request | None]:
+    """The remote counterpart of Authorized: RemoteStartTransaction.req for ``tx`` answered Accepted,
+    then the Authorize.req for its idTag -- ``authorize`` True: required; False: forbidden (the
+    idTag is known locally and may not be asked for); None: either is right -- and
+    StatusNotification Preparing. Returns the RemoteStartTransaction.conf and the Authorize, if one
+    came."""
+    response = await remote_start(cp, pics, tx, step=step)
+    request = None
+    if authorize:
+        request = await cp.expect("Authorize", _same_tag(tx.id_tag), timeout=triggered(pics),
+                                  what=f"{step}: Authorize.req for idTag {tx.id_tag} after the "
+                                       "RemoteStartTransaction.req")
+    preparing = await next_status(cp, pics, tx.connector_id,
+                                  what=f"{step}: StatusNotification Preparing for connector "
+                                       f"{tx.connector_id} after the remote start")
+    assert preparing["status"] == "Preparing", (
+        f"{step}: after the remote start connector {tx.connector_id} reported "
+        f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+    if authorize is not True:
+        # Since the request left: a charge point may authorize before it answers.
+        asked = [r for r in requests_of(cp, "Authorize", _same_tag(tx.id_tag))
+                 if r.frame.mono_ns >= response.request.mono_ns]
+        assert authorize is None or not asked, (
+            f"{step}: the idTag {tx.id_tag} is known locally (LocalPreAuthorize), yet the charge "
+            f"point sent Authorize.req for the remote start ({cite(asked[0] if asked else None)})")
+        request = asked[-1] if asked else None
+    return response, request
+
+
+async def id_tag_cached_remotely(cp: Session, pics: Any, *, lapse: float,
+                                 id_tag: str | None = None) -> None:
+    """Memory state IdTagCached for a charge point driven remotely (no card needed): with
+    AuthorizeRemoteTxRequests=true a RemoteStartTransaction.req is authorized like a card (OCPP 1.6
+    section 5.11), so its Authorize.conf Accepted puts the idTag in the cache (if it is not there
+    already: then no Authorize.req comes); nobody plugs in, and the authorization lapses after
+    ConnectionTimeOut, ``lapse`` seconds (the case configures it short): Available again."""
+    tx = Tx(connector_under_test(pics), id_tag or valid_tag(pics), running=False, plugged=False)
+    await remote_started(cp, pics, tx, authorize=None, step="memory state IdTagCached")
+    await status_until(cp, pics, tx.connector_id, "Available", timeout=lapse + triggered(pics))
+
+
 # --- meter values -----------------------------------------------------------------------------
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"

@@ -13,7 +13,8 @@ StartTransaction.req is a failure.
 """
 
 from harness.cases import case
-from harness.states.cs import (authorized, booted, cite, configured, id_tag_cached, requests_of,
+from harness.states.cs import (authorized, booted, cite, configured, connection_timeout,
+                               id_tag_cached, id_tag_cached_remotely, remote_started, requests_of,
                                start_after_plug_in, transaction)
 
 
@@ -47,3 +48,42 @@ async def test_tc_007_cs_cached_id(cp, driver, pics):
             assert not asked, (
                 f"steps 1-2: the idTag is Accepted in the authorization cache and LocalPreAuthorize is "
                 f"true, yet the charge point sent Authorize.req ({cite(asked[0])})")
+
+
+@case("TC_007_2_CS", "Remote Start Charging Session - Cached Id", profile="Core",
+      needs=("AuthorizationCacheEnabled=true (if implemented)", "LocalPreAuthorize=true",
+             "AuthorizeRemoteTxRequests=true", "ConnectionTimeOut=<Configured connectionTimeout>",
+             "IdTagCached (by a remote start)"),
+      na_when=((lambda pics: not pics.features.authorization_cache,
+                "the PICS declares no authorization cache"),))
+async def test_tc_007_2_cs_cached_id_remote_start(cp, driver, pics):
+    """TC_007_2_CS, the OCTT tool's remote-start variant (catalogue: S). Reading chosen from OCPP 1.6
+    section 5.11: with AuthorizeRemoteTxRequests=true the charge point "SHALL behave as if in
+    response to a local action", so it authorizes the remote idTag from its cache and, with
+    LocalPreAuthorize=true, starts without an Authorize.req. AuthorizeRemoteTxRequests=true is
+    required (N/A when the charge point cannot set it: with false the cache is never consulted for a
+    remote start). The cache is filled remotely too (memory state IdTagCached by a remote start that
+    lapses after ConnectionTimeOut), so the case needs no RFID reader."""
+    await booted(cp, pics)
+    lapse = connection_timeout(pics)
+    async with configured(cp, pics, {"LocalPreAuthorize": "true", "AuthorizeRemoteTxRequests": "true",
+                                     "ConnectionTimeOut": str(lapse)},
+                          {"AuthorizationCacheEnabled": "true"},
+                          na_if_missing=("AuthorizeRemoteTxRequests",)):
+        # Memory state IdTagCached
+        await id_tag_cached_remotely(cp, pics, lapse=lapse)
+        cp.forget()
+        seen = len(cp.requests)
+
+        async with transaction(cp, driver, pics) as tx:
+            # 1. Harness: RemoteStartTransaction.req  2. Charge point: .conf Accepted
+            # 3. StatusNotification.req Preparing, without an Authorize.req (cache hit)
+            await remote_started(cp, pics, tx, authorize=False, step="steps 1-3")
+
+            # 4. [Plug in] -> StartTransaction.req (Accepted) and StatusNotification.req Charging
+            await start_after_plug_in(cp, driver, pics, tx, step="step 4")
+            asked = [r for r in requests_of(cp, "Authorize") if r in cp.requests[seen:]
+                     and r.frame.mono_ns < tx.start.frame.mono_ns]
+            assert not asked, (
+                f"steps 1-4: the idTag is Accepted in the authorization cache and LocalPreAuthorize "
+                f"is true, yet the charge point sent Authorize.req ({cite(asked[0])})")

@@ -14,8 +14,9 @@ reports Preparing again; the session is then ended the same way as in step 2 (cl
 """
 
 from harness.cases import case
-from harness.states.cs import (authorized, booted, cite, configured, connection_timeout,
-                               next_status, status_until, connector_under_test, triggered)
+from harness.states.cs import (Tx, authorized, booted, cite, configured, connection_timeout,
+                               connector_under_test, id_tag_cached_remotely, next_status,
+                               remote_started, status_until, triggered)
 
 
 @case("TC_061_CS", "Clear Authorization Data in Authorization Cache", profile="Core",
@@ -66,3 +67,44 @@ async def test_tc_061_cs_clear_cache(cp, driver, pics):
         # Clean-up: end the authorization again.
         await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
         await status_until(cp, pics, connector_id, "Available", timeout=timeout + triggered(pics))
+
+
+@case("TC_061_2_CS", "Clear Authorization Data in Authorization Cache - Remote Start",
+      profile="Core",
+      needs=("AuthorizationCacheEnabled=true (if implemented)", "LocalPreAuthorize=true",
+             "AuthorizeRemoteTxRequests=true", "ConnectionTimeOut=<Configured connectionTimeout>",
+             "IdTagCached (by a remote start)"),
+      na_when=((lambda pics: not pics.features.authorization_cache,
+                "the PICS declares no authorization cache"),))
+async def test_tc_061_2_cs_clear_cache_remote_start(cp, driver, pics):
+    """TC_061_2_CS, the OCTT tool's remote-start variant (catalogue: S). Reading chosen from OCPP 1.6
+    section 5.11: with AuthorizeRemoteTxRequests=true a remote start is authorized like a card, so
+    after ClearCache the charge point must ask the central system (Authorize.req) for the idTag it
+    held in its cache a moment before. AuthorizeRemoteTxRequests=true is required (N/A when it
+    cannot be set: with false a remote start is never authorized, cache or not). Each remote
+    authorization ends by ConnectionTimeOut (nobody plugs in), as step 2 of TC_061 allows, so the
+    case needs no RFID reader and no cable."""
+    await booted(cp, pics)
+    lapse = connection_timeout(pics)
+    async with configured(cp, pics, {"LocalPreAuthorize": "true", "AuthorizeRemoteTxRequests": "true",
+                                     "ConnectionTimeOut": str(lapse)},
+                          {"AuthorizationCacheEnabled": "true"},
+                          na_if_missing=("AuthorizeRemoteTxRequests",)):
+        # Memory state IdTagCached; 1-2. Preparing, then Available when ConnectionTimeOut ran out
+        await id_tag_cached_remotely(cp, pics, lapse=lapse)
+
+        # 3. Harness: ClearCache.req  Charge point: ClearCache.conf Accepted
+        clear = await cp.call("ClearCache", {})
+        assert clear.status == "Accepted", (
+            f"step 3: ClearCache.conf status is "
+            f"{clear.status if clear.error is None else 'CALLERROR ' + clear.error.error_code!r}, "
+            f"expected 'Accepted' ({cite(clear)})")
+
+        # 4. Harness: RemoteStartTransaction.req with the same idTag -> .conf Accepted, then
+        #    Authorize.req (the cache is empty); harness: Accepted; StatusNotification Preparing
+        cp.forget()
+        tx = Tx(connector_under_test(pics), pics.id_tags.valid, running=False, plugged=False)
+        await remote_started(cp, pics, tx, authorize=True, step="step 4")
+
+        # Clean-up: nobody plugs in; the authorization lapses after ConnectionTimeOut.
+        await status_until(cp, pics, tx.connector_id, "Available", timeout=lapse + triggered(pics))
