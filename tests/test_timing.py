@@ -404,3 +404,38 @@ def test_a_call_waits_exactly_the_pics_response_timeout(sut):
     assert bench.session.response_timeout == declared.timing.response_timeout
     assert timing.Recorder(declared.timing, sut).limit("response_time") == \
         declared.timing.response_timeout
+
+
+HEARTBEAT_CASE = """
+from harness.cases import case
+
+@case("TC_952_CS", "Heartbeats", profile="Core")
+async def test_tc_952_cs(cp, pics):
+    await cp.wait_connected(pics.timing.boot_timeout)
+    for _ in range(3):
+        await cp.expect("Heartbeat", timeout=10)
+"""
+
+
+@pytest.mark.parametrize("fault, verdict", [(None, "PASS"),
+                                            ("heartbeat_wrong_interval:factor=0.5", "FAIL")])
+def test_heartbeats_off_the_configured_interval_fail_the_case(pytester, tmp_path, fault, verdict):
+    """The reference charge point with fault heartbeat_wrong_interval sends its Heartbeats at half
+    the interval the harness gave at boot: a case that merely watches them fails, with the
+    figures; without the fault the same case passes."""
+    pytester.makepyfile(test_heartbeats=HEARTBEAT_CASE)
+    out = tmp_path / "out"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--ocpp-sut", "cs", "--ocpp-report", str(out),
+        *(["--ocpp-sim-fault", fault] if fault else []), timeout=120)
+    report = json.loads((out / "report.json").read_text())
+    case = report["test_cases"][0]
+    assert case["verdict"] == verdict, case
+    heartbeat = {m["name"]: m for m in report["measurements"]}["heartbeat_interval"]
+    assert heartbeat["n"] >= 2 and heartbeat["ok"] is (fault is None)
+    if fault:
+        assert case["reason"].startswith("AssertionError: Heartbeat interval accuracy: Heartbeat "), \
+            case["reason"]
+        assert "after the previous one, configured HeartbeatInterval" in case["reason"]
+        assert "PICS max_time_deviation is" in case["reason"]
+    result.assert_outcomes(**({"failed": 1} if fault else {"passed": 1}))
