@@ -229,16 +229,20 @@ class Recorder:
         if self.case is not None:
             self._requests.append(request)
         if self._trigger_message_answered(request):
-            self._last.pop("Heartbeat" if request.action == "Heartbeat" else None, None)
+            # Sent on demand, off the device's schedule: it neither ends nor starts an interval.
+            if request.action == "Heartbeat":
+                self._last.pop("Heartbeat", None)
         elif request.action == "Heartbeat":
             self._heartbeat(request, link)
         elif request.action == "MeterValues":
             self._meter_values(request, link)
 
     def _trigger_message_answered(self, request: Any) -> bool:
-        """TriggerMessage needs no declaration: the request it causes is the next one of the
-        requested message (for the requested connector, if one was given) once it was Accepted
-        (section 5.17). A request that overtook the .conf is not paired (no sample, no verdict)."""
+        """TriggerMessage needs no declaration: the request it causes is the first one of the
+        requested message (for the requested connector, if one was given) after the
+        TriggerMessage.req left, once it was Accepted (section 5.17). This side pairs a request
+        that comes after the .conf reached the call; :meth:`_trigger_message_accepted` one that
+        was read before (same TCP read, or the device sent it first)."""
         for pending in self._trigger_messages:
             if _requested(pending[1], request):
                 self._trigger_messages.remove(pending)
@@ -247,12 +251,13 @@ class Recorder:
         return False
 
     def _trigger_message_accepted(self, response: Any, payload: dict) -> None:
+        """A TriggerMessage.conf Accepted: pair it with its request if that was read already,
+        else wait for it."""
         sent = response.sent_ns or response.request.mono_ns
         for request in self._requests:
             if request.frame.mono_ns >= sent and _requested(payload, request) and \
                     self.triggered(response, request) is not None:
-                # Sent on demand, off the device's schedule: it neither ends nor starts an
-                # interval.
+                # Sent on demand, off the device's schedule: it starts no interval.
                 last = self._last.get("Heartbeat")
                 if last is not None and last.request is request:
                     del self._last["Heartbeat"]
