@@ -10,8 +10,10 @@ Metrics (keys as in report.json, titles as the certificates print them):
 
 - ``triggered_function`` "OCPP triggered function timeout": from the harness's trigger (its CALL
   handed to the socket) to the request it causes, read at the socket; PICS
-  triggered_function_timeout. Declared by the test cases; firmware update, diagnostics and reboot
-  are excluded (as on the certificates): :func:`triggered` refuses them.
+  triggered_function_timeout. A TriggerMessage pairs with its requested message by itself; other
+  triggers (RemoteStart -> StartTransaction, RemoteStop / UnlockConnector -> StopTransaction,
+  ChangeAvailability -> StatusNotification ...) are declared by the test cases. Firmware update,
+  diagnostics and reboot are excluded (as on the certificates): :func:`triggered` refuses them.
 - ``response_time`` "OCPP response timeout": every device answer (CALLRESULT or CALLERROR) to a
   harness CALL, from the CALL handed to the socket to the answer read off it; PICS
   response_timeout.
