@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import time
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator
 
@@ -140,7 +140,6 @@ class Reservation:
     """The connector that reported Reserved (for connectorId 0: the one held for the idTag)."""
     held: bool = True
     """False once the case saw the reservation end (used, cancelled, expired)."""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> Any:
