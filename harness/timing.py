@@ -317,8 +317,7 @@ class Recorder:
         configured = sorted({s.configured_s for s in samples if s.configured_s is not None})
         against = (", ".join(f"{c:g} s" for c in configured) if configured
                    else f"the {metric.interval_of}")
-        return (f"interval accuracy vs configured {against}: deviation of the observed "
-                f"{metric.interval_of} from the configured value")
+        return f"interval accuracy vs configured {against}"
 
     # --- intervals ------------------------------------------------------------------------------
 
