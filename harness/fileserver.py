@@ -73,7 +73,8 @@ def image(label: str, size: int = 64 * 1024, *, valid: bool = True) -> bytes:
     (so that a truncated or altered transfer cannot match the hash by chance). ``valid=False``: the
     header says INVALID, which no charge point can take for a firmware (the reference simulator
     refuses it, see :func:`harness.sim.cp.files.installable`)."""
-    header = (f"{'OCPP-HARNESS-FIRMWARE' if valid else 'INVALID firmware image'} {label}\n").encode()
+    kind = "OCPP-HARNESS-FIRMWARE" if valid else "INVALID firmware image"
+    header = f"{kind} {label}\n".encode()
     return header + secrets.token_bytes(max(0, size - len(header)))
 
 
@@ -291,7 +292,8 @@ class FileServers:
 
 
 class _FtpThread:
-    """pyftpdlib runs its own I/O loop: it gets a thread, and reports transfers to the event loop."""
+    """pyftpdlib runs its own I/O loop: it gets a thread, and reports transfers to the event
+    loop."""
 
     def __init__(self, owner: FileServers, root: Path):
         from pyftpdlib.authorizers import DummyAuthorizer

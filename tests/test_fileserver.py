@@ -134,3 +134,37 @@ async def test_refusing_location_refuses(servers, protocol):
     with pytest.raises(client.TransferError):
         await client.upload(servers.refusing_location(protocol), "diag.log", b"x", timeout=5)
     assert not [t for t in servers.uploads() if t.complete]
+
+
+# --- the PICS [files] table ----------------------------------------------------------------------
+
+def _pics_with(tmp_path, table: str):
+    from harness import pics
+    text = pics.default_path("cs").read_text() + "\n[files]\n" + table
+    path = tmp_path / "pics.toml"
+    path.write_text(text)
+    return pics.load(path)
+
+
+def test_pics_files_defaults():
+    from harness import pics
+    files = pics.load(pics.default_path("cs")).files
+    assert (files.address, files.firmware, files.invalid_firmware, files.transfer_timeout) \
+        == ("127.0.0.1", None, None, 60.0)
+
+
+def test_pics_files_paths_are_relative_to_the_pics(tmp_path):
+    (tmp_path / "fw.bin").write_bytes(b"image")
+    files = _pics_with(tmp_path, 'address = "10.0.0.5"\nfirmware = "fw.bin"\n'
+                                 'transfer_timeout = 120\n').files
+    assert files.address == "10.0.0.5" and files.transfer_timeout == 120.0
+    assert files.firmware == str((tmp_path / "fw.bin").resolve())
+
+
+def test_pics_files_errors_name_the_key(tmp_path):
+    from harness.pics import PicsError
+    with pytest.raises(PicsError) as error:
+        _pics_with(tmp_path, 'firmware = "missing.bin"\ntransfer_timeout = -1\nport = 21\n')
+    text = str(error.value)
+    for key in ("files.firmware", "files.transfer_timeout", "files.port"):
+        assert key in text

@@ -6,7 +6,8 @@ ENTRIES = [
     # --- SUT charge point -------------------------------------------------------------------------
     Entry("cs-trigger-heartbeat-not-sent", "cs", "trigger_not_sent",
           "accepts TriggerMessage Heartbeat but never sends the Heartbeat",
-          ("TC_054_CS",), r"the triggered Heartbeat\.req", params={"requestedMessage": "Heartbeat"}),
+          ("TC_054_CS",), r"the triggered Heartbeat\.req",
+          params={"requestedMessage": "Heartbeat"}),
     Entry("cs-trigger-unknown-connector-accepted", "cs", "trigger_unknown_connector",
           "accepts a TriggerMessage for a connector that does not exist",
           ("TC_055_CS",), r"is Accepted, expected Rejected"),

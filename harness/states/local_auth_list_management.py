@@ -30,7 +30,9 @@ def lal_disabled(pics: Any) -> bool:
 def entry(pics: Any, id_tag: str, *, remove: bool = False) -> dict:
     """An AuthorizationData: the idTag with the IdTagInfo the harness gives it (its PICS status),
     or without IdTagInfo (a Differential removal)."""
-    return {"idTag": id_tag} if remove else {"idTag": id_tag, "idTagInfo": id_tag_info(pics, id_tag)}
+    if remove:
+        return {"idTag": id_tag}
+    return {"idTag": id_tag, "idTagInfo": id_tag_info(pics, id_tag)}
 
 
 def answered(response: Response) -> str:

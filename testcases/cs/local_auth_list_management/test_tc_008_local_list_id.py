@@ -7,9 +7,9 @@ LocalAuthListEnabled=true. GetLocalListVersion, then SendLocalList with the vali
 TC_008_1: [present the idTag] -> StatusNotification Preparing without an Authorize.req (the local
 list answers, LocalPreAuthorize); [plug in] -> StartTransaction and StatusNotification Charging.
 
-TC_008_2 (S): RemoteStartTransaction instead of the presentation, with AuthorizeRemoteTxRequests=true
-(if it can be set): the remote request is authorized like a local one (section 5.11), so from the
-local list, again without an Authorize.req.
+TC_008_2 (S): RemoteStartTransaction instead of the presentation, with
+AuthorizeRemoteTxRequests=true (if it can be set): the remote request is authorized like a local
+one (section 5.11), so from the local list, again without an Authorize.req.
 
 Reading chosen (P-t): the update is a Full one with listVersion one above the installed version, so
 that the list holds exactly the idTag whatever an earlier case left; "no Authorize expected" is

@@ -7,9 +7,10 @@ NotSupported (043_1), Failed (043_3) or Accepted (043_4, 043_5). Checks on the r
   (idTags compare case-insensitively), listVersion >= 1 (0 and -1 have their own meaning in
   GetLocalListVersion.conf, section 5.9).
 - 043_5: memory state "an initial list was set with a Full update" (a first operator action, checked
-  as in 043_4 and Accepted); then the central system may ask for the version (the harness answers
-  the one it holds, not required); the operator adds one idTag with a Differential update: updateType
-  Differential, exactly that one idTag with an idTagInfo, listVersion greater than the installed one.
+  as in 043_4 and Accepted); then the central system may ask for the version (the harness
+  answers the one it holds, not required); the operator adds one idTag with a Differential update:
+  updateType Differential, exactly that one idTag with an idTagInfo, listVersion greater than the
+  installed one.
 """
 
 from harness.cases import case
