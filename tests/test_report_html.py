@@ -194,3 +194,12 @@ def test_a_missing_wire_log_is_said_not_fatal(tmp_path):
     assert json.loads(path.read_text())["complete"] is False
     page = (tmp_path / "out" / "report.html").read_text()
     assert "gone.jsonl is missing" in page and "INCOMPLETE RUN" in page
+
+
+def test_with_weasyprint_the_end_of_the_run_writes_a_pdf(tmp_path):
+    pytest.importorskip("weasyprint", reason="the [pdf] extra (WeasyPrint) is not installed")
+    report = _report(tmp_path)
+    write_report(report, tmp_path / "out", final=True)
+    pdf = tmp_path / "out" / "report.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert "report.pdf" in (tmp_path / "out" / "report.html").read_text()
