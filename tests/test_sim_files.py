@@ -83,3 +83,36 @@ def test_ftp_only(pytester, tmp_path):
         assert cases[case_id]["verdict"] == "PASS", cases[case_id]
     wire = (tmp_path / "wire" / "TC_044_1_CS.jsonl").read_text()
     assert '"location":"ftp://' in wire and '"location":"http://' not in wire
+
+
+# --- the reference CSMS's own firmware repository and diagnostics drop ---------------------------
+
+async def test_csms_sim_offers_its_own_locations():
+    """UpdateFirmware / GetDiagnostics sent without a location use the CSMS simulator's own file
+    server: the reference charge point really downloads from it and uploads to it."""
+    from harness import pics as pics_module
+    from harness.sim import ChargePointSim, CsmsSim
+
+    cp_pics = pics_module.load(pics_module.default_path("cs"))
+    csms_pics = pics_module.load(pics_module.default_path("csms"))
+    async with CsmsSim(csms_pics) as csms:
+        cp = ChargePointSim(cp_pics, csms.url)
+        await cp.start()
+        try:
+            cp_id = cp_pics.dut.charge_point_id
+            rec = await csms.wait_connected(cp_id, timeout=10)
+            await csms.wait_until(lambda: rec.boots and 1 in rec.statuses, timeout=10)
+            await csms.control("UpdateFirmware", {"chargePointId": cp_id, "payload": {}})
+            await csms.wait_until(lambda: "Installed" in rec.firmware_statuses, timeout=20)
+            answer = await csms.control("GetDiagnostics", {"chargePointId": cp_id,
+                                                           "payload": {}})
+            await csms.wait_until(lambda: "Uploaded" in rec.diagnostics_statuses, timeout=20)
+            files = csms.status()["files"]
+            moved = {(t["protocol"], t["direction"]) for t in files["transfers"] if t["complete"]}
+            assert moved == {("HTTP", "download"), ("HTTP", "upload")}
+            upload = next(t for t in files["transfers"] if t["direction"] == "upload")
+            assert upload["name"] == answer["response"]["fileName"] and upload["size"] > 0
+            download = next(t for t in files["transfers"] if t["direction"] == "download")
+            assert download["size"] == len(csms.file_servers.files["firmware.bin"])
+        finally:
+            await cp.stop()

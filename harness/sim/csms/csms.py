@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 from websockets.asyncio.server import ServerConnection, serve
 
 from harness import rpc
-from harness.sim.common import EventLog, TaskSet
+from harness.sim.common import EventLog, TaskSet, iso, utc_now
 from harness.sim.control import REQUIRED, ControlError, Spec, check_params
 from harness.sim.csms.handlers import CsmsHandlers, unsupported
 from harness.sim.csms.records import ChargePointRecord, IdTagTable, TransactionRecord
@@ -79,6 +79,9 @@ class CsmsSim(CsmsHandlers):
         self.tasks = TaskSet("csms")
         self._server = None
         self._change: asyncio.Event | None = None
+        self.file_servers: Any = None
+        """Its own firmware repository and diagnostics drop (harness.fileserver), started the
+        first time an UpdateFirmware or GetDiagnostics is sent without a location."""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -105,6 +108,9 @@ class CsmsSim(CsmsHandlers):
             pass
         self._server = None
         await self.tasks.cancel_all()
+        if self.file_servers is not None:
+            await self.file_servers.stop()
+            self.file_servers = None
 
     async def __aenter__(self) -> CsmsSim:
         await self.start()
@@ -238,9 +244,11 @@ class CsmsSim(CsmsHandlers):
 
     async def _operate(self, action: str, params: dict) -> dict:
         charge_point_id = self._connected_id(action, params["chargePointId"])
+        payload = params["payload"] or {}
+        if action in ("UpdateFirmware", "GetDiagnostics") and "location" not in payload:
+            payload = await self._own_location(action, payload)
         try:
-            response = await self.call(charge_point_id, action, params["payload"] or {},
-                                       params["timeout"])
+            response = await self.call(charge_point_id, action, payload, params["timeout"])
         except CallFailed as exc:
             return {"error": {"code": exc.code, "description": exc.description,
                               "details": exc.details}}
@@ -250,6 +258,22 @@ class CsmsSim(CsmsHandlers):
         except LinkDown as exc:
             raise ControlError(502, f"{action}: {exc}") from None
         return {"response": response}
+
+    async def _own_location(self, action: str, payload: dict) -> dict:
+        """UpdateFirmware / GetDiagnostics without a location: the sim's own file server's, as a
+        CSMS that hosts firmware and receives diagnostics does (first served protocol the PICS
+        lists, else HTTP)."""
+        from harness.fileserver import SERVED, FileServers, image
+        protocols = [p for p in self.pics.features.file_transfer_protocols if p in SERVED]
+        protocol = (protocols or ["HTTP"])[0]
+        if self.file_servers is None:
+            self.file_servers = await FileServers(self.host, protocols=protocols or ["HTTP"],
+                                                  timeout=self.response_timeout * 12).start()
+            self.file_servers.offer("firmware.bin", image("csms-sim"))
+        if action == "GetDiagnostics":
+            return {**payload, "location": self.file_servers.upload_location(protocol)}
+        return {"retrieveDate": iso(utc_now()), **payload,
+                "location": self.file_servers.url(protocol, "firmware.bin")}
 
     async def _ctl_set_boot_policy(self, p: dict) -> dict:
         if p["status"] not in REGISTRATION:
@@ -321,6 +345,11 @@ class CsmsSim(CsmsHandlers):
                              for k, r in self.charge_points.items()},
             "garbageReceived": self.events.counters.get("garbage_received", 0),
             "faults": self.faults.to_json(),
+            "files": None if self.file_servers is None else {
+                "served": sorted(self.file_servers.files),
+                "transfers": [{"protocol": t.protocol, "direction": t.direction, "name": t.name,
+                               "size": t.size, "sha256": t.sha256, "complete": t.complete}
+                              for t in self.file_servers.transfers]},
             **self.events.snapshot(),
         }
 
