@@ -34,16 +34,18 @@ Readings of OCPP 1.6 (sections 3.13, 5.7, 5.16, 6.21, 7.7-7.14) this module take
    recurrence, or none, is cut at the next recurrence.
 5. Periods: the one with the greatest startPeriod <= the offset into the schedule applies; an offset
    before the first startPeriod (a malformed schedule) is "not in force".
-6. numberPhases absent means 3 (7.9). A period's phases in the composite are the fewest of the
-   limits in force (a car cannot draw on more phases than any limit allows).
+6. numberPhases absent means 3 (7.9). Where the limits in force have different numbers of phases
+   (0.3 A on one phase against 0.2 A on three), OCPP says neither which one is lower (per phase,
+   or in power?) nor which phases the composite carries: the harness does not judge the limit
+   there (``None``, as in rule 8). The OCTT cases use one numberPhases throughout.
 7. Units. The composite is given in the unit asked for (GetCompositeSchedule "can be used to force
    a power or current profile"). A and W convert as P = U x I x phases at the declared voltage
    (OCPP does not define it; the caller passes it, 230 V by default). Limits in different units are
-   compared after conversion to the wanted unit, each at its own phases. A converted limit that is
+   compared after conversion to the wanted unit (at their common phases, rule 6). A converted limit that is
    not a multiple of 0.1 may be reported rounded either way to 0.1.
 8. Where no profile limits the connector, the limit is the charge point's own (hardware, cable,
    installation), which no PICS key declares: the composite says ``None`` there and any reported
-   limit is accepted.
+   limit is accepted (``None`` means "not judged", here and in rule 6).
 9. minChargingRate is the EV's minimum (7.9), informative for the charge point ("may use it to
    optimise power distribution"): it is modelled and carried, and changes no limit.
 10. Comparison. The device's startSchedule must be within the allowed deviation of the moment the
@@ -328,13 +330,15 @@ def composite(profiles: Iterable[ChargingProfile], connector_id: int, start: dat
     limiting: list[tuple[int, ...]] = []
     for t in sorted(points):
         found = limits_at(profiles, connector_id, t, transaction, start)
-        if found:
-            values = [convert(period.limit, profile.schedule.unit, unit,
-                              period.number_phases or DEFAULT_PHASES, voltage)
+        all_phases = {period.number_phases or DEFAULT_PHASES for _, period in found}
+        if len(all_phases) == 1:
+            phases = all_phases.pop()
+            values = [convert(period.limit, profile.schedule.unit, unit, phases, voltage)
                       for profile, period in found]
             limit = min(values)
-            phases = min(period.number_phases or DEFAULT_PHASES for _, period in found)
             ids = tuple(p.id for (p, _), v in zip(found, values) if v == limit)
+        elif found:  # rule 6: limits on different numbers of phases, not judged
+            limit, phases, ids = None, None, tuple(p.id for p, _ in found)
         else:
             limit, phases, ids = None, None, ()
         offset = seconds(t - start)
@@ -450,6 +454,8 @@ def compare(expected: Composite, schedule: Mapping[str, Any], *,
     for number, (before, period) in enumerate(zip(want, want[1:]), start=2):
         if before.limit is None or period.limit is None:
             continue
+        if before.limit == period.limit and None in (before.number_phases, period.number_phases):
+            continue  # only the phases change, and they are not judged there (rule 6)
         if not any(abs(s - period.start) <= deviation for s in starts):
             problems.append(f"period {number} starts at {_secs(period.start)} (limit "
                             f"{_fmt(before.limit, unit)} -> {_fmt(period.limit, unit)}), the "

@@ -5,7 +5,7 @@
   the fault the simulator does it right, so a case that fails under the fault fails because of it.
 - A property test: the simulator's composite schedule (harness/sim/cp/smart.py) and the harness's
   (harness/smart_charging.py), two independent implementations, agree under the harness's own
-  comparison for random Absolute profiles.
+  comparison for random sets of profiles of every kind, purpose and unit.
 """
 
 from __future__ import annotations
@@ -78,31 +78,64 @@ def test_each_composite_period_has_its_own_limit():  # composite_limits_shifted
 # --- the simulator and the harness agree -------------------------------------------------------
 
 @st.composite
-def absolute_profiles(draw, pid: int) -> tuple[int, dict]:
-    purpose, connector = draw(st.sampled_from([("ChargePointMaxProfile", 0),
-                                               ("TxDefaultProfile", 0), ("TxDefaultProfile", 1)]))
-    starts = sorted(draw(st.sets(st.integers(1, 399), max_size=3)))
-    periods = [(s, draw(st.integers(0, 320)) / 10) for s in [0, *starts]]
-    duration = draw(st.none() | st.integers(1, 500))
-    start = T0 + timedelta(seconds=draw(st.integers(-200, 200)))
-    raw = profile(pid, draw(st.integers(0, 3)), periods, purpose=purpose, start=start,
-                  duration=duration)
+def any_profiles(draw, pid: int) -> tuple[int, dict]:
+    """Every kind, purpose, unit and phases; startSchedule as far back as a day and more (so that
+    recurrences repeat inside the window); optional duration, validFrom and validTo. An Absolute
+    profile always has its startSchedule: without one the two differ on purpose (the harness
+    reads it as relative to the start of charging, rule 4 of harness/smart_charging.py; the
+    simulator starts it at validFrom or at its installation)."""
+    purpose, connector = draw(st.sampled_from([
+        ("ChargePointMaxProfile", 0), ("TxDefaultProfile", 0), ("TxDefaultProfile", 1),
+        ("TxProfile", 1)]))
+    kind = draw(st.sampled_from(["Absolute", "Relative", "Recurring"]))
+    unit = draw(st.sampled_from(["A", "W"]))
+    periods = []
+    for start in [0, *sorted(draw(st.sets(st.integers(1, 399), max_size=3)))]:
+        phases = draw(st.sampled_from([1, 3]))
+        amps = Decimal(draw(st.integers(0, 320))) / 10
+        value = amps if unit == "A" else amps * 230 * phases
+        periods.append({"startPeriod": start, "limit": float(value), "numberPhases": phases})
+    schedule: dict = {"chargingRateUnit": unit, "chargingSchedulePeriod": periods}
+    if (duration := draw(st.none() | st.integers(1, 500))) is not None:
+        schedule["duration"] = duration
+    raw = {"chargingProfileId": pid, "stackLevel": draw(st.integers(0, 3)),
+           "chargingProfilePurpose": purpose, "chargingProfileKind": kind,
+           "chargingSchedule": schedule}
+    if kind != "Relative":
+        schedule["startSchedule"] = iso(T0 + timedelta(seconds=draw(st.integers(-90000, 200))))
+    if kind == "Recurring":
+        raw["recurrencyKind"] = draw(st.sampled_from(["Daily", "Weekly"]))
+    for key, low, high in (("validFrom", -100, 400), ("validTo", 0, 500)):
+        if draw(st.booleans()):
+            raw[key] = iso(T0 + timedelta(seconds=draw(st.integers(low, high))))
     return connector, raw
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.integers(0, 2), min_size=1, max_size=4).flatmap(
-    lambda ids: st.tuples(*[absolute_profiles(n + 1) for n in range(len(ids))])))
-def test_the_simulator_and_the_harness_compute_the_same_composite(profiles):
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 4).flatmap(lambda n: st.tuples(*[any_profiles(i + 1) for i in range(n)])),
+       st.none() | st.integers(0, 300), st.sampled_from(["A", "W"]))
+def test_the_simulator_and_the_harness_compute_the_same_composite(profiles, since, unit):
     # one profile per (purpose, connector, stack level): a device replaces the older (5.16)
     kept = {}
     for connector, raw in profiles:
         kept[(raw["chargingProfilePurpose"], connector, raw["stackLevel"])] = (connector, raw)
-    store = installed(*kept.values())
-    schedule = store.composite(1, T0, 400, "A", connectors=2, tx_id=None, tx_start=None)
+    running = since is not None
+    if not running:  # a TxProfile needs a running transaction
+        kept = {k: v for k, v in kept.items() if k[0] != "TxProfile"}
+    store, tx = ProfileStore(), None
+    if running:
+        tx = sc.Transaction(5, T0 - timedelta(seconds=since))
+    for connector, raw in kept.values():
+        if raw["chargingProfilePurpose"] == "TxProfile":
+            raw["transactionId"] = 5
+        assert store.install(connector, raw, T0, connectors=2, tx_id=5 if running else None,
+                             tx_running=running, max_stack=10, max_periods=10,
+                             allowed_units=[], max_installed=10) == "Accepted"
+    schedule = store.composite(1, T0, 400, unit, connectors=2, tx_id=5 if running else None,
+                               tx_start=tx.started if tx else None)
     schedule = {**schedule, "startSchedule": iso(T0)}
     model = [sc.ChargingProfile.from_ocpp(c, raw) for c, raw in kept.values()]
-    expected = sc.composite(model, 1, T0, 400, "A")
+    expected = sc.composite(model, 1, T0, 400, unit, transaction=tx)
     assert sc.compare(expected, schedule, deviation=Decimal(0)) == [], (
         sc.describe(expected), schedule["chargingSchedulePeriod"])
 
