@@ -208,3 +208,68 @@ def test_connector_zero_cases_need_reserve_connector_zero(tmp_path):
     # A central system is not judged on the harness's own charge point's connector 0.
     assert not [i for i, info in _cases("csms").items()
                 if info.not_applicable(_load_pics(tmp_path, _pics("csms", zero=False)))]
+
+
+# --- the device's clock and the end of a reservation (harness.states.reservation) ---------------
+
+from types import SimpleNamespace  # noqa: E402
+
+from harness.rpc import Call  # noqa: E402
+from harness.session import Request  # noqa: E402
+from harness.states import reservation as res  # noqa: E402
+from harness.transport import Frame  # noqa: E402
+
+T0 = 1_800_000_000.0  # harness wall clock, seconds
+
+
+def _status(status: str, *, sent_at: float, arrived_at: float, line: int = 1) -> Request:
+    """A StatusNotification stamped ``sent_at`` on the device's clock, read ``arrived_at`` on the
+    harness's."""
+    from datetime import datetime, timezone
+    stamp = res.iso(datetime.fromtimestamp(sent_at, timezone.utc))
+    payload = {"connectorId": 1, "errorCode": "NoError", "status": status, "timestamp": stamp}
+    frame = Frame("cp", "", 0, int(arrived_at * 1e9))
+    return Request(Call(str(line), "StatusNotification", payload), frame, line)
+
+
+def test_device_clock_takes_the_least_delayed_sample():
+    ahead = 3600.0  # the device runs an hour ahead
+    session = SimpleNamespace(requests=[
+        _status("Unavailable", sent_at=T0 + ahead - 2.0, arrived_at=T0, line=1),  # held back 2 s
+        _status("Available", sent_at=T0 + ahead + 9.95, arrived_at=T0 + 10, line=2),
+    ])
+    clock = res.device_clock(session)
+    assert abs(clock.offset_s - (ahead - 0.05)) < 1e-3 and "line 2" in clock.source
+    assert res.device_clock(SimpleNamespace(requests=[])).offset_s == 0.0
+
+
+def _reservation(ahead: float, expires_at: float) -> res.Reservation:
+    from datetime import datetime, timezone
+    clock = res.DeviceClock(ahead, "test")
+    r = res.Reservation(1, 1, "VALID0001", None,
+                        datetime.fromtimestamp(expires_at + ahead, timezone.utc), clock)
+    r.reported = _status("Reserved", sent_at=T0 + ahead, arrived_at=T0)
+    return r
+
+
+PICS = SimpleNamespace(timing=SimpleNamespace(max_time_deviation=0.5), configuration={})
+
+
+@pytest.mark.parametrize("ahead", [0.0, 3600.0, -7200.0])
+def test_end_of_reservation_judged_on_the_device_clock(ahead):
+    r = _reservation(ahead, T0 + 2)
+    on_time = _status("Available", sent_at=T0 + ahead + 2.1, arrived_at=T0 + 2.1)
+    assert res.ended_at_expiry_problems(on_time, r, PICS) == []
+    early = _status("Available", sent_at=T0 + ahead + 1.0, arrived_at=T0 + 1.0)
+    assert [p.split(" s ")[0] for p in res.ended_at_expiry_problems(early, r, PICS)] == \
+        ["it arrived -1.000", "its timestamp " + early["timestamp"] + " is -1.000"]
+    late = _status("Available", sent_at=T0 + ahead + 3.0, arrived_at=T0 + 3.0)
+    assert len(res.ended_at_expiry_problems(late, r, PICS)) == 2
+
+
+def test_a_status_held_back_by_minimum_status_duration_may_arrive_late():
+    pics = SimpleNamespace(timing=PICS.timing, configuration={"MinimumStatusDuration": "2"})
+    r = _reservation(0.0, T0 + 2)
+    held = _status("Available", sent_at=T0 + 2.0, arrived_at=T0 + 3.5)  # changed on time
+    assert res.ended_at_expiry_problems(held, r, pics) == []
+    assert len(res.ended_at_expiry_problems(held, r, PICS)) == 1  # without it: 1.5 s late
