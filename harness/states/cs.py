@@ -473,6 +473,29 @@ async def transaction(cp: Session, driver: Any, pics: Any, *, id_tag: str | None
         await _quietly(lambda: finish(cp, driver, pics, tx, quiet=failed), failed)
 
 
+@asynccontextmanager
+async def charging_with_ev_side_rules(cp: Session, driver: Any, pics: Any, *, stop: bool,
+                                      unlock: bool) -> AsyncIterator[Tx]:
+    """The preparation of TC_005_1/2/3: configuration StopTransactionOnEVSideDisconnect=``stop``,
+    UnlockConnectorOnEVSideDisconnect=``unlock`` and MinimumStatusDuration=0 (if implemented) --
+    N/A when the charge point cannot take the StopTransactionOnEVSideDisconnect value --, then
+    reusable state Charging. Restores all of it on leaving, like :func:`configured` and
+    :func:`charging`."""
+    async with configured(cp, pics, {"StopTransactionOnEVSideDisconnect": str(stop).lower(),
+                                     "UnlockConnectorOnEVSideDisconnect": str(unlock).lower()},
+                          {"MinimumStatusDuration": "0"},
+                          na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
+            charging(cp, driver, pics) as tx:
+        yield tx
+
+
+async def disconnect_ev(driver: Any, pics: Any, tx: Tx) -> None:
+    """[Disconnect the cable at the EV side]: the driver's unplug (the cable leaves the charge
+    point too when the charge point does not hold it locked)."""
+    await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+    tx.plugged = False
+
+
 async def id_tag_cached(cp: Session, driver: Any, pics: Any, id_tag: str | None = None) -> None:
     """Memory state IdTagCached: the idTag is put in the authorization cache by one successful
     online authorization (present it, Authorize.conf Accepted, Preparing), then de-authorized by
@@ -607,6 +630,22 @@ async def remote_started(cp: Session, pics: Any, tx: Tx, *, authorize: bool | No
             f"point sent Authorize.req for the remote start ({cite(asked[0] if asked else None)})")
         request = asked[-1] if asked else None
     return response, request
+
+
+@asynccontextmanager
+async def cached_for_remote_start(cp: Session, pics: Any) -> AsyncIterator[float]:
+    """Preparation of the remote-start cache cases (TC_007_2, TC_061_2): configuration
+    LocalPreAuthorize=true, AuthorizeRemoteTxRequests=true (N/A when the charge point cannot take
+    it), ConnectionTimeOut=<Configured connectionTimeout>, AuthorizationCacheEnabled=true (if
+    implemented); then memory state IdTagCached by a remote start (:func:`id_tag_cached_remotely`).
+    Yields the ConnectionTimeOut set, in seconds."""
+    lapse = connection_timeout(pics)
+    async with configured(cp, pics, {"LocalPreAuthorize": "true", "AuthorizeRemoteTxRequests": "true",
+                                     "ConnectionTimeOut": str(lapse)},
+                          {"AuthorizationCacheEnabled": "true"},
+                          na_if_missing=("AuthorizeRemoteTxRequests",)):
+        await id_tag_cached_remotely(cp, pics, lapse=lapse)
+        yield lapse
 
 
 async def id_tag_cached_remotely(cp: Session, pics: Any, *, lapse: float,

@@ -39,7 +39,7 @@ __all__ = [
     "Transaction", "configured_connector", "booted", "record_boot", "authorized", "charging",
     "answered", "call", "notify_status", "authorize", "start_transaction", "stop_transaction",
     "end_charging", "go_offline", "back_online", "operator_sends", "operator_timeout",
-    "get_configuration_answer", "same_id_tag", "READ_ONLY_KEYS",
+    "get_configuration_answer", "same_id_tag", "READ_ONLY_KEYS", "RemoteStart", "remote_started",
 ]
 
 ENERGY_PER_SESSION_WH = 1500
@@ -297,6 +297,50 @@ async def operator_sends(csms: Session, driver: Any, pics: Any, action: str, pay
                     await task
             elif not task.cancelled():
                 task.exception()  # retrieved, so that asyncio does not log it as lost
+
+
+@dataclass
+class RemoteStart:
+    """What :func:`remote_started` saw: the central system's RemoteStartTransaction.req and its
+    Authorize.conf for the idTag of that request."""
+    request: Request
+    authorize: Response
+
+    @property
+    def id_tag(self) -> str:
+        return self.request["idTag"]
+
+
+async def remote_started(csms: Session, driver: Any, pics: Any, *, step: int,
+                         connector_id: int | None = None,
+                         id_tag: str | None = None) -> RemoteStart:
+    """Reusable state Authorized, started remotely (TC_010, TC_011_1, TC_011_2): steps ``step`` to
+    ``step + 3`` of the case.
+
+    ``step``: [OPERATOR: remote start for ``id_tag`` on ``connector_id``] central system:
+    RemoteStartTransaction.req, which must carry the idTag asked for (compared case-insensitively)
+    and, if it names a connector (it is optional), the one asked for; ``step + 1``: the harness's
+    charge point answers Accepted. ``step + 2``: it sends Authorize.req with the idTag of the request
+    -- always, as a charge point with AuthorizeRemoteTxRequests=true does, so that the central
+    system's Authorize.conf is exercised -- and ``step + 3``: the central system must answer
+    Accepted."""
+    connector_id = configured_connector(pics) if connector_id is None else connector_id
+    id_tag = id_tag or pics.id_tags.valid
+    remote = await operator_sends(csms, driver, pics, "RemoteStartTransaction",
+                                  {"connectorId": connector_id, "idTag": id_tag},
+                                  answer={"status": "Accepted"}, step=step)
+    assert same_id_tag(remote["idTag"], id_tag), (
+        f"step {step}: RemoteStartTransaction.req idTag is {remote['idTag']!r}, expected the "
+        f"idTag {id_tag!r} the operator asked for (wire log line {remote.line})")
+    assert remote.get("connectorId", connector_id) == connector_id, (
+        f"step {step}: RemoteStartTransaction.req connectorId is {remote['connectorId']!r}, "
+        f"expected {connector_id} as the operator asked, or none (wire log line {remote.line})")
+    authorized = await authorize(csms, pics, remote["idTag"], step=f"{step + 2}-{step + 3}")
+    status = (authorized.get("idTagInfo") or {}).get("status")
+    assert status == "Accepted", (
+        f"step {step + 3}: Authorize.conf idTagInfo.status for {remote['idTag']!r} is {status!r}, "
+        f"expected 'Accepted' (wire log line {authorized.line})")
+    return RemoteStart(remote, authorized)
 
 
 # --- the harness's configuration, as GetConfiguration reports it -------------------------------

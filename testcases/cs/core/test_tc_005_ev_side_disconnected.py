@@ -24,7 +24,8 @@ Readings chosen (the catalogue's copies are cut off, P-t):
 
 from harness.cases import case
 from harness.session import DeviceTimeout
-from harness.states.cs import booted, charging, cite, configured, next_status, status_until, triggered
+from harness.states.cs import (booted, charging_with_ev_side_rules, cite, disconnect_ev,
+                               next_status, status_until, triggered)
 
 SOCKET_ONLY = ((lambda pics: pics.features.fixed_cable,
                 "the charge point has a fixed cable: it cannot keep or release a cable at its side"),)
@@ -58,14 +59,9 @@ async def _available(cp, pics, tx, step):
       na_when=SOCKET_ONLY)
 async def test_tc_005_1_cs_ev_side_disconnected(cp, driver, pics):
     await booted(cp, pics)
-    async with configured(cp, pics, {"StopTransactionOnEVSideDisconnect": "true",
-                                     "UnlockConnectorOnEVSideDisconnect": "true"},
-                          {"MinimumStatusDuration": "0"},
-                          na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
-            charging(cp, driver, pics) as tx:
+    async with charging_with_ev_side_rules(cp, driver, pics, stop=True, unlock=True) as tx:
         # 1. [Disconnect the cable at the EV side] -> StopTransaction.req and StatusNotification.req
-        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
-        tx.plugged = False
+        await disconnect_ev(driver, pics, tx)
         await _stopped_and_finishing(cp, pics, tx, "EVDisconnected", "step 1")
         # 2. [Remove the cable from the charge point] -> StatusNotification.req Available
         await _available(cp, pics, tx, "step 2")
@@ -77,14 +73,9 @@ async def test_tc_005_1_cs_ev_side_disconnected(cp, driver, pics):
              "UnlockConnectorOnEVSideDisconnect=false", "Charging"))
 async def test_tc_005_2_cs_ev_side_disconnected(cp, driver, pics):
     await booted(cp, pics)
-    async with configured(cp, pics, {"StopTransactionOnEVSideDisconnect": "true",
-                                     "UnlockConnectorOnEVSideDisconnect": "false"},
-                          {"MinimumStatusDuration": "0"},
-                          na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
-            charging(cp, driver, pics) as tx:
+    async with charging_with_ev_side_rules(cp, driver, pics, stop=True, unlock=False) as tx:
         # 1. [Disconnect the cable at the EV side] -> StopTransaction.req and StatusNotification.req
-        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
-        tx.plugged = False
+        await disconnect_ev(driver, pics, tx)
         await _stopped_and_finishing(cp, pics, tx, "EVDisconnected", "step 1")
 
         # 2. Harness: UnlockConnector.req  3. Charge point: UnlockConnector.conf
@@ -105,14 +96,9 @@ async def test_tc_005_2_cs_ev_side_disconnected(cp, driver, pics):
              "UnlockConnectorOnEVSideDisconnect=false", "Charging"))
 async def test_tc_005_3_cs_ev_side_disconnected(cp, driver, pics):
     await booted(cp, pics)
-    async with configured(cp, pics, {"StopTransactionOnEVSideDisconnect": "false",
-                                     "UnlockConnectorOnEVSideDisconnect": "false"},
-                          {"MinimumStatusDuration": "0"},
-                          na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
-            charging(cp, driver, pics) as tx:
+    async with charging_with_ev_side_rules(cp, driver, pics, stop=False, unlock=False) as tx:
         # 1. [Disconnect the cable at the EV side] -> StatusNotification.req; the transaction goes on
-        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
-        tx.plugged = False
+        await disconnect_ev(driver, pics, tx)
         suspended = await next_status(cp, pics, tx.connector_id)
         assert suspended["status"] == "SuspendedEV", (
             f"step 1: with StopTransactionOnEVSideDisconnect=false connector {tx.connector_id} "

@@ -13,9 +13,9 @@ StartTransaction.req is a failure.
 """
 
 from harness.cases import case
-from harness.states.cs import (authorized, booted, cite, configured, connection_timeout,
-                               id_tag_cached, id_tag_cached_remotely, remote_started, requests_of,
-                               start_after_plug_in, transaction)
+from harness.states.cs import (authorized, booted, cached_for_remote_start, cite, configured,
+                               id_tag_cached, remote_started, requests_of, start_after_plug_in,
+                               transaction)
 
 
 @case("TC_007_CS", "Regular Start Charging Session - Cached Id", profile="Core",
@@ -65,13 +65,8 @@ async def test_tc_007_2_cs_cached_id_remote_start(cp, driver, pics):
     remote start). The cache is filled remotely too (memory state IdTagCached by a remote start that
     lapses after ConnectionTimeOut), so the case needs no RFID reader."""
     await booted(cp, pics)
-    lapse = connection_timeout(pics)
-    async with configured(cp, pics, {"LocalPreAuthorize": "true", "AuthorizeRemoteTxRequests": "true",
-                                     "ConnectionTimeOut": str(lapse)},
-                          {"AuthorizationCacheEnabled": "true"},
-                          na_if_missing=("AuthorizeRemoteTxRequests",)):
-        # Memory state IdTagCached
-        await id_tag_cached_remotely(cp, pics, lapse=lapse)
+    # Configuration state; memory state IdTagCached
+    async with cached_for_remote_start(cp, pics):
         cp.forget()
         seen = len(cp.requests)
 

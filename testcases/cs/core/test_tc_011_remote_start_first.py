@@ -1,8 +1,9 @@
 """TC_011_1_CS Remote Start - Remote Start First, and TC_011_2_CS Remote Start - Time Out (Core).
 
 TC_011_1: GetConfiguration AuthorizeRemoteTxRequests (the key must be reported);
-RemoteStartTransaction.req answered Accepted within the PICS remote_start_response; Authorize.req only
-when AuthorizeRemoteTxRequests is true (then required); StatusNotification Preparing; [plug in] ->
+RemoteStartTransaction.req answered Accepted within the PICS remote_start_response; Authorize.req when
+AuthorizeRemoteTxRequests is true (then required; with false it is not judged, as in TC_010);
+StatusNotification Preparing; [plug in] ->
 StartTransaction.req (Accepted) and StatusNotification Charging.
 
 TC_011_2: configuration ConnectionTimeOut = <Configured connectionTimeout>; the same start, but nobody
@@ -14,29 +15,18 @@ authorization -- the Authorize.conf when the charge point asked, else the Remote
 
 from harness.cases import case
 from harness.states.cs import (authorize_remote_tx_requests, booted, cite, configured,
-                               connection_timeout, next_status, remote_start, requests_of,
-                               start_after_plug_in, transaction, triggered)
+                               connection_timeout, next_status, remote_started, requests_of,
+                               start_after_plug_in, transaction)
 
 
 async def _remote_start_until_preparing(cp, pics, tx):
-    # Harness: GetConfiguration.req AuthorizeRemoteTxRequests  Charge point: .conf
+    # 1-2. Harness: GetConfiguration.req AuthorizeRemoteTxRequests  Charge point: .conf
     authorize_first, _ = await authorize_remote_tx_requests(cp, pics, step="step 2")
-    # Harness: RemoteStartTransaction.req  Charge point: .conf Accepted
-    response = await remote_start(cp, pics, tx, step="step 4")
-    # Only if AuthorizeRemoteTxRequests is true: Authorize.req; harness: Accepted
-    authorize = None
-    if authorize_first:
-        authorize = await cp.expect("Authorize", timeout=triggered(pics),
-                                    what="step 5: Authorize.req (AuthorizeRemoteTxRequests=true)")
-        assert str(authorize["idTag"]).casefold() == tx.id_tag.casefold(), (
-            f"step 5: Authorize.req carries idTag {authorize['idTag']!r}, expected {tx.id_tag!r} "
-            f"({cite(authorize)})")
-    # StatusNotification.req Preparing
-    preparing = await next_status(cp, pics, tx.connector_id)
-    assert preparing["status"] == "Preparing", (
-        f"step 7: after the remote start connector {tx.connector_id} reported "
-        f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
-    return response, authorize
+    # 3-4. Harness: RemoteStartTransaction.req  Charge point: .conf Accepted
+    # 5-6. Only if AuthorizeRemoteTxRequests is true: Authorize.req; harness: Accepted
+    # 7. StatusNotification.req Preparing
+    return await remote_started(cp, pics, tx, authorize=True if authorize_first else None,
+                                step="steps 3-7")
 
 
 @case("TC_011_1_CS", "Remote Start Charging Session - Remote Start First", profile="Core")

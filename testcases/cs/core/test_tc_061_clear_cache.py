@@ -14,9 +14,17 @@ reports Preparing again; the session is then ended the same way as in step 2 (cl
 """
 
 from harness.cases import case
-from harness.states.cs import (Tx, authorized, booted, cite, configured, connection_timeout,
-                               connector_under_test, id_tag_cached_remotely, next_status,
+from harness.states.cs import (Tx, authorized, booted, cached_for_remote_start, cite, configured,
+                               connection_timeout, connector_under_test, next_status,
                                remote_started, status_until, triggered)
+
+
+async def _clear_cache(cp, *, step: str) -> None:
+    clear = await cp.call("ClearCache", {})
+    assert clear.status == "Accepted", (
+        f"{step}: ClearCache.conf status is "
+        f"{clear.status if clear.error is None else 'CALLERROR ' + clear.error.error_code!r}, "
+        f"expected 'Accepted' ({cite(clear)})")
 
 
 @case("TC_061_CS", "Clear Authorization Data in Authorization Cache", profile="Core",
@@ -45,11 +53,7 @@ async def test_tc_061_cs_clear_cache(cp, driver, pics):
             f"{available['status']!r}, expected 'Available' ({cite(available)})")
 
         # 3. Harness: ClearCache.req  Charge point: ClearCache.conf Accepted
-        clear = await cp.call("ClearCache", {})
-        assert clear.status == "Accepted", (
-            f"step 3: ClearCache.conf status is "
-            f"{clear.status if clear.error is None else 'CALLERROR ' + clear.error.error_code!r}, "
-            f"expected 'Accepted' ({cite(clear)})")
+        await _clear_cache(cp, step="step 3")
 
         # 4. [Present the same idTag] -> Authorize.req (the cache is empty); harness: Accepted
         cp.forget()
@@ -85,20 +89,11 @@ async def test_tc_061_2_cs_clear_cache_remote_start(cp, driver, pics):
     authorization ends by ConnectionTimeOut (nobody plugs in), as step 2 of TC_061 allows, so the
     case needs no RFID reader and no cable."""
     await booted(cp, pics)
-    lapse = connection_timeout(pics)
-    async with configured(cp, pics, {"LocalPreAuthorize": "true", "AuthorizeRemoteTxRequests": "true",
-                                     "ConnectionTimeOut": str(lapse)},
-                          {"AuthorizationCacheEnabled": "true"},
-                          na_if_missing=("AuthorizeRemoteTxRequests",)):
-        # Memory state IdTagCached; 1-2. Preparing, then Available when ConnectionTimeOut ran out
-        await id_tag_cached_remotely(cp, pics, lapse=lapse)
-
+    # Configuration state; memory state IdTagCached (1-2. Preparing, then Available when
+    # ConnectionTimeOut ran out)
+    async with cached_for_remote_start(cp, pics) as lapse:
         # 3. Harness: ClearCache.req  Charge point: ClearCache.conf Accepted
-        clear = await cp.call("ClearCache", {})
-        assert clear.status == "Accepted", (
-            f"step 3: ClearCache.conf status is "
-            f"{clear.status if clear.error is None else 'CALLERROR ' + clear.error.error_code!r}, "
-            f"expected 'Accepted' ({cite(clear)})")
+        await _clear_cache(cp, step="step 3")
 
         # 4. Harness: RemoteStartTransaction.req with the same idTag -> .conf Accepted, then
         #    Authorize.req (the cache is empty); harness: Accepted; StatusNotification Preparing
