@@ -4,7 +4,7 @@ The OCTT's maintenance between cases clears the local list; here :func:`local_li
 end of the block that used it (a Full update with no entries, one version up), so that a case never
 leaves idTags in the list for the next one, and restores the configuration it changed.
 
-Readings of OCPP 1.6 (sections 3.5.2, 5.9, 5.15) the checks rely on:
+Readings of OCPP 1.6 (sections 3.5.2, 5.10, 5.15) the checks rely on:
 - GetLocalListVersion.conf listVersion is the version the last successful SendLocalList set;
   0 when no list is installed (empty), -1 when the charge point has no local list in use.
 - A Full update replaces the list (no ``localAuthorizationList``: the list is emptied); a

@@ -5,7 +5,7 @@ charge point to install it, once for every file transfer protocol both sides hav
 
 Reading chosen for the truncated tail (catalogue P-t): after Installing the charge point reboots
 (BootNotification, StatusNotification of connector 0 and every connector) and reports Installed.
-The charge point may first make its connectors Unavailable (OCPP 1.6 section 5.18: it may wait for
+The charge point may first make its connectors Unavailable (OCPP 1.6 section 5.19: it may wait for
 transactions to end); such StatusNotifications are taken and not judged. Beyond the OCTT, the
 Downloaded report is checked against the harness's file server: a complete download of the image,
 with its size and SHA-256, must have ended before the charge point said Downloaded.

@@ -2,7 +2,7 @@
 (empty) (Local Auth List Management).
 
 TC_042_1 applies to a charge point without the profile, and to one that lets LocalAuthListEnabled be
-set false: GetLocalListVersion.conf listVersion -1 (no list in use, OCPP 1.6 section 5.9), or a
+set false: GetLocalListVersion.conf listVersion -1 (no list in use, OCPP 1.6 section 5.10), or a
 CALLERROR NotSupported. Since it must run for a charge point that does not claim the profile, it is
 declared under Core (the plugin makes every case of an unclaimed profile N/A) and keeps the
 local_auth_list_management marker for selection. A charge point that claims the profile and cannot

@@ -1,7 +1,7 @@
 """TC_054_CS Trigger Message (Remote Trigger).
 
 Successive TriggerMessage.req, each answered Accepted and followed by the message asked for:
-MeterValues for <Configured ConnectorId> (every sampled value with context Trigger, section 7.x
+MeterValues for <Configured ConnectorId> (every sampled value with context Trigger, OCPP 1.6
 ReadingContext "Value taken when triggered by TriggerMessage.req"); Heartbeat; StatusNotification
 for <Configured ConnectorId>, reporting its current status (Available: the charge point is in the
 Booted state); DiagnosticsStatusNotification and FirmwareStatusNotification "if implemented":

@@ -5,7 +5,7 @@ The operator makes the central system send SendLocalList; the harness's charge p
 NotSupported (043_1), Failed (043_3) or Accepted (043_4, 043_5). Checks on the request:
 - 043_1, 043_3, 043_4: updateType Full; 043_4 also: every entry carries an idTagInfo, no idTag twice
   (idTags compare case-insensitively), listVersion >= 1 (0 and -1 have their own meaning in
-  GetLocalListVersion.conf, section 5.9).
+  GetLocalListVersion.conf, section 5.10).
 - 043_5: memory state "an initial list was set with a Full update" (a first operator action, checked
   as in 043_4 and Accepted); then the central system may ask for the version (the harness
   answers the one it holds, not required); the operator adds one idTag with a Differential update:
