@@ -5,8 +5,8 @@ TC_045_1: GetDiagnostics with the location of the harness's upload server, once 
 transfer protocol both sides have (HTTP, FTP): Uploading, then Uploaded; the file the charge point
 named in GetDiagnostics.conf must really be on the harness's server, complete and not empty, before
 it says Uploaded. A GetDiagnostics.conf without fileName means "no diagnostics available"
-(OCPP 1.6, GetDiagnostics.conf); the case then cannot check an upload and fails, since the OCTT expects
-one.
+(OCPP 1.6, GetDiagnostics.conf); the case then cannot check an upload and fails, since the OCTT
+expects one.
 
 TC_045_2 (S in the catalogue, from the CSMS twin): the location is one the charge point cannot
 upload to -- the harness's HTTP server refuses uploads under /refused/ (403), its FTP server the
