@@ -41,8 +41,8 @@ Readings of OCPP 1.6 (sections 3.13, 5.7, 5.16, 6.21, 7.7-7.14) this module take
 7. Units. The composite is given in the unit asked for (GetCompositeSchedule "can be used to force
    a power or current profile"). A and W convert as P = U x I x phases at the declared voltage
    (OCPP does not define it; the caller passes it, 230 V by default). Limits in different units are
-   compared after conversion to the wanted unit (at their common phases, rule 6). A converted limit that is
-   not a multiple of 0.1 may be reported rounded either way to 0.1.
+   compared after conversion to the wanted unit (at their common phases, rule 6). A converted
+   limit that is not a multiple of 0.1 may be reported rounded either way to 0.1.
 8. Where no profile limits the connector, the limit is the charge point's own (hardware, cable,
    installation), which no PICS key declares: the composite says ``None`` there and any reported
    limit is accepted (``None`` means "not judged", here and in rule 6).

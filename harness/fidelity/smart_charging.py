@@ -15,7 +15,8 @@ ENTRIES = [
     Entry("cs-remote-start-any-profile-purpose", CS, "wrong_value",
           "accepts a RemoteStartTransaction whose chargingProfile is a TxDefaultProfile",
           ("TC_060_CS",),
-          r"RemoteStartTransaction\.conf with a TxDefaultProfile is 'Accepted', expected 'Rejected'",
+          r"RemoteStartTransaction\.conf with a TxDefaultProfile is 'Accepted', "
+          r"expected 'Rejected'",
           params={"action": "RemoteStartTransaction", "field": "status", "value": "Accepted"}),
     Entry("cs-composite-wrong-connector", CS, "wrong_value",
           "answers GetCompositeSchedule with the schedule of another connector",

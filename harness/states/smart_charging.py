@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, AsyncIterator
 
@@ -199,7 +199,8 @@ async def set_profile(cp: Session, installed: Installed, connector_id: int, raw:
            else response.status)
     assert got in expected, (
         f"step {step}: SetChargingProfile.conf (profile {raw['chargingProfileId']}, "
-        f"{raw['chargingProfilePurpose']}, connector {connector_id}) status is {status_of(response)}"
+        f"{raw['chargingProfilePurpose']}, connector {connector_id}) status is "
+        f"{status_of(response)}"
         f", expected {' or '.join(map(repr, expected))} ({cite(response)})")
     if got == "Accepted":
         installed.add(connector_id, raw)

@@ -29,5 +29,5 @@ async def test_tc_056_cs_tx_default_profile(cp, driver, pics):
                              valid_from=t0 - dev, valid_to=t0 + timedelta(hours=1))
         # 1. Harness: SetChargingProfile.req TxDefaultProfile  2. Charge point: .conf Accepted
         await set_profile(cp, installed, connector_id, tx_default, step="1-2")
-        # 3. Harness: GetCompositeSchedule.req  4. Charge point: .conf Accepted, the profile's periods
+        # 3. Harness: GetCompositeSchedule.req  4. .conf Accepted with the profile's periods
         await check_composite(cp, pics, installed, connector_id=connector_id, step="3-4")

@@ -24,5 +24,5 @@ async def test_tc_057_cs_tx_profile(cp, driver, pics):
                              duration=3600, transaction_id=tx.transaction_id)
         # 1. Harness: SetChargingProfile.req TxProfile (running transactionId)  2. .conf Accepted
         await set_profile(cp, installed, tx.connector_id, tx_profile, step="1-2")
-        # 3. Harness: GetCompositeSchedule.req  4. Charge point: .conf Accepted, the profile's periods
+        # 3. Harness: GetCompositeSchedule.req  4. .conf Accepted with the profile's periods
         await check_composite(cp, pics, installed, connector_id=tx.connector_id, step="3-4")

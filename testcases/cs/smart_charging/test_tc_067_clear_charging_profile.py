@@ -45,7 +45,8 @@ async def test_tc_067_cs_clear_charging_profile(cp, driver, pics):
         await clear_profile(cp, installed, {"id": 22}, step="1-2")
         # 3. Harness: GetCompositeSchedule.req  4. .conf: the TxDefaultProfiles alone
         await check_composite(cp, pics, installed, connector_id=connector_id, step="3-4")
-        # 5. Harness: ClearChargingProfile.req connector, TxDefaultProfile, stack level 1  6. Accepted
+        # 5. Harness: ClearChargingProfile.req connector, TxDefaultProfile, stack level 1
+        # 6. Charge point: .conf Accepted
         await clear_profile(cp, installed, {"connectorId": connector_id,
                                             "chargingProfilePurpose": "TxDefaultProfile",
                                             "stackLevel": 1}, step="5-6")

@@ -27,5 +27,5 @@ async def test_tc_082_cs_tx_default_ongoing(cp, driver, pics):
         await set_profile(cp, installed, tx.connector_id, profile(
             pics, 41, "TxDefaultProfile", [(0, 10), (120, 6)], start_schedule=t0 - dev,
             duration=3600), step="1-2")
-        # 3. Harness: GetCompositeSchedule.req  4. .conf Accepted: the running transaction follows it
+        # 3. Harness: GetCompositeSchedule.req  4. .conf Accepted: the transaction follows it
         await check_composite(cp, pics, installed, connector_id=tx.connector_id, step="3-4")

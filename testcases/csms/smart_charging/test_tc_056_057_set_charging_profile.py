@@ -72,7 +72,7 @@ async def test_tc_056_csms_tx_default_profile(csms, driver, pics):
     if first.get("numberPhases", NUMBER_PHASES) != NUMBER_PHASES:
         wrong.append(f"numberPhases {first['numberPhases']}, expected {NUMBER_PHASES} (or "
                      "omitted)")
-    assert not wrong, (f"step 1: SetChargingProfile.req csChargingProfiles: " + "; ".join(wrong)
+    assert not wrong, ("step 1: SetChargingProfile.req csChargingProfiles: " + "; ".join(wrong)
                        + f" (wire log line {request.line})")
     ChargingProfile.from_ocpp(request["connectorId"], raw)  # its dates and numbers can be read
 

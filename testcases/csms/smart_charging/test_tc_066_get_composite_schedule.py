@@ -25,5 +25,5 @@ async def test_tc_066_csms_get_composite_schedule(csms, driver, pics):
     wrong = [f"{key} {request.get(key)!r}, expected {value!r}" for key, value in
              (("connectorId", connector_id), ("duration", COMPOSITE_DURATION),
               ("chargingRateUnit", unit)) if request.get(key) != value]
-    assert not wrong, (f"step 1: GetCompositeSchedule.req: " + "; ".join(wrong)
+    assert not wrong, ("step 1: GetCompositeSchedule.req: " + "; ".join(wrong)
                        + f" (wire log line {request.line})")
