@@ -157,7 +157,7 @@ class Station(Charging, Timers):
     async def _network(self) -> None:
         backoff = RECONNECT_BACKOFF_S[0]
         while True:
-            while not self.online:
+            while not (self.online and self.powered):  # not while power-off takes it down
                 self._network_changed.clear()
                 await self._network_changed.wait()
             url = f"{self.csms_url}/{self.charge_point_id}"
@@ -170,7 +170,7 @@ class Station(Charging, Timers):
                 backoff = min(backoff * 2, RECONNECT_BACKOFF_S[1])
                 continue
             backoff = RECONNECT_BACKOFF_S[0]
-            if not self.online:  # the network went down while connecting
+            if not (self.online and self.powered):  # gone down while connecting
                 await websocket.close()
                 continue
             link = Link(self.charge_point_id, websocket, self, self.response_timeout)
