@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
-from harness.session import DeviceTimeout, Request, Response, Session
+from harness.session import DeviceTimeout, HarnessError, Request, Response, Session
 from harness.states import connector_ids, cs_connected
 from harness.verdicts import Inconclusive, NotApplicable
 
@@ -143,6 +143,18 @@ async def status_until(cp: Session, pics: Any, connector_id: int, status: str, *
                            lambda p: p.get("connectorId") == connector_id and p.get("status") == status,
                            timeout=triggered(pics) if timeout is None else timeout,
                            what=f"StatusNotification {status} for connector {connector_id}")
+
+
+def harness_answered(request: Request, status: str, *, step: str) -> None:
+    """The OCTT's "Central System side" validation: the harness answered ``request`` with
+    ``status`` (the answer's status, or its idTagInfo.status). What the harness sends is the
+    harness's business: a wrong answer is a :class:`HarnessError` (ERROR), never the device's FAIL."""
+    answer = request.answer if isinstance(request.answer, dict) else {}
+    given = answer.get("status", (answer.get("idTagInfo") or {}).get("status"))
+    if given != status:
+        raise HarnessError(f"{step}: the harness answered {request.action}.req ({cite(request)}) "
+                           f"with status {given!r}, the case needs {status!r}: a responder of the "
+                           "case or the PICS id tags are wrong")
 
 
 def requests_of(cp: Session, action: str, where: Callable[[dict], bool] | None = None) -> list[Request]:

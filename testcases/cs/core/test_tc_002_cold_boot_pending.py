@@ -19,7 +19,8 @@ from harness.cases import case
 from harness.defaults import now_iso
 from harness.rpc import CP_ACTIONS
 from harness.states import connector_ids, cs_connected, heartbeat_interval
-from harness.states.cs import cite, configured, sample_interval, settled, triggered
+from harness.states.cs import (cite, configured, harness_answered, sample_interval, settled,
+                               triggered)
 
 PENDING_INTERVAL = 1
 """Seconds given in the Pending answer."""
@@ -42,7 +43,7 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
     boot = await cp.expect("BootNotification", timeout=timing.boot_timeout,
                            what="BootNotification.req after the power cycle")
     # 2. Harness: BootNotification.conf status Pending, interval PENDING_INTERVAL (answered above)
-    assert boot.answer["status"] == "Pending"
+    harness_answered(boot, "Pending", step="step 2")
     cp.forget()
 
     # 3. Harness: GetConfiguration.req (all keys)  4. Charge point: GetConfiguration.conf

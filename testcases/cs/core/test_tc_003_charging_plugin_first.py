@@ -5,8 +5,8 @@ StartTransaction.req answered Accepted and StatusNotification Charging, the last
 """
 
 from harness.cases import case
-from harness.states.cs import booted
-from harness.states.cs import cite, next_status, started, transaction, triggered
+from harness.states.cs import (booted, cite, harness_answered, next_status, started, transaction,
+                               triggered)
 
 
 @case("TC_003_CS", "Regular Charging Session - Plugin First", profile="Core",
@@ -30,9 +30,9 @@ async def test_tc_003_cs_charging_plugin_first(cp, driver, pics):
         assert authorize["idTag"].casefold() == tx.id_tag.casefold(), (
             f"step 2: Authorize.req carries idTag {authorize['idTag']!r}, expected {tx.id_tag!r} "
             f"({cite(authorize)})")
-        assert authorize.answer["idTagInfo"]["status"] == "Accepted"
+        harness_answered(authorize, "Accepted", step="step 2")
 
         # 3. StartTransaction.req; harness: StartTransaction.conf Accepted
         # 4. StatusNotification.req Charging (3 and 4 in either order)
         await started(cp, pics, tx, step="steps 3-4")
-        assert tx.start.answer["idTagInfo"]["status"] == "Accepted"
+        harness_answered(tx.start, "Accepted", step="step 3")

@@ -6,8 +6,8 @@ answered Accepted and StatusNotification Charging, in either order.
 """
 
 from harness.cases import case
-from harness.states.cs import booted
-from harness.states.cs import authorized, configured, sample_interval, start_after_plug_in, transaction
+from harness.states.cs import (authorized, booted, configured, harness_answered, sample_interval,
+                               start_after_plug_in, transaction)
 
 
 @case("TC_004_1_CS", "Regular Charging Session - Identification First", profile="Core",
@@ -25,4 +25,4 @@ async def test_tc_004_1_cs_charging_id_first(cp, driver, pics):
         # 3. StartTransaction.req; harness: StartTransaction.conf Accepted
         # 4. StatusNotification.req Charging (3 and 4 in either order)
         await start_after_plug_in(cp, driver, pics, tx, step="steps 3-4")
-        assert tx.start.answer["idTagInfo"]["status"] == "Accepted"
+        harness_answered(tx.start, "Accepted", step="step 3")

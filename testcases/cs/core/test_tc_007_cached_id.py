@@ -14,8 +14,8 @@ StartTransaction.req is a failure.
 
 from harness.cases import case
 from harness.states.cs import (authorized, booted, cached_for_remote_start, cite, configured,
-                               id_tag_cached, remote_started, requests_of, start_after_plug_in,
-                               transaction)
+                               harness_answered, id_tag_cached, remote_started, requests_of,
+                               start_after_plug_in, transaction)
 
 
 @case("TC_007_CS", "Regular Start Charging Session - Cached Id", profile="Core",
@@ -42,7 +42,7 @@ async def test_tc_007_cs_cached_id(cp, driver, pics):
 
             # 2. [Plug in] -> StartTransaction.req (Accepted) and StatusNotification.req Charging
             await start_after_plug_in(cp, driver, pics, tx, step="step 2")
-            assert tx.start.answer["idTagInfo"]["status"] == "Accepted"
+            harness_answered(tx.start, "Accepted", step="step 2")
             asked = [r for r in requests_of(cp, "Authorize") if r in cp.requests[seen:]
                      and r.frame.mono_ns < tx.start.frame.mono_ns]
             assert not asked, (

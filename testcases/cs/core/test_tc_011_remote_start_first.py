@@ -15,8 +15,8 @@ authorization -- the Authorize.conf when the charge point asked, else the Remote
 
 from harness.cases import case
 from harness.states.cs import (authorize_remote_tx_requests, booted, cite, configured,
-                               connection_timeout, next_status, remote_started, requests_of,
-                               start_after_plug_in, transaction)
+                               connection_timeout, harness_answered, next_status, remote_started,
+                               requests_of, start_after_plug_in, transaction)
 
 
 async def _remote_start_until_preparing(cp, pics, tx):
@@ -37,7 +37,7 @@ async def test_tc_011_1_cs_remote_start_first(cp, driver, pics):
         await _remote_start_until_preparing(cp, pics, tx)
         # 8. [Plug in] -> StartTransaction.req (Accepted) and StatusNotification.req Charging
         await start_after_plug_in(cp, driver, pics, tx, step="steps 9-12")
-        assert tx.start.answer["idTagInfo"]["status"] == "Accepted"
+        harness_answered(tx.start, "Accepted", step="steps 9-12")
 
 
 @case("TC_011_2_CS", "Remote Start Charging Session - Time Out", profile="Core",

@@ -42,7 +42,9 @@ async def _reset_without_transaction(cp, pics, kind):
         #    connector 0 and every connector
         boot = await cp.expect("BootNotification", timeout=pics.timing.boot_timeout,
                                what=f"step 3: BootNotification.req after the {kind} reset")
-        assert boot.frame.mono_ns > reset.frame.mono_ns
+        assert boot.frame.mono_ns > reset.frame.mono_ns, (
+            f"step 3: the BootNotification.req taken ({cite(boot)}) came before the Reset.req "
+            f"({cite(reset)}): it is not the reboot the reset caused")
         statuses = await booted_statuses(cp, pics, step="step 3")
         settled(cp)
         for connector, status in statuses.items():

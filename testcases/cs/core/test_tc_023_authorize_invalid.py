@@ -14,8 +14,8 @@ during the quiet period from the plug-in (triggered_function_timeout), and throu
 import time
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, configured, next_status, quiet_period, requests_of,
-                               status_until, transaction, triggered)
+from harness.states.cs import (booted, cite, configured, harness_answered, next_status,
+                               quiet_period, requests_of, status_until, transaction, triggered)
 
 NO_READER = (lambda pics: pics.features.rfid_readers == 0,
              "the charge point has no RFID reader to present the idTag to")
@@ -29,7 +29,7 @@ def _authorize_invalid(authorize, invalid: str, step: str) -> None:
     assert str(authorize["idTag"]).casefold() == invalid.casefold(), (
         f"{step}: Authorize.req carries idTag {authorize['idTag']!r}, expected {invalid!r} "
         f"({cite(authorize)})")
-    assert authorize.answer["idTagInfo"]["status"] == "Invalid"
+    harness_answered(authorize, "Invalid", step=step)
 
 
 async def _plug_in_and_no_transaction(cp, driver, pics, tx, config, *, step: str,
@@ -58,8 +58,8 @@ async def _plug_in_and_no_transaction(cp, driver, pics, tx, config, *, step: str
         await cp.expect_silence("StartTransaction", duration=rest)
     starts = requests_of(cp, "StartTransaction")
     assert not starts, (
-        f"expected no transaction for the invalid idTag {tx.id_tag}, yet the charge point sent "
-        f"StartTransaction.req ({cite(starts[0])})")
+        f"{step}: expected no transaction for the invalid idTag {tx.id_tag}, yet the charge point "
+        f"sent StartTransaction.req ({cite(starts[0])})")
 
 
 @case("TC_023_CS", "Start Charging Session - Authorize invalid", profile="Core",

@@ -52,5 +52,5 @@ async def test_tc_024_cs_lock_failure(cp, driver, pics):
             await driver.clear_fault(tx.connector_id, timeout=pics.timing.response_timeout)
         starts = requests_of(cp, "StartTransaction")
         assert not starts, (
-            f"the cable could not be locked, yet the charge point sent StartTransaction.req "
-            f"({cite(starts[0])})")
+            f"step 9: the cable could not be locked, yet the charge point sent "
+            f"StartTransaction.req ({cite(starts[0])})")

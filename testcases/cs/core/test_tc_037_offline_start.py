@@ -26,8 +26,8 @@ went through (Preparing, and Charging before the Invalid answer) ahead of the ex
 from contextlib import asynccontextmanager
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, configured, offline, offline_authorization,
-                               status_after_reconnect, transaction, triggered)
+from harness.states.cs import (booted, cite, configured, harness_answered, offline,
+                               offline_authorization, status_after_reconnect, transaction, triggered)
 
 OFFLINE_CONFIG = {"LocalAuthListEnabled": "true", "AuthorizationCacheEnabled": "true",
                   "AllowOfflineTxForUnknownId": "true"}
@@ -70,7 +70,7 @@ async def test_tc_037_1_cs_offline_start_valid(cp, driver, pics):
         assert start["idTag"].casefold() == tx.id_tag.casefold(), (
             f"step 2: StartTransaction.req carries idTag {start['idTag']!r}, expected "
             f"{tx.id_tag!r} ({cite(start)})")
-        assert start.answer["idTagInfo"]["status"] == "Accepted"
+        harness_answered(start, "Accepted", step="step 2")
         await status_after_reconnect(cp, pics, tx.connector_id, ("Charging",), cut.online_wall,
                                      step="step 3", passing=("Preparing",))
 
@@ -108,7 +108,7 @@ async def _invalid_offline_start(cp, driver, pics, stop_on_invalid):
         assert start["idTag"].casefold() == invalid.casefold(), (
             f"step 2: StartTransaction.req carries idTag {start['idTag']!r}, expected {invalid!r} "
             f"({cite(start)})")
-        assert start.answer["idTagInfo"]["status"] == "Invalid"
+        harness_answered(start, "Invalid", step="step 2")
         yield tx, cut
 
 

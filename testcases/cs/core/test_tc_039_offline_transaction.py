@@ -9,8 +9,8 @@ in chronological order (OCPP 1.6 section 4.7).
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, configured, offline, offline_authorization, connector_under_test,
-                               triggered)
+from harness.states.cs import (booted, cite, configured, connector_under_test, harness_answered,
+                               offline, offline_authorization, triggered)
 
 OFFLINE_CONFIG = {"LocalAuthListEnabled": "true", "AuthorizationCacheEnabled": "true",
                   "AllowOfflineTxForUnknownId": "true"}
@@ -54,7 +54,7 @@ async def test_tc_039_cs_offline_transaction(cp, driver, pics):
         assert start["idTag"].casefold() == id_tag.casefold(), (
             f"step 2: StartTransaction.req carries idTag {start['idTag']!r}, expected {id_tag!r} "
             f"({cite(start)})")
-        assert start.answer["idTagInfo"]["status"] == "Accepted"
+        harness_answered(start, "Accepted", step="step 2")
 
         # 3. StopTransaction.req, reason Local or omitted
         stop = await cp.expect("StopTransaction", timeout=triggered(pics),

@@ -54,7 +54,10 @@ async def test_tc_070_cs_sampled_meter_values(cp, driver, pics):
                 assert not problems, (
                     f"step 1, sample {n}: {'; '.join(problems)} (wire log line {values.line})")
                 for moment in sample_times(values):
-                    assert moment is not None and previous is not None
+                    assert moment is not None and previous is not None, (
+                        f"step 1, sample {n}: a timestamp that cannot be read, in this sample or "
+                        f"the StartTransaction.req (wire log lines {values.line}, "
+                        f"{tx.start.line})")
                     gap = (moment - previous).total_seconds()
                     assert abs(gap - interval) <= deviation, (
                         f"step 1, sample {n}: sampled {gap:.3f} s after the previous "

@@ -18,7 +18,9 @@ async def test_tc_001_csms_cold_boot(csms, pics):
     assert boot.status == "Accepted", (
         f"step 2: BootNotification answered {boot.status!r}, expected 'Accepted' "
         f"(wire log line {boot.line})")
-    assert boot["interval"] > 0, f"step 2: heartbeat interval {boot['interval']} is not positive"
+    assert boot["interval"] > 0, (
+        f"step 2: BootNotification.conf interval is {boot['interval']}, expected a positive "
+        f"heartbeat interval (wire log line {boot.line})")
 
     # 3-4. Harness: StatusNotification.req Available for connector 0 and each connector
     for connector_id in connector_ids(pics):
