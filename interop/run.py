@@ -120,7 +120,17 @@ def document(results: dict[str, tuple[dict, dict, tuple[float, float]]]) -> str:
         "then with `--ocpp-dut external --ocpp-driver http://...` against the library "
         "implementation; the verdicts come from the two report.json files. The simulators claim "
         "all six profiles and two connectors, the library implementations Core only and one "
-        "connector, so a case may be N/A on one side only.",
+        "connector, so a case may be N/A on one side only. `-m core` also selects TC_042_1_CS "
+        "and TC_043_1_CS (LocalAuthListManagement 'not supported' cases declared under Core).",
+        "",
+        "What the library implementations leave out, on purpose (declared in their PICS or "
+        "reported as unknown keys): every profile but Core (the charge point has no handler for "
+        "their operations, the central system answers 501 to the operator); MinimumStatusDuration, "
+        "BlinkRepeat, LightIntensity, MaxEnergyOnInvalidId and WebSocketPingInterval; "
+        "StopTxnSampledData / StopTxnAlignedData values in StopTransaction.req (the keys exist, the "
+        "transactionData is not sent); backup power (a power cut ends transactions with PowerLoss, "
+        "sent after the reboot); a ChangeAvailability of connector 0 during a transaction is not "
+        "scheduled for the charge point as a whole (only per connector).",
         "",
     ]
     for sut, (sim, lib, durations) in results.items():
