@@ -240,6 +240,14 @@ def _cases(data: dict) -> list[dict]:
     return out
 
 
+def _profile_rows(profiles: dict[str, dict]) -> list[tuple[str, str, str, dict]]:
+    """(title, description, name, result) in the certificates' order, Core first."""
+    order = list(PROFILE_TITLES)
+    ranked = sorted(profiles.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order
+                    else len(order))
+    return [(*PROFILE_TITLES.get(name, (name, "")), name, info) for name, info in ranked]
+
+
 def view(data: dict) -> dict[str, Any]:
     """Everything the template shows, from the report.json content."""
     sut = data.get("sut", "cs")
@@ -254,10 +262,7 @@ def view(data: dict) -> dict[str, Any]:
         "device_name": "Charging Station" if sut == "cs" else "CSMS",
         "harness_name": "Central system (harness)" if sut == "cs" else "Charge point (harness)",
         "dut_lifeline": "Charge point (device)" if sut == "cs" else "Central system (device)",
-        "profiles": [(PROFILE_TITLES.get(p, (p, ""))[0], PROFILE_TITLES.get(p, (p, ""))[1], p,
-                      info) for p, info in sorted(profiles.items(),
-                                                  key=lambda kv: list(PROFILE_TITLES).index(kv[0])
-                                                  if kv[0] in PROFILE_TITLES else 99)],
+        "profiles": _profile_rows(profiles),
         "measurements": _measurements(data),
         "hardware": _hardware(data) if sut == "cs" else [],
         "configuration": _configuration(data) if sut == "cs" else [],
