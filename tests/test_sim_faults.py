@@ -210,6 +210,28 @@ async def _(rig):
     assert stamps == sorted(stamps, reverse=True)
 
 
+@scenario(CP, "meter_values_wrong_interval", {"configuration": {"MeterValueSampleInterval": "1"},
+                                              "fault": {"factor": 0.4}})
+async def _(rig):
+    await rig.booted()
+    await rig.charging()
+    first = await rig.csms.expect("MeterValues", timeout=2)
+    second = await rig.csms.expect("MeterValues", timeout=2)
+    assert 0.2 <= second.at - first.at <= 0.7  # 0.4 s apart, not the 1 s configured
+
+
+@scenario(CP, "ignore_connection_timeout", {"configuration": {"ConnectionTimeOut": "1"}})
+async def _(rig):
+    await rig.booted()
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001"})
+    await rig.csms.expect("StatusNotification", lambda p: p["status"] == "Preparing")
+    # With the timeout honoured the connector goes back to Available after 1 s.
+    await rig.csms.expect_none("StatusNotification", within=1.8,
+                               where=lambda p: p["connectorId"] == 1)
+    await rig.cp.control("plug_in", {"connectorId": 1})
+    await rig.csms.expect("StartTransaction")  # the stale authorization still starts a session
+
+
 @scenario(CP, "ignore_config_change")
 async def _(rig):
     await rig.booted()

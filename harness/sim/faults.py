@@ -97,12 +97,18 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("wrong_transaction_id", "cp", "MeterValues and StopTransaction carry the "
               "transactionId plus offset",
               (_p("offset", int, 1, "added to the transactionId the CSMS gave"),)),
+    FaultSpec("meter_values_wrong_interval", "cp", "samples meter values during a transaction at "
+              "factor x the MeterValueSampleInterval",
+              (_p("factor", float, 2.0, "multiplier applied to the interval"),)),
+    FaultSpec("ignore_connection_timeout", "cp", "keeps an authorization waiting for the cable "
+              "forever instead of ending it after ConnectionTimeOut"),
     FaultSpec("meter_values_out_of_order", "cp", "after a connection loss, sends the queued "
               "MeterValues newest first"),
     FaultSpec("ignore_config_change", "cp", "answers Accepted to ChangeConfiguration but keeps the "
               "old value", (_p("key", str, "*", "configuration key, * for every key"),)),
     FaultSpec("wrong_stop_reason", "cp", "StopTransaction carries another reason",
-              (_p("reason", str, "Other", "the reason sent"),)),
+              (_p("reason", str, "Other", "the reason sent"),
+               _p("when", str, "*", "the real reason it replaces, * for every reason"))),
     FaultSpec("accept_remote_start_connector_zero", "cp",
               "accepts a RemoteStartTransaction for connectorId 0 (and starts on connector 1)"),
     FaultSpec("unlock_unknown_connector", "cp",

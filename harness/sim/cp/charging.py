@@ -170,8 +170,9 @@ class ChargingMixin:
         self.cancel_pending(c)
         c.pending = pending
         timeout = max(1, self.config.int("ConnectionTimeOut", 60))
-        pending.timer = asyncio.get_running_loop().call_later(timeout, self._pending_expired, c,
-                                                              pending)
+        if self.faults.get("ignore_connection_timeout") is None:
+            pending.timer = asyncio.get_running_loop().call_later(timeout, self._pending_expired,
+                                                                  c, pending)
         self.refresh()
 
     def cancel_pending(self: ChargePointSim, c: Connector) -> None:
@@ -268,8 +269,8 @@ class ChargingMixin:
                 and not self.config.bool("UnlockConnectorOnEVSideDisconnect", True))
         c.cable_held, c.locked = held, held
         wrong = self.faults.get("wrong_stop_reason")
-        stop = {"meterStop": c.meter.register, "timestamp": iso(self.now()),
-                "reason": wrong["reason"] if wrong is not None else reason}
+        sent = wrong["reason"] if wrong is not None and wrong["when"] in ("*", reason) else reason
+        stop = {"meterStop": c.meter.register, "timestamp": iso(self.now()), "reason": sent}
         if id_tag is not None:
             stop["idTag"] = id_tag
         if tx.stop_data:
@@ -333,6 +334,8 @@ class ChargingMixin:
         interval = self.config.int("MeterValueSampleInterval", 0)
         if interval <= 0:
             return
+        if (wrong := self.faults.get("meter_values_wrong_interval")) is not None:
+            interval *= wrong["factor"]
         loop = asyncio.get_running_loop()
         anchor, wall = loop.time(), self.now()
         for k in range(1, 1 << 62):
