@@ -1,7 +1,8 @@
 """The Core suite's path to a real, independent implementation stays open: a few Core cases run
 against the ocpp-library charge point and central system (interop/), each a subprocess driven
 through the HTTP control protocol, exactly as a user runs the harness against a device, and must
-PASS. The full comparison is `make interop` (docs/interop.md).
+PASS. The two runs go side by side to keep the test short. The full comparison is `make interop`
+(docs/interop.md).
 
 The charge point cases are ones that each exercise a different part of the path (local session,
 remote start, remote stop, reset with a reconnection); TC_001_CS is left out because the charge
@@ -24,10 +25,41 @@ CSMS_CASES = ("TC_001_CSMS", "TC_003_CSMS", "TC_010_CSMS", "TC_012_CSMS")
 RUN_TIMEOUT_S = 120
 
 
-def _verdicts(args: list[str], report_dir) -> dict[str, str]:
-    run = subprocess.run(args, cwd=ROOT, timeout=RUN_TIMEOUT_S, capture_output=True, text=True)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Both harness runs, side by side (each waits mostly on its subprocesses): SUT -> (verdicts,
+    implementation log)."""
+    base = tmp_path_factory.mktemp("interop")
+    cs_dir, csms_dir = base / "cs", base / "csms"
+    cs_log, csms_log = cs_dir / "charge_point.log", csms_dir / "central_system.log"
+    port = free_port()
+    with library_charge_point(port, cs_log) as cp_control, \
+            library_central_system(csms_log) as (csms_url, csms_control):
+        runs = {
+            "cs": (subprocess.Popen(pytest_args("cs", cs_dir, select=" or ".join(CS_CASES), external={
+                "pics": str(CP_PICS), "driver": cp_control, "listen": f"127.0.0.1:{port}"}),
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), cs_dir),
+            "csms": (subprocess.Popen(pytest_args("csms", csms_dir, select=" or ".join(CSMS_CASES),
+                                                  external={"pics": str(CSMS_PICS),
+                                                            "driver": csms_control,
+                                                            "csms_url": csms_url}),
+                                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True), csms_dir),
+        }
+        outputs = {}
+        for sut, (process, _) in runs.items():
+            try:
+                outputs[sut], _ = process.communicate(timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                outputs[sut], _ = process.communicate()
+    return {"cs": (_verdicts(cs_dir, outputs["cs"]), cs_log),
+            "csms": (_verdicts(csms_dir, outputs["csms"]), csms_log)}
+
+
+def _verdicts(report_dir, output: str) -> dict[str, tuple[str, str]]:
     report = report_dir / "report.json"
-    assert report.is_file(), f"the run wrote no report.json:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
+    assert report.is_file(), f"the run wrote no report.json:\n{output[-3000:]}"
     cases = json.loads(report.read_text())["test_cases"]
     return {case["id"]: (case["verdict"], case["reason"]) for case in cases}
 
@@ -40,20 +72,12 @@ def _assert_all_pass(verdicts: dict, wanted: tuple[str, ...], log) -> None:
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 30)
-def test_core_cases_pass_against_the_ocpp_library_charge_point(tmp_path):
-    port, log = free_port(), tmp_path / "charge_point.log"
-    with library_charge_point(port, log) as control:
-        args = pytest_args("cs", tmp_path, select=" or ".join(CS_CASES), external={
-            "pics": str(CP_PICS), "driver": control, "listen": f"127.0.0.1:{port}"})
-        verdicts = _verdicts(args, tmp_path)
+def test_core_cases_pass_against_the_ocpp_library_charge_point(runs):
+    verdicts, log = runs["cs"]
     _assert_all_pass(verdicts, CS_CASES, log)
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 30)
-def test_core_cases_pass_against_the_ocpp_library_central_system(tmp_path):
-    log = tmp_path / "central_system.log"
-    with library_central_system(log) as (ws_url, control):
-        args = pytest_args("csms", tmp_path, select=" or ".join(CSMS_CASES), external={
-            "pics": str(CSMS_PICS), "driver": control, "csms_url": ws_url})
-        verdicts = _verdicts(args, tmp_path)
+def test_core_cases_pass_against_the_ocpp_library_central_system(runs):
+    verdicts, log = runs["csms"]
     _assert_all_pass(verdicts, CSMS_CASES, log)
