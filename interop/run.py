@@ -98,6 +98,15 @@ def section(sut: str, sim: dict[str, dict], lib: dict[str, dict],
         if s.get("reason"):
             lines.append(f"- Reason (simulator run): {_cell(s['reason'])[:600]}")
         lines += [f"- Classification: **{kind}**", f"- Analysis: {analysis}", ""]
+    # Analysed differences that did not show this time (a timing-dependent harness issue, say).
+    quiet = [i for i in ids if i in ANALYSIS and i not in differing]
+    if quiet:
+        lines += ["### Differences seen in other runs, not in this one", ""]
+    for case_id in quiet:
+        kind, analysis = ANALYSIS[case_id]
+        lines += [f"#### {case_id}: this run simulator {(sim.get(case_id) or {}).get('verdict', '-')}, "
+                  f"ocpp library {(lib.get(case_id) or {}).get('verdict', '-')}", "",
+                  f"- Classification: **{kind}**", f"- Analysis: {analysis}", ""]
     return lines
 
 
