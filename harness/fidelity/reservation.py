@@ -1,6 +1,6 @@
 """Reservation profile entries of the seeded-fault catalogue (see README.md here for the format).
 
-Twelve of the profile's 26 cases (16 for a charge point, 10 for a central system) are each shown to
+Thirteen of the profile's 26 cases (16 for a charge point, 10 for a central system) are each shown to
 FAIL on a realistic reservation bug. Only two entries are ``fast`` (one per SUT): each run is a
 pytest subprocess, and ``make test`` should not pay for all of them. Faults that rewrite every
 ReserveNow / CancelReservation / StartTransaction rightly fail the other reservation cases too:
@@ -39,6 +39,11 @@ ENTRIES = [
     Entry("cs-reservation-not-enforced", CS, "reservation_not_enforced",
           "reports the connector Reserved but authorizes any idTag presented to it",
           ("TC_046_1_CS",), r"sent Authorize .*VALID0002.* while it should have stayed silent",
+          fast=False),
+    # Its own run: after TC_046_1 has failed, the other idTag it let in still holds the connector.
+    Entry("cs-charge-point-reservation-not-enforced", CS, "reservation_not_enforced",
+          "holds a connector for a reservation of connector 0 but authorizes any idTag there",
+          ("TC_049_CS",), r"sent Authorize .*VALID0002.* while it should have stayed silent",
           fast=False),
     Entry("cs-start-without-reservation-id", CS, "missing_field",
           "starts the reserved idTag's transaction without the reservationId",

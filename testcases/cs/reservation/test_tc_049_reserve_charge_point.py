@@ -2,9 +2,11 @@
 
 Only where the charge point supports reservations of connector 0 (ReserveConnectorZeroSupported;
 the PICS features.reserve_connector_zero). 1-2. ReserveNow.req connectorId 0, <Configured Valid
-IdTag> -> Accepted; 3. the reservation is reported: StatusNotification Reserved; then the reserved
-idTag charges: [present it] -> (Authorize.req) Preparing; [plug in] -> StartTransaction.req with the
-reservationId of step 1, and Charging.
+IdTag> -> Accepted; 3. the reservation is reported: StatusNotification Reserved; only the reserved
+idTag can then charge: [present <Configured Valid IdTag 2>] -> no Authorize.req for it (watched for
+the quiet period, triggered_function_timeout, as in TC_046_1); [present the reserved idTag] ->
+(Authorize.req) Preparing; [plug in] -> StartTransaction.req with the reservationId of step 1, and
+Charging.
 
 Readings (the catalogue marks the case as reconstructed): section 5.13 says a charge point holding a
 reservation of connector 0 "SHALL make sure that at any time during the validity of the reservation,
@@ -15,9 +17,11 @@ held, and it must report Reserved.
 """
 
 from harness.cases import case
-from harness.states.cs import authorized, booted, start_after_plug_in, transaction
-from harness.states.reservation import (CONNECTOR_ZERO_NA, other_connectors_unavailable,
-                                        reservation_id_problem, reserved)
+from harness.states.cs import (authorized, booted, quiet_period, start_after_plug_in,
+                               transaction)
+from harness.states.reservation import (CONNECTOR_ZERO_NA, VALID2_NA,
+                                        other_connectors_unavailable, reservation_id_problem,
+                                        reserved)
 
 NO_READER = (lambda pics: pics.features.rfid_readers == 0,
              "the charge point has no RFID reader to present an idTag to")
@@ -25,7 +29,7 @@ NO_READER = (lambda pics: pics.features.rfid_readers == 0,
 
 @case("TC_049_CS", "Reservation of a Charge Point - Transaction", profile="Reservation",
       needs=("ReserveConnectorZeroSupported=true", "SetConnectorUnavailable (unused connectors)"),
-      na_when=(CONNECTOR_ZERO_NA, NO_READER))
+      na_when=(CONNECTOR_ZERO_NA, NO_READER, VALID2_NA))
 async def test_tc_049_cs_reserve_charge_point(cp, driver, pics):
     await booted(cp, pics)
     async with other_connectors_unavailable(cp, pics), \
@@ -33,6 +37,13 @@ async def test_tc_049_cs_reserve_charge_point(cp, driver, pics):
             transaction(cp, driver, pics, id_tag=r.id_tag, connector_id=r.watched_connector) as tx:
         # 1-2. Harness: ReserveNow.req connectorId 0  Charge point: .conf Accepted
         # 3. StatusNotification.req Reserved for the connector held for the idTag
+
+        # 4. [Present another valid idTag] -> no Authorize.req: the one free connector is held
+        other_tag = pics.id_tags.valid2
+        await driver.present_id_tag(other_tag, tx.connector_id, timeout=pics.timing.response_timeout)
+        await cp.expect_silence(
+            "Authorize", duration=quiet_period(pics),
+            where=lambda p: str(p.get("idTag", "")).casefold() == other_tag.casefold())
 
         # 5. [Present the reserved idTag] -> (Authorize.req) StatusNotification.req Preparing
         await authorized(cp, driver, pics, id_tag=r.id_tag, connector_id=tx.connector_id,
