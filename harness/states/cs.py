@@ -416,6 +416,50 @@ async def started(cp: Session, pics: Any, tx: Tx, *, state: str = "Charging",
     return tx
 
 
+LOCAL = ("Local", None)
+"""The reasons of a local stop: Local, or omitted (StopTransaction.req "MAY only be omitted when the
+Reason is Local")."""
+
+
+async def stop_request(cp: Session, pics: Any, tx: Tx, *, step: str, after: str,
+                       reasons: tuple[str | None, ...] | None = None,
+                       id_tag: str | None = None) -> Request:
+    """The StopTransaction.req of ``tx``, caused by what the case did (``after`` says it, for the
+    message of a timeout): its transactionId, a reason among ``reasons`` (None in it: the reason
+    may be omitted) and, if given, the idTag that stopped it."""
+    stop = await cp.expect("StopTransaction", timeout=triggered(pics),
+                           what=f"{step}: StopTransaction.req {after}")
+    tx.running = False
+    assert stop["transactionId"] == tx.transaction_id, (
+        f"{step}: StopTransaction.req for transaction {stop['transactionId']}, expected "
+        f"{tx.transaction_id} ({cite(stop)})")
+    if reasons is not None:
+        wanted = " or ".join("omitted" if r is None else repr(r) for r in reasons)
+        assert stop.get("reason") in reasons, (
+            f"{step}: StopTransaction.req reason is {stop.get('reason')!r}, expected {wanted} "
+            f"({cite(stop)})")
+    if id_tag is not None:
+        assert str(stop.get("idTag", "")).casefold() == id_tag.casefold(), (
+            f"{step}: StopTransaction.req carries idTag {stop.get('idTag')!r}, expected {id_tag!r}, "
+            f"the idTag that stopped the transaction ({cite(stop)})")
+    return stop
+
+
+async def stopped(cp: Session, pics: Any, tx: Tx, *, step: str, after: str,
+                  reasons: tuple[str | None, ...] | None = None,
+                  id_tag: str | None = None) -> Request:
+    """The counterpart of :func:`started`: :func:`stop_request` and StatusNotification Finishing,
+    in either order (the OCTT allows both). Returns the StopTransaction.req."""
+    stop = await stop_request(cp, pics, tx, step=step, after=after, reasons=reasons, id_tag=id_tag)
+    finishing = await next_status(cp, pics, tx.connector_id,
+                                  what=f"{step}: StatusNotification Finishing for connector "
+                                       f"{tx.connector_id} after the stop")
+    assert finishing["status"] == "Finishing", (
+        f"{step}: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
+        f"expected 'Finishing' ({cite(finishing)})")
+    return stop
+
+
 async def finish(cp: Session, driver: Any, pics: Any, tx: Tx, *, quiet: bool = False) -> None:
     """Clean-up of a transaction: stop it if it still runs (RemoteStopTransaction), unplug, and
     wait for the connector to be Available again."""
@@ -432,6 +476,26 @@ async def finish(cp: Session, driver: Any, pics: Any, tx: Tx, *, quiet: bool = F
         await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
         tx.plugged = False
         await status_until(cp, pics, tx.connector_id, "Available")
+    elif quiet and _last_status(cp, tx.connector_id) != "Available":
+        # The case failed half-way: let the connector settle now, so that its last statuses do
+        # not arrive during the next case and fail it too.
+        await available_again(cp, pics, tx.connector_id)
+
+
+def _last_status(cp: Session, connector_id: int) -> str | None:
+    seen = requests_of(cp, "StatusNotification", lambda p: p.get("connectorId") == connector_id)
+    return seen[-1]["status"] if seen else None
+
+
+async def available_again(cp: Session, pics: Any, connector_id: int) -> Request:
+    """Clean-up once the EV is gone: StatusNotification Available for ``connector_id``; a cable the
+    charge point still holds locked (UnlockConnectorOnEVSideDisconnect=false) is released with
+    UnlockConnector first."""
+    try:
+        return await status_until(cp, pics, connector_id, "Available")
+    except DeviceTimeout:
+        await cp.call("UnlockConnector", {"connectorId": connector_id})
+        return await status_until(cp, pics, connector_id, "Available")
 
 
 @asynccontextmanager

@@ -23,26 +23,11 @@ Readings chosen (the catalogue's copies are cut off, P-t):
 """
 
 from harness.cases import case
-from harness.session import DeviceTimeout
-from harness.states.cs import (booted, charging_with_ev_side_rules, cite, disconnect_ev,
-                               next_status, status_until, triggered)
+from harness.states.cs import (available_again, booted, charging_with_ev_side_rules, cite,
+                               disconnect_ev, next_status, stopped)
 
 SOCKET_ONLY = ((lambda pics: pics.features.fixed_cable,
                 "the charge point has a fixed cable: it cannot keep or release a cable at its side"),)
-
-
-async def _stopped_and_finishing(cp, pics, tx, reason, step):
-    stop = await cp.expect("StopTransaction", lambda p: p.get("transactionId") == tx.transaction_id,
-                           timeout=triggered(pics), what=f"{step}: StopTransaction.req")
-    tx.running = False
-    assert stop.get("reason") == reason, (
-        f"{step}: StopTransaction.req reason is {stop.get('reason')!r}, expected {reason!r} "
-        f"({cite(stop)})")
-    finishing = await next_status(cp, pics, tx.connector_id)
-    assert finishing["status"] == "Finishing", (
-        f"{step}: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
-        f"expected 'Finishing' ({cite(finishing)})")
-    return stop
 
 
 async def _available(cp, pics, tx, step):
@@ -62,7 +47,8 @@ async def test_tc_005_1_cs_ev_side_disconnected(cp, driver, pics):
     async with charging_with_ev_side_rules(cp, driver, pics, stop=True, unlock=True) as tx:
         # 1. [Disconnect the cable at the EV side] -> StopTransaction.req and StatusNotification.req
         await disconnect_ev(driver, pics, tx)
-        await _stopped_and_finishing(cp, pics, tx, "EVDisconnected", "step 1")
+        await stopped(cp, pics, tx, step="step 1", reasons=("EVDisconnected",),
+                      after="after the EV was disconnected")
         # 2. [Remove the cable from the charge point] -> StatusNotification.req Available
         await _available(cp, pics, tx, "step 2")
 
@@ -76,7 +62,8 @@ async def test_tc_005_2_cs_ev_side_disconnected(cp, driver, pics):
     async with charging_with_ev_side_rules(cp, driver, pics, stop=True, unlock=False) as tx:
         # 1. [Disconnect the cable at the EV side] -> StopTransaction.req and StatusNotification.req
         await disconnect_ev(driver, pics, tx)
-        await _stopped_and_finishing(cp, pics, tx, "EVDisconnected", "step 1")
+        await stopped(cp, pics, tx, step="step 1", reasons=("EVDisconnected",),
+                      after="after the EV was disconnected")
 
         # 2. Harness: UnlockConnector.req  3. Charge point: UnlockConnector.conf
         unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
@@ -117,12 +104,9 @@ async def test_tc_005_3_cs_ev_side_disconnected(cp, driver, pics):
             f", expected 'Accepted': the transaction should still be running ({cite(remote)})")
 
         # 4. StatusNotification.req and StopTransaction.req, in either order
-        await _stopped_and_finishing(cp, pics, tx, "Remote", "step 4")
+        await stopped(cp, pics, tx, step="step 4", reasons=("Remote",),
+                      after="after RemoteStopTransaction")
 
         # Clean-up: the cable is released and taken away; a charge point that keeps it locked
         # (UnlockConnectorOnEVSideDisconnect=false) is asked to unlock it.
-        try:
-            await status_until(cp, pics, tx.connector_id, "Available")
-        except DeviceTimeout:
-            await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
-            await status_until(cp, pics, tx.connector_id, "Available")
+        await available_again(cp, pics, tx.connector_id)

@@ -6,7 +6,7 @@ StopTransaction.req reason Remote and StatusNotification Finishing, in either or
 
 from harness import timing
 from harness.cases import case
-from harness.states.cs import booted, charging, cite, next_status, triggered
+from harness.states.cs import booted, charging, cite, stopped
 
 
 @case("TC_012_CS", "Remote Stop Charging Session", profile="Core", needs=("Charging",))
@@ -21,17 +21,6 @@ async def test_tc_012_cs_remote_stop(cp, driver, pics):
             f", expected 'Accepted' ({cite(remote)})")
 
         # 3. StopTransaction.req and StatusNotification.req, in either order
-        stop = await cp.expect("StopTransaction", timeout=triggered(pics),
-                               what="step 3: StopTransaction.req after RemoteStopTransaction")
+        stop = await stopped(cp, pics, tx, step="step 3", after="after RemoteStopTransaction",
+                             reasons=("Remote",))
         timing.triggered(remote, stop)
-        tx.running = False
-        assert stop["transactionId"] == tx.transaction_id, (
-            f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{tx.transaction_id} ({cite(stop)})")
-        assert stop.get("reason") == "Remote", (
-            f"step 3: StopTransaction.req reason is {stop.get('reason')!r}, expected 'Remote' "
-            f"({cite(stop)})")
-        finishing = await next_status(cp, pics, tx.connector_id)
-        assert finishing["status"] == "Finishing", (
-            f"step 3: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
-            f"expected 'Finishing' ({cite(finishing)})")

@@ -12,7 +12,8 @@ StopTransaction.req carries reason Remote (an UnlockCommand stop would have come
 
 from harness import timing
 from harness.cases import case
-from harness.states.cs import booted, charging, cite, next_status, requests_of, triggered
+from harness.states.cs import (booted, charging, cite, next_status, requests_of, stop_request,
+                               stopped)
 
 
 @case("TC_018_1_CS", "Unlock Connector - With Charging Session (Not fixed cable)", profile="Core",
@@ -30,20 +31,9 @@ async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
             f", expected 'Unlocked' ({cite(unlock)})")
 
         # 3. StopTransaction.req reason UnlockCommand  5. StatusNotification.req Finishing
-        stop = await cp.expect("StopTransaction", timeout=triggered(pics),
-                               what="step 3: StopTransaction.req after UnlockConnector")
+        stop = await stopped(cp, pics, tx, step="steps 3-5", after="after UnlockConnector",
+                             reasons=("UnlockCommand",))
         timing.triggered(unlock, stop)
-        tx.running = False
-        assert stop["transactionId"] == tx.transaction_id, (
-            f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{tx.transaction_id} ({cite(stop)})")
-        assert stop.get("reason") == "UnlockCommand", (
-            f"step 3: StopTransaction.req reason is {stop.get('reason')!r}, expected "
-            f"'UnlockCommand' ({cite(stop)})")
-        finishing = await next_status(cp, pics, tx.connector_id)
-        assert finishing["status"] == "Finishing", (
-            f"step 5: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
-            f"expected 'Finishing' ({cite(finishing)})")
 
         # 7. [Unplug the cable] -> StatusNotification.req Available
         await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
@@ -78,9 +68,6 @@ async def test_tc_018_2_cs_unlock_with_session_fixed_cable(cp, driver, pics):
         assert remote.status == "Accepted", (
             f"after step 2: RemoteStopTransaction.conf status is {remote.status!r}: the transaction "
             f"should still be running after the NotSupported unlock ({cite(remote)})")
-        stop = await cp.expect("StopTransaction", timeout=triggered(pics))
+        stop = await stop_request(cp, pics, tx, step="after step 2",
+                                  after="after RemoteStopTransaction", reasons=("Remote",))
         timing.triggered(remote, stop)
-        tx.running = False
-        assert stop.get("reason") == "Remote", (
-            f"after step 2: StopTransaction.req reason is {stop.get('reason')!r}, expected "
-            f"'Remote' ({cite(stop)})")

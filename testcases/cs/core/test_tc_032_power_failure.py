@@ -25,8 +25,8 @@ The order of these messages after the boot is free, as the OCTT allows.
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, booted_statuses, charging, cite, next_status, requests_of,
-                               settled, triggered)
+from harness.states.cs import (LOCAL, booted, booted_statuses, charging, cite, next_status,
+                               requests_of, settled, stop_request, stopped)
 from harness.verdicts import NotApplicable
 
 RESUMED = ("Charging", "SuspendedEV", "SuspendedEVSE")
@@ -109,33 +109,14 @@ async def test_tc_032_2_cs_power_failure_stop_after(cp, driver, pics):
             # [The transaction was resumed: present the idTag that started it to stop it]
             await driver.present_id_tag(tx.id_tag, tx.connector_id,
                                         timeout=pics.timing.response_timeout)
-            stop = await cp.expect("StopTransaction", timeout=triggered(pics),
-                                   what="step 5: StopTransaction.req after the idTag was presented")
-            tx.running = False
-            assert stop["transactionId"] == tx.transaction_id, (
-                f"step 5: StopTransaction.req for transaction {stop['transactionId']}, expected "
-                f"{tx.transaction_id} ({cite(stop)})")
-            assert stop.get("reason", "Local") == "Local", (
-                f"step 5: StopTransaction.req reason is {stop.get('reason')!r}, expected 'Local' "
-                f"or omitted ({cite(stop)})")
-            # 7. StatusNotification.req Finishing
-            finishing = await next_status(cp, pics, tx.connector_id)
-            assert finishing["status"] == "Finishing", (
-                f"step 7: connector {tx.connector_id} reported {finishing['status']!r} after the "
-                f"stop, expected 'Finishing' ({cite(finishing)})")
+            # 5. StopTransaction.req  7. StatusNotification.req Finishing
+            await stopped(cp, pics, tx, step="steps 5-7", reasons=LOCAL,
+                          after="after the idTag was presented")
         else:
             assert mine["status"] in ("Finishing", "Preparing"), (
                 f"step 3: after the boot connector {tx.connector_id} reported {mine['status']!r}, "
                 f"expected the transaction resumed ({', '.join(RESUMED)}) or stopped with the cable "
                 f"still in ('Finishing' or 'Preparing') ({cite(mine)})")
             # 5. StopTransaction.req reason PowerLoss (queued while the charge point was down)
-            stop = await cp.expect("StopTransaction", timeout=triggered(pics),
-                                   what="step 5: the StopTransaction.req of the interrupted "
-                                        "transaction")
-            tx.running = False
-            assert stop["transactionId"] == tx.transaction_id, (
-                f"step 5: StopTransaction.req for transaction {stop['transactionId']}, expected "
-                f"{tx.transaction_id} ({cite(stop)})")
-            assert stop.get("reason") == "PowerLoss", (
-                f"step 5: StopTransaction.req reason is {stop.get('reason')!r}, expected "
-                f"'PowerLoss' for a transaction that ended with the power ({cite(stop)})")
+            await stop_request(cp, pics, tx, step="step 5", reasons=("PowerLoss",),
+                               after="of the transaction that ended with the power")

@@ -7,7 +7,8 @@ StatusNotification Finishing, in either order. Statuses kept from the offline ti
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, charging, cite, offline, status_after_reconnect, triggered)
+from harness.states.cs import (LOCAL, booted, charging, offline, status_after_reconnect,
+                               stop_request)
 
 
 @case("TC_038_CS", "Offline Stop Transaction", profile="Core", needs=("Charging",),
@@ -21,14 +22,7 @@ async def test_tc_038_cs_offline_stop(cp, driver, pics):
             await driver.present_id_tag(tx.id_tag, tx.connector_id,
                                         timeout=pics.timing.response_timeout)
         # 2. StopTransaction.req and StatusNotification.req, in either order
-        stop = await cp.expect("StopTransaction", timeout=triggered(pics),
-                               what="step 2: StopTransaction.req after the reconnection")
-        tx.running = False
-        assert stop["transactionId"] == tx.transaction_id, (
-            f"step 2: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{tx.transaction_id} ({cite(stop)})")
-        assert stop.get("reason", "Local") == "Local", (
-            f"step 2: StopTransaction.req reason is {stop.get('reason')!r}, expected 'Local' or "
-            f"omitted ({cite(stop)})")
+        await stop_request(cp, pics, tx, step="step 2", after="after the reconnection",
+                           reasons=LOCAL)
         await status_after_reconnect(cp, pics, tx.connector_id, ("Finishing",), cut.online_wall,
                                      step="step 2")

@@ -11,8 +11,8 @@ StopTransaction.req with that idTag and StatusNotification Finishing, in either 
 """
 
 from harness.cases import case
-from harness.states.cs import (answer_id_tags, booted, charging, cite, id_tag_info, next_status,
-                               other_connectors, quiet_period, requests_of, status_until, triggered)
+from harness.states.cs import (answer_id_tags, booted, charging, id_tag_info, other_connectors,
+                               quiet_period, requests_of, status_until, stopped, triggered)
 
 
 @case("TC_068_CS", "Stop transaction - IdTag in StopTransaction matches IdTag in StartTransaction",
@@ -36,19 +36,8 @@ async def test_tc_068_cs_stop_same_id_tag(cp, driver, pics):
         # 2. [Present the idTag that started the transaction] -> StopTransaction.req and
         #    StatusNotification.req, in either order
         await driver.present_id_tag(valid, tx.connector_id, timeout=pics.timing.response_timeout)
-        stop = await cp.expect("StopTransaction", timeout=triggered(pics),
-                               what="StopTransaction.req after the starting idTag was presented")
-        tx.running = False
-        assert stop["transactionId"] == tx.transaction_id, (
-            f"step 2: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{tx.transaction_id} ({cite(stop)})")
-        assert str(stop.get("idTag", "")).casefold() == valid.casefold(), (
-            f"step 2: StopTransaction.req carries idTag {stop.get('idTag')!r}, expected the idTag "
-            f"that started the transaction, {valid!r} ({cite(stop)})")
-        finishing = await next_status(cp, pics, tx.connector_id)
-        assert finishing["status"] == "Finishing", (
-            f"step 2: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
-            f"expected 'Finishing' ({cite(finishing)})")
+        await stopped(cp, pics, tx, step="step 2", id_tag=valid,
+                      after="after the idTag that started the transaction was presented")
 
     # A tolerated Authorize of idTag 2 may have begun a session on another connector: let it end.
     if requests_of(cp, "Authorize", lambda p: p.get("idTag") == valid2):

@@ -20,8 +20,8 @@ from contextlib import AsyncExitStack
 
 from harness.cases import case
 from harness.states.cs import (answer_id_tags, booted, change_availability, charging, cite,
-                               id_tag_info, next_status, operative_at_end, other_connectors,
-                               status_until, triggered)
+                               id_tag_info, operative_at_end, other_connectors, status_until,
+                               stopped, triggered)
 
 
 @case("TC_069_CS", "Stop transaction - ParentIdTag in StopTransaction matches ParentIdTag in "
@@ -57,16 +57,5 @@ async def test_tc_069_cs_stop_parent_id_tag(cp, driver, pics):
             f"{valid2!r} ({cite(authorize)})")
 
         # 2. StopTransaction.req and StatusNotification.req, in either order
-        stop = await cp.expect("StopTransaction", timeout=triggered(pics),
-                               what="StopTransaction.req after the idTag of the same group")
-        tx.running = False
-        assert stop["transactionId"] == tx.transaction_id, (
-            f"step 2: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{tx.transaction_id} ({cite(stop)})")
-        assert str(stop.get("idTag", "")).casefold() == valid2.casefold(), (
-            f"step 2: StopTransaction.req carries idTag {stop.get('idTag')!r}, expected the idTag "
-            f"that stopped it, {valid2!r} ({cite(stop)})")
-        finishing = await next_status(cp, pics, tx.connector_id)
-        assert finishing["status"] == "Finishing", (
-            f"step 2: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
-            f"expected 'Finishing' ({cite(finishing)})")
+        await stopped(cp, pics, tx, step="step 2", id_tag=valid2,
+                      after="after the idTag of the same group was presented")
