@@ -114,10 +114,10 @@ class OcppRun:
 
 def _check_sim_faults(faults: tuple[str, ...], dut: str, sut: str) -> None:
     """A usage error now, not a harness error at the first case, for a fault that cannot apply."""
-    from harness.sim.faults import FaultError, Faults
-
     if not faults:
         return
+    from harness.sim.faults import FaultError, Faults
+
     if dut != "sim":
         raise pytest.UsageError("--ocpp-sim-fault injects faults into the embedded simulator; it "
                                 "needs --ocpp-dut sim")
