@@ -249,6 +249,26 @@ async def _(rig):
     assert (await rig.csms.expect("StopTransaction")).payload["reason"] == "Other"
 
 
+async def test_wrong_stop_reason_replaces_only_the_reason_named():
+    async with ScriptedCsms(interval=300) as csms:
+        cp = ChargePointSim(stand_in_pics("cs", connectors=1), csms.url, reconnect_min=0.05,
+                            faults=[("wrong_stop_reason", {"reason": "Other",
+                                                           "when": "EVDisconnected"})])
+        await cp.start()
+        try:
+            rig = CpRig(csms, cp)
+            await rig.booted()
+            await rig.charging()
+            await cp.control("present_id_tag", {"idTag": "VALID0001"})  # a Local stop: untouched
+            assert (await csms.expect("StopTransaction")).payload["reason"] == "Local"
+            await cp.control("present_id_tag", {"idTag": "VALID0001"})  # still plugged: restarts
+            await csms.expect("StartTransaction")
+            await cp.control("unplug", {"connectorId": 1})  # EVDisconnected: replaced
+            assert (await csms.expect("StopTransaction")).payload["reason"] == "Other"
+        finally:
+            await cp.stop()
+
+
 @scenario(CP, "accept_remote_start_connector_zero")
 async def _(rig):
     await rig.booted()
