@@ -13,16 +13,18 @@ ENTRIES = [
     # --- SUT central system -----------------------------------------------------------------------
     Entry("csms-firmware-status-callerror", "csms", "callerror_instead_of_result",
           "has no FirmwareStatusNotification handler: answers it with a CALLERROR",
-          ("TC_044_1_CSMS", "TC_044_2_CSMS"), r"FirmwareStatusNotification\.req was answered "
-                                              r"with CALLERROR",
+          ("TC_044_1_CSMS", "TC_044_2_CSMS", "TC_044_3_CSMS", "TC_054_CSMS"),
+          r"FirmwareStatusNotification\.req was answered with CALLERROR",
           params={"action": "FirmwareStatusNotification"}),
     Entry("csms-firmware-location-altered", "csms", "wrong_value",
           "sends UpdateFirmware with another location than the one the operator gave",
-          ("TC_044_1_CSMS",), r"location is .*expected the configured",
+          ("TC_044_1_CSMS", "TC_044_2_CSMS", "TC_044_3_CSMS"),
+          r"location is .*expected the configured",
           params={"action": "UpdateFirmware", "field": "location",
                   "value": "http://127.0.0.1:9/firmware/other.bin"}),
     Entry("csms-diagnostics-status-callerror", "csms", "callerror_instead_of_result",
           "answers DiagnosticsStatusNotification with a CALLERROR",
-          ("TC_045_1_CSMS",), r"DiagnosticsStatusNotification\.req was answered with CALLERROR",
+          ("TC_045_1_CSMS", "TC_045_2_CSMS", "TC_054_CSMS"),
+          r"DiagnosticsStatusNotification\.req was answered with CALLERROR",
           params={"action": "DiagnosticsStatusNotification"}),
 ]

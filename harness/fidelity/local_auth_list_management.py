@@ -16,6 +16,7 @@ ENTRIES = [
     # --- SUT central system -----------------------------------------------------------------------
     Entry("csms-local-list-full-sent-as-differential", "csms", "wrong_value",
           "sends a full list with updateType Differential",
-          ("TC_043_4_CSMS",), r"updateType is 'Differential', expected 'Full'",
+          ("TC_043_1_CSMS", "TC_043_3_CSMS", "TC_043_4_CSMS", "TC_043_5_CSMS"),
+          r"updateType is 'Differential', expected 'Full'",
           params={"action": "SendLocalList", "field": "updateType", "value": "Differential"}),
 ]
