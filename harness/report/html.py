@@ -254,6 +254,7 @@ def view(data: dict) -> dict[str, Any]:
     profiles = data.get("profile_results") or {
         p: {"result": r, "declared": None, "counts": {}} for p, r in
         (data.get("profiles") or {}).items()}
+    cases = _cases(data)
     verdicts: dict[str, int] = {}
     for case in data.get("test_cases") or []:
         verdicts[case["verdict"]] = verdicts.get(case["verdict"], 0) + 1
@@ -267,7 +268,8 @@ def view(data: dict) -> dict[str, Any]:
         "hardware": _hardware(data) if sut == "cs" else [],
         "configuration": _configuration(data) if sut == "cs" else [],
         "limits": data.get("limits") or {},
-        "cases": _cases(data),
+        "cases": cases,
+        "anchors": {c["id"]: c["anchor"] for c in reversed(cases)},
         "verdicts": verdicts,
     }
 
