@@ -49,6 +49,8 @@ class Link(ChargePoint):
 
     # --- availability and reset ------------------------------------------------------------
 
+    # The library passes the payload as keyword arguments, so the parameter is named after the
+    # field "type" (shadowing the builtin inside these two handlers only).
     @on(Action.change_availability)
     def on_change_availability(self, connector_id: int, type: str) -> call_result.ChangeAvailability:
         return call_result.ChangeAvailability(

@@ -145,6 +145,7 @@ class Station(Charging, Timers):
         if link is None:
             return
         try:
+            # The library keeps the WebSocket as _connection and offers no close of its own.
             await asyncio.wait_for(link._connection.close(1001, "going away"), 2)
         except (TimeoutError, ConnectionClosed):
             pass
