@@ -6,10 +6,12 @@ ENTRIES = [
     # --- SUT charge point -------------------------------------------------------------------------
     Entry("cs-firmware-downloaded-without-download", "cs", "firmware_fake_download",
           "reports Downloaded and installs without fetching the firmware from the location",
-          ("TC_044_1_CS", "TC_044_3_CS"), r"Downloaded.*no complete download"),
+          ("TC_044_1_CS", "TC_044_3_CS"), r"Downloaded.*no complete download",
+          collateral={"TC_044_2_CS": "it reports Downloaded for a file that does not exist"}),
     Entry("cs-diagnostics-uploaded-without-upload", "cs", "diagnostics_fake_upload",
           "reports Uploaded without sending the diagnostics file to the location",
-          ("TC_045_1_CS",), r"Uploaded.*received no complete, non-empty upload"),
+          ("TC_045_1_CS",), r"Uploaded.*received no complete, non-empty upload",
+          collateral={"TC_045_2_CS": "it reports Uploaded to a location that refuses uploads"}),
     # --- SUT central system -----------------------------------------------------------------------
     Entry("csms-firmware-status-callerror", "csms", "callerror_instead_of_result",
           "has no FirmwareStatusNotification handler: answers it with a CALLERROR",
