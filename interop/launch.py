@@ -77,11 +77,12 @@ def _ready(process: subprocess.Popen, module: str, log_path: Path) -> dict[str, 
 
 
 @contextmanager
-def library_charge_point(harness_port: int, log_path: Path) -> Iterator[str]:
+def library_charge_point(harness_port: int, log_path: Path,
+                         pics: Path = CP_PICS) -> Iterator[str]:
     """The ocpp-library charge point, connecting to the harness at ``harness_port``; yields its
     control URL."""
     with implementation("interop.ocpp_lib_cp",
-                        ["--csms", f"ws://127.0.0.1:{harness_port}/ocpp", "--pics", str(CP_PICS),
+                        ["--csms", f"ws://127.0.0.1:{harness_port}/ocpp", "--pics", str(pics),
                          "--control", "127.0.0.1:0"], log_path) as ready:
         yield ready["control"]
 

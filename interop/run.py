@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from interop.analysis import ANALYSIS
+from interop.analysis import ANALYSIS, NOTES
 from interop.launch import (CP_PICS, CSMS_PICS, ROOT, free_port, library_central_system,
                             library_charge_point, pytest_args)
 
@@ -40,13 +40,13 @@ def run_sim(sut: str, report_dir: Path, select: str | None) -> float:
     return run_pytest(pytest_args(sut, report_dir, select=select), f"{sut} against the simulator")
 
 
-def run_library(sut: str, report_dir: Path, select: str | None) -> float:
+def run_library(sut: str, report_dir: Path, select: str | None, cp_pics: Path = CP_PICS) -> float:
     log = report_dir / "implementation.log"
     if sut == "cs":
         port = free_port()
-        with library_charge_point(port, log) as control:
+        with library_charge_point(port, log, cp_pics) as control:
             return run_pytest(pytest_args(sut, report_dir, select=select, external={
-                "pics": str(CP_PICS), "driver": control, "listen": f"127.0.0.1:{port}"}),
+                "pics": str(cp_pics), "driver": control, "listen": f"127.0.0.1:{port}"}),
                 "cs against the ocpp-library charge point")
     with library_central_system(log) as (ws_url, control):
         return run_pytest(pytest_args(sut, report_dir, select=select, external={
@@ -144,6 +144,7 @@ def document(results: dict[str, tuple[dict, dict, tuple[float, float]]]) -> str:
     ]
     for sut, (sim, lib, durations) in results.items():
         lines += section(sut, sim, lib, durations)
+    lines.append(NOTES)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -156,13 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="select", default=None, help="pytest -k selection")
     parser.add_argument("--library-only", action="store_true",
                         help="reuse the simulator reports already in --reports")
+    parser.add_argument("--cp-pics", default=str(CP_PICS),
+                        help="the charge point's PICS (a configuration variant, e.g. "
+                             "interop/ocpp_lib_cp_preauthorize.toml)")
     args = parser.parse_args(argv)
     reports = Path(args.reports)
     results = {}
     for sut in (("cs", "csms") if args.sut == "both" else (args.sut,)):
         sim_dir, lib_dir = reports / f"{sut}-simulator", reports / f"{sut}-ocpp-library"
         sim_time = 0.0 if args.library_only else run_sim(sut, sim_dir, args.select)
-        lib_time = run_library(sut, lib_dir, args.select)
+        lib_time = run_library(sut, lib_dir, args.select, Path(args.cp_pics))
         sim, lib = load(sim_dir), load(lib_dir)
         if not sim or not lib:
             print(f"{sut}: a run left no report.json ({sim_dir}, {lib_dir})", file=sys.stderr)
