@@ -62,11 +62,13 @@ or requesting an Authorize.conf"). The harness's reusable states Authorized and 
 require the Authorize.req, so every later case built on them fails with "expected Authorized:
 Authorize.req for idTag ... it did not come" (TC_004_1, TC_005_x, TC_012, TC_015, TC_016, TC_018_1,
 TC_028, TC_032_x, TC_036, TC_068 to TC_071 ...; TC_004_1_CS wire log: Preparing 3 ms after the
-presentation, no Authorize.req). Classification: **harness issue** (reported to the lead): a
-conformant charge point whose delivered configuration has LocalPreAuthorize = true cannot pass the
-Core suite. Either the states set LocalPreAuthorize = false as part of their configuration state, or
-they accept a missing Authorize.req when LocalPreAuthorize is true (expect_authorize=None, as
-IdTagCached already does). A second effect: after such a failure the clean-up leaves the connector
+presentation, no Authorize.req). Classification: **harness limitation** (reported to the lead):
+the states follow the catalogue's Authorized state literally (present -> Authorize.req ->
+Accepted), but the Core cases that use them do not set LocalPreAuthorize, so a conformant charge
+point whose delivered configuration has LocalPreAuthorize = true cannot pass the Core suite. Either
+the states put LocalPreAuthorize = false in their configuration state (restored afterwards), or
+they accept a missing Authorize.req when the device's LocalPreAuthorize is true (expect_authorize=
+None, as IdTagCached already does). A second effect: after such a failure the clean-up leaves the connector
 authorized (Preparing until ConnectionTimeOut, 60 s), so the next case that presents the same idTag
 de-authorizes it instead (TC_007_CS, TC_037_1_CS: "reported 'Available', expected 'Preparing'"); the
 clean-up of `transaction()` could end a pending authorization (present the idTag again, or wait for
