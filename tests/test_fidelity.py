@@ -100,14 +100,27 @@ def test_judge_flags_a_case_that_did_not_run():
 
 
 def test_judge_full_mode_compares_other_cases_with_the_baseline():
-    after = {**BASELINE, "TC_012_CS": FAILED, "TC_001_CS": CaseVerdict("FAIL", "boom"),
+    intended = {"TC_012_CS": FAILED}
+    suite = {**BASELINE, "TC_012_CS": CaseVerdict("FAIL", "dirty state"),
+             "TC_001_CS": CaseVerdict("FAIL", "boom"),
              "TC_015_CS": CaseVerdict("FAIL", "collateral, declared")}
-    del after["TC_017_2_CS"]
-    j = judge(ENTRY, after, BASELINE)
-    assert j.detected and not j.ok
+    del suite["TC_017_2_CS"]
+    j = judge(ENTRY, intended, suite, BASELINE)
+    assert j.detected and not j.ok  # detection is judged on the intended run alone
     assert j.problems == ["TC_001_CS changed PASS -> FAIL: boom",
                           "TC_017_2_CS did not run (baseline N/A)"]
-    assert judge(ENTRY, {**BASELINE, "TC_012_CS": FAILED}, BASELINE).ok
+    assert j.collateral_seen == ["TC_015_CS"]
+    assert judge(ENTRY, intended, {**BASELINE, "TC_012_CS": FAILED}, BASELINE).ok
+
+
+def test_judge_full_mode_accepts_other_cases_naming_the_same_bug():
+    entry = Entry(**{**ENTRY.__dict__, "also": r"StopTransaction reason Other"})
+    suite = {**BASELINE, "TC_001_CS": FAILED,  # matches the symptom
+             "TC_015_CS": CaseVerdict("FAIL", "step 2: StopTransaction reason Other"),  # also
+             "TC_017_2_CS": CaseVerdict("ERROR", FAILED.reason)}  # an ERROR is never a catch
+    j = judge(entry, {"TC_012_CS": FAILED}, suite, BASELINE)
+    assert j.also_caught == ["TC_001_CS", "TC_015_CS"]
+    assert j.problems == [f"TC_017_2_CS changed N/A -> ERROR: {' '.join(FAILED.reason.split())}"]
 
 
 def test_known_miss_is_ok_only_while_missed():
@@ -131,8 +144,9 @@ def test_stability_differences_name_the_case_and_the_runs():
 def test_report_lists_every_entry_and_the_totals():
     judgements = [judge(ENTRY, {"TC_012_CS": FAILED}),
                   judge(Entry(**{**ENTRY.__dict__, "id": "cs-other"}), {})]
-    text = render(judgements, full=False, elapsed_s=3, jobs=2)
-    assert "| cs-demo | cs | `wrong_stop_reason` |" in text and "| yes |" in text
+    judgements[0].also_caught = ["TC_015_CS"]
+    text = render(judgements, full=True, elapsed_s=3, jobs=2)
+    assert "| cs-demo | cs | `wrong_stop_reason` |" in text and "| yes | TC_015_CS |" in text
     assert "**no**" in text and "1 of 2 faults detected (50%)" in text
 
 

@@ -41,6 +41,9 @@ class Entry:
     collateral: Mapping[str, str] = field(default_factory=dict)
     """Full mode: other case ids (fnmatch patterns allowed, e.g. ``TC_0*``) whose verdict may change
     with this fault, each with the reason why that is right."""
+    also: str = ""
+    """Full mode: a regex for the same bug as other cases word it (``Heartbeat interval accuracy``);
+    another case that FAILs with a reason matching it or the symptom caught the bug too."""
     fast: bool = True
     """Run in the fast subset inside ``make test`` (intended cases only)."""
     known_miss: str = ""
@@ -113,6 +116,11 @@ def check(entries: list[Entry]) -> list[str]:
             problems.append(f"{where}: the symptom is not a regex: {exc}")
         if not entry.symptom.strip():
             problems.append(f"{where}: the symptom is empty")
+        if entry.also:
+            try:
+                re.compile(entry.also)
+            except re.error as exc:
+                problems.append(f"{where}: also is not a regex: {exc}")
         for pattern, why in entry.collateral.items():
             if not why:
                 problems.append(f"{where}: collateral {pattern} needs a reason")

@@ -12,8 +12,11 @@ def _cell(text: str) -> str:
 
 
 def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: int) -> str:
-    mode = ("full: each fault against the whole suite of its SUT, other cases compared with an "
-            "unfaulted baseline" if full else "intended cases only")
+    mode = ("full: each fault against its intended cases alone (detection), then against the "
+            "whole suite of its SUT, where every other case must keep its unfaulted verdict unless "
+            "it FAILs naming the same bug (\"also caught by\") or is declared collateral; "
+            "anything else is listed under \"Misses and verdict changes\""
+            if full else "intended cases only")
     lines = [
         "# Verdict fidelity: the seeded-fault campaign",
         "",
@@ -26,16 +29,19 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
         f"Mode: {mode}. {len(judgements)} entries, {jobs} runs at a time, "
         f"{elapsed_s:.0f} s wall time.",
         "",
-        "| entry | SUT | fault | device bug modelled | intended case | detected | reason seen |",
-        "|---|---|---|---|---|---|---|",
+        "| entry | SUT | fault | device bug modelled | intended case | detected | "
+        + ("also caught by (full run) | " if full else "") + "reason seen |",
+        "|---|---|---|---|---|---|" + ("---|" if full else "") + "---|",
     ]
     for j in judgements:
         e = j.entry
         detected = "yes" if j.detected else ("no (known miss)" if e.known_miss else "**no**")
         seen = j.reason_seen or "; ".join(j.problems)
-        lines.append("| " + " | ".join(_cell(x) for x in (
-            e.id, e.sut, f"`{e.cli}`", e.description, ", ".join(e.cases), detected,
-            trim(seen, 220))) + " |")
+        cells = [e.id, e.sut, f"`{e.cli}`", e.description, ", ".join(e.cases), detected]
+        if full:
+            cells.append(", ".join(j.also_caught) or "-")
+        cells.append(trim(seen, 220))
+        lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     lines += ["", "## Totals", "", "| SUT | entries | detected | known misses | other misses | "
               "collateral problems (full mode) |", "|---|---|---|---|---|---|"]
     for sut in ("cs", "csms"):

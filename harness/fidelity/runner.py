@@ -3,9 +3,9 @@ simulator, judged from its report.json.
 
 - Intended mode: ``-k`` the intended cases only; each must be FAIL with a reason matching the
   entry's symptom.
-- Full mode: the whole suite of that SUT with the fault; the intended cases are judged as above and
-  every other case must keep the verdict it has in the unfaulted baseline run of that SUT, except
-  the entry's declared collateral.
+- Full mode: besides, the whole suite of that SUT with the fault; every other case must keep the
+  verdict it has in the unfaulted baseline run of that SUT, unless it FAILs naming the same bug
+  (its reason matches the symptom, or the entry's ``also``) or the entry declares it collateral.
 
 The runs are mostly waiting on protocol timeouts, so several go at once (``jobs``). Judging is pure
 (:func:`judge`), so the tests can feed it hand-made reports.
@@ -58,6 +58,10 @@ class Judgement:
     problems: list[str]
     """Why the entry is not detected, and (full mode) other cases whose verdict changed."""
     duration_s: float = 0.0
+    also_caught: list[str] = field(default_factory=list)
+    """Full mode: other cases that FAILed naming the same bug (not a false verdict)."""
+    collateral_seen: list[str] = field(default_factory=list)
+    """Full mode: other cases that changed verdict, declared collateral."""
 
     @property
     def ok(self) -> bool:
@@ -116,10 +120,16 @@ async def run_pytest(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
 
 
 def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
+          suite: dict[str, CaseVerdict] | None = None,
           baseline: dict[str, CaseVerdict] | None = None) -> Judgement:
-    """Detected: every intended case is FAIL with a reason matching the symptom. With a baseline
-    (full mode), any other case whose verdict differs from it, and is not declared collateral,
-    is a problem too."""
+    """Detected: every intended case is FAIL, in ``verdicts`` (the run of the intended cases
+    alone), with a reason matching the symptom.
+
+    Full mode also gives ``suite`` (the whole suite of the SUT with the fault) and ``baseline`` (the
+    same suite unfaulted): every other case must keep its baseline verdict, unless it FAILs naming
+    the fault itself (its reason matches the symptom or ``entry.also``: the bug caught once more,
+    listed in ``also_caught``) or is declared collateral. Anything else is a problem: a case hurt by
+    a bug it does not test, or by the state a failed case left behind."""
     problems: list[str] = []
     seen: dict[str, CaseVerdict] = {}
     symptom = re.compile(entry.symptom, re.DOTALL)  # reasons span lines
@@ -133,18 +143,27 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
             problems.append(f"{case_id} is {got.verdict}, expected FAIL")
         elif not symptom.search(got.reason):
             problems.append(f"{case_id} FAILed but its reason does not match {entry.symptom!r}")
-    detected = not problems
-    if baseline is not None:
-        for case_id, before in sorted(baseline.items()):
-            if case_id in entry.cases or _collateral(entry, case_id):
-                continue
-            after = verdicts.get(case_id)
-            if after is None:
-                problems.append(f"{case_id} did not run (baseline {before.verdict})")
-            elif after.verdict != before.verdict:
-                problems.append(f"{case_id} changed {before.verdict} -> {after.verdict}: "
-                                f"{trim(after.reason, 200)}")
-    return Judgement(entry, detected, seen, problems)
+    judgement = Judgement(entry, not problems, seen, problems)
+    if suite is None or baseline is None:
+        return judgement
+    also = re.compile(entry.also, re.DOTALL) if entry.also else None
+    for case_id, before in sorted(baseline.items()):
+        if case_id in entry.cases:
+            continue
+        after = suite.get(case_id)
+        if after is not None and after.verdict == before.verdict:
+            continue
+        if after is not None and after.verdict == "FAIL" and (
+                symptom.search(after.reason) or (also and also.search(after.reason))):
+            judgement.also_caught.append(case_id)
+        elif _collateral(entry, case_id):
+            judgement.collateral_seen.append(case_id)
+        elif after is None:
+            problems.append(f"{case_id} did not run (baseline {before.verdict})")
+        else:
+            problems.append(f"{case_id} changed {before.verdict} -> {after.verdict}: "
+                            f"{trim(after.reason, 200)}")
+    return judgement
 
 
 def _collateral(entry: Entry, case_id: str) -> bool:
@@ -158,13 +177,19 @@ def trim(text: str, limit: int = 160) -> str:
 
 async def run_entry(entry: Entry, workdir: Path, *, full: bool,
                     baseline: dict[str, CaseVerdict] | None = None) -> Judgement:
-    run = await run_pytest(entry.sut, workdir / entry.id,
-                           cases=() if full else entry.cases, faults=(entry.cli,))
-    if run.error:
-        judgement = Judgement(entry, False, {}, [run.error])
+    """The intended cases alone (detection, free of what earlier cases leave behind); in full mode
+    also the whole suite with the fault, compared case by case with the baseline."""
+    runs = [run_pytest(entry.sut, workdir / entry.id, cases=entry.cases, faults=(entry.cli,))]
+    if full:
+        runs.append(run_pytest(entry.sut, workdir / entry.id / "suite", faults=(entry.cli,)))
+    results = await asyncio.gather(*runs)
+    failed = [run.error for run in results if run.error]
+    if failed:
+        judgement = Judgement(entry, False, {}, failed)
     else:
-        judgement = judge(entry, run.verdicts, baseline if full else None)
-    judgement.duration_s = run.duration_s
+        judgement = judge(entry, results[0].verdicts,
+                          results[1].verdicts if full else None, baseline)
+    judgement.duration_s = max(run.duration_s for run in results)
     return judgement
 
 
