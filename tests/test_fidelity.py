@@ -174,9 +174,12 @@ def test_sim_fault_option_names_an_unknown_fault(tmp_path):
 # --- the fast subset: every fast entry caught by its intended case -------------------------------
 
 @pytest.fixture(scope="module")
-def fast_campaign(tmp_path_factory):
+def fast_campaign(request, tmp_path_factory):
+    """One concurrent campaign for the fast entries this session selected (-k narrows it)."""
+    selected = {item.callspec.params["entry"].id for item in request.session.items
+                if getattr(item, "originalname", "") == "test_fast_entry_caught_by_its_intended_case"}
     workdir = tmp_path_factory.mktemp("fidelity")
-    judgements, _ = asyncio.run(campaign(FAST, workdir, jobs=JOBS))
+    judgements, _ = asyncio.run(campaign([e for e in FAST if e.id in selected], workdir, jobs=JOBS))
     return {j.entry.id: j for j in judgements}
 
 
