@@ -42,7 +42,7 @@ interop: $(STAMP)
 ## The seeded-fault campaign: every catalogue fault (harness/fidelity/) against the whole suite of
 ## its SUT, intended cases must FAIL with their symptom, the others keep their unfaulted verdict;
 ## writes docs/verdict-fidelity.md. `make stability` runs the unfaulted suites ten times.
-FIDELITY_JOBS ?= 6
+FIDELITY_JOBS ?= 12
 fidelity: $(STAMP)
 	$(PY) -m harness.fidelity --full --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/fidelity
 
