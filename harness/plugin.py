@@ -357,5 +357,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.getplugin("terminalreporter")
     if reporter is not None:
         profiles = ", ".join(f"{k} {v}" for k, v in run.report.profiles().items())
-        reporter.write_line(f"OCPP report: {path} (certificate: {run.report.certificate()}; "
-                            f"{profiles})")
+        reporter.write_line(f"OCPP report: {path} and {path.with_name('report.html')} "
+                            f"(certificate: {run.report.certificate()}; {profiles})")
