@@ -75,6 +75,9 @@ class RunReport:
     limits: dict[str, Any] = field(default_factory=dict)
     """Limits detected from the device's own frames (milliseconds_in_timestamps)."""
     test_case_document: str = TEST_CASE_DOCUMENT
+    evidence: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Per test case id, what its wire log showed (harness.report.evidence.CaseEvidence), read
+    once; the source of ``limits`` and of the fallback ``configuration``. Not in report.json."""
 
     def profile_results(self) -> dict[str, dict[str, Any]]:
         """Per profile: the result as :meth:`profiles` gives it, except that a profile the PICS

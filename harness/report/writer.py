@@ -26,21 +26,20 @@ NOT_READ = "none"
 def update_evidence(report: RunReport) -> None:
     """Fold the wire logs of cases not yet scanned into ``limits`` and, unless the configuration
     was read at the end of the run, the latest full GetConfiguration answer seen."""
-    scanned: dict = report.__dict__.setdefault("_scanned", {})
-    stamps: evidence.Timestamps = report.__dict__.setdefault("_timestamps",
-                                                             evidence.Timestamps())
     device = "cp" if report.sut == "cs" else "csms"
     for case in report.test_cases:
-        if case.id in scanned or not case.wire_log:
+        if case.id in report.evidence or not case.wire_log:
             continue
         found = evidence.scan(case.wire_log, device)
-        scanned[case.id] = found
-        stamps.add(found.timestamps)
+        report.evidence[case.id] = found
         answer = found.configuration
         if answer is not None and report.sut == "cs" \
                 and report.configuration_source.get("how") != END_OF_RUN:
             use_answer(report, answer, DURING_RUN, f"the last full GetConfiguration answer seen "
                        f"during the run ({case.id})")
+    stamps = evidence.Timestamps()
+    for found in report.evidence.values():
+        stamps.add(found.timestamps)
     report.limits["milliseconds_in_timestamps"] = stamps.to_json()
     if not report.configuration_source:
         report.configuration_source = {
