@@ -203,3 +203,13 @@ def test_with_weasyprint_the_end_of_the_run_writes_a_pdf(tmp_path):
     pdf = tmp_path / "out" / "report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert "report.pdf" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_a_failing_pdf_writer_does_not_lose_the_report(tmp_path, monkeypatch, capsys):
+    def broken(text, path):
+        raise OSError("cannot load library 'pango'")
+
+    monkeypatch.setattr(html, "write_pdf", broken)
+    path = write_report(_report(tmp_path), tmp_path / "out", final=True)
+    assert path.is_file() and (tmp_path / "out" / "report.html").is_file()
+    assert "report.pdf could not be written" in capsys.readouterr().err

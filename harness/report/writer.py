@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from dataclasses import asdict
 from html import escape
 from pathlib import Path
@@ -78,7 +79,10 @@ def write_report(report: RunReport, directory: Path, *, final: bool = False) -> 
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
     if final:
-        html.write_pdf(text, directory / "report.pdf")
+        try:
+            html.write_pdf(text, directory / "report.pdf")
+        except Exception as exc:  # noqa: BLE001 -- the PDF is a copy; the run's record is above
+            print(f"report.pdf could not be written: {exc!r}", file=sys.stderr)
     return path
 
 
