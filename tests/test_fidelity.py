@@ -192,3 +192,10 @@ def test_fast_entry_caught_by_its_intended_case(entry, fast_campaign):
                                 f"({j.reason_seen})")
         pytest.xfail(f"known miss: {entry.known_miss}")
     assert j.detected, f"{entry.id} ({entry.cli}) not caught: {'; '.join(j.problems)}"
+
+
+def test_a_run_without_a_report_is_an_error_not_a_verdict(tmp_path):
+    from harness.fidelity.runner import run_pytest
+    run = asyncio.run(run_pytest("cs", tmp_path, faults=("no_such_fault",)))
+    assert run.verdicts == {} and "no usable report.json" in run.error
+    assert "unknown fault 'no_such_fault'" in run.error  # pytest's own words are kept

@@ -114,9 +114,15 @@ async def run_pytest(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
     try:
         run.verdicts = read_report(report_dir)
     except (OSError, ValueError, KeyError) as exc:
-        tail = (report_dir / "pytest.log").read_text(errors="replace")[-600:]
-        run.error = run.error or f"no usable report.json ({exc}); pytest said: {tail}"
+        run.error = run.error or f"no usable report.json ({exc}); pytest said: " + \
+            _gist((report_dir / "pytest.log").read_text(errors="replace"))
     return run
+
+
+def _gist(log: str) -> str:
+    """What a failed pytest run said: its ERROR lines (a usage error), else the end of the log."""
+    errors = [line for line in log.splitlines() if line.startswith("ERROR")]
+    return trim(" ".join(errors), 400) if errors else trim(log[-600:], 600)
 
 
 def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
