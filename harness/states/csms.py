@@ -40,6 +40,7 @@ __all__ = [
     "answered", "call", "notify_status", "authorize", "start_transaction", "stop_transaction",
     "end_charging", "go_offline", "back_online", "operator_sends", "operator_timeout",
     "get_configuration_answer", "same_id_tag", "READ_ONLY_KEYS", "RemoteStart", "remote_started",
+    "transaction_started",
 ]
 
 ENERGY_PER_SESSION_WH = 1500
@@ -194,15 +195,47 @@ def record_boot(csms: Session, boot: Response) -> None:
         _ledger(csms).link = csms.link
 
 
-async def authorized(csms: Session, pics: Any, id_tag: str | None = None) -> Response:
-    """Reusable state Authorized: Authorize.req of the valid idTag, answered Accepted."""
+def _tag(pics: Any, id_tag: str) -> str:
+    """How a message names ``id_tag``: "the valid idTag 'X'" for the PICS valid one."""
+    return ("the valid idTag" if same_id_tag(id_tag, pics.id_tags.valid) else "the idTag") + \
+        f" {id_tag!r}"
+
+
+def _steps(step: int | None, state: str) -> tuple[str, str]:
+    """Labels of a request/answer pair: ("3-4", "step 4") from step 3, or the state's name."""
+    if step is None:
+        return state, state
+    return f"{step}-{step + 1}", f"step {step + 1}"
+
+
+async def authorized(csms: Session, pics: Any, id_tag: str | None = None, *,
+                     step: int | None = None) -> Response:
+    """Reusable state Authorized: Authorize.req of the idTag (the valid one by default), answered
+    Accepted. ``step``: the case's number of the Authorize.req (its answer is ``step + 1``);
+    without it the messages name the reusable state."""
     id_tag = id_tag or pics.id_tags.valid
-    response = await authorize(csms, pics, id_tag, step="reusable state Authorized")
+    pair, answer = _steps(step, "reusable state Authorized")
+    response = await authorize(csms, pics, id_tag, step=pair)
     status = (response.get("idTagInfo") or {}).get("status")
     assert status == "Accepted", (
-        f"reusable state Authorized: Authorize.conf for the valid idTag {id_tag!r} has "
-        f"idTagInfo.status {status!r}, expected 'Accepted' (wire log line {response.line})")
+        f"{answer}: Authorize.conf idTagInfo.status for {_tag(pics, id_tag)} is {status!r}, "
+        f"expected 'Accepted' (wire log line {response.line})")
     return response
+
+
+async def transaction_started(csms: Session, pics: Any, connector_id: int, id_tag: str, *,
+                              step: int | None = None, timestamp: str | None = None) -> Transaction:
+    """StartTransaction.req (stamped ``timestamp``, now by default), answered Accepted with a
+    transactionId (steps ``step`` and ``step + 1``), then StatusNotification Charging (``step + 2``,
+    ``step + 3``); without ``step`` the messages name the reusable state Charging."""
+    pair, answer = _steps(step, "reusable state Charging")
+    tx = await start_transaction(csms, connector_id, id_tag, timestamp=timestamp, step=pair)
+    assert tx.id_tag_status == "Accepted", (
+        f"{answer}: StartTransaction.conf idTagInfo.status for {_tag(pics, id_tag)} is "
+        f"{tx.id_tag_status!r}, expected 'Accepted' (wire log line {tx.start.line})")
+    await notify_status(csms, connector_id, "Charging",
+                        step=pair if step is None else f"{step + 2}-{step + 3}")
+    return tx
 
 
 async def charging(csms: Session, pics: Any, *, id_tag: str | None = None,
@@ -213,13 +246,7 @@ async def charging(csms: Session, pics: Any, *, id_tag: str | None = None,
     connector_id = configured_connector(pics) if connector_id is None else connector_id
     await authorized(csms, pics, id_tag)
     await notify_status(csms, connector_id, "Preparing", step="reusable state Charging")
-    tx = await start_transaction(csms, connector_id, id_tag, step="reusable state Charging")
-    assert tx.id_tag_status == "Accepted", (
-        f"reusable state Charging: StartTransaction.conf for the valid idTag {id_tag!r} has "
-        f"idTagInfo.status {tx.id_tag_status!r}, expected 'Accepted' (wire log line "
-        f"{tx.start.line})")
-    await notify_status(csms, connector_id, "Charging", step="reusable state Charging")
-    return tx
+    return await transaction_started(csms, pics, connector_id, id_tag)
 
 
 async def end_charging(csms: Session, tx: Transaction, *, reason: str = "Local") -> Response:
@@ -335,12 +362,7 @@ async def remote_started(csms: Session, driver: Any, pics: Any, *, step: int,
     assert remote.get("connectorId", connector_id) == connector_id, (
         f"step {step}: RemoteStartTransaction.req connectorId is {remote['connectorId']!r}, "
         f"expected {connector_id} as the operator asked, or none (wire log line {remote.line})")
-    authorized = await authorize(csms, pics, remote["idTag"], step=f"{step + 2}-{step + 3}")
-    status = (authorized.get("idTagInfo") or {}).get("status")
-    assert status == "Accepted", (
-        f"step {step + 3}: Authorize.conf idTagInfo.status for {remote['idTag']!r} is {status!r}, "
-        f"expected 'Accepted' (wire log line {authorized.line})")
-    return RemoteStart(remote, authorized)
+    return RemoteStart(remote, await authorized(csms, pics, remote["idTag"], step=step + 2))
 
 
 # --- the harness's configuration, as GetConfiguration reports it -------------------------------

@@ -7,7 +7,7 @@ Authorize preceded.
 
 from harness.cases import case
 from harness.states.csms import (booted, configured_connector, end_charging, notify_status,
-                                 start_transaction)
+                                 transaction_started)
 
 
 @case("TC_007_CSMS", "Regular Start Charging Session - Cached Id", profile="Core",
@@ -20,13 +20,8 @@ async def test_tc_007_csms_cached_id(csms, pics):
     await notify_status(csms, connector_id, "Preparing", step="1-2")
 
     # 3-4. [Cached card: no Authorize] Harness: StartTransaction.req; central system: .conf
-    tx = await start_transaction(csms, connector_id, id_tag, step="3-4")
-    assert tx.id_tag_status == "Accepted", (
-        f"step 4: StartTransaction.conf idTagInfo.status for the valid idTag {id_tag!r} is "
-        f"{tx.id_tag_status!r}, expected 'Accepted' (wire log line {tx.start.line})")
-
     # 5-6. Harness: StatusNotification.req Charging; central system: .conf
-    await notify_status(csms, connector_id, "Charging", step="5-6")
+    tx = await transaction_started(csms, pics, connector_id, id_tag, step=3)
 
     # Clean-up (not in the OCTT table): stopped locally with the same card, cable removed.
     await end_charging(csms, tx)

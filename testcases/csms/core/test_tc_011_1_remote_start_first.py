@@ -12,7 +12,7 @@ has a connectorId, the connector asked for.
 
 from harness.cases import case
 from harness.states.csms import (booted, configured_connector, end_charging, notify_status,
-                                 remote_started, start_transaction)
+                                 remote_started, transaction_started)
 
 
 @case("TC_011_1_CSMS", "Remote Start Charging Session - Remote Start First", profile="Core",
@@ -30,13 +30,8 @@ async def test_tc_011_1_csms_remote_start_first(csms, driver, pics):
     await notify_status(csms, connector_id, "Preparing", step="5-6")
 
     # 7-8. Harness: StartTransaction.req; central system: StartTransaction.conf
-    tx = await start_transaction(csms, connector_id, remote.id_tag, step="7-8")
-    assert tx.id_tag_status == "Accepted", (
-        f"step 8: StartTransaction.conf idTagInfo.status for {remote.id_tag!r} is "
-        f"{tx.id_tag_status!r}, expected 'Accepted' (wire log line {tx.start.line})")
-
     # 9-10. Harness: StatusNotification.req Charging; central system: .conf
-    await notify_status(csms, connector_id, "Charging", step="9-10")
+    tx = await transaction_started(csms, pics, connector_id, remote.id_tag, step=7)
 
     # Clean-up (not in the OCTT table): stopped locally with the same card, cable removed.
     await end_charging(csms, tx)

@@ -8,7 +8,7 @@ StartTransaction.req, with the time the transaction started offline, must be acc
 from harness.cases import case
 from harness.defaults import now_iso
 from harness.states.csms import (back_online, booted, configured_connector, end_charging,
-                                 go_offline, notify_status, start_transaction)
+                                 go_offline, transaction_started)
 
 
 @case("TC_037_1_CSMS", "Offline Start Transaction - Valid IdTag", profile="Core",
@@ -24,13 +24,9 @@ async def test_tc_037_1_csms_offline_start_valid(csms, pics):
     await back_online(csms)
 
     # 1-2. Harness: StartTransaction.req (its offline timestamp); central system: .conf
-    tx = await start_transaction(csms, connector_id, id_tag, timestamp=started_offline, step="1-2")
-    assert tx.id_tag_status == "Accepted", (
-        f"step 2: StartTransaction.conf idTagInfo.status for the valid idTag {id_tag!r} is "
-        f"{tx.id_tag_status!r}, expected 'Accepted' (wire log line {tx.start.line})")
-
     # 3-4. Harness: StatusNotification.req Charging; central system: .conf
-    await notify_status(csms, connector_id, "Charging", step="3-4")
+    tx = await transaction_started(csms, pics, connector_id, id_tag, step=1,
+                                   timestamp=started_offline)
 
     # Clean-up (not in the OCTT table): stopped locally with the same card, cable removed.
     await end_charging(csms, tx)
