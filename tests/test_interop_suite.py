@@ -28,7 +28,7 @@ RUN_TIMEOUT_S = 120
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Both harness runs, side by side (each waits mostly on its subprocesses): SUT -> (verdicts,
-    implementation log)."""
+    implementation log, pytest output)."""
     base = tmp_path_factory.mktemp("interop")
     cs_dir, csms_dir = base / "cs", base / "csms"
     cs_log, csms_log = cs_dir / "charge_point.log", csms_dir / "central_system.log"
@@ -53,8 +53,8 @@ def runs(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 process.kill()
                 outputs[sut], _ = process.communicate()
-    return {"cs": (_verdicts(cs_dir, outputs["cs"]), cs_log),
-            "csms": (_verdicts(csms_dir, outputs["csms"]), csms_log)}
+    return {"cs": (_verdicts(cs_dir, outputs["cs"]), cs_log, outputs["cs"]),
+            "csms": (_verdicts(csms_dir, outputs["csms"]), csms_log, outputs["csms"])}
 
 
 def _verdicts(report_dir, output: str) -> dict[str, tuple[str, str]]:
@@ -64,20 +64,21 @@ def _verdicts(report_dir, output: str) -> dict[str, tuple[str, str]]:
     return {case["id"]: (case["verdict"], case["reason"]) for case in cases}
 
 
-def _assert_all_pass(verdicts: dict, wanted: tuple[str, ...], log) -> None:
-    assert set(verdicts) == set(wanted), f"ran {sorted(verdicts)}, expected {sorted(wanted)}"
+def _assert_all_pass(verdicts: dict, wanted: tuple[str, ...], log, output: str) -> None:
+    assert set(verdicts) == set(wanted), (f"ran {sorted(verdicts)}, expected {sorted(wanted)}:\n"
+                                          f"{output[-3000:]}")
     failed = {case: v for case, v in verdicts.items() if v[0] != "PASS"}
     assert not failed, (f"not PASS against the ocpp-library implementation: {failed}\n"
-                        f"implementation log: {log}")
+                        f"implementation log: {log}\n{output[-3000:]}")
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 30)
 def test_core_cases_pass_against_the_ocpp_library_charge_point(runs):
-    verdicts, log = runs["cs"]
-    _assert_all_pass(verdicts, CS_CASES, log)
+    verdicts, log, output = runs["cs"]
+    _assert_all_pass(verdicts, CS_CASES, log, output)
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_S + 30)
 def test_core_cases_pass_against_the_ocpp_library_central_system(runs):
-    verdicts, log = runs["csms"]
-    _assert_all_pass(verdicts, CSMS_CASES, log)
+    verdicts, log, output = runs["csms"]
+    _assert_all_pass(verdicts, CSMS_CASES, log, output)
