@@ -7,6 +7,7 @@ to a file. Used by interop/run.py and tests/test_interop_suite.py.
 from __future__ import annotations
 
 import os
+import random
 import re
 import socket
 import subprocess
@@ -24,10 +25,17 @@ READY_TIMEOUT_S = 20.0
 
 def free_port() -> int:
     """A port free now, for the harness's central system (it must be known before the charge point
-    starts). Another process could take it in between; on this loopback test bench it does not."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    starts). Chosen below the kernel's ephemeral range (Linux: 32768-60999), so that the many
+    sockets other processes open on port 0 cannot take it before the harness binds it."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found between 20000 and 32000 on 127.0.0.1")
 
 
 @contextmanager
