@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import selectors
 import socket
 import subprocess
 import sys
@@ -64,7 +65,6 @@ def _ready(process: subprocess.Popen, module: str, log_path: Path) -> dict[str, 
     os.set_blocking(process.stdout.fileno(), False)
     deadline = time.monotonic() + READY_TIMEOUT_S
     buffered = ""
-    import selectors
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
         while time.monotonic() < deadline:
