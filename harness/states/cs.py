@@ -145,6 +145,17 @@ async def status_until(cp: Session, pics: Any, connector_id: int, status: str, *
                            what=f"StatusNotification {status} for connector {connector_id}")
 
 
+def conf_status(response: Response, *expected: str, step: str, why: str = "") -> str:
+    """The status of the device's answer ``response``, which must be one of ``expected`` (a
+    CALLERROR never is); the failure reads "<step>: X.conf status is 'Y', expected 'Z'<why>
+    (wire log line N)"."""
+    got = response.status if response.error is None else f"CALLERROR {response.error.error_code}"
+    assert response.error is None and got in expected, (
+        f"{step}: {response.action}.conf status is {got!r}, expected "
+        f"{' or '.join(repr(e) for e in expected)}{why} ({cite(response)})")
+    return got
+
+
 def harness_answered(request: Request, status: str, *, step: str) -> None:
     """The OCTT's "Central System side" validation: the harness answered ``request`` with
     ``status`` (the answer's status, or its idTagInfo.status). What the harness sends is the
@@ -667,10 +678,7 @@ async def remote_start(cp: Session, pics: Any, tx: Tx, *, step: str,
     body = payload or {"connectorId": tx.connector_id, "idTag": tx.id_tag}
     response = await cp.call("RemoteStartTransaction", body,
                              timeout=pics.timing.remote_start_response or pics.timing.response_timeout)
-    assert response.status == "Accepted", (
-        f"{step}: RemoteStartTransaction.conf status is "
-        f"{response.status if response.error is None else 'CALLERROR ' + response.error.error_code!r}"
-        f", expected 'Accepted' ({cite(response)})")
+    conf_status(response, "Accepted", step=step)
     return response
 
 

@@ -6,7 +6,7 @@ StopTransaction.req reason Remote and StatusNotification Finishing, in either or
 
 from harness import timing
 from harness.cases import case
-from harness.states.cs import booted, charging, cite, stopped
+from harness.states.cs import booted, charging, conf_status, stopped
 
 
 @case("TC_012_CS", "Remote Stop Charging Session", profile="Core", needs=("Charging",))
@@ -15,10 +15,7 @@ async def test_tc_012_cs_remote_stop(cp, driver, pics):
     async with charging(cp, driver, pics) as tx:
         # 1. Harness: RemoteStopTransaction.req  2. Charge point: .conf Accepted
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
-        assert remote.status == "Accepted", (
-            f"step 2: RemoteStopTransaction.conf status is "
-            f"{remote.status if remote.error is None else 'CALLERROR ' + remote.error.error_code!r}"
-            f", expected 'Accepted' ({cite(remote)})")
+        conf_status(remote, "Accepted", step="step 2")
 
         # 3. StopTransaction.req and StatusNotification.req, in either order
         stop = await stopped(cp, pics, tx, step="step 3", after="after RemoteStopTransaction",

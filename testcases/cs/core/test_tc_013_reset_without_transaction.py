@@ -13,8 +13,8 @@ re-implementations do.
 
 
 from harness.cases import case
-from harness.states.cs import (booted, booted_statuses, change_availability, cite, next_status,
-                               operative_at_end, settled, connector_under_test)
+from harness.states.cs import (booted, booted_statuses, change_availability, cite, conf_status,
+                               connector_under_test, next_status, operative_at_end, settled)
 
 
 async def _reset_without_transaction(cp, pics, kind):
@@ -23,9 +23,7 @@ async def _reset_without_transaction(cp, pics, kind):
     async with operative_at_end(cp, pics, connector_id) as inoperative:
         # 1. Harness: ChangeAvailability.req Inoperative -> .conf Accepted; StatusNotification
         change = await change_availability(cp, pics, connector_id, "Inoperative", step="step 1")
-        assert change.status == "Accepted", (
-            f"step 1: ChangeAvailability.conf status is {change.status!r}, expected 'Accepted' "
-            f"({cite(change)})")
+        conf_status(change, "Accepted", step="step 1")
         unavailable = await next_status(cp, pics, connector_id)
         assert unavailable["status"] == "Unavailable", (
             f"step 1: connector {connector_id} reported {unavailable['status']!r}, expected "
@@ -33,10 +31,7 @@ async def _reset_without_transaction(cp, pics, kind):
 
         # 2. Harness: Reset.req  Charge point: Reset.conf Accepted
         reset = await cp.call("Reset", {"type": kind})
-        assert reset.status == "Accepted", (
-            f"step 2: Reset.conf status is "
-            f"{reset.status if reset.error is None else 'CALLERROR ' + reset.error.error_code!r}, "
-            f"expected 'Accepted' ({cite(reset)})")
+        conf_status(reset, "Accepted", step="step 2")
 
         # 3. The charge point reboots: BootNotification.req (Accepted); StatusNotification.req for
         #    connector 0 and every connector
@@ -56,9 +51,7 @@ async def _reset_without_transaction(cp, pics, kind):
         # 4. Harness: ChangeAvailability.req Operative -> .conf Accepted; StatusNotification Available
         change = await change_availability(cp, pics, connector_id, "Operative", step="step 4")
         inoperative[0] = False
-        assert change.status == "Accepted", (
-            f"step 4: ChangeAvailability.conf status is {change.status!r}, expected 'Accepted' "
-            f"({cite(change)})")
+        conf_status(change, "Accepted", step="step 4")
         available = await next_status(cp, pics, connector_id)
         assert available["status"] == "Available", (
             f"step 4: connector {connector_id} reported {available['status']!r}, expected "

@@ -14,7 +14,8 @@ StopTransaction.req must come before the reboot.
 """
 
 from harness.cases import case
-from harness.states.cs import booted, booted_statuses, charging, cite, next_status, settled, triggered
+from harness.states.cs import (booted, booted_statuses, charging, cite, conf_status, next_status,
+                               settled, triggered)
 
 
 async def _reset_with_transaction(cp, driver, pics, kind):
@@ -22,10 +23,7 @@ async def _reset_with_transaction(cp, driver, pics, kind):
     async with charging(cp, driver, pics) as tx:
         # 1. Harness: Reset.req  2. Charge point: Reset.conf Accepted
         reset = await cp.call("Reset", {"type": kind})
-        assert reset.status == "Accepted", (
-            f"step 2: Reset.conf status is "
-            f"{reset.status if reset.error is None else 'CALLERROR ' + reset.error.error_code!r}, "
-            f"expected 'Accepted' ({cite(reset)})")
+        conf_status(reset, "Accepted", step="step 2")
 
         # 3. StopTransaction.req (before or after the reboot); 5. StatusNotification Finishing (when
         #    stopped before the reboot); 7. BootNotification.req; 9. StatusNotification per connector

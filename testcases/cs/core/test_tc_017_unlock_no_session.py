@@ -6,7 +6,7 @@ ConnectorId> is answered Unlocked. TC_017_2 (fixed cable): answered NotSupported
 """
 
 from harness.cases import case
-from harness.states.cs import booted, cite, connector_under_test
+from harness.states.cs import booted, conf_status, connector_under_test
 
 
 async def _unlock(cp, pics, expected):
@@ -14,10 +14,7 @@ async def _unlock(cp, pics, expected):
     connector_id = connector_under_test(pics)
     # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf
     unlock = await cp.call("UnlockConnector", {"connectorId": connector_id})
-    assert unlock.status == expected, (
-        f"step 2: UnlockConnector.conf status is "
-        f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}, "
-        f"expected {expected!r} ({cite(unlock)})")
+    conf_status(unlock, expected, step="step 2")
 
 
 @case("TC_017_1_CS", "Unlock connector - no charging session running (Not fixed cable)",

@@ -12,8 +12,8 @@ StopTransaction.req carries reason Remote (an UnlockCommand stop would have come
 
 from harness import timing
 from harness.cases import case
-from harness.states.cs import (booted, charging, cite, next_status, requests_of, stop_request,
-                               stopped)
+from harness.states.cs import (booted, charging, cite, conf_status, next_status, requests_of,
+                               stop_request, stopped)
 
 
 @case("TC_018_1_CS", "Unlock Connector - With Charging Session (Not fixed cable)", profile="Core",
@@ -25,10 +25,7 @@ async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
     async with charging(cp, driver, pics) as tx:
         # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf Unlocked
         unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
-        assert unlock.status == "Unlocked", (
-            f"step 2: UnlockConnector.conf status is "
-            f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}"
-            f", expected 'Unlocked' ({cite(unlock)})")
+        conf_status(unlock, "Unlocked", step="step 2")
 
         # 3. StopTransaction.req reason UnlockCommand  5. StatusNotification.req Finishing
         stop = await stopped(cp, pics, tx, step="steps 3-5", after="after UnlockConnector",
@@ -53,10 +50,7 @@ async def test_tc_018_2_cs_unlock_with_session_fixed_cable(cp, driver, pics):
     async with charging(cp, driver, pics) as tx:
         # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf NotSupported
         unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
-        assert unlock.status == "NotSupported", (
-            f"step 2: UnlockConnector.conf status is "
-            f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}"
-            f", expected 'NotSupported' for a fixed cable ({cite(unlock)})")
+        conf_status(unlock, "NotSupported", step="step 2", why=" for a fixed cable")
 
         # The transaction goes on: RemoteStopTransaction.req Accepted, StopTransaction reason Remote
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
@@ -65,9 +59,8 @@ async def test_tc_018_2_cs_unlock_with_session_fixed_cable(cp, driver, pics):
         assert not early, (
             f"step 2: the charge point answered NotSupported but stopped the transaction "
             f"({cite(early[0])})")
-        assert remote.status == "Accepted", (
-            f"after step 2: RemoteStopTransaction.conf status is {remote.status!r}: the transaction "
-            f"should still be running after the NotSupported unlock ({cite(remote)})")
+        conf_status(remote, "Accepted", step="after step 2",
+                    why=": the transaction should still be running after the NotSupported unlock")
         stop = await stop_request(cp, pics, tx, step="after step 2",
                                   after="after RemoteStopTransaction", reasons=("Remote",))
         timing.triggered(remote, stop)

@@ -7,7 +7,7 @@ is put back at the end.
 """
 
 from harness.cases import case
-from harness.states.cs import booted, cite, configured, sample_interval
+from harness.states.cs import booted, cite, conf_status, configured, sample_interval
 
 
 @case("TC_021_CS", "Change/set Configuration", profile="Core",
@@ -21,10 +21,7 @@ async def test_tc_021_cs_change_configuration(cp, driver, pics):
         change = await cp.call("ChangeConfiguration", {"key": "MeterValueSampleInterval",
                                                        "value": value})
         config.applied["MeterValueSampleInterval"] = value
-        assert change.status == "Accepted", (
-            f"step 2: ChangeConfiguration.conf status is "
-            f"{change.status if change.error is None else 'CALLERROR ' + change.error.error_code!r}"
-            f", expected 'Accepted' ({cite(change)})")
+        conf_status(change, "Accepted", step="step 2")
 
         # 3. Harness: GetConfiguration.req MeterValueSampleInterval  4. Charge point: .conf
         get = await cp.call("GetConfiguration", {"key": ["MeterValueSampleInterval"]})

@@ -6,7 +6,7 @@ or operator that cannot do it makes the case INCONCLUSIVE). [Make the connector 
 """
 
 from harness.cases import case
-from harness.states.cs import booted, cite, connector_under_test
+from harness.states.cs import booted, conf_status, connector_under_test
 
 
 @case("TC_030_CS", "Unlock Connector - Unlock Failure", profile="Core",
@@ -21,9 +21,6 @@ async def test_tc_030_cs_unlock_failure(cp, driver, pics):
     try:
         # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf UnlockFailed
         unlock = await cp.call("UnlockConnector", {"connectorId": connector_id})
-        assert unlock.status == "UnlockFailed", (
-            f"step 2: UnlockConnector.conf status is "
-            f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}"
-            f", expected 'UnlockFailed' ({cite(unlock)})")
+        conf_status(unlock, "UnlockFailed", step="step 2")
     finally:
         await driver.clear_fault(connector_id, timeout=pics.timing.response_timeout)

@@ -9,8 +9,8 @@ reboot, OCPP 1.6 section 5.2). Clean-up: ChangeAvailability Operative, every con
 from harness import timing
 from harness.cases import case
 from harness.states import connector_ids
-from harness.states.cs import (booted, booted_statuses, change_availability, cite, next_status,
-                               operative_at_end, settled)
+from harness.states.cs import (booted, booted_statuses, change_availability, cite, conf_status,
+                               next_status, operative_at_end, settled)
 
 
 @case("TC_034_CS", "Power Failure with Unavailable Status", profile="Core", needs=("power cycle",))
@@ -19,9 +19,7 @@ async def test_tc_034_cs_power_failure_unavailable(cp, driver, pics):
     async with operative_at_end(cp, pics, 0):
         # 1. Harness: ChangeAvailability.req connectorId 0 Inoperative  2. .conf Accepted
         change = await change_availability(cp, pics, 0, "Inoperative", step="step 2")
-        assert change.status == "Accepted", (
-            f"step 2: ChangeAvailability.conf status is {change.status!r}, expected 'Accepted' "
-            f"({cite(change)})")
+        conf_status(change, "Accepted", step="step 2")
         # 3. StatusNotification.req per connector and connectorId 0: Unavailable
         for connector_id in connector_ids(pics):
             status = await next_status(cp, pics, connector_id)

@@ -14,17 +14,14 @@ reports Preparing again; the session is then ended the same way as in step 2 (cl
 """
 
 from harness.cases import case
-from harness.states.cs import (Tx, authorized, booted, cached_for_remote_start, cite, configured,
-                               connection_timeout, connector_under_test, next_status,
+from harness.states.cs import (Tx, authorized, booted, cached_for_remote_start, cite, conf_status,
+                               configured, connection_timeout, connector_under_test, next_status,
                                remote_started, status_until, triggered)
 
 
 async def _clear_cache(cp, *, step: str) -> None:
     clear = await cp.call("ClearCache", {})
-    assert clear.status == "Accepted", (
-        f"{step}: ClearCache.conf status is "
-        f"{clear.status if clear.error is None else 'CALLERROR ' + clear.error.error_code!r}, "
-        f"expected 'Accepted' ({cite(clear)})")
+    conf_status(clear, "Accepted", step=step)
 
 
 @case("TC_061_CS", "Clear Authorization Data in Authorization Cache", profile="Core",
