@@ -469,6 +469,28 @@ async def test_locally_pre_authorized_card_takes_effect_before_the_plug_in(csms,
     csms.assert_clean()
 
 
+async def test_offline_card_of_the_same_group_stops_at_once(csms, make_cp):
+    # The group stop (parentIdTag, TC_069) decided from the local list while offline takes effect
+    # before the next action too.
+    cp = await make_cp({"LocalPreAuthorize": "true", "LocalAuthorizeOffline": "true",
+                        "AuthorizationCacheEnabled": "false"})
+    group = {"status": "Accepted", "parentIdTag": "PARENT0001"}
+    entries = [{"idTag": tag, "idTagInfo": group} for tag in ("VALID0001", "VALID0002")]
+    assert await csms.result("SendLocalList", {"listVersion": 1, "updateType": "Full",
+                                               "localAuthorizationList": entries}) == \
+        {"status": "Accepted"}
+    await charging(cp, csms)
+    await cp.control("go_offline", {})
+    assert (await cp.control("present_id_tag", {"idTag": "VALID0002", "connectorId": 1}))[
+        "outcome"] == "stopping"
+    assert (await cp.control("unplug", {"connectorId": 1}))["outcome"] == "unplugged"
+    await cp.control("go_online", {})
+    stop = await csms.expect("StopTransaction", timeout=5)
+    assert stop.payload["idTag"] == "VALID0002" and stop.payload["reason"] == "Local"
+    assert not csms.seen("Authorize")
+    csms.assert_clean()
+
+
 async def test_transaction_message_refused_is_retried(csms, make_cp):
     refusals = iter([CallError("", "InternalError", "try later", {})])
     csms.responder = lambda action, p: next(refusals, None) if action == "StopTransaction" else None
