@@ -18,6 +18,15 @@ from harness.states.cs import (authorized, booted, cached_for_remote_start, cite
                                start_after_plug_in, transaction)
 
 
+def _no_authorize_before_start(cp, seen: int, tx, *, step: str) -> None:
+    """No Authorize.req among the requests from ``seen`` on, up to the StartTransaction.req."""
+    asked = [r for r in requests_of(cp, "Authorize") if r in cp.requests[seen:]
+             and r.frame.mono_ns < tx.start.frame.mono_ns]
+    assert not asked, (
+        f"{step}: the idTag is Accepted in the authorization cache and LocalPreAuthorize is true, "
+        f"yet the charge point sent Authorize.req ({cite(asked[0])})")
+
+
 @case("TC_007_CS", "Regular Start Charging Session - Cached Id", profile="Core",
       needs=("AuthorizationCacheEnabled=true (if implemented)", "LocalPreAuthorize=true",
              "IdTagCached"),
@@ -43,11 +52,7 @@ async def test_tc_007_cs_cached_id(cp, driver, pics):
             # 2. [Plug in] -> StartTransaction.req (Accepted) and StatusNotification.req Charging
             await start_after_plug_in(cp, driver, pics, tx, step="step 2")
             harness_answered(tx.start, "Accepted", step="step 2")
-            asked = [r for r in requests_of(cp, "Authorize") if r in cp.requests[seen:]
-                     and r.frame.mono_ns < tx.start.frame.mono_ns]
-            assert not asked, (
-                f"steps 1-2: the idTag is Accepted in the authorization cache and LocalPreAuthorize is "
-                f"true, yet the charge point sent Authorize.req ({cite(asked[0])})")
+            _no_authorize_before_start(cp, seen, tx, step="steps 1-2")
 
 
 @case("TC_007_2_CS", "Remote Start Charging Session - Cached Id", profile="Core",
@@ -77,8 +82,5 @@ async def test_tc_007_2_cs_cached_id_remote_start(cp, driver, pics):
 
             # 4. [Plug in] -> StartTransaction.req (Accepted) and StatusNotification.req Charging
             await start_after_plug_in(cp, driver, pics, tx, step="step 4")
-            asked = [r for r in requests_of(cp, "Authorize") if r in cp.requests[seen:]
-                     and r.frame.mono_ns < tx.start.frame.mono_ns]
-            assert not asked, (
-                f"steps 1-4: the idTag is Accepted in the authorization cache and LocalPreAuthorize "
-                f"is true, yet the charge point sent Authorize.req ({cite(asked[0])})")
+            harness_answered(tx.start, "Accepted", step="step 4")
+            _no_authorize_before_start(cp, seen, tx, step="steps 1-4")
