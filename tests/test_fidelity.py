@@ -199,3 +199,9 @@ def test_a_run_without_a_report_is_an_error_not_a_verdict(tmp_path):
     run = asyncio.run(run_pytest("cs", tmp_path, faults=("no_such_fault",)))
     assert run.verdicts == {} and "no usable report.json" in run.error
     assert "unknown fault 'no_such_fault'" in run.error  # pytest's own words are kept
+
+
+def test_an_inconclusive_naming_the_fault_is_explained_not_caught():
+    suite = {**BASELINE, "TC_001_CS": CaseVerdict("INCONCLUSIVE", "preparation: " + FAILED.reason)}
+    j = judge(ENTRY, {"TC_012_CS": FAILED}, suite, BASELINE)
+    assert j.ok and j.collateral_seen == ["TC_001_CS"] and j.also_caught == []

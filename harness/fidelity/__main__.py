@@ -3,6 +3,7 @@
     python -m harness.fidelity [--full] [--fast] [--sut cs|csms] [--entry ID ...] [--jobs N]
                                [--workdir DIR] [--doc PATH]
     python -m harness.fidelity --repeat 10 [--sut ...] [--jobs N]
+    python -m harness.fidelity --full --rejudge --workdir DIR   (judge a previous run's reports again)
     python -m harness.fidelity --list
 
 Exit status 0 when every entry is as the catalogue says (detected, or a known miss still missed)
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from harness.fidelity import catalogue
 from harness.fidelity.report import render
-from harness.fidelity.runner import ROOT, Judgement, campaign, stability, trim
+from harness.fidelity.runner import ROOT, Judgement, campaign, rejudge, stability, trim
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=0, metavar="N", help="stability mode: the whole "
                    "unfaulted suite of each SUT N times; fails on any verdict difference")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    p.add_argument("--rejudge", action="store_true", help="run nothing: judge the reports a "
+                   "previous campaign left in --workdir again (after editing a symptom)")
     return p
 
 
@@ -90,13 +93,19 @@ def main(argv: list[str] | None = None) -> int:
                   + ("  [known miss]" if e.known_miss else ""))
         return 0
     entries = _select(args)
-    judgements, baselines = asyncio.run(campaign(
-        entries, args.workdir, full=args.full, jobs=args.jobs,
-        progress=lambda j: print(_line(j), flush=True)))
+    if args.rejudge:
+        judgements = rejudge(entries, args.workdir, full=args.full)
+        for j in judgements:
+            print(_line(j))
+    else:
+        judgements, _ = asyncio.run(campaign(
+            entries, args.workdir, full=args.full, jobs=args.jobs,
+            progress=lambda j: print(_line(j), flush=True)))
     elapsed = time.monotonic() - started
     doc = args.doc or (ROOT / "docs" / "verdict-fidelity.md" if args.full else None)
     if doc is not None:
-        doc.write_text(render(judgements, full=args.full, elapsed_s=elapsed, jobs=args.jobs))
+        doc.write_text(render(judgements, full=args.full, elapsed_s=elapsed, jobs=args.jobs,
+                              rejudged=args.rejudge))
     detected = sum(j.detected for j in judgements)
     bad = [j for j in judgements if not j.ok]
     for sut in ("cs", "csms"):

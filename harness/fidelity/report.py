@@ -11,7 +11,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: int) -> str:
+def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: int,
+           rejudged: bool = False) -> str:
     mode = ("full: each fault against its intended cases alone (detection), then against the "
             "whole suite of its SUT, where every other case must keep its unfaulted verdict unless "
             "it FAILs naming the same bug (\"also caught by\") or is declared collateral; "
@@ -26,8 +27,9 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
         "(`--ocpp-sim-fault`, faults in `docs/faults.md`); the intended test case must FAIL with a "
         "reason matching the symptom. The catalogue is `harness/fidelity/<profile>.py`.",
         "",
-        f"Mode: {mode}. {len(judgements)} entries, {jobs} runs at a time, "
-        f"{elapsed_s:.0f} s wall time.",
+        f"Mode: {mode}. {len(judgements)} entries, "
+        + ("judged again from the reports of an earlier run (`--rejudge`)." if rejudged else
+           f"{jobs} runs at a time, {elapsed_s:.0f} s wall time."),
         "",
         "| entry | SUT | fault | device bug modelled | intended case | detected | "
         + ("also caught by (full run) | " if full else "") + "reason seen |",

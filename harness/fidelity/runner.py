@@ -159,10 +159,12 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
         after = suite.get(case_id)
         if after is not None and after.verdict == before.verdict:
             continue
-        if after is not None and after.verdict == "FAIL" and (
-                symptom.search(after.reason) or (also and also.search(after.reason))):
+        names_fault = after is not None and bool(
+            symptom.search(after.reason) or (also and also.search(after.reason)))
+        if names_fault and after.verdict == "FAIL":
             judgement.also_caught.append(case_id)
-        elif _collateral(entry, case_id):
+        elif (names_fault and after.verdict == "INCONCLUSIVE") or _collateral(entry, case_id):
+            # A precondition the fault itself prevents (its reason names the fault), or declared.
             judgement.collateral_seen.append(case_id)
         elif after is None:
             problems.append(f"{case_id} did not run (baseline {before.verdict})")
@@ -231,6 +233,26 @@ async def campaign(entries: list[Entry], workdir: Path, *, full: bool = False, j
             progress(judgement)
         return judgement
     return await gather_limited([one(e) for e in entries], jobs), baselines
+
+
+def rejudge(entries: list[Entry], workdir: Path, *, full: bool) -> list[Judgement]:
+    """Judge the reports a previous campaign left in ``workdir`` again, running nothing: for a
+    symptom or ``also`` changed after a long full run."""
+    def verdicts(path: Path) -> dict[str, CaseVerdict] | str:
+        try:
+            return read_report(path)
+        except (OSError, ValueError, KeyError) as exc:
+            return f"no usable {path / 'report.json'} ({exc})"
+
+    out = []
+    for entry in entries:
+        found = [verdicts(workdir / entry.id)]
+        if full:
+            found += [verdicts(workdir / entry.id / "suite"),
+                      verdicts(workdir / f"baseline-{entry.sut}")]
+        errors = [f for f in found if isinstance(f, str)]
+        out.append(Judgement(entry, False, {}, errors) if errors else judge(entry, *found))
+    return out
 
 
 async def stability(workdir: Path, repeat: int, *, jobs: int = 6,
