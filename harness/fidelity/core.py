@@ -17,7 +17,11 @@ ENTRIES = [
           also=r"Heartbeat interval accuracy|Heartbeats came [\d.]+ s apart"),
     Entry("cs-boot-missing-model", CS, "missing_field",
           "leaves the required chargePointModel out of BootNotification",
-          ("TC_002_CS",), r"BootNotification.*chargePointModel: required", params={"action": "BootNotification", "field": "chargePointModel"}),
+          ("TC_002_CS",), r"BootNotification.*chargePointModel: required",
+          params={"action": "BootNotification", "field": "chargePointModel"},
+          collateral={"TC_*": "the harness answers the invalid BootNotification with a CALLERROR "
+                              "(OCPP-J 4.2.3), so the charge point is never Accepted and no "
+                              "other case can run"}),
     Entry("cs-status-skips-preparing", CS, "wrong_status",
           "reports Available instead of Preparing when the cable is plugged in",
           ("TC_003_CS",), r"reported 'Available', expected 'Preparing'", params={"real": "Preparing", "sent": "Available"}),
@@ -42,7 +46,8 @@ ENTRIES = [
           also=r"no answer to RemoteStartTransaction"),
     Entry("cs-wrong-transaction-id", CS, "wrong_transaction_id",
           "StopTransaction carries a transactionId other than the one the CSMS gave",
-          ("TC_012_CS",), r"StopTransaction\.req for transaction \d+, expected \d+"),
+          ("TC_012_CS",), r"StopTransaction\.req for transaction \d+, expected \d+",
+          also=r"StopTransaction(\.req)? for transaction \d+|transactionId \d+, expected \d+"),
     Entry("cs-reset-no-answer", CS, "no_answer",
           "never answers Reset", ("TC_013_CS",), r"waited for the answer to Reset", params={"action": "Reset"}),
     Entry("cs-soft-reset-rejected", CS, "wrong_value",
@@ -112,7 +117,11 @@ ENTRIES = [
           r"MeterValues.*the timezone is missing", params={"action": "MeterValues"},
           also=r"MeterValues.*the timezone is missing"),
     Entry("cs-boot-vendor-overlong", CS, "cistring_overlong",
-          "sends a chargePointVendor longer than CiString20", ("TC_034_CS",), r"BootNotification.*chargePointVendor.*maxLength"),
+          "sends a chargePointVendor longer than CiString20", ("TC_034_CS",),
+          r"BootNotification.*chargePointVendor.*maxLength",
+          collateral={"TC_*": "the harness answers the invalid BootNotification with a CALLERROR "
+                              "(OCPP-J 4.2.3), so the charge point is never Accepted and no "
+                              "other case can run"}),
     Entry("cs-duplicate-unique-id", CS, "duplicate_unique_id",
           "reuses one uniqueId for every CALL it sends", ("TC_039_CS",), r"uniqueId .* (reused|duplicate|already)"),
     Entry("cs-samples-at-double-interval", CS, "meter_values_wrong_interval",
