@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=0, metavar="N", help="stability mode: the whole "
                    "unfaulted suite of each SUT N times; fails on any verdict difference")
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
+    p.add_argument("--note", default="", help="a line added to the markdown report (how the "
+                   "runs were made, when re-judged)")
     p.add_argument("--rejudge", action="store_true", help="run nothing: judge the reports a "
                    "previous campaign left in --workdir again (after editing a symptom)")
     return p
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = args.doc or (ROOT / "docs" / "verdict-fidelity.md" if args.full else None)
     if doc is not None:
         doc.write_text(render(judgements, full=args.full, elapsed_s=elapsed, jobs=args.jobs,
-                              rejudged=args.rejudge))
+                              rejudged=args.rejudge, note=args.note))
     detected = sum(j.detected for j in judgements)
     bad = [j for j in judgements if not j.ok]
     for sut in ("cs", "csms"):

@@ -12,7 +12,7 @@ def _cell(text: str) -> str:
 
 
 def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: int,
-           rejudged: bool = False) -> str:
+           rejudged: bool = False, note: str = "") -> str:
     mode = ("full: each fault against its intended cases alone (detection), then against the "
             "whole suite of its SUT, where every other case must keep its unfaulted verdict unless "
             "it FAILs naming the same bug (\"also caught by\") or is declared collateral; "
@@ -31,6 +31,7 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
         + ("judged again from the reports of an earlier run (`--rejudge`)." if rejudged else
            f"{jobs} runs at a time, {elapsed_s:.0f} s wall time."),
         "",
+        *([note, ""] if note else []),
         "| entry | SUT | fault | device bug modelled | intended case | detected | "
         + ("also caught by (full run) | " if full else "") + "reason seen |",
         "|---|---|---|---|---|---|" + ("---|" if full else "") + "---|",
