@@ -19,6 +19,7 @@ Clean-up after a failure is best effort and silent: it must not hide the failure
 
 from __future__ import annotations
 
+import asyncio
 import math
 import weakref
 from contextlib import asynccontextmanager
@@ -124,6 +125,24 @@ async def booted(cp: Session, pics: Any) -> None:
 def cite(message: Request | Response | None) -> str:
     """'wire log line N' of a request or response, for assertion messages."""
     return f"wire log line {message.line}" if message is not None else "no wire log line"
+
+
+async def expect_since(cp: Session, actions: str | tuple[str, ...] | frozenset[str], since_ns: int,
+                       where: Callable[[dict], bool] | None = None, *, timeout: float,
+                       what: str) -> Request:
+    """The charge point's next ``actions`` request sent at or after ``since_ns`` (the harness's
+    time.monotonic_ns(), the clock frames are stamped with). Requests still waiting from before
+    -- sent on the connection a power cycle closed, say -- are passed over, not judged."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            request = await cp.expect(actions, where, timeout=max(0.0, deadline - loop.time()),
+                                      what=what)
+        except DeviceTimeout:
+            raise DeviceTimeout(f"expected {what} within {timeout:g} s; it did not come") from None
+        if request.frame.mono_ns >= since_ns:
+            return request
 
 
 async def next_status(cp: Session, pics: Any, connector_id: int, *, timeout: float | None = None,

@@ -15,12 +15,14 @@ Readings chosen (the catalogue's copy is cut off, P-t):
   period between two Heartbeats equals the interval of the Accepted conf, within max_time_deviation.
 """
 
+import time
+
 from harness.cases import case
 from harness.defaults import now_iso
 from harness.rpc import CP_ACTIONS
 from harness.states import connector_ids, cs_connected, heartbeat_interval
-from harness.states.cs import (cite, configured, harness_answered, sample_interval, settled,
-                               triggered)
+from harness.states.cs import (cite, configured, expect_since, harness_answered, sample_interval,
+                               settled, triggered)
 
 PENDING_INTERVAL = 1
 """Seconds given in the Pending answer."""
@@ -39,12 +41,14 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
     cp.on("BootNotification", pending)
 
     # 1. [Power cycle the charge point] -> BootNotification.req
+    # What the charge point sent before the power cycle is not judged: every step takes only
+    # requests sent after the cut.
+    cut = time.monotonic_ns()
     await driver.power_cycle(timeout=timing.boot_timeout)
-    boot = await cp.expect("BootNotification", timeout=timing.boot_timeout,
-                           what="BootNotification.req after the power cycle")
+    boot = await expect_since(cp, "BootNotification", cut, timeout=timing.boot_timeout,
+                              what="step 1: BootNotification.req after the power cycle")
     # 2. Harness: BootNotification.conf status Pending, interval PENDING_INTERVAL (answered above)
     harness_answered(boot, "Pending", step="step 2")
-    cp.forget()
 
     # 3. Harness: GetConfiguration.req (all keys)  4. Charge point: GetConfiguration.conf
     get = await cp.call("GetConfiguration", {})
@@ -76,9 +80,9 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
         cp.on("BootNotification", accepted)
         previous = boot
         while True:
-            again = await cp.expect(CP_ACTIONS,
-                                    timeout=PENDING_INTERVAL + timing.triggered_function_timeout,
-                                    what="a new BootNotification after the Pending one")
+            again = await expect_since(cp, CP_ACTIONS, cut,
+                                       timeout=PENDING_INTERVAL + timing.triggered_function_timeout,
+                                       what="step 7: a new BootNotification after the Pending one")
             assert again.action == "BootNotification", (
                 f"step 7: while Pending the charge point may send only BootNotification; it sent "
                 f"{again.action} ({cite(again)})")
@@ -92,10 +96,11 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
 
         # 9. Charge point: StatusNotification.req for connector 0 and every connector: Available
         for connector_id in connector_ids(pics):
-            status = await cp.expect("StatusNotification",
-                                     lambda p: p["connectorId"] == connector_id,
-                                     timeout=triggered(pics),
-                                     what=f"StatusNotification for connector {connector_id}")
+            status = await expect_since(cp, "StatusNotification", cut,
+                                        lambda p: p["connectorId"] == connector_id,
+                                        timeout=triggered(pics),
+                                        what=f"step 9: StatusNotification for connector "
+                                             f"{connector_id}")
             assert status["status"] == "Available", (
                 f"step 9: connector {connector_id} reported {status['status']!r}, expected "
                 f"'Available' ({cite(status)})")
@@ -103,8 +108,10 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
 
         # 11. Charge point: Heartbeat.req every <interval> seconds
         deviation = timing.max_time_deviation
-        beat1 = await cp.expect("Heartbeat", timeout=interval + deviation)
-        beat2 = await cp.expect("Heartbeat", timeout=interval + deviation)
+        beat1 = await expect_since(cp, "Heartbeat", cut, timeout=interval + deviation,
+                                   what="step 11: the first Heartbeat.req")
+        beat2 = await expect_since(cp, "Heartbeat", cut, timeout=interval + deviation,
+                                   what="step 11: the second Heartbeat.req")
         period = (beat2.frame.mono_ns - beat1.frame.mono_ns) / 1e9
         assert abs(period - interval) <= deviation, (
             f"step 11: Heartbeats came {period:.3f} s apart, expected {interval} s ± {deviation} s "
