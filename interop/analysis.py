@@ -21,8 +21,11 @@ _NOT_IMPLEMENTED = (
 
 ANALYSIS: dict[str, tuple[str, str]] = {
     "TC_001_CS": (
-        "harness issue (timing-dependent)",
-        "The charge point did nothing wrong: the StatusNotification the case quotes (wire log line "
+        "harness issue (timing-dependent), fixed in 0119b45",
+        "Fixed by engineer core in commit 0119b45 (TC_001/TC_002_CS judge only what the charge "
+        "point sent after the power cycle, states.cs.expect_since); tests/test_interop_suite.py "
+        "runs TC_001_CS against the library charge point to keep it so. What happened before: "
+        "the charge point did nothing wrong: the StatusNotification the case quotes (wire log line "
         "4) is the one it sent on its FIRST connection, after the harness had accepted its start-up "
         "BootNotification (line 3) and before the power cycle closed that connection (line 6). The "
         "ocpp-library charge point is a separate process that connects as soon as the harness "
