@@ -5,6 +5,7 @@ every entry marked fast is caught by its intended test case with its symptom (th
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -205,3 +206,14 @@ def test_an_inconclusive_naming_the_fault_is_explained_not_caught():
     suite = {**BASELINE, "TC_001_CS": CaseVerdict("INCONCLUSIVE", "preparation: " + FAILED.reason)}
     j = judge(ENTRY, {"TC_012_CS": FAILED}, suite, BASELINE)
     assert j.ok and j.collateral_seen == ["TC_001_CS"] and j.also_caught == []
+
+
+def test_rejudge_refuses_reports_made_with_another_fault(tmp_path):
+    from harness.fidelity.runner import rejudge
+    (tmp_path / ENTRY.id).mkdir()
+    (tmp_path / ENTRY.id / "report.json").write_text(json.dumps({"test_cases": [
+        {"id": "TC_012_CS", "verdict": "FAIL", "reason": FAILED.reason}]}))
+    assert rejudge([ENTRY], tmp_path, full=False)[0].ok
+    (tmp_path / ENTRY.id / "fault.txt").write_text("wrong_stop_reason:reason=Local\n")
+    j = rejudge([ENTRY], tmp_path, full=False)[0]
+    assert not j.ok and "run the entry again" in j.problems[0]

@@ -27,6 +27,8 @@ from pathlib import Path
 from harness.fidelity.catalogue import Entry
 
 ROOT = Path(__file__).resolve().parents[2]
+FAULT_FILE = "fault.txt"
+"""Written next to an entry's reports: the fault it ran with, so --rejudge can refuse stale ones."""
 RUN_TIMEOUT_S = 900.0
 """A bound on one pytest subprocess; the Core suite of one SUT takes about a minute."""
 
@@ -191,6 +193,7 @@ async def run_entry(entry: Entry, workdir: Path, *, full: bool,
     if full:
         runs.append(run_pytest(entry.sut, workdir / entry.id / "suite", faults=(entry.cli,)))
     results = await asyncio.gather(*runs)
+    (workdir / entry.id / FAULT_FILE).write_text(entry.cli + "\n")  # for --rejudge
     failed = [run.error for run in results if run.error]
     if failed:
         judgement = Judgement(entry, False, {}, failed)
@@ -246,6 +249,12 @@ def rejudge(entries: list[Entry], workdir: Path, *, full: bool) -> list[Judgemen
 
     out = []
     for entry in entries:
+        ran = workdir / entry.id / FAULT_FILE
+        if ran.exists() and ran.read_text().strip() != entry.cli:
+            out.append(Judgement(entry, False, {}, [
+                f"the reports were made with --ocpp-sim-fault {ran.read_text().strip()}, the "
+                f"catalogue now says {entry.cli}: run the entry again"]))
+            continue
         found = [verdicts(workdir / entry.id)]
         if full:
             found += [verdicts(workdir / entry.id / "suite"),
