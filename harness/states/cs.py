@@ -375,17 +375,29 @@ class Tx:
     """The StatusNotification Charging."""
 
 
+def authorizes_locally(pics: Any) -> bool:
+    """The PICS declares the charge point delivered with LocalPreAuthorize=true: it starts for an
+    idTag it already holds (authorization cache, local list) "without waiting for or requesting an
+    Authorize.conf" (OCPP 1.6 section 9.1.18), so the reusable states Authorized and Charging cannot
+    require an Authorize.req from it. (Cases that set LocalPreAuthorize themselves say what they
+    expect.)"""
+    return str(pics.configuration.get("LocalPreAuthorize", "false")).strip().lower() == "true"
+
+
 async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = None,
                      connector_id: int | None = None, expect_authorize: bool | None = True,
                      state: str = "Authorized") -> Request | None:
     """Reusable state Authorized: [present the idTag] -> Authorize.req, answered by the harness
     (Accepted for a valid idTag) -> StatusNotification Preparing on the connector.
 
-    ``expect_authorize``: True, the Authorize.req must come; False, it is not waited for (the case
-    judges its absence); None, either is right (the idTag may be known locally). Returns the
-    Authorize request, if one came."""
+    ``expect_authorize``: True, the Authorize.req must come -- unless the PICS declares
+    LocalPreAuthorize=true (:func:`authorizes_locally`), then as None; False, it is not waited for
+    (the case judges its absence); None, either is right (the idTag may be known locally). Returns
+    the Authorize request, if one came."""
     id_tag = id_tag or valid_tag(pics)
     connector_id = connector_under_test(pics) if connector_id is None else connector_id
+    if expect_authorize and authorizes_locally(pics):
+        expect_authorize = None
     await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
     authorize = None
     if expect_authorize is None:
@@ -508,7 +520,12 @@ async def finish(cp: Session, driver: Any, pics: Any, tx: Tx, *, quiet: bool = F
         await status_until(cp, pics, tx.connector_id, "Available")
     elif quiet and _last_status(cp, tx.connector_id) != "Available":
         # The case failed half-way: let the connector settle now, so that its last statuses do
-        # not arrive during the next case and fail it too.
+        # not arrive during the next case and fail it too. Authorized and waiting for a cable
+        # (Preparing without one) ends when the idTag is presented again, not before
+        # ConnectionTimeOut otherwise.
+        if _last_status(cp, tx.connector_id) == "Preparing" and pics.features.rfid_readers:
+            await driver.present_id_tag(tx.id_tag, tx.connector_id,
+                                        timeout=pics.timing.response_timeout)
         await available_again(cp, pics, tx.connector_id)
 
 
@@ -530,14 +547,17 @@ async def available_again(cp: Session, pics: Any, connector_id: int) -> Request:
 
 @asynccontextmanager
 async def charging(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = None,
-                   connector_id: int | None = None, expect_authorize: bool = True,
+                   connector_id: int | None = None, expect_authorize: bool | None = True,
                    plug_first: bool = False) -> AsyncIterator[Tx]:
     """Reusable state Charging: Authorized, then [plug in] -> StartTransaction.req (Accepted by
     the harness, which assigns the transactionId) and StatusNotification Charging.
 
     ``plug_first``: plug in before presenting the idTag (the order of TC_003); the connector then
-    reports Preparing at the plug-in. On leaving the block the transaction is stopped if it still
-    runs, the cable unplugged and the connector Available again."""
+    reports Preparing at the plug-in. ``expect_authorize`` as for :func:`authorized`. On leaving
+    the block the transaction is stopped if it still runs, the cable unplugged and the connector
+    Available again."""
+    if expect_authorize and authorizes_locally(pics):
+        expect_authorize = None
     async with transaction(cp, driver, pics, id_tag=id_tag, connector_id=connector_id) as tx:
         id_tag, connector_id = tx.id_tag, tx.connector_id
         if plug_first:

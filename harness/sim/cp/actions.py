@@ -129,7 +129,7 @@ class Actions:
             # Only a card of the same group (parentIdTag) may stop somebody else's transaction.
             group = [c for c in busy if c.transaction.parent_id_tag]
             if group:
-                decided = self.authorize_locally(id_tag)
+                decided = self.authorize_locally(id_tag, need_parent=True)
                 if decided is not None:  # decided now: in order with the actions that follow
                     return {"connectorId": group[0].id,
                             "outcome": self._group_card_decided(id_tag, group, decided)}
@@ -158,7 +158,7 @@ class Actions:
             not self.reservation_allows(c, id_tag, None, True)
 
     async def _stop_by_group(self: ChargePointSim, id_tag: str, group: list[Connector]) -> None:
-        self._group_card_decided(id_tag, group, await self.authorize(id_tag))
+        self._group_card_decided(id_tag, group, await self.authorize(id_tag, need_parent=True))
 
     def _group_card_decided(self: ChargePointSim, id_tag: str, group: list[Connector],
                             info: dict) -> str:

@@ -125,7 +125,8 @@ class ChargingMixin:
         return self.auth.lookup(id_tag, list_enabled=self.list_enabled(),
                                 cache_enabled=self.cache_enabled())
 
-    def authorize_locally(self: ChargePointSim, id_tag: str) -> dict | None:
+    def authorize_locally(self: ChargePointSim, id_tag: str,
+                          need_parent: bool = False) -> dict | None:
         """IdTagInfo for ``id_tag`` when the charge point decides without the CSMS (online with
         LocalPreAuthorize and an Accepted local entry, or offline), None when it must send an
         Authorize.req. Synchronous, so that a card decided locally takes effect before the next
@@ -134,7 +135,10 @@ class ChargingMixin:
         if self.outbox.ready.is_set():
             pre = self.config.bool("LocalPreAuthorize") and \
                 self.faults.get("ignore_local_pre_authorize") is None
-            if pre and local is not None and local.get("status") == ACCEPTED:
+            # need_parent: a card of the same group may stop a transaction; an entry without
+            # its parentIdTag cannot tell, so the CSMS is asked.
+            if pre and local is not None and local.get("status") == ACCEPTED \
+                    and (local.get("parentIdTag") or not need_parent):
                 self.events.add("authorized_locally", idTag=id_tag)
                 return local
             return None
@@ -148,10 +152,10 @@ class ChargingMixin:
             return {"status": ACCEPTED}
         return {"status": "Invalid"}
 
-    async def authorize(self: ChargePointSim, id_tag: str) -> dict:
+    async def authorize(self: ChargePointSim, id_tag: str, need_parent: bool = False) -> dict:
         """IdTagInfo for ``id_tag``: locally when allowed, else by Authorize.req, else offline rules
         (LocalAuthorizeOffline, AllowOfflineTxForUnknownId; section 3.5)."""
-        decided = self.authorize_locally(id_tag)
+        decided = self.authorize_locally(id_tag, need_parent)
         if decided is not None:
             return decided
         try:
