@@ -52,28 +52,24 @@ ANALYSIS: dict[str, tuple[str, str]] = {
 
 
 NOTES = """\
-## A configuration variant: LocalPreAuthorize = true
+## History of the LocalPreAuthorize = true variant
 
 `interop/ocpp_lib_cp_preauthorize.toml` is the same charge point delivered with LocalPreAuthorize =
-true (and AuthorizeRemoteTxRequests = false). Run on 2026-11-21 (`python -m interop.run --sut cs
---cp-pics interop/ocpp_lib_cp_preauthorize.toml ...`): 27 PASS, 24 FAIL, 2 N/A. The first case that
-starts a session (TC_003_CS) sends Authorize.req and caches the valid idTag; from then on, presenting
-that idTag makes the charge point go Preparing at once without an Authorize.req, as OCPP 1.6
-section 9.1.18 wants ("start transactions for locally-authorized identifiers ... without waiting for
-or requesting an Authorize.conf"). The harness's reusable states Authorized and Charging
-(`harness/states/cs.py`, `authorized(expect_authorize=True)`, `charging(expect_authorize=True)`)
-require the Authorize.req, so every later case built on them fails with "expected Authorized:
-Authorize.req for idTag ... it did not come" (TC_004_1, TC_005_x, TC_012, TC_015, TC_016, TC_018_1,
-TC_028, TC_032_x, TC_036, TC_068 to TC_071 ...; TC_004_1_CS wire log: Preparing 3 ms after the
-presentation, no Authorize.req). Classification: **harness limitation** (reported to the lead):
-the states follow the catalogue's Authorized state literally (present -> Authorize.req ->
-Accepted), but the Core cases that use them do not set LocalPreAuthorize, so a conformant charge
-point whose delivered configuration has LocalPreAuthorize = true cannot pass the Core suite. Either
-the states put LocalPreAuthorize = false in their configuration state (restored afterwards), or
-they accept a missing Authorize.req when the device's LocalPreAuthorize is true (expect_authorize=
-None, as IdTagCached already does). A second effect: after such a failure the clean-up leaves the connector
-authorized (Preparing until ConnectionTimeOut, 60 s), so the next case that presents the same idTag
-de-authorizes it instead (TC_007_CS, TC_037_1_CS: "reported 'Available', expected 'Preparing'"); the
-clean-up of `transaction()` could end a pending authorization (present the idTag again, or wait for
-Available).
+true (and AuthorizeRemoteTxRequests = false); `make interop` runs it as a section of its own above.
+Its first run (2026-11-21, before commit f2ff6f5) gave 27 PASS, 24 FAIL, 2 N/A. The first case that
+starts a session (TC_003_CS) sent Authorize.req and cached the valid idTag; from then on, presenting
+that idTag made the charge point go Preparing at once without an Authorize.req, as OCPP 1.6 section
+9.1.18 wants ("start transactions for locally-authorized identifiers ... without waiting for or
+requesting an Authorize.conf"), while the harness's reusable states Authorized and Charging
+required the Authorize.req (they followed the catalogue's Authorized state literally, and the cases
+using them do not set LocalPreAuthorize): every later case built on them failed with "expected
+Authorized: Authorize.req for idTag ... it did not come" (TC_004_1, TC_005_x, TC_012, TC_015,
+TC_016, TC_018_1, TC_028, TC_032_x, TC_036, TC_068 to TC_071 ...; TC_004_1_CS wire log: Preparing
+3 ms after the presentation, no Authorize.req). The clean-up also left the connector authorized
+(Preparing until ConnectionTimeOut), so the next case presenting the same idTag de-authorized it
+(TC_007_CS, TC_037_1_CS: "reported 'Available', expected 'Preparing'"). Classification: **harness
+limitation**, reported and fixed by engineer core in f2ff6f5 (the states take the Authorize.req as
+optional when the PICS declares LocalPreAuthorize = true; a failed case ends a pending
+authorization in its clean-up). Since then the variant has the same verdicts as the default
+charge point.
 """

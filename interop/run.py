@@ -27,6 +27,9 @@ VERDICTS = ("PASS", "FAIL", "N/A", "INCONCLUSIVE", "ERROR")
 SUITE_TIMEOUT_S = 900
 SUTS = {"cs": "charge point (the harness is the central system)",
         "csms": "central system (the harness is a charge point)"}
+VARIANT = "cs-preauthorize"
+"""The charge point delivered with LocalPreAuthorize = true, compared with the same simulator run."""
+VARIANT_PICS = ROOT / "interop" / "ocpp_lib_cp_preauthorize.toml"
 
 
 def run_pytest(args: list[str], label: str) -> float:
@@ -72,7 +75,9 @@ def _cell(text: str) -> str:
 def section(sut: str, sim: dict[str, dict], lib: dict[str, dict],
             durations: tuple[float, float]) -> list[str]:
     sim_counts, lib_counts = counts(sim), counts(lib)
-    lines = [f"## SUT {sut}: a {SUTS[sut]}", "",
+    title = (f"## SUT cs, the charge point variant with LocalPreAuthorize = true "
+             f"(`interop/{VARIANT_PICS.name}`)" if sut == VARIANT else f"## SUT {sut}: a {SUTS[sut]}")
+    lines = [title, "",
              "| verdict | simulator | ocpp library |", "|---|---|---|"]
     lines += [f"| {v} | {sim_counts.get(v, 0)} | {lib_counts.get(v, 0)} |" for v in VERDICTS]
     lines += [f"| cases | {len(sim)} | {len(lib)} |",
@@ -160,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cp-pics", default=str(CP_PICS),
                         help="the charge point's PICS (a configuration variant, e.g. "
                              "interop/ocpp_lib_cp_preauthorize.toml)")
+    parser.add_argument("--no-variant", action="store_true",
+                        help="skip the LocalPreAuthorize=true variant of the charge point")
     args = parser.parse_args(argv)
     reports = Path(args.reports)
     results = {}
@@ -172,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{sut}: a run left no report.json ({sim_dir}, {lib_dir})", file=sys.stderr)
             return 2
         results[sut] = (sim, lib, (sim_time, lib_time))
+    if "cs" in results and not args.no_variant:
+        variant_dir = reports / f"{VARIANT}-ocpp-library"
+        variant_time = run_library("cs", variant_dir, args.select, VARIANT_PICS)
+        sim, _, (sim_time, _) = results["cs"]
+        results[VARIANT] = (sim, load(variant_dir), (sim_time, variant_time))
     text = document(results)
     Path(args.doc).write_text(text)
     for sut, (sim, lib, _) in results.items():
