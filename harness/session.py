@@ -274,7 +274,14 @@ class Session:
             self._pending[unique_id] = (future, frame, action)
             sent[:] = [time.monotonic_ns(), self._line]  # nothing but the socket write follows
 
-        await self._send(link, text, invalid_on_purpose=invalid_on_purpose, before_write=register)
+        try:
+            await self._send(link, text, invalid_on_purpose=invalid_on_purpose,
+                             before_write=register)
+        except LinkClosed as closed:
+            # The device went away between the connected check and the write: its failure.
+            self._pending.pop(unique_id, None)
+            raise DeviceDisconnected(
+                f"cannot send {action}: the device closed the connection ({closed})") from None
         line = self._line
         try:
             response: Response = await asyncio.wait_for(future, timeout)

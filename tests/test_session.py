@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from harness.session import (DeviceDisconnected, DeviceTimeout, HarnessError, NO_ANSWER,
                              ProtocolViolation, Session)
-from harness.transport import CentralSystemServer, connect
+from harness.transport import CentralSystemServer, LinkClosed, connect
 from harness.wirelog import WireLog, read
 
 BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}
@@ -166,6 +166,17 @@ async def test_disconnect_mid_call(harness):
     await harness.peer.close()
     with pytest.raises(DeviceDisconnected, match="while the harness waited for the answer to Reset"):
         await asyncio.wait_for(task, 2)
+
+
+async def test_a_connection_lost_at_the_write_is_the_device_disconnecting(harness, monkeypatch):
+    # The link still looks open when call() checks it, and closes as the CALL is written: a
+    # device failure (DeviceDisconnected, a FAIL), not a harness error.
+    async def closed_write(frame):
+        raise LinkClosed(1006, "", by_peer=True)
+    monkeypatch.setattr(harness.session.link, "write", closed_write)
+    with pytest.raises(DeviceDisconnected, match="cannot send Reset: the device closed"):
+        await harness.session.call("Reset", {"type": "Hard"})
+    assert not harness.session._pending
 
 
 async def test_harness_refuses_to_send_an_invalid_frame_unless_on_purpose(harness):

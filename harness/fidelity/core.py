@@ -299,8 +299,5 @@ ENTRIES = [
                      "start_transaction would have to fail on an id the run has already seen"),
     Entry("csms-disconnects-after-boot", CSMS, "disconnect_after_boot",
           "closes the connection right after answering a BootNotification", ("TC_013_CSMS",),
-          r"closed the connection",
-          known_miss="Session.call lets transport.LinkClosed escape when the link is already "
-                     "closed at the send, so the case is ERROR (a harness failure) instead of a "
-                     "FAIL with DeviceDisconnected"),
+          r"closed the connection"),
 ]
