@@ -44,6 +44,9 @@ class Entry:
     also: str = ""
     """Full mode: a regex for the same bug as other cases word it (``Heartbeat interval accuracy``);
     another case that FAILs with a reason matching it or the symptom caught the bug too."""
+    after: tuple[str, ...] = ()
+    """Cases run first in the same pytest run, not judged: what the intended case needs from earlier
+    in a run (a transactionId the central system already gave, ...)."""
     fast: bool = True
     """Run in the fast subset inside ``make test`` (intended cases only)."""
     known_miss: str = ""

@@ -189,7 +189,8 @@ async def run_entry(entry: Entry, workdir: Path, *, full: bool,
                     baseline: dict[str, CaseVerdict] | None = None) -> Judgement:
     """The intended cases alone (detection, free of what earlier cases leave behind); in full mode
     also the whole suite with the fault, compared case by case with the baseline."""
-    runs = [run_pytest(entry.sut, workdir / entry.id, cases=entry.cases, faults=(entry.cli,))]
+    runs = [run_pytest(entry.sut, workdir / entry.id, cases=entry.after + entry.cases,
+                       faults=(entry.cli,))]
     if full:
         runs.append(run_pytest(entry.sut, workdir / entry.id / "suite", faults=(entry.cli,)))
     results = await asyncio.gather(*runs)

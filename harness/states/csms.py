@@ -69,6 +69,8 @@ class _Ledger:
     open: dict[int, Transaction] = field(default_factory=dict)
     statuses: dict[int, str] = field(default_factory=dict)
     meter_wh: int = 10_000
+    given_ids: dict[int, Response] = field(default_factory=dict)
+    """Every transactionId the central system gave in this run, with the .conf that gave it."""
 
 
 _LEDGERS: "weakref.WeakKeyDictionary[Session, _Ledger]" = weakref.WeakKeyDictionary()
@@ -141,6 +143,16 @@ async def start_transaction(csms: Session, connector_id: int, id_tag: str, *,
     transaction_id = response.get("transactionId")
     tx = Transaction(transaction_id, connector_id, id_tag, meter_start, response)
     if isinstance(transaction_id, int) and not isinstance(transaction_id, bool):
+        earlier = ledger.given_ids.get(transaction_id)
+        ledger.given_ids.setdefault(transaction_id, response)
+        if earlier is not None and (response.get("idTagInfo") or {}).get("status") == "Accepted":
+            # OCPP 1.6 6.46: the transactionId is "the unique transaction id" the central system
+            # generated; a second transaction under the same id mixes up two sessions' energy.
+            raise AssertionError(
+                f"step {step}: StartTransaction.conf (wire log line {response.line}) gives "
+                f"transactionId {transaction_id} again: the central system already gave it to an "
+                f"earlier transaction of this run (its StartTransaction.conf: {earlier.line} of "
+                "that case's wire log); every transaction needs its own id")
         ledger.open[transaction_id] = tx
     return tx
 
