@@ -13,6 +13,7 @@ and, in full mode, no other case changed verdict; 1 otherwise; 2 for a broken ca
 from __future__ import annotations
 
 import argparse
+import json
 import asyncio
 import sys
 import time
@@ -42,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="print the catalogue and exit")
     p.add_argument("--note", default="", help="a line added to the markdown report (how the "
                    "runs were made, when re-judged)")
+    p.add_argument("--no-agreement", action="store_true", help="full mode: skip the "
+                   "schema-agreement campaign (python -m harness.fidelity.agreement) that runs "
+                   "beside the faults and whose figure goes into the report")
     p.add_argument("--rejudge", action="store_true", help="run nothing: judge the reports a "
                    "previous campaign left in --workdir again (after editing a symptom)")
     return p
@@ -95,19 +99,19 @@ def main(argv: list[str] | None = None) -> int:
                   + ("  [known miss]" if e.known_miss else ""))
         return 0
     entries = _select(args)
+    agreement = None
     if args.rejudge:
         judgements = rejudge(entries, args.workdir, full=args.full)
         for j in judgements:
             print(_line(j))
     else:
-        judgements, _ = asyncio.run(campaign(
-            entries, args.workdir, full=args.full, jobs=args.jobs,
-            progress=lambda j: print(_line(j), flush=True)))
+        judgements, agreement = asyncio.run(_campaign_and_agreement(
+            args, entries, with_agreement=args.full and not args.no_agreement))
     elapsed = time.monotonic() - started
     doc = args.doc or (ROOT / "docs" / "verdict-fidelity.md" if args.full else None)
     if doc is not None:
         doc.write_text(render(judgements, full=args.full, elapsed_s=elapsed, jobs=args.jobs,
-                              rejudged=args.rejudge, note=args.note))
+                              rejudged=args.rejudge, note=args.note, agreement=agreement))
     detected = sum(j.detected for j in judgements)
     bad = [j for j in judgements if not j.ok]
     for sut in ("cs", "csms"):
@@ -116,7 +120,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{sut}: {sum(j.detected for j in group)} of {len(group)} detected")
     print(f"{detected} of {len(judgements)} faults detected, {len(bad)} not as catalogued, "
           f"{elapsed:.0f} s" + (f"; wrote {doc}" if doc else ""))
-    return 1 if bad else 0
+    agreed = agreement is None or agreement.get("ok", False)
+    if agreement is not None:
+        print(agreement["summary"])
+    return 1 if bad or not agreed else 0
+
+
+async def _campaign_and_agreement(args: argparse.Namespace, entries: list[catalogue.Entry], *,
+                                  with_agreement: bool) -> tuple[list[Judgement], dict | None]:
+    """The fault runs mostly wait on the simulators; the schema-agreement campaign is CPU work,
+    so it runs beside them in its own process."""
+    agreement_run = None
+    if with_agreement:
+        agreement_run = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "harness.fidelity.agreement", "--json", cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    judgements, _ = await campaign(entries, args.workdir, full=args.full, jobs=args.jobs,
+                                   progress=lambda j: print(_line(j), flush=True))
+    if agreement_run is None:
+        return judgements, None
+    out, err = await agreement_run.communicate()
+    try:
+        result = json.loads(out)
+    except ValueError:
+        return judgements, {"ok": False, "summary": "schema agreement: the campaign did not "
+                            f"finish (exit {agreement_run.returncode}): {err.decode()[-500:]}"}
+    return judgements, {"ok": agreement_run.returncode == 0, "summary": result["summary"],
+                        "result": result}
 
 
 if __name__ == "__main__":

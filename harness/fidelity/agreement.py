@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args.per_schema, args.mutations,
                  progress=None if args.json else lambda s: print(f"  {s}", file=sys.stderr))
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json.dumps(result.to_json() | {"summary": result.summary()}, indent=2))
     else:
         for d in result.disagreements[:20]:
             print(f"DISAGREE {d.schema} ({d.kind}): {d.frame}\n  ours: {d.ours}\n"

@@ -12,7 +12,7 @@ def _cell(text: str) -> str:
 
 
 def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: int,
-           rejudged: bool = False, note: str = "") -> str:
+           rejudged: bool = False, note: str = "", agreement: dict | None = None) -> str:
     mode = ("full: each fault against its intended cases alone (detection), then against the "
             "whole suite of its SUT, where every other case must keep its unfaulted verdict unless "
             "it FAILs naming the same bug (\"also caught by\") or is declared collateral; "
@@ -64,6 +64,15 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
     lines += ["", f"All: {detected} of {len(judgements)} faults detected "
               f"({100 * detected / max(1, len(judgements)):.0f}%), {len(cases)} distinct intended "
               f"test cases.", ""]
+    if agreement is not None:
+        lines += ["## Schema agreement", "",
+                  "Generated frames (valid, decimals respelled, single mutations) judged by the "
+                  "harness and by jsonschema on the official OCA schemas with `schemas/ERRATA.md` "
+                  "applied, numbers read exactly (`python -m harness.fidelity.agreement`):", "",
+                  agreement["summary"], ""]
+        for d in agreement.get("result", {}).get("disagreements", [])[:20]:
+            lines.append(f"- {d['schema']} ({d['kind']}): `{trim(d['frame'], 200)}`")
+        lines.append("")
     misses = [j for j in judgements if not j.detected or j.problems]
     if misses:
         lines += ["## Misses and verdict changes", ""]
