@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from dataclasses import asdict
 from html import escape
 from pathlib import Path
@@ -61,6 +62,21 @@ def use_answer(report: RunReport, answer: evidence.ConfigurationAnswer, how: str
         report.configuration_source["end_of_run_error"] = failed
 
 
+# Rendering report.html costs time in proportion to the cases so far; re-rendering it after every
+# case would cost the square of the case count. Between cases it is rendered again only once the
+# time since the last render is HTML_SHARE^-1 times that render's cost, so the intermediate HTML
+# takes at most ~HTML_SHARE of the run; report.json (cheap) is always current, and the final
+# render at session finish is unconditional.
+HTML_SHARE = 0.05
+_LAST_RENDER = "_html_last_render"
+"""Attribute on the report: (monotonic end of its last render, that render's cost)."""
+
+
+def _html_due(report: RunReport, final: bool) -> bool:
+    last = getattr(report, _LAST_RENDER, None)
+    return final or last is None or time.monotonic() - last[0] >= last[1] / HTML_SHARE
+
+
 def write_report(report: RunReport, directory: Path, *, final: bool = False) -> Path:
     """Write report.json and report.html (and report.pdf when ``final`` and WeasyPrint is
     installed); returns the path of report.json. The HTML is best effort: a rendering problem is
@@ -69,6 +85,9 @@ def write_report(report: RunReport, directory: Path, *, final: bool = False) -> 
 
     update_evidence(report)
     path = report.write_json(directory)
+    if not _html_due(report, final):
+        return path
+    started = time.monotonic()
     target = directory / "report.html"
     tmp = target.with_suffix(".html.tmp")
     try:
@@ -78,6 +97,7 @@ def write_report(report: RunReport, directory: Path, *, final: bool = False) -> 
                 f"{escape(repr(exc))}; report.json is complete</pre>")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
+    setattr(report, _LAST_RENDER, (time.monotonic(), time.monotonic() - started))
     if final:
         try:
             html.write_pdf(text, directory / "report.pdf")
