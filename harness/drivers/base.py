@@ -52,6 +52,11 @@ CHARGE_POINT_ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], str]]] =
                                                  "lock (e.g. insert the plug only half-way)."),
     "unlock_failure": (("connectorId",), lambda p: f"Make the cable lock of connector {_conn(p)} fail to "
                                                    "unlock, so that an unlock request cannot succeed."),
+    "local_list_failure": ((), lambda p: "Make the charge point unable to store the next local "
+                                         "authorization list (e.g. fill its list memory), so that a "
+                                         "SendLocalList ends Failed."),
+    "refuse_reservation": ((), lambda p: "Set the charge point not to accept reservations, so that "
+                                         "the next ReserveNow is answered Rejected."),
 }
 
 
@@ -149,6 +154,12 @@ class Driver(abc.ABC):
 
     async def unlock_failure(self, connector_id: int, *, timeout: float) -> dict:
         return await self.perform("unlock_failure", {"connectorId": connector_id}, timeout=timeout)
+
+    async def local_list_failure(self, *, timeout: float) -> dict:
+        return await self.perform("local_list_failure", {}, timeout=timeout)
+
+    async def refuse_reservation(self, *, timeout: float) -> dict:
+        return await self.perform("refuse_reservation", {}, timeout=timeout)
 
     # CSMS operator action.
     async def csms_send(self, action: str, charge_point_id: str, payload: dict, *, timeout: float) -> dict:

@@ -88,7 +88,7 @@ async def test_tc_043_3_cs_failed(cp, driver, pics):
     await booted(cp, pics)
     async with local_list(cp, pics):
         # [MANUAL: put the charge point in a state where storing the list fails]
-        await driver.perform("local_list_failure", {}, timeout=pics.timing.response_timeout)
+        await driver.local_list_failure(timeout=pics.timing.response_timeout)
         # 1. Harness: SendLocalList.req Full listVersion 2  2. Charge point: Failed
         await send_list(cp, 2, "Full", [entry(pics, valid_tag(pics))], step="step 2",
                         expected="Failed")

@@ -107,6 +107,6 @@ async def test_tc_050_3_cs_reserve_charge_point_unavailable(cp, driver, pics):
 async def test_tc_050_4_cs_reserve_charge_point_rejected(cp, driver, pics):
     await booted(cp, pics)
     # [The charge point is set not to accept reservations]
-    await driver.perform("refuse_reservation", {}, timeout=pics.timing.response_timeout)
+    await driver.refuse_reservation(timeout=pics.timing.response_timeout)
     # 1. Harness: ReserveNow.req connectorId 0  2. Charge point: .conf Rejected
     await _refused(cp, pics, "Rejected", step="step 2")
