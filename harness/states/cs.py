@@ -267,15 +267,54 @@ class Configuration:
         return self.applied.get(key, self.readonly.get(key))
 
 
-async def read_configuration(cp: Session, keys: list[str]) -> tuple[dict[str, dict], list[str], Response]:
-    """GetConfiguration for ``keys``: (key -> KeyValue, unknown keys, the response)."""
-    response = await cp.call("GetConfiguration", {"key": keys})
-    if response.error is not None:
-        raise Inconclusive(f"preparation: GetConfiguration {keys} was answered with CALLERROR "
-                           f"{response.error.error_code} ({cite(response)}), so the configuration "
-                           "could not be read")
-    known = {kv.get("key"): kv for kv in response.get("configurationKey") or []}
-    return known, list(response.get("unknownKey") or []), response
+_MAX_KEYS: "weakref.WeakKeyDictionary[Session, int | None]" = weakref.WeakKeyDictionary()
+
+
+def _positive_int(value: Any) -> int | None:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+async def get_configuration_max_keys(cp: Session, pics: Any) -> int | None:
+    """GetConfigurationMaxKeys: how many keys one GetConfiguration.req may name (None: no limit
+    known). Read from the charge point itself, once per session: it is a required read-only Core
+    key, a request for this one key is within any limit, and the device's own value is what it
+    enforces -- the PICS is a claim (the report compares the two), and a PICS that leaves the key
+    out or gets it wrong would otherwise make every preparation INCONCLUSIVE. Only when the device
+    does not report a usable value does the PICS [configuration] value count."""
+    if cp in _MAX_KEYS:
+        return _MAX_KEYS[cp]
+    response = await cp.call("GetConfiguration", {"key": ["GetConfigurationMaxKeys"]})
+    reported = {kv.get("key"): kv for kv in (response.get("configurationKey") or [])
+                if isinstance(kv, dict)} if response.error is None else {}
+    limit = _positive_int((reported.get("GetConfigurationMaxKeys") or {}).get("value"))
+    if limit is None:
+        limit = _positive_int(pics.configuration.get("GetConfigurationMaxKeys"))
+    _MAX_KEYS[cp] = limit
+    return limit
+
+
+async def read_configuration(cp: Session, keys: list[str], *, max_keys: int | None = None
+                             ) -> tuple[dict[str, dict], list[str], Response]:
+    """GetConfiguration for ``keys``: (key -> KeyValue, unknown keys, the last response); at most
+    ``max_keys`` keys a request (the device's GetConfigurationMaxKeys), so several requests when
+    there are more."""
+    size = max_keys or len(keys) or 1
+    known: dict[str, dict] = {}
+    unknown: list[str] = []
+    for first in range(0, max(1, len(keys)), size):
+        batch = keys[first:first + size]
+        response = await cp.call("GetConfiguration", {"key": batch})
+        if response.error is not None:
+            raise Inconclusive(f"preparation: GetConfiguration {batch} was answered with CALLERROR "
+                               f"{response.error.error_code} ({cite(response)}), so the "
+                               "configuration could not be read")
+        known.update({kv.get("key"): kv for kv in response.get("configurationKey") or []})
+        unknown.extend(response.get("unknownKey") or [])
+    return known, unknown, response
 
 
 async def set_configuration(cp: Session, pics: Any, required: dict[str, str] | None = None,
@@ -292,43 +331,50 @@ async def set_configuration(cp: Session, pics: Any, required: dict[str, str] | N
     keys = [*required, *if_implemented]
     if not keys:
         return config
-    known, unknown, _ = await read_configuration(cp, keys)
+    limit = await get_configuration_max_keys(cp, pics) if len(keys) > 1 else None
+    known, unknown, _ = await read_configuration(cp, keys, max_keys=limit)
     for key in keys:
         if key in known and "value" in known[key]:
             config.original[key] = known[key]["value"]
-    for key, value in [*required.items(), *if_implemented.items()]:
-        optional = key in if_implemented
-        kv = known.get(key)
-        if kv is None and optional:
-            config.skipped[key] = "not reported by GetConfiguration"
-            continue
-        if kv is not None and kv.get("readonly"):
-            if str(kv.get("value", "")).strip().lower() == value.strip().lower():
-                config.readonly[key] = kv.get("value", "")
+    try:
+        for key, value in [*required.items(), *if_implemented.items()]:
+            optional = key in if_implemented
+            kv = known.get(key)
+            if kv is None and optional:
+                config.skipped[key] = "not reported by GetConfiguration"
                 continue
-            reason = f"{key} is read-only with value {kv.get('value')!r}; the case needs {value!r}"
-            if optional and key not in na_if_missing:
-                config.skipped[key] = reason
+            if kv is not None and kv.get("readonly"):
+                if str(kv.get("value", "")).strip().lower() == value.strip().lower():
+                    config.readonly[key] = kv.get("value", "")
+                    continue
+                reason = f"{key} is read-only with value {kv.get('value')!r}; the case needs {value!r}"
+                if optional and key not in na_if_missing:
+                    config.skipped[key] = reason
+                    continue
+                if key in na_if_missing:
+                    raise NotApplicable(reason)
+                raise Inconclusive(f"preparation: {reason}")
+            response = await cp.call("ChangeConfiguration", {"key": key, "value": value})
+            config.responses[key] = response
+            status = response.status if response.error is None else f"CALLERROR {response.error.error_code}"
+            if status == "Accepted":
+                config.applied[key] = value
                 continue
-            if key in na_if_missing:
-                raise NotApplicable(reason)
-            raise Inconclusive(f"preparation: {reason}")
-        response = await cp.call("ChangeConfiguration", {"key": key, "value": value})
-        config.responses[key] = response
-        status = response.status if response.error is None else f"CALLERROR {response.error.error_code}"
-        if status == "Accepted":
-            config.applied[key] = value
-            continue
-        if status in ("NotSupported", "CALLERROR NotSupported", "CALLERROR NotImplemented") and optional \
-                and key not in na_if_missing:
-            config.skipped[key] = status
-            continue
-        if key in na_if_missing and status in ("NotSupported", "Rejected", "CALLERROR NotSupported",
-                                               "CALLERROR NotImplemented"):
-            raise NotApplicable(f"the charge point answered {status} to ChangeConfiguration "
-                                f"{key}={value} ({cite(response)}); the case cannot run without it")
-        raise Inconclusive(f"preparation: ChangeConfiguration {key}={value!r} was answered {status} "
-                           f"({cite(response)}); the configuration state of the case was not reached")
+            if status in ("NotSupported", "CALLERROR NotSupported", "CALLERROR NotImplemented") and optional \
+                    and key not in na_if_missing:
+                config.skipped[key] = status
+                continue
+            if key in na_if_missing and status in ("NotSupported", "Rejected", "CALLERROR NotSupported",
+                                                   "CALLERROR NotImplemented"):
+                raise NotApplicable(f"the charge point answered {status} to ChangeConfiguration "
+                                    f"{key}={value} ({cite(response)}); the case cannot run without it")
+            raise Inconclusive(f"preparation: ChangeConfiguration {key}={value!r} was answered {status} "
+                               f"({cite(response)}); the configuration state of the case was not reached")
+    except BaseException:
+        # A later key ends the preparation (N/A, INCONCLUSIVE, the connection lost): the keys
+        # already changed go back now -- the case never gets this configuration to restore.
+        await _quietly(lambda: restore_configuration(cp, config), True)
+        raise
     return config
 
 
