@@ -233,10 +233,20 @@ async def _device_session(request: pytest.FixtureRequest, bench: Any):
 @pytest_asyncio.fixture(loop_scope="session")
 async def cp(request: pytest.FixtureRequest, bench: Any):
     """The charge point under test, as the harness's central system sees it."""
-    if _run(request.config).sut != "cs":
+    from contextlib import aclosing
+
+    from harness.states.idle import idle, observe
+
+    run = _run(request.config)
+    if run.sut != "cs":
         raise pytest.UsageError("the cp fixture is for test cases of a charge point (SUT cs)")
-    async for session in _device_session(request, bench):
-        yield session
+    observe(bench.session)  # what came since the last case, before begin() clears it
+    async with aclosing(_device_session(request, bench)) as sessions:
+        async for session in sessions:
+            # Every case starts from an idle charge point, whatever the previous case left
+            # (a failed case must not fail the next ones): INCONCLUSIVE if it cannot be.
+            await idle(session, bench.driver, run.pics)
+            yield session
 
 
 @pytest_asyncio.fixture(loop_scope="session")
