@@ -47,7 +47,9 @@ ENTRIES = [
     Entry("cs-wrong-transaction-id", CS, "wrong_transaction_id",
           "StopTransaction carries a transactionId other than the one the CSMS gave",
           ("TC_012_CS",), r"StopTransaction\.req for transaction \d+, expected \d+",
-          also=r"StopTransaction(\.req)? for transaction \d+|transactionId \d+, expected \d+"),
+          also=r"StopTransaction(\.req)? for transaction \d+|transactionId \d+, expected \d+"
+               r"|expected StopTransaction within [\d.]+ s; it did not come \(the device sent "
+               r"meanwhile: StopTransaction"),
     Entry("cs-reset-no-answer", CS, "no_answer",
           "never answers Reset", ("TC_013_CS",), r"waited for the answer to Reset", params={"action": "Reset"}),
     Entry("cs-soft-reset-rejected", CS, "wrong_value",
@@ -134,11 +136,15 @@ ENTRIES = [
     Entry("cs-connection-timeout-ignored", CS, "ignore_connection_timeout",
           "keeps an authorized idTag waiting for the cable beyond ConnectionTimeOut",
           ("TC_004_2_CS",), r"StatusNotification after ConnectionTimeOut \(\d+ s\) within \d+ s; it did not come",
-          also=r"after ConnectionTimeOut"),
+          # IdTagCached by a remote start (TC_007_2, TC_061_2) waits for the lapse of
+          # ConnectionTimeOut: the StatusNotification Available it waits for is the same bug.
+          also=r"after ConnectionTimeOut|StatusNotification Available for connector \d+ within "
+               r"[\d.]+ s; it did not come"),
     Entry("cs-remote-start-timeout-ignored", CS, "ignore_connection_timeout",
           "keeps a remote start waiting for the cable beyond ConnectionTimeOut",
           ("TC_011_2_CS",), r"StatusNotification after ConnectionTimeOut \(\d+ s\) within \d+ s; it did not come",
-          also=r"after ConnectionTimeOut"),
+          also=r"after ConnectionTimeOut|StatusNotification Available for connector \d+ within "
+               r"[\d.]+ s; it did not come"),
     Entry("cs-soft-reset-stop-reason", CS, "wrong_stop_reason",
           "stops the transaction of a Soft Reset with reason Reboot instead of SoftReset",
           ("TC_016_CS",), r"StopTransaction\.req reason is 'Reboot', expected 'SoftReset'", params={"reason": "Reboot", "when": "SoftReset"}),

@@ -42,6 +42,12 @@ class Tracker:
     """reservationId -> connectorId of reservations the harness made (Accepted, not cancelled)."""
     inoperative: set[int] = field(default_factory=set)
     """Connectors (0: the whole charge point) the harness made Inoperative."""
+    plugged: set[int] = field(default_factory=set)
+    """Connectors the harness plugged a cable into (driver plug_in) and has not unplugged: known
+    whatever the charge point reports (a device may report a status it is not in)."""
+    reset_unseen: bool = False
+    """The harness sent Reset and has not seen the reboot's BootNotification (a charge point may
+    reboot after its answer, even after a Rejected one)."""
     powered_off: bool = False
     """The harness cut the power (driver power_off) and has not restored it."""
     seen: int = 0
@@ -68,13 +74,15 @@ class Tracker:
         elif action == "StopTransaction":
             self.open_tx.pop(p.get("transactionId"), None)
         elif action == "BootNotification":
-            self.powered_off = False
+            self.powered_off = self.reset_unseen = False
             self.status.clear()  # the boot reports every connector again
 
     def took_call(self, action: str, payload: dict, response: Any) -> None:
         """A CALL the harness made and its answer."""
         status = getattr(response, "status", None) if getattr(response, "error", None) is None else None
-        if action == "ReserveNow" and status == "Accepted":
+        if action == "Reset":
+            self.reset_unseen = True
+        elif action == "ReserveNow" and status == "Accepted":
             self.reservations[payload.get("reservationId")] = payload.get("connectorId")
         elif action == "CancelReservation":
             self.reservations.pop(payload.get("reservationId"), None)
@@ -85,7 +93,8 @@ class Tracker:
                 self.inoperative.discard(payload.get("connectorId"))
 
     def clean(self, pics: Any) -> bool:
-        return (not self.powered_off and not self.open_tx and not self.reservations
+        return (not self.powered_off and not self.reset_unseen and not self.plugged
+                and not self.open_tx and not self.reservations
                 and not self.inoperative
                 and all(self.status.get(c, "Available") == "Available"
                         for c in connector_ids(pics, with_zero=False)))
@@ -135,7 +144,11 @@ def watch_driver(driver: Any, track: Tracker) -> None:
 
     async def watched(action: str, params: dict, *, timeout: float) -> dict:
         result = await perform(action, params, timeout=timeout)
-        if action == "power_off":
+        if action == "plug_in":
+            track.plugged.add(params.get("connectorId"))
+        elif action == "unplug":
+            track.plugged.discard(params.get("connectorId"))
+        elif action == "power_off":
             track.powered_off = True
         elif action in ("power_on", "power_cycle"):
             track.powered_off = False
@@ -155,12 +168,13 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
         return
     try:
         await _make_idle(cp, driver, pics, track)
-    except Inconclusive as exc:
+    except (Inconclusive, DeviceTimeout, AssertionError, OSError) as exc:
+        why = str(exc) if isinstance(exc, Inconclusive) else f"{type(exc).__name__}: {exc}"
+        if cp.violations:
+            # Why it is stuck, most likely: the device's own protocol violations.
+            why += "; the device broke the protocol meanwhile: " + str(cp.violations[-1])
         raise Inconclusive(f"Idle: the charge point could not be brought idle before the case: "
-                           f"{exc}") from None
-    except (DeviceTimeout, AssertionError, OSError) as exc:
-        raise Inconclusive(f"Idle: the charge point could not be brought idle before the case: "
-                           f"{type(exc).__name__}: {exc}") from None
+                           f"{why}") from None
     # What the clean-up made the device send is not the case's: the case starts afresh (the
     # wire log keeps it).
     observe(cp)
@@ -172,9 +186,22 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
 async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> None:
     timing = pics.timing
     triggered = timing.triggered_function_timeout
+    if track.reset_unseen and not track.powered_off:
+        # A reboot after a Reset may still be under way: take its boot before anything else.
+        track.reset_unseen = False
+        if await _quiet_expect(cp, "BootNotification", None, triggered) is not None:
+            await _rebooted(cp, pics)
     if track.powered_off or not cp.connected:
+        if not track.powered_off:
+            try:
+                await cp.wait_connected(timing.boot_timeout)
+            except DeviceTimeout:
+                track.powered_off = True  # not back by itself: power it (on) again
         if track.powered_off:
-            await driver.power_on(timeout=timing.boot_timeout)
+            try:
+                await driver.power_on(timeout=timing.boot_timeout)
+            except Inconclusive:
+                await driver.power_cycle(timeout=timing.boot_timeout)  # it was on after all
             track.powered_off = False
         await cp.wait_connected(timing.boot_timeout)
         from harness.states.cs import booted
@@ -193,8 +220,25 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
         await cp.call("ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
         track.inoperative.discard(connector_id)
     observe(cp)
+    for connector_id in sorted(track.plugged):
+        # The cable the harness plugged in comes out, whatever the device reported.
+        try:
+            await driver.unplug(connector_id, timeout=timing.response_timeout)
+        except Inconclusive:
+            pass  # already out (the case's driver action failed half-way)
+        track.plugged.discard(connector_id)
+        await _available_within(cp, track, connector_id, triggered)
     for connector_id in connector_ids(pics, with_zero=False):
         await _connector_available(cp, driver, pics, track, connector_id)
+
+
+async def _rebooted(cp: Session, pics: Any) -> None:
+    """After a BootNotification the idle state took: the connectors' statuses, and the connection
+    marked settled (the next Booted state does not wait for another boot)."""
+    from harness.states.cs import booted_statuses, settled
+    await booted_statuses(cp, pics, step="Idle")
+    settled(cp)
+    observe(cp)
 
 
 async def _connector_available(cp: Session, driver: Any, pics: Any, track: Tracker,
