@@ -115,3 +115,25 @@ async def test_keys_already_changed_go_back_when_a_later_key_ends_the_preparatio
             pytest.fail("the block must not run")
     assert device.values["LocalAuthorizeOffline"] == "false", (
         "LocalAuthorizeOffline was left changed: " + str(device.calls))
+
+
+async def test_an_optional_authorize_that_came_is_taken_so_that_a_later_silence_holds():
+    from harness.session import DeviceTimeout
+    from harness.states.cs import take_authorize
+
+    class Cp:
+        def __init__(self):
+            sent = SimpleNamespace(action="Authorize", payload={"idTag": "valid1"})
+            self.requests, self.backlog = [sent], [sent]
+
+        async def expect(self, action, where, *, timeout):
+            for r in self.backlog:
+                if r.action == action and where(r.payload):
+                    self.backlog.remove(r)
+                    return r
+            raise DeviceTimeout("nothing")
+
+    cp = Cp()
+    await take_authorize(cp, "VALID1")
+    assert cp.backlog == []
+    await take_authorize(cp, "VALID1")  # already taken: nothing to do, no error

@@ -430,6 +430,20 @@ def authorizes_locally(pics: Any) -> bool:
     return str(pics.configuration.get("LocalPreAuthorize", "false")).strip().lower() == "true"
 
 
+async def take_authorize(cp: Session, id_tag: str) -> None:
+    """Where the Authorize.req is optional (the idTag may be known locally) and came, take it from
+    the requests no expectation took yet: otherwise a later "no Authorize.req must come" of the
+    case would find this one (a LocalPreAuthorize charge point still asks for an idTag it does not
+    hold)."""
+    def same(p: dict) -> bool:
+        return str(p.get("idTag", "")).casefold() == id_tag.casefold()
+    if requests_of(cp, "Authorize", same):
+        try:
+            await cp.expect("Authorize", same, timeout=0)
+        except DeviceTimeout:
+            pass  # already taken
+
+
 async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = None,
                      connector_id: int | None = None, expect_authorize: bool | None = True,
                      state: str = "Authorized") -> Request | None:
@@ -453,6 +467,7 @@ async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None 
                                            f"{connector_id} after the idTag was presented")
         seen = requests_of(cp, "Authorize", lambda p: str(p.get("idTag", "")).casefold()
                            == id_tag.casefold())
+        await take_authorize(cp, id_tag)
         assert preparing["status"] == "Preparing", (
             f"{state}: after the idTag {id_tag} was presented, connector {connector_id} reported "
             f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
@@ -621,6 +636,7 @@ async def charging(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = 
                                 == id_tag.casefold(), timeout=triggered(pics),
                                 what=f"Charging: Authorize.req for idTag {id_tag}")
             await started(cp, pics, tx)
+            await take_authorize(cp, id_tag)
         else:
             await authorized(cp, driver, pics, id_tag=id_tag, connector_id=connector_id,
                              expect_authorize=expect_authorize, state="Charging")
@@ -798,6 +814,7 @@ async def remote_started(cp: Session, pics: Any, tx: Tx, *, authorize: bool | No
             f"{step}: the idTag {tx.id_tag} is known locally (LocalPreAuthorize), yet the charge "
             f"point sent Authorize.req for the remote start ({cite(asked[0] if asked else None)})")
         request = asked[-1] if asked else None
+        await take_authorize(cp, tx.id_tag)
     return response, request
 
 
