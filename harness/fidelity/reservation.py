@@ -39,12 +39,14 @@ ENTRIES = [
     Entry("cs-reservation-not-enforced", CS, "reservation_not_enforced",
           "reports the connector Reserved but authorizes any idTag presented to it",
           ("TC_046_1_CS",), r"sent Authorize .*VALID0002.* while it should have stayed silent",
-          fast=False),
+          fast=False, also=r"StartTransaction\.req carries reservationId None, expected \d+, the id "
+                           r"of the reservation it uses"),
     # Its own run: after TC_046_1 has failed, the other idTag it let in still holds the connector.
     Entry("cs-charge-point-reservation-not-enforced", CS, "reservation_not_enforced",
           "holds a connector for a reservation of connector 0 but authorizes any idTag there",
           ("TC_049_CS",), r"sent Authorize .*VALID0002.* while it should have stayed silent",
-          fast=False),
+          fast=False, also=r"StartTransaction\.req carries reservationId None, expected \d+, the id "
+                           r"of the reservation it uses"),
     Entry("cs-start-without-reservation-id", CS, "missing_field",
           "starts the reserved idTag's transaction without the reservationId",
           ("TC_046_2_CS",), r"StartTransaction\.req carries reservationId None, expected \d+",

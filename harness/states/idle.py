@@ -36,6 +36,8 @@ class Tracker:
     """transactionId -> (connectorId, idTag) of transactions started and not (seen) stopped."""
     last_tag: dict[int, str] = field(default_factory=dict)
     """connectorId -> the idTag of the last transaction started there."""
+    tags: dict[Any, list[str]] = field(default_factory=dict)
+    """connectorId (None: not named) -> idTags the harness presented or remote-started there."""
     last_authorized: str | None = None
     """The idTag of the last Authorize.req (it names no connector)."""
     reservations: dict[int, int] = field(default_factory=dict)
@@ -117,6 +119,9 @@ def _record_calls(cp: Session, track: Tracker) -> None:
     call = cp.call
 
     async def recorded(action: str, payload: dict, **kwargs: Any):
+        if action == "RemoteStartTransaction":
+            # Noted as it leaves: the charge point may act on it even if its answer never comes.
+            track.tags.setdefault(payload.get("connectorId"), []).append(payload.get("idTag"))
         response = await call(action, payload, **kwargs)
         track.took_call(action, payload, response)
         return response
@@ -144,7 +149,9 @@ def watch_driver(driver: Any, track: Tracker) -> None:
 
     async def watched(action: str, params: dict, *, timeout: float) -> dict:
         result = await perform(action, params, timeout=timeout)
-        if action == "plug_in":
+        if action == "present_id_tag":
+            track.tags.setdefault(params.get("connectorId"), []).append(params.get("idTag"))
+        elif action == "plug_in":
             track.plugged.add(params.get("connectorId"))
         elif action == "unplug":
             track.plugged.discard(params.get("connectorId"))
@@ -165,6 +172,7 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     track = observe(cp)
     watch_driver(driver, track)
     if cp.connected and track.clean(pics):
+        track.tags.clear()  # only the last case's idTags can be pending
         return
     try:
         await _make_idle(cp, driver, pics, track)
@@ -178,6 +186,7 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     # What the clean-up made the device send is not the case's: the case starts afresh (the
     # wire log keeps it).
     observe(cp)
+    track.tags.clear()
     cp.requests.clear()
     track.seen = 0
     cp.forget()
@@ -247,6 +256,17 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
     triggered = timing.triggered_function_timeout
     if track.status.get(connector_id, "Available") == "Available":
         return
+    if "RemoteTrigger" in pics.features.profiles:
+        # What the harness knows may be stale (statuses a charge point dropped while offline, a
+        # stop it sent in a frame the harness could not read): ask for the present status.
+        response = await cp.call("TriggerMessage", {"requestedMessage": "StatusNotification",
+                                                    "connectorId": connector_id})
+        if response.error is None and response.status == "Accepted":
+            await _quiet_expect(cp, "StatusNotification",
+                                lambda p: p.get("connectorId") == connector_id, triggered)
+            observe(cp)
+            if track.status.get(connector_id) == "Available":
+                return
     if track.status.get(connector_id) in BUSY:
         try:
             await driver.unplug(connector_id, timeout=timing.response_timeout)
@@ -254,15 +274,22 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
             pass  # no cable in (a pending authorization): nothing to unplug
         if await _available_within(cp, track, connector_id, triggered):
             return
-    id_tag = track.last_authorized or track.last_tag.get(connector_id)
-    if track.status.get(connector_id) == "Preparing" and id_tag and pics.features.rfid_readers:
-        # Authorized and waiting for a cable: presenting the idTag again ends it.
-        try:
-            await driver.present_id_tag(id_tag, connector_id, timeout=timing.response_timeout)
-        except Inconclusive:
-            pass
-        if await _available_within(cp, track, connector_id, triggered):
-            return
+    if track.status.get(connector_id) == "Preparing" and pics.features.rfid_readers:
+        # Authorized and waiting for a cable: presenting the authorized idTag again ends it. The
+        # harness knows the candidates, latest first: the idTags it presented or remote-started.
+        candidates = [*reversed(track.tags.get(connector_id, [])),
+                      *reversed(track.tags.get(None, [])), track.last_authorized,
+                      track.last_tag.get(connector_id)]
+        for id_tag in dict.fromkeys(t for t in candidates if t):
+            try:
+                await driver.present_id_tag(id_tag, connector_id, timeout=timing.response_timeout)
+            except Inconclusive:
+                continue
+            if await _available_within(cp, track, connector_id, triggered):
+                track.tags.clear()
+                return
+            if track.status.get(connector_id) != "Preparing":
+                break
     if track.status.get(connector_id) in ("Finishing", "Preparing"):
         # A cable the charge point still holds locked is released by UnlockConnector.
         await cp.call("UnlockConnector", {"connectorId": connector_id})
@@ -270,8 +297,10 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
             return
     if track.status.get(connector_id) == "Unavailable":
         await cp.call("ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
-        if await _available_within(cp, track, connector_id, triggered):
-            return
+    # A status on its way (a cancelled reservation, a stop, an unlock): give it the time a
+    # triggered message may take.
+    if await _available_within(cp, track, connector_id, triggered):
+        return
     raise Inconclusive(f"connector {connector_id} stays {track.status.get(connector_id)!r}, "
                        "not Available")
 
