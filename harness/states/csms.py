@@ -145,6 +145,9 @@ async def start_transaction(csms: Session, connector_id: int, id_tag: str, *,
     if isinstance(transaction_id, int) and not isinstance(transaction_id, bool):
         earlier = ledger.given_ids.get(transaction_id)
         ledger.given_ids.setdefault(transaction_id, response)
+        # Open before it is judged: a case that fails on it still has it stopped by the next
+        # Booted (else the central system refuses the next start with ConcurrentTx).
+        ledger.open[transaction_id] = tx
         if earlier is not None and (response.get("idTagInfo") or {}).get("status") == "Accepted":
             # OCPP 1.6 6.46: the transactionId is "the unique transaction id" the central system
             # generated; a second transaction under the same id mixes up two sessions' energy.
@@ -153,7 +156,6 @@ async def start_transaction(csms: Session, connector_id: int, id_tag: str, *,
                 f"transactionId {transaction_id} again: the central system already gave it to an "
                 f"earlier transaction of this run (its StartTransaction.conf: {earlier.line} of "
                 "that case's wire log); every transaction needs its own id")
-        ledger.open[transaction_id] = tx
     return tx
 
 
