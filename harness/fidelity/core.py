@@ -24,7 +24,12 @@ ENTRIES = [
                               "other case can run"}),
     Entry("cs-status-skips-preparing", CS, "wrong_status",
           "reports Available instead of Preparing when the cable is plugged in",
-          ("TC_003_CS",), r"reported 'Available', expected 'Preparing'", params={"real": "Preparing", "sent": "Available"}),
+          ("TC_003_CS",), r"reported 'Available', expected 'Preparing'", params={"real": "Preparing", "sent": "Available"},
+          also=r"reported 'Available', expected 'Preparing'",
+          collateral={"TC_*_CS": "the fault reports every Preparing as Available -- the status of "
+                                 "every authorization and every plug-in -- so neither the cases "
+                                 "nor the Idle state can see an authorization pending or a cable "
+                                 "in: every case that goes through Preparing is affected"}),
     Entry("cs-start-missing-meter-start", CS, "missing_field",
           "leaves the required meterStart out of StartTransaction",
           ("TC_004_1_CS",), r"StartTransaction.*meterStart: required", params={"action": "StartTransaction", "field": "meterStart"}),

@@ -52,6 +52,8 @@ class Tracker:
     reboot after its answer, even after a Rejected one)."""
     powered_off: bool = False
     """The harness cut the power (driver power_off) and has not restored it."""
+    last_violation: str | None = None
+    """The device's last protocol violation the harness saw (in an earlier case, maybe)."""
     seen: int = 0
     """How many of the session's current ``requests`` were already taken in."""
     requests: Any = None
@@ -138,6 +140,8 @@ def observe(cp: Session) -> Tracker:
     for request in cp.requests[track.seen:]:
         track.take(request)
     track.seen = len(cp.requests)
+    if cp.violations:
+        track.last_violation = str(cp.violations[-1])
     return track
 
 
@@ -172,7 +176,8 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     track = observe(cp)
     watch_driver(driver, track)
     if cp.connected and track.clean(pics):
-        track.tags.clear()  # only the last case's idTags can be pending
+        track.tags.clear()
+        track.last_violation = None  # only the last case's idTags can be pending
         return
     try:
         await _make_idle(cp, driver, pics, track)
@@ -181,8 +186,18 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
         if cp.violations:
             # Why it is stuck, most likely: the device's own protocol violations.
             why += "; the device broke the protocol meanwhile: " + str(cp.violations[-1])
+        elif track.last_violation:
+            why += ("; the last protocol violation of the device (in an earlier case): "
+                    + track.last_violation)
         raise Inconclusive(f"Idle: the charge point could not be brought idle before the case: "
                            f"{why}") from None
+    # Statuses still on their way (a charge point that held its messages back sends them now)
+    # belong to the clean-up, not to the case: taken until none comes for the PICS triggered
+    # function timeout.
+    for _ in range(20):
+        if await _quiet_expect(cp, "StatusNotification", None,
+                               pics.timing.triggered_function_timeout) is None:
+            break
     # What the clean-up made the device send is not the case's: the case starts afresh (the
     # wire log keeps it).
     observe(cp)
