@@ -175,7 +175,8 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     harness saw the device idle; INCONCLUSIVE when it cannot be brought there."""
     track = observe(cp)
     watch_driver(driver, track)
-    if cp.connected and track.clean(pics):
+    if track.clean(pics):
+        # Not connected yet (the run's first case) or rebooting: the case's Booted state waits.
         track.tags.clear()
         track.last_violation = None  # only the last case's idTags can be pending
         return
