@@ -29,6 +29,7 @@ async def test_tc_902_cs(cp, driver, pics):
 
 @case("TC_903_CS", "Needs an idle charge point", profile="Core")
 async def test_tc_903_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
     async with cs.charging(cp, driver, pics) as tx:
         assert tx.transaction_id is not None
     others = cs.requests_of(cp, "StopTransaction",
