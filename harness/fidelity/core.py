@@ -5,6 +5,14 @@ from harness.fidelity.catalogue import Entry
 CS = "cs"
 CSMS = "csms"
 
+# A transaction message the harness cannot read is answered with a CALLERROR; the simulated charge
+# point retries it (TransactionMessageAttempts, TransactionMessageRetryInterval x attempt, OCPP 1.6
+# section 4.7) and sends nothing else meanwhile (its one outbox keeps the order): later cases see
+# late statuses and Heartbeats sent back to back. Declared, not fixed: letting Heartbeat and
+# StatusNotification pass a waiting retry in harness/sim/cp/outbox.py would end it.
+_STUCK_QUEUE = {"TC_*_CS": "the rejected transaction message is retried and holds back every later "
+                           "message of the charge point (late statuses, bunched Heartbeats)"}
+
 ENTRIES = [
     # --- SUT charge point: the fault goes into the reference charge point ------------------------
     Entry("cs-boot-retry-ignores-interval", CS, "boot_ignore_interval",
@@ -32,7 +40,8 @@ ENTRIES = [
                                  "in: every case that goes through Preparing is affected"}),
     Entry("cs-start-missing-meter-start", CS, "missing_field",
           "leaves the required meterStart out of StartTransaction",
-          ("TC_004_1_CS",), r"StartTransaction.*meterStart: required", params={"action": "StartTransaction", "field": "meterStart"}),
+          ("TC_004_1_CS",), r"StartTransaction.*meterStart: required", params={"action": "StartTransaction", "field": "meterStart"},
+          also=r"StartTransaction.*meterStart: required", collateral=_STUCK_QUEUE),
     Entry("cs-ev-disconnect-wrong-stop-reason", CS, "wrong_stop_reason",
           "stops on EV side disconnect with reason Local instead of EVDisconnected",
           ("TC_005_1_CS",), r"StopTransaction\.req reason is 'Local', expected 'EVDisconnected'", params={"reason": "Local", "when": "EVDisconnected"}),
@@ -125,7 +134,7 @@ ENTRIES = [
     Entry("cs-meter-values-no-timezone", CS, "timestamp_no_timezone",
           "writes the MeterValues timestamps without a timezone", ("TC_070_CS",),
           r"MeterValues.*the timezone is missing", params={"action": "MeterValues"},
-          also=r"MeterValues.*the timezone is missing"),
+          also=r"MeterValues.*the timezone is missing", collateral=_STUCK_QUEUE),
     Entry("cs-boot-vendor-overlong", CS, "cistring_overlong",
           "sends a chargePointVendor longer than CiString20", ("TC_034_CS",),
           r"BootNotification.*chargePointVendor.*maxLength",
@@ -184,10 +193,12 @@ ENTRIES = [
           params={"action": "StopTransaction", "field": "idTag", "value": "VALID0001"}),
     Entry("cs-offline-stop-no-timezone", CS, "timestamp_no_timezone",
           "stamps the StopTransaction it queued offline without a timezone", ("TC_038_CS",),
-          r"StopTransaction.*the timezone is missing", params={"action": "StopTransaction"}),
+          r"StopTransaction.*the timezone is missing", params={"action": "StopTransaction"},
+          also=r"StopTransaction.*the timezone is missing", collateral=_STUCK_QUEUE),
     Entry("cs-offline-start-no-timezone", CS, "timestamp_no_timezone",
           "stamps the StartTransaction it queued offline without a timezone", ("TC_037_1_CS",),
-          r"StartTransaction.*the timezone is missing", params={"action": "StartTransaction"}),
+          r"StartTransaction.*the timezone is missing", params={"action": "StartTransaction"},
+          also=r"StartTransaction.*the timezone is missing", collateral=_STUCK_QUEUE),
     Entry("cs-deauthorized-reported-charging", CS, "wrong_status",
           "keeps reporting Charging for a transaction the CSMS refused (energy stopped)",
           ("TC_037_2_CS",), r"StatusNotification SuspendedEVSE for connector \d+ within [\d.]+ s; it did not come", params={"real": "SuspendedEVSE", "sent": "Charging"}),
