@@ -177,8 +177,8 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     watch_driver(driver, track)
     if track.clean(pics):
         # Not connected yet (the run's first case) or rebooting: the case's Booted state waits.
-        track.tags.clear()
-        track.last_violation = None  # only the last case's idTags can be pending
+        track.tags.clear()  # only the last case's idTags can be pending
+        track.last_violation = None
         return
     try:
         await _make_idle(cp, driver, pics, track)
