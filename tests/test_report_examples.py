@@ -59,3 +59,24 @@ def test_an_example_runs_against_the_simulator_with_its_configuration(pytester, 
               if data["configuration"].get(k) != v}
     assert not differ, f"the simulator does not report the PICS's configuration: {differ}"
     assert data["profile_results"]["Reservation"]["result"] == "N/A"
+
+
+def test_a_charge_point_taking_one_key_per_get_configuration_is_prepared_within_its_limit(
+        pytester, tmp_path):
+    """JS Tech declares GetConfigurationMaxKeys 1: the configuration preparations (TC_005_2 reads
+    three keys) and TC_019's known + unknown key request stay within it, so none of them meets the
+    device's rightful CALLERROR."""
+    out = tmp_path / "out"
+    cases = [ROOT / "testcases/cs/core/test_tc_019_retrieve_configuration.py",
+             ROOT / "testcases/cs/core/test_tc_005_ev_side_disconnected.py"]
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", *map(str, cases), "-k", "TC_019 or TC_005_2",
+        f"--rootdir={ROOT}", "--ocpp-report", str(out),
+        "--ocpp-pics", str(EXAMPLES / "js-tech-jst-con-03.toml"), timeout=110)
+    data = json.loads((out / "report.json").read_text())
+    verdicts = {t["id"]: t["verdict"] for t in data["test_cases"]}
+    assert verdicts == {"TC_019_CS": "PASS", "TC_005_2_CS": "PASS"}, data["test_cases"]
+    wire = (out / "wire" / "TC_005_2_CS.jsonl").read_text().splitlines()
+    asked = [json.loads(line)["frame"][3]["key"] for line in wire
+             if '"GetConfiguration"' in line and json.loads(line).get("from") == "csms"]
+    assert asked and all(len(keys) == 1 for keys in asked), asked
