@@ -16,6 +16,7 @@ reason -- never a FAIL: the case under test has not started yet.
 from __future__ import annotations
 
 import weakref
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class Tracker:
     """The idTag of the last Authorize.req (it names no connector)."""
     reservations: dict[int, int] = field(default_factory=dict)
     """reservationId -> connectorId of reservations the harness made (Accepted, not cancelled)."""
+    expiry: dict[int, str] = field(default_factory=dict)
+    """reservationId -> its expiryDate: after it the charge point holds it no more."""
     inoperative: set[int] = field(default_factory=set)
     """Connectors (0: the whole charge point) the harness made Inoperative."""
     plugged: set[int] = field(default_factory=set)
@@ -72,6 +75,7 @@ class Tracker:
             answer = request.answer if isinstance(request.answer, dict) else {}
             if answer.get("transactionId") is not None:
                 self.open_tx[answer["transactionId"]] = (p.get("connectorId"), p.get("idTag"))
+            self.reservations.pop(p.get("reservationId"), None)  # the reservation is used
             self.last_tag[p.get("connectorId")] = p.get("idTag")
         elif action == "Authorize":
             self.last_authorized = p.get("idTag")
@@ -88,6 +92,7 @@ class Tracker:
             self.reset_unseen = True
         elif action == "ReserveNow" and status == "Accepted":
             self.reservations[payload.get("reservationId")] = payload.get("connectorId")
+            self.expiry[payload.get("reservationId")] = payload.get("expiryDate")
         elif action == "CancelReservation":
             self.reservations.pop(payload.get("reservationId"), None)
         elif action == "ChangeAvailability" and status in ("Accepted", "Scheduled"):
@@ -97,6 +102,12 @@ class Tracker:
                 self.inoperative.discard(payload.get("connectorId"))
 
     def clean(self, pics: Any) -> bool:
+        from harness.states.cs import parse_time
+        now = datetime.now(timezone.utc)
+        for reservation_id in list(self.reservations):
+            ends = parse_time(self.expiry.get(reservation_id) or "")
+            if ends is not None and ends.tzinfo is not None and ends <= now:
+                self.reservations.pop(reservation_id)  # expired
         return (not self.powered_off and not self.reset_unseen and not self.plugged
                 and not self.open_tx and not self.reservations
                 and not self.inoperative
