@@ -75,6 +75,8 @@ class Request:
     line: int
     answer: Any = None
     answer_frame: Frame | None = None
+    link: Link | None = None
+    """The connection it came on (a reboot opens a new one)."""
 
     @property
     def action(self) -> str:
@@ -404,7 +406,7 @@ class Session:
                               "; ".join(str(f) for f in checked.findings)[:255], {})
             await self._send(link, rpc.dumps(error), answering=frame)
             return
-        request = Request(call, frame, line)
+        request = Request(call, frame, line, link=link)
         self.requests.append(request)
         waiter = next((w for w in self._waiters if w.matches(call)), None)
         responder = (waiter.answer if waiter is not None and waiter.answer is not None

@@ -129,10 +129,11 @@ def cite(message: Request | Response | None) -> str:
 
 async def expect_since(cp: Session, actions: str | tuple[str, ...] | frozenset[str], since_ns: int,
                        where: Callable[[dict], bool] | None = None, *, timeout: float,
-                       what: str) -> Request:
+                       what: str, not_on: Any = None) -> Request:
     """The charge point's next ``actions`` request sent at or after ``since_ns`` (the harness's
-    time.monotonic_ns(), the clock frames are stamped with). Requests still waiting from before
-    -- sent on the connection a power cycle closed, say -- are passed over, not judged."""
+    time.monotonic_ns(), the clock frames are stamped with) and not on the connection ``not_on``.
+    Requests still waiting from before -- sent on the connection a power cycle closed, say, even
+    as the power cycle was being asked for -- are passed over, not judged."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -141,7 +142,7 @@ async def expect_since(cp: Session, actions: str | tuple[str, ...] | frozenset[s
                                       what=what)
         except DeviceTimeout:
             raise DeviceTimeout(f"expected {what} within {timeout:g} s; it did not come") from None
-        if request.frame.mono_ns >= since_ns:
+        if request.frame.mono_ns >= since_ns and (not_on is None or request.link is not not_on):
             return request
 
 

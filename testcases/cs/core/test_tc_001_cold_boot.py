@@ -30,12 +30,13 @@ async def test_tc_001_cs_cold_boot(cp, driver, pics):
     # 1. [Power cycle the charge point] -> BootNotification.req
     # What the charge point sent before the power cycle (start-up traffic of a charge point that
     # connected as the run began may still be waiting) is not judged: every step takes only
-    # requests sent after the cut.
+    # requests sent after the cut on a connection opened after it.
     cp.on("BootNotification", lambda p: {"status": "Rejected", "currentTime": now_iso(),
                                          "interval": RETRY_INTERVAL})
-    cut = time.monotonic_ns()
+    cut, before = time.monotonic_ns(), cp.link
     await driver.power_cycle(timeout=timing.boot_timeout)
-    first = await expect_since(cp, "BootNotification", cut, timeout=timing.boot_timeout,
+    first = await expect_since(cp, "BootNotification", cut, not_on=before,
+                               timeout=timing.boot_timeout,
                                what="step 1: BootNotification.req after the power cycle")
     # 2. Harness: BootNotification.conf status Rejected, interval RETRY_INTERVAL (answered above)
     harness_answered(first, "Rejected", step="step 2")
@@ -43,7 +44,7 @@ async def test_tc_001_cs_cold_boot(cp, driver, pics):
     # 3. Charge point: BootNotification.req again, nothing else before it, not before the interval
     cp.on("BootNotification", lambda p: {"status": "Accepted", "currentTime": now_iso(),
                                          "interval": interval})
-    second = await expect_since(cp, CP_ACTIONS, cut,
+    second = await expect_since(cp, CP_ACTIONS, cut, not_on=before,
                                 timeout=RETRY_INTERVAL + timing.triggered_function_timeout,
                                 what="step 3: a new BootNotification after the Rejected one")
     assert second.action == "BootNotification", (
@@ -59,7 +60,7 @@ async def test_tc_001_cs_cold_boot(cp, driver, pics):
     for connector_id in connector_ids(pics):
         status = await expect_since(cp, "StatusNotification", cut,
                                     lambda p: p["connectorId"] == connector_id,
-                                    timeout=timing.triggered_function_timeout,
+                                    not_on=before, timeout=timing.triggered_function_timeout,
                                     what=f"step 5: StatusNotification for connector {connector_id}")
         assert status["status"] == "Available", (
             f"step 5: connector {connector_id} reported {status['status']!r}, expected "
@@ -67,9 +68,10 @@ async def test_tc_001_cs_cold_boot(cp, driver, pics):
 
     # 6. Charge point: Heartbeat.req every <interval> seconds; harness: Heartbeat.conf
     deviation = timing.max_time_deviation
-    beat1 = await expect_since(cp, "Heartbeat", cut, timeout=interval + deviation,
-                               what="step 6: the first Heartbeat.req")
-    beat2 = await expect_since(cp, "Heartbeat", cut, timeout=interval + deviation,
+    beat1 = await expect_since(cp, "Heartbeat", cut, not_on=before,
+                               timeout=interval + deviation, what="step 6: the first Heartbeat.req")
+    beat2 = await expect_since(cp, "Heartbeat", cut, not_on=before,
+                               timeout=interval + deviation,
                                what="step 6: the second Heartbeat.req")
     period = (beat2.frame.mono_ns - beat1.frame.mono_ns) / 1e9
     assert abs(period - interval) <= deviation, (

@@ -42,10 +42,11 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
 
     # 1. [Power cycle the charge point] -> BootNotification.req
     # What the charge point sent before the power cycle is not judged: every step takes only
-    # requests sent after the cut.
-    cut = time.monotonic_ns()
+    # requests sent after the cut on a connection opened after it.
+    cut, before = time.monotonic_ns(), cp.link
     await driver.power_cycle(timeout=timing.boot_timeout)
-    boot = await expect_since(cp, "BootNotification", cut, timeout=timing.boot_timeout,
+    boot = await expect_since(cp, "BootNotification", cut, not_on=before,
+                              timeout=timing.boot_timeout,
                               what="step 1: BootNotification.req after the power cycle")
     # 2. Harness: BootNotification.conf status Pending, interval PENDING_INTERVAL (answered above)
     harness_answered(boot, "Pending", step="step 2")
@@ -80,7 +81,7 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
         cp.on("BootNotification", accepted)
         previous = boot
         while True:
-            again = await expect_since(cp, CP_ACTIONS, cut,
+            again = await expect_since(cp, CP_ACTIONS, cut, not_on=before,
                                        timeout=PENDING_INTERVAL + timing.triggered_function_timeout,
                                        what="step 7: a new BootNotification after the Pending one")
             assert again.action == "BootNotification", (
@@ -98,7 +99,7 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
         for connector_id in connector_ids(pics):
             status = await expect_since(cp, "StatusNotification", cut,
                                         lambda p: p["connectorId"] == connector_id,
-                                        timeout=triggered(pics),
+                                        not_on=before, timeout=triggered(pics),
                                         what=f"step 9: StatusNotification for connector "
                                              f"{connector_id}")
             assert status["status"] == "Available", (
@@ -108,9 +109,11 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
 
         # 11. Charge point: Heartbeat.req every <interval> seconds
         deviation = timing.max_time_deviation
-        beat1 = await expect_since(cp, "Heartbeat", cut, timeout=interval + deviation,
+        beat1 = await expect_since(cp, "Heartbeat", cut, not_on=before,
+                                   timeout=interval + deviation,
                                    what="step 11: the first Heartbeat.req")
-        beat2 = await expect_since(cp, "Heartbeat", cut, timeout=interval + deviation,
+        beat2 = await expect_since(cp, "Heartbeat", cut, not_on=before,
+                                   timeout=interval + deviation,
                                    what="step 11: the second Heartbeat.req")
         period = (beat2.frame.mono_ns - beat1.frame.mono_ns) / 1e9
         assert abs(period - interval) <= deviation, (
