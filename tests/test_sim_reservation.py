@@ -9,40 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from harness.sim import ChargePointSim
 from harness.sim.common import iso, utc_now
-from harness.sim.testing import ScriptedCsms, stand_in_pics
-
-
-@pytest.fixture
-async def csms():
-    async with ScriptedCsms() as server:
-        yield server
-
-
-@pytest.fixture
-async def make_cp(csms):
-    started = []
-
-    async def make(configuration=None, **features) -> ChargePointSim:
-        features.setdefault("connectors", 1)
-        cp = ChargePointSim(stand_in_pics("cs", configuration=configuration, **features),
-                            csms.url, reconnect_min=0.05)
-        started.append(cp)
-        await cp.start()
-        await csms.expect("BootNotification")
-        for connector_id in range(features["connectors"] + 1):
-            await csms.expect("StatusNotification",
-                              lambda p, c=connector_id: p["connectorId"] == c)
-        return cp
-
-    yield make
-    for cp in started:
-        await cp.stop()
-
-
-def status_is(status: str, connector_id: int = 1):
-    return lambda p: p["connectorId"] == connector_id and p["status"] == status
+# The reference charge point and its scripted central system, set up as for the other optional
+# profiles: the same fixtures, not a copy.
+from test_sim_profiles import csms, make_cp, status_is  # noqa: F401
 
 
 def reserve(expiry, *, connector_id: int = 1, reservation_id: int = 1, id_tag: str = "VALID0001",
