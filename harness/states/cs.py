@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
+from harness.rpc import CP_ACTIONS
 from harness.session import DeviceTimeout, HarnessError, Request, Response, Session
 from harness.states import connector_ids, cs_connected
 from harness.verdicts import Inconclusive, NotApplicable
@@ -144,6 +145,25 @@ async def expect_since(cp: Session, actions: str | tuple[str, ...] | frozenset[s
             raise DeviceTimeout(f"expected {what} within {timeout:g} s; it did not come") from None
         if request.frame.mono_ns >= since_ns and (not_on is None or request.link is not not_on):
             return request
+
+
+async def boot_retried(cp: Session, previous: Request, interval: float, *, since_ns: int,
+                       not_on: Any, timeout: float, step: str) -> Request:
+    """The charge point's next request after a BootNotification answered Rejected or Pending
+    (``previous``): it must be a BootNotification again (OCPP 1.6 4.2: while not Accepted it sends
+    nothing else), not before the ``interval`` it was given. Requests from before ``since_ns`` or on
+    the connection ``not_on`` are passed over (see :func:`expect_since`)."""
+    status = previous.answer["status"]
+    again = await expect_since(cp, CP_ACTIONS, since_ns, not_on=not_on, timeout=timeout,
+                               what=f"{step}: a new BootNotification after the {status} one")
+    assert again.action == "BootNotification", (
+        f"{step}: while {status} the charge point may send only BootNotification; it sent "
+        f"{again.action} ({cite(again)})")
+    waited = (again.frame.mono_ns - previous.answer_frame.mono_ns) / 1e9
+    assert waited >= interval, (
+        f"{step}: the charge point retried BootNotification {waited:.3f} s after the {status} "
+        f"answer, before the {interval:g} s interval it was given ({cite(again)})")
+    return again
 
 
 async def next_status(cp: Session, pics: Any, connector_id: int, *, timeout: float | None = None,
