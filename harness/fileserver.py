@@ -72,7 +72,7 @@ def image(label: str, size: int = 64 * 1024, *, valid: bool = True) -> bytes:
     """A generated firmware image of ``size`` bytes: a one-line header naming it, then random bytes
     (so that a truncated or altered transfer cannot match the hash by chance). ``valid=False``: the
     header says INVALID, which no charge point can take for a firmware (the reference simulator
-    refuses it, see :func:`harness.sim.cp.files.installable`)."""
+    refuses it, see :func:`harness.sim.cp.profiles.installable`)."""
     kind = "OCPP-HARNESS-FIRMWARE" if valid else "INVALID firmware image"
     header = f"{kind} {label}\n".encode()
     return header + secrets.token_bytes(max(0, size - len(header)))

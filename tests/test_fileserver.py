@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from harness.fileserver import FileServers, image, sha256
-from harness.sim.cp import files as client
+from harness import filetransfer as client
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from harness import filetransfer
 from harness.fileserver import SERVED, FileServers, Transfer, image, sha256
 from harness.session import Request, Response, Session
 from harness.states import connector_ids
@@ -186,20 +187,18 @@ def diagnostics_file(pics: Any) -> tuple[str, bytes]:
 
 async def fetch(location: str, pics: Any) -> tuple[bytes | None, str]:
     """The harness's charge point downloads ``location``: (the bytes, "") or (None, why not)."""
-    from harness.sim.cp import files  # a plain HTTP/FTP client, no verdict logic
     try:
-        return await files.download(location, transfer_timeout(pics)), ""
-    except files.TransferError as exc:
+        return await filetransfer.download(location, transfer_timeout(pics)), ""
+    except filetransfer.TransferError as exc:
         return None, str(exc)
 
 
 async def send_file(location: str, name: str, data: bytes, pics: Any) -> str:
     """The harness's charge point uploads ``data`` as ``name`` to ``location``: "" or why not."""
-    from harness.sim.cp import files
     try:
-        await files.upload(location, name, data, transfer_timeout(pics))
+        await filetransfer.upload(location, name, data, transfer_timeout(pics))
         return ""
-    except files.TransferError as exc:
+    except filetransfer.TransferError as exc:
         return str(exc)
 
 

@@ -11,13 +11,19 @@ import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from harness import filetransfer as files
 from harness.sim.common import iso, parse_iso, seconds_until, utc_now, wait_event
-from harness.sim.cp import files
 from harness.sim.cp.model import Reservation, Transaction
 from harness.sim.link import Answer, Reply
 
 if TYPE_CHECKING:
     from harness.sim.cp.chargepoint import ChargePointSim
+
+
+def installable(image: bytes) -> bool:
+    """The simulated firmware's acceptance check: an empty image, or one whose first bytes say
+    ``INVALID``, fails installation (how a test rig provokes InstallationFailed, TC_044_3)."""
+    return bool(image) and not image.lstrip().upper().startswith(b"INVALID")
 
 
 class ProfileHandlers:
@@ -323,7 +329,7 @@ class ProfileHandlers:
         self.post_firmware_status("Downloaded")
         await self.idle.wait()  # install only when no transaction is running
         self.post_firmware_status("Installing")
-        if not files.installable(image):
+        if not installable(image):
             self.post_firmware_status("InstallationFailed")
             self.firmware_status = "Idle"
             return

@@ -1,4 +1,6 @@
-"""File transfer for UpdateFirmware and GetDiagnostics: real downloads and uploads.
+"""File transfer for UpdateFirmware and GetDiagnostics, as a charge point does it: real downloads and
+uploads. Used by the reference charge point and by the harness when it plays the charge point
+(a plain client: no verdict logic).
 
 HTTP and HTTPS go through aiohttp; FTP through the standard library's ftplib in a worker thread
 (with a timeout on every socket operation). A diagnostics upload over HTTP(S) is a PUT of the file
@@ -97,8 +99,3 @@ def _ftp_store(parts, file_name: str, data: bytes, timeout: float) -> None:
     finally:
         ftp.close()
 
-
-def installable(image: bytes) -> bool:
-    """The simulated firmware's acceptance check: an empty image, or one whose first bytes say
-    ``INVALID``, fails installation (how a test rig provokes InstallationFailed, TC_044_3)."""
-    return bool(image) and not image.lstrip().upper().startswith(b"INVALID")
