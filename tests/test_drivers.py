@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import math
 import os
+import re
 import select
 import socket
 import subprocess
@@ -14,6 +16,7 @@ import textwrap
 import threading
 import time
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,7 @@ from aiohttp import web
 
 from harness.drivers import (CHARGE_POINT_ACTIONS, Driver, HttpDriver, PromptDriver, PythonDriver, SimDriver,
                              describe, make_driver)
-from harness.drivers.base import check_timeout, python_name
+from harness.drivers.base import check_timeout, python_name, to_json
 from harness.verdicts import Inconclusive, NotApplicable
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,6 +109,23 @@ def test_a_timeout_must_be_a_positive_number(bad):
         check_timeout(bad)
 
 
+def test_to_json_is_exact_and_refuses_what_json_cannot_say():
+    assert to_json({"a": Decimal("0.1"), "b": [Decimal("7.10"), Decimal("-0"), 1, 2.5, True, None],
+                    "c": "é\""}) == '{"a":0.1,"b":[7.10,-0,1,2.5,true,null],"c":"é\\""}'
+    assert to_json({"b": 1, "a": 2}, sort_keys=True) == '{"a":2,"b":1}'
+    assert json.loads(to_json({"big": 2 ** 70})) == {"big": 2 ** 70}
+    for bad, where in ((Decimal("NaN"), "$.x"), (float("inf"), "$.x"), ({1: 2}, "$.x"),
+                       (object(), "$.x")):
+        with pytest.raises(ValueError, match=re.escape(where)):
+            to_json({"x": bad})
+
+
+def test_operator_instruction_shows_decimals_as_written():
+    text = describe("SetChargingProfile", {"chargePointId": "CP1", "payload": {"limit": Decimal("7.10")}})
+    assert text.endswith('with: {"limit": 7.10}')
+    assert describe("mystery", {"v": Decimal("0.1")}).endswith('with: {"v": 0.1}')
+
+
 def test_python_names():
     assert python_name("RemoteStartTransaction") == "remote_start_transaction"
     assert python_name("GetCompositeSchedule") == "get_composite_schedule"
@@ -147,6 +167,8 @@ class ThreadedRig:
             return web.Response(status=204)
         if action == "RemoteStartTransaction":
             return web.json_response({"status": "Accepted", "got": await request.json()})
+        if action == "SetChargingProfile":  # echoes the body exactly as it came
+            return web.json_response({"text": body, "content_type": request.content_type})
         return web.Response(status=404, text=f"unknown action {action}")
 
     async def _main(self) -> None:
@@ -201,6 +223,26 @@ async def test_http_csms_operator_action(http, rig):
     reply = await http.csms_send("RemoteStartTransaction", "CP001", {"idTag": "ABC"}, timeout=5)
     assert reply == {"status": "Accepted", "got": {"chargePointId": "CP001", "payload": {"idTag": "ABC"}}}
     assert rig.requests[-1][0] == "RemoteStartTransaction"
+
+
+async def test_http_decimals_go_out_as_the_numbers_they_are(http, rig):
+    # TC_056/057/059/067_CSMS hand the driver a charging profile with Decimal limits.
+    payload = {"connectorId": 1, "csChargingProfiles": {"chargingSchedule": {"chargingSchedulePeriod": [
+        {"startPeriod": 0, "limit": Decimal("0.1")}, {"startPeriod": 60, "limit": Decimal("7.10")},
+        {"startPeriod": 120, "limit": Decimal("6"), "numberPhases": 3},
+        {"startPeriod": 180, "limit": Decimal("1E+2")},
+        {"startPeriod": 240, "limit": Decimal("0.30000000000000000001")}]}}}
+    reply = await http.csms_send("SetChargingProfile", "CP001", payload, timeout=5)
+    assert reply["content_type"] == "application/json"
+    text = reply["text"]
+    for written in ('"limit":0.1}', '"limit":7.10}', '"limit":6,', '"limit":1E+2}',
+                    '"limit":0.30000000000000000001}'):
+        assert written in text, text
+    # Valid JSON whose numbers, read exactly, are the Decimals the case gave.
+    periods = json.loads(text, parse_float=Decimal)["payload"]["csChargingProfiles"][
+        "chargingSchedule"]["chargingSchedulePeriod"]
+    assert [p["limit"] for p in periods] == [Decimal("0.1"), Decimal("7.10"), 6, Decimal("100"),
+                                             Decimal("0.30000000000000000001")]
 
 
 async def test_http_4xx_is_inconclusive_with_status_and_body(http, rig):

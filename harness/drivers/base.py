@@ -12,9 +12,11 @@ import abc
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any, Callable
 
-__all__ = ["Driver", "CHARGE_POINT_ACTIONS", "describe", "is_csms_action", "python_name", "check_timeout"]
+__all__ = ["Driver", "CHARGE_POINT_ACTIONS", "describe", "is_csms_action", "python_name", "check_timeout",
+           "to_json"]
 
 
 def _conn(p: dict) -> Any:
@@ -71,16 +73,61 @@ def python_name(action: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", action).lower()
 
 
+def to_json(value: Any, *, sort_keys: bool = False, readable: bool = False) -> str:
+    """The exact JSON text of what a driver is given: every HTTP body, operator instruction and
+    wire-log event goes through here. A ``Decimal`` (the harness keeps limits as written, e.g.
+    ``Decimal('0.1')``, ``Decimal('7.10')``) is written as the number it is, digit for digit: no
+    binary float in between. NaN and infinities have no JSON spelling and are refused, as are
+    values that are not JSON (a ValueError naming the path). ``readable``: ``", "`` and ``": "``
+    between items, for an operator's eyes."""
+    parts: list[str] = []
+    _emit(value, parts, sort_keys, (", ", ": ") if readable else (",", ":"), "$")
+    return "".join(parts)
+
+
+def _emit(value: Any, out: list[str], sort_keys: bool, seps: tuple[str, str], path: str) -> None:
+    if value is None or isinstance(value, (bool, str)):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))  # an IntEnum too, as its number
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{path}: {value!r} is not a JSON number")
+        out.append(float.__repr__(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{path}: {value!r} is not a JSON number")
+        out.append(str(value))  # '0.1', '7.10', '1E+2', '-0': each a valid JSON number
+    elif isinstance(value, dict):
+        items = sorted(value.items()) if sort_keys else value.items()
+        out.append("{")
+        for i, (key, item) in enumerate(items):
+            if not isinstance(key, str):
+                raise ValueError(f"{path}: the key {key!r} is not a string")
+            out.append((seps[0] if i else "") + json.dumps(key, ensure_ascii=False) + seps[1])
+            _emit(item, out, sort_keys, seps, f"{path}.{key}")
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(seps[0])
+            _emit(item, out, sort_keys, seps, f"{path}[{i}]")
+        out.append("]")
+    else:
+        raise ValueError(f"{path}: a {type(value).__name__} is not JSON ({value!r})")
+
+
 def describe(action: str, params: dict | None) -> str:
     """The plain-words instruction for an operator."""
     p = params or {}
     if action in CHARGE_POINT_ACTIONS:
         return CHARGE_POINT_ACTIONS[action][1](p)
     if is_csms_action(action):
-        payload = json.dumps(p.get("payload", {}), ensure_ascii=False, sort_keys=True)
+        payload = to_json(p.get("payload", {}), sort_keys=True, readable=True)
         return (f"Make the central system send {action} to charge point "
                 f"{p.get('chargePointId', '?')} with: {payload}")
-    return f"Do the action '{action}' with: {json.dumps(p, ensure_ascii=False, sort_keys=True)}"
+    return f"Do the action '{action}' with: {to_json(p, sort_keys=True, readable=True)}"
 
 
 def check_timeout(timeout: float) -> float:

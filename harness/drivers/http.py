@@ -12,10 +12,11 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from harness.drivers.base import Driver, check_timeout
+from harness.drivers.base import Driver, check_timeout, to_json
 from harness.verdicts import Inconclusive
 
 _MAX_BODY_IN_REASON = 500
+_JSON = {"Content-Type": "application/json"}
 
 
 class HttpDriver(Driver):
@@ -33,9 +34,10 @@ class HttpDriver(Driver):
     async def perform(self, action: str, params: dict, *, timeout: float) -> dict:
         timeout = check_timeout(timeout)
         url = self.url(action)
+        sent = to_json(params).encode()  # exact: a Decimal limit goes out digit for digit
         try:
             limit = aiohttp.ClientTimeout(total=timeout)
-            async with self._client().post(url, json=params, timeout=limit) as reply:
+            async with self._client().post(url, data=sent, headers=_JSON, timeout=limit) as reply:
                 status, reason = reply.status, reply.reason
                 body = (await reply.read()).decode("utf-8", errors="replace")
         except TimeoutError:  # aiohttp's own timeout errors are TimeoutErrors too
@@ -86,6 +88,6 @@ def _json_object(body: str) -> dict:
         return {}
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond what the parser takes
         return {}
     return value if isinstance(value, dict) else {}
