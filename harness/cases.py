@@ -9,9 +9,13 @@ that reason. A profile the PICS does not list makes every case of that profile N
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterable
 
 import pytest
 
@@ -70,3 +74,40 @@ def case(case_id: str, name: str, *, profile: str, needs: tuple[str, ...] = (),
         return pytest.mark.ocpp_case(info)(function)
 
     return decorate
+
+
+def cases_of(module: ModuleType) -> list[CaseInfo]:
+    """The test cases a module declares."""
+    return [info for obj in vars(module).values()
+            if isinstance(info := getattr(obj, "ocpp_case", None), CaseInfo)]
+
+
+def package_cases(modules: Iterable[ModuleType]) -> list[CaseInfo]:
+    """Every test case declared in the test packages these modules belong to, whether pytest
+    collected them or not: running ``testcases/cs/core/test_tc_003_...py`` alone must still know
+    that Core has 53 applicable cases. A module is in a package when its name is dotted
+    (``testcases.cs.core.test_tc_003``): every ``test_*.py`` under the outermost package's
+    directory is read (imported once, as pytest would name it). A module that cannot be
+    imported is skipped: it cannot run either."""
+    found: dict[str, CaseInfo] = {}
+    roots: dict[Path, str] = {}
+    for module in modules:
+        parts = module.__name__.split(".")
+        file = getattr(module, "__file__", None)
+        if len(parts) < 2 or not file:
+            continue
+        roots[Path(file).resolve().parents[len(parts) - 2]] = parts[0]
+    for root, package in roots.items():
+        for path in sorted(root.rglob("test_*.py")):
+            relative = path.relative_to(root).with_suffix("").parts
+            if not all((root.joinpath(*relative[:i]) / "__init__.py").is_file()
+                       for i in range(len(relative))):
+                continue
+            name = ".".join((package, *relative))
+            try:
+                module = sys.modules.get(name) or importlib.import_module(name)
+            except Exception:  # noqa: BLE001 -- not importable: not a case that can run
+                continue
+            for info in cases_of(module):
+                found.setdefault(info.id, info)
+    return list(found.values())

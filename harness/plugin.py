@@ -127,11 +127,31 @@ def _check_sim_faults(faults: tuple[str, ...], dut: str, sut: str) -> None:
         raise pytest.UsageError(f"--ocpp-sim-fault: {exc}") from None
 
 
+def _applicable(run: OcppRun, items: list[pytest.Item]) -> dict[str, dict[str, Any]]:
+    """Per profile, the cases known for the SUT (collected, or declared in the same test
+    packages) and those of them the PICS does not make N/A: what "Pass" and "partial" count."""
+    from harness.cases import package_cases
+
+    known = {info.id: info for info in (_case_of(item) for item in items) if info is not None}
+    modules = {id(m): m for item in items if (m := getattr(item, "module", None)) is not None}
+    for info in package_cases(modules.values()):
+        known.setdefault(info.id, info)
+    out: dict[str, dict[str, Any]] = {p: {"total": 0, "applicable": []} for p in PROFILE_MARKERS}
+    for info in known.values():
+        if info.sut != run.sut or info.profile not in out:
+            continue
+        out[info.profile]["total"] += 1
+        if info.not_applicable(run.pics) is None:
+            out[info.profile]["applicable"].append(info.id)
+    return out
+
+
 def _case_of(item: pytest.Item) -> CaseInfo | None:
     marker = item.get_closest_marker("ocpp_case")
     return marker.args[0] if marker else None
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k / -m deselect: "applicable" is the whole set
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     cases = [item for item in items if _case_of(item) is not None]
@@ -139,6 +159,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     run = OcppRun(config)
     config.stash[RUN_KEY] = run
+    run.report.applicable = _applicable(run, cases)
     selected, deselected = [], []
     for item in items:
         info = _case_of(item)
@@ -363,9 +384,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     collected = sum(1 for item in session.items if _case_of(item) is not None)
     run.report.complete = exitstatus != pytest.ExitCode.INTERRUPTED and \
         len(run.report.test_cases) >= collected
-    path = write_report(run.report, run.report_dir, final=True)
-    reporter = session.config.pluginmanager.getplugin("terminalreporter")
-    if reporter is not None:
-        profiles = ", ".join(f"{k} {v}" for k, v in run.report.profiles().items())
-        reporter.write_line(f"OCPP report: {path} and {path.with_name('report.html')} "
-                            f"(certificate: {run.report.certificate()}; {profiles})")
+    write_report(run.report, run.report_dir, final=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The run's result in the words of the report: the certificate line, one line per profile
+    with the counts behind it, and where the report is."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    tr = terminalreporter
+    results = run.report.profile_results()
+    certificate = run.report.certificate()
+    tr.write_sep("=", "OCPP 1.6 result")
+    tr.write_line(f"certificate: {certificate} ({run.report.certificate_note()})",
+                  bold=True, green=certificate != "None", yellow=certificate == "None")
+    for profile, r in results.items():
+        if r["result"] == "N/A" and not r["declared"]:
+            continue
+        tr.write_line(f"  {profile:<24} {r['result']:<10} {profile_counts(r)}",
+                      red=r["result"] == "Fail", green=r["result"] == "Pass",
+                      yellow=r["result"] == "Incomplete")
+    html = run.report_dir / "report.html"
+    tr.write_line(f"report: {html} (report.json and wire/ beside it)")
+
+
+def profile_counts(r: dict[str, Any]) -> str:
+    """The figures behind a profile's word: "1 PASS, 1 FAIL, 1 harness ERROR, 49 not run"."""
+    words = {"ERROR": "harness ERROR"}
+    parts = [f"{n} {words.get(v, v)}" for v, n in r["counts"].items() if v != "BLOCKED"]
+    if r["not_run"]:
+        parts.append(f"{r['not_run']} not run" + (f" ({r['blocked']} BLOCKED)" if r["blocked"]
+                                                  else ""))
+    return ", ".join(parts) or "no case"

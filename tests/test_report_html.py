@@ -103,8 +103,8 @@ def test_every_section_and_the_certificate_shape(tmp_path):
                     "OCPP Charging Station Configuration", "Test cases"):
         assert heading in page, heading
     assert "Certificate type implied by the verdicts" in page
-    # Core failed: no certificate; Reservation declared but no case ran: "Not covered", not N/A.
-    assert re.search(r'id="profile-Reservation">.*?Not covered', page, re.S)
+    # Core failed: no certificate; Reservation declared but no case ran: Incomplete, not N/A.
+    assert re.search(r'id="profile-Reservation">.*?Incomplete', page, re.S)
     assert re.search(r'id="profile-SmartCharging">.*?N/A', page, re.S)
     assert "OCPP 1.6 None" in page
     # The measurement: PICS 60s, measured 00:00:02 and in ms, the harness's own time apart.

@@ -117,13 +117,15 @@ def test_an_interrupted_run_keeps_json_and_html_marked_incomplete(pytester, tmp_
     assert "INCOMPLETE RUN" in page and "TC_904_CS" in page and "TC_907_CS" not in page
 
 
-def test_a_profile_declared_but_not_run_is_not_covered(pytester, tmp_path):
+def test_a_profile_declared_but_not_run_is_incomplete(pytester, tmp_path):
     pytester.makepyfile(test_cases=INTERRUPTED.format(stop="pass"))
     out = tmp_path / "out"
     run(pytester, "--ocpp-sut", "cs", "--ocpp-report", str(out)).assert_outcomes(passed=2,
                                                                                   failed=1)
     data = valid_report(out)
-    assert data["profiles"]["Reservation"] == "N/A"  # DESIGN 2.6's three values, unchanged
-    assert data["profile_results"]["Reservation"] == {"result": "Not covered", "declared": True,
-                                                      "counts": {}}
+    # Declared, but no case of it is known: nothing was shown to pass or not to apply.
+    assert data["profiles"]["Reservation"] == "Incomplete"
+    assert data["profile_results"]["Reservation"]["applicable"] == 0
     assert data["profile_results"]["Core"]["counts"] == {"PASS": 2, "FAIL": 1}
+    assert data["profiles"]["Core"] == "Fail" and data["certificate"] == "None"
+    assert data["certificate_note"].startswith("partial: Core Fail (1 FAILed case); no ")

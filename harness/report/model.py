@@ -1,4 +1,16 @@
-"""The run's results, independent of how they are rendered (report.json now, HTML later)."""
+"""The run's results, independent of how they are rendered (report.json, report.html, JUnit).
+
+Rules (DESIGN 2.3), one word per state wherever a result is shown:
+
+- A test case's verdict: PASS, FAIL, N/A, INCONCLUSIVE, ERROR (the harness's own failure, never
+  the device's), BLOCKED (not run: the device is stuck since an earlier case).
+- A profile is **Pass** when every applicable case of it ran and passed, **Fail** when a case of
+  it FAILed, **N/A** when no case of it applies, and **Incomplete** otherwise: cases not run (not
+  selected, BLOCKED, the run interrupted), INCONCLUSIVE or ERROR. "Applicable" is every case the
+  harness knows for the SUT that the PICS does not make N/A, selected or not.
+- A certificate type is implied only when no profile is Incomplete: **Full** when all six
+  profiles pass, **Subset** when Core passes, else **None**. A waived FAIL stays Fail.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +25,10 @@ import orjson
 import harness
 from harness.cases import PROFILE_MARKERS
 
-VERDICTS = ("PASS", "FAIL", "N/A", "INCONCLUSIVE", "ERROR")
+VERDICTS = ("PASS", "FAIL", "N/A", "INCONCLUSIVE", "ERROR", "BLOCKED")
+BLOCKED = "BLOCKED"
+"""Not run because the device is stuck since an earlier case: counted as not run."""
+PROFILE_RESULTS = ("Pass", "Fail", "N/A", "Incomplete")
 TEST_CASE_DOCUMENT = ("OCPP 1.6 Compliancy Testing Tool, Test Case Document, revision 2025-06 "
                       "(CS) / 2026-02 (CSMS), as catalogued in octt16/")
 """The OCTT document the test cases follow (ids, names, steps), as the certificates name theirs."""
@@ -75,52 +90,78 @@ class RunReport:
     limits: dict[str, Any] = field(default_factory=dict)
     """Limits detected from the device's own frames (milliseconds_in_timestamps)."""
     test_case_document: str = TEST_CASE_DOCUMENT
+    applicable: dict[str, dict[str, Any]] | None = None
+    """Per profile, the cases the harness knows for the SUT, selected or not: ``total`` (how
+    many) and ``applicable`` (the ids the PICS does not make N/A). None when not known (a report
+    built outside a pytest run): then only the cases that ran count."""
     evidence: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """Per test case id, what its wire log showed (harness.report.evidence.CaseEvidence), read
     once; the source of ``limits`` and of the fallback ``configuration``. Not in report.json."""
 
     def profile_results(self) -> dict[str, dict[str, Any]]:
-        """Per profile: the result as :meth:`profiles` gives it, except that a profile the PICS
-        declares but no case of which ran is "Not covered" (not N/A: nothing was shown not to
-        apply), with the counts of verdicts behind it."""
+        """Per profile, its result and the figures behind it (module docstring: the rules).
+
+        ``applicable`` counts every case the harness knows for the SUT that the PICS does not
+        make N/A, whether selected or not (minus those found N/A at run time); ``ran`` those of
+        them with a verdict; ``not_run`` the rest plus the BLOCKED ones."""
         out = {}
-        for profile, result in self.profiles().items():
-            verdicts = [c.verdict for c in self.test_cases if c.profile == profile]
+        for profile in PROFILE_MARKERS:
+            verdicts: dict[str, str] = {}
+            for c in self.test_cases:
+                if c.profile == profile:
+                    verdicts[c.id] = c.verdict
+            known = self.applicable.get(profile) if self.applicable is not None else None
+            expected = {i for i, v in verdicts.items() if v != "N/A"}
+            if known is not None:
+                expected |= {i for i in known["applicable"] if verdicts.get(i) != "N/A"}
+            counts = {v: n for v in VERDICTS
+                      if (n := sum(1 for x in verdicts.values() if x == v))}
+            blocked = sum(1 for i in expected if verdicts.get(i) == BLOCKED)
+            not_run = sum(1 for i in expected if i not in verdicts) + blocked
             declared = profile in self.declared_profiles
-            counts = {v: verdicts.count(v) for v in VERDICTS if verdicts.count(v)}
-            if declared and not verdicts:
-                result = "Not covered"
-            out[profile] = {"result": result, "declared": declared, "counts": counts}
+            if counts.get("FAIL"):
+                result = "Fail"
+            elif expected and all(verdicts.get(i) == "PASS" for i in expected):
+                result = "Pass"
+            elif expected or (declared and not verdicts
+                              and (known is None or not known["total"])):
+                # The second: declared, but the harness knows no case of it at all: nothing was
+                # shown to pass or not to apply.
+                result = "Incomplete"
+            else:
+                result = "N/A"
+            out[profile] = {
+                "result": result, "declared": declared, "counts": counts,
+                "applicable": len(expected), "ran": len(expected) - not_run,
+                "not_run": not_run, "inconclusive": counts.get("INCONCLUSIVE", 0),
+                "error": counts.get("ERROR", 0), "blocked": blocked}
         return out
 
     def profiles(self) -> dict[str, str]:
-        """Pass when every applicable case passes, N/A when none applies, Fail otherwise."""
-        summary = {}
-        for profile in PROFILE_MARKERS:
-            verdicts = [c.verdict for c in self.test_cases if c.profile == profile]
-            applicable = [v for v in verdicts if v != "N/A"]
-            if not applicable:
-                summary[profile] = "N/A"
-            else:
-                summary[profile] = "Pass" if all(v == "PASS" for v in applicable) else "Fail"
-        return summary
+        """Per profile its one word: Pass, Fail, N/A or Incomplete."""
+        return {p: r["result"] for p, r in self.profile_results().items()}
 
     def certificate(self) -> str:
-        """Full when every profile passes, Subset when Core passes, None otherwise."""
-        profiles = self.profiles()
-        if profiles["Core"] != "Pass":
-            return "None"
-        return "Full" if all(v == "Pass" for v in profiles.values()) else "Subset"
+        """Full when every profile passes, Subset when Core passes and no profile is Incomplete,
+        None otherwise (a partial or incomplete run implies no certificate)."""
+        return _certificate(self.profile_results())
+
+    def certificate_note(self) -> str:
+        """One line saying what the verdicts imply and why, the same in the terminal, report.json
+        and the HTML title: "partial: 1 of 53 applicable Core cases ran; no certificate implied"."""
+        return _certificate_note(self.profile_results())
 
     def to_json(self) -> dict[str, Any]:
+        results = self.profile_results()
         return {
             "dut": self.dut, "sut": self.sut, "tool_version": self.tool_version,
             "started": self.started, "finished": self.finished, "complete": self.complete,
-            "certificate": self.certificate(), "profiles": self.profiles(),
+            "certificate": _certificate(results), "certificate_note": _certificate_note(results),
+            "profiles": {p: r["result"] for p, r in results.items()},
             "measurements": [asdict(m) for m in self.measurements],
             "configuration": self.configuration,
             "configuration_source": self.configuration_source,
-            "profile_results": self.profile_results(),
+            "profile_results": results,
             "pics": self.pics, "limits": self.limits,
             "test_case_document": self.test_case_document,
             "test_cases": [asdict(c) for c in self.test_cases],
@@ -138,3 +179,53 @@ class RunReport:
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _certificate(results: dict[str, dict[str, Any]]) -> str:
+    if any(r["result"] == "Incomplete" for r in results.values()):
+        return "None"
+    if results["Core"]["result"] != "Pass":
+        return "None"
+    return "Full" if all(r["result"] == "Pass" for r in results.values()) else "Subset"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _certificate_note(results: dict[str, dict[str, Any]]) -> str:
+    incomplete = {p: r for p, r in results.items() if r["result"] == "Incomplete"}
+    failed = [f"{p} Fail ({_plural(r['counts']['FAIL'], 'FAILed case')})"
+              for p, r in results.items() if r["result"] == "Fail"]
+    if incomplete:
+        parts, untouched, uncollected = [], [], []
+        for profile, r in incomplete.items():
+            if not r["applicable"]:
+                uncollected.append(profile)
+                continue
+            why = [f"{r[k]} {word}" for k, word in (("inconclusive", "INCONCLUSIVE"),
+                                                    ("error", "harness ERROR"),
+                                                    ("blocked", "BLOCKED")) if r[k]]
+            if not r["ran"] and not why:
+                untouched.append((profile, r["applicable"]))
+                continue
+            parts.append(f"{r['ran']} of {r['applicable']} applicable {profile} cases ran"
+                         + (f" ({', '.join(why)})" if why else ""))
+        if untouched:
+            parts.append(f"0 of {sum(n for _, n in untouched)} applicable "
+                         f"{', '.join(p for p, _ in untouched)} cases ran")
+        if uncollected:
+            parts.append(f"no {', '.join(uncollected)} case was collected although the PICS "
+                         f"declares {'it' if len(uncollected) == 1 else 'them'}")
+        partial = any(r["not_run"] or not r["applicable"] for r in incomplete.values())
+        return (f"{'partial' if partial else 'incomplete'}: {'; '.join(failed + parts)}; "
+                f"no certificate implied")
+    certificate = _certificate(results)
+    if certificate == "Full":
+        return "Full: every applicable case of the six profiles ran and passed"
+    if certificate == "Subset":
+        passed = [p for p, r in results.items() if r["result"] == "Pass"]
+        return f"Subset: {', '.join(passed)} passed" + (f"; {'; '.join(failed)}" if failed else "")
+    if failed:
+        return f"no certificate implied: {'; '.join(failed)}"
+    return "no certificate implied: no Core case applies"
