@@ -158,6 +158,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not cases:
         return
     run = OcppRun(config)
+    if not config.option.collectonly:
+        # The set-up's problems before the first case, as a usage error (exit code 4) and
+        # before any report exists: none of them is the device's.
+        from harness import startup
+
+        problems = startup.check(run.pics, run.options)
+        if problems:
+            raise pytest.UsageError("\n".join(problems))
     config.stash[RUN_KEY] = run
     run.report.applicable = _applicable(run, cases)
     selected, deselected = [], []

@@ -1,0 +1,208 @@
+"""Start-up checks: what can be known to be wrong before the first test case runs.
+
+Rules:
+
+- Every check names the option or the PICS key at fault, in one line: "--ocpp-listen
+  127.0.0.1:9000: cannot listen there: address already in use (another program, or another
+  harness run, holds the port)".
+- A problem found here is the set-up's, not the device's: the plugin turns the lines into a
+  usage error (exit code 4) before any report exists, so no report blames the device for it.
+- Each check is bounded: the CSMS URL is reached once, within the PICS response timeout.
+- Nothing here starts a conversation with the device: the CSMS is reached with a TCP connection
+  (and for ``wss://`` a TLS handshake), never an OCPP session it would have to account for.
+
+The engine's own modules do the real work later; these checks use the same parsers (the driver
+spec, the TLS context) so that what passes here cannot fail there for the same reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import socket
+import ssl
+from typing import Any
+from urllib.parse import urlsplit
+
+SPEC_FORMS = ("prompt, http://HOST:PORT[/base], https://HOST:PORT[/base], "
+              "python:package.module:attribute, sim")
+
+
+def check(pics: Any, options: Any) -> list[str]:
+    """Every problem of this set-up, one line each (empty: nothing found)."""
+    problems = check_driver(options.driver, options.dut)
+    if options.dut == "external" and options.sut == "cs":
+        problems += check_listen(*options.listen)
+    if options.dut == "external" and options.sut == "csms":
+        source = "--ocpp-csms-url" if options.csms_url else "PICS dut.csms_url"
+        problems += check_csms_url(options.csms_url or pics.dut.csms_url, source,
+                                   pics.timing.response_timeout, pics)
+    problems += check_tls_files(pics)
+    return problems
+
+
+def check_driver(spec: str, dut: str) -> list[str]:
+    """``--ocpp-driver``: a form the harness knows, and for ``python:`` an importable object
+    (not called here: a factory is called once, by the driver itself)."""
+    text = spec.strip()
+    lower = text.lower()
+    where = f"--ocpp-driver {spec!r}"
+    if lower == "prompt":
+        return []
+    if lower == "sim":
+        return [] if dut == "sim" else [
+            f"{where}: the sim driver drives the embedded simulator; with --ocpp-dut external "
+            f"use prompt, an http:// rig or a python: driver"]
+    if lower.startswith(("http://", "https://")):
+        parts = urlsplit(text)
+        try:
+            port = parts.port
+        except ValueError:
+            return [f"{where}: the port is not a number from 0 to 65535"]
+        if not parts.hostname:
+            return [f"{where}: no host; the form is http://HOST:PORT[/base]"]
+        del port
+        return []
+    if text.startswith("python:"):
+        return _check_python_driver(text[len("python:"):], where)
+    return [f"{where}: unknown driver; --ocpp-driver accepts {SPEC_FORMS}"]
+
+
+def _check_python_driver(spec: str, where: str) -> list[str]:
+    module_name, has_attr, attr_path = spec.partition(":")
+    if not module_name or (has_attr and not attr_path):
+        return [f"{where}: the form is python:package.module:attribute"]
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 -- any import failure is the spec's problem
+        return [f"{where}: cannot import {module_name!r}: {type(exc).__name__}: {exc}"]
+    for part in attr_path.split(".") if has_attr else ():
+        if not hasattr(obj, part):
+            return [f"{where}: {getattr(obj, '__name__', module_name)} has no attribute {part!r}"]
+        obj = getattr(obj, part)
+    return []
+
+
+def check_listen(host: str, port: int) -> list[str]:
+    """``--ocpp-listen``: the address resolves and the port can be bound now (it is released
+    again at once; the harness's server binds it as the run starts)."""
+    where = f"--ocpp-listen {host}:{port}"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return [f"{where}: cannot resolve {host!r}: {exc.strerror}"]
+    family, kind, proto, _, address = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as probe:
+            # As asyncio's server does: a port in TIME_WAIT from an earlier run is not "in use".
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        hint = {errno.EADDRINUSE: " (another program, or another harness run, holds the port)",
+                errno.EACCES: " (ports below 1024 need privileges)",
+                errno.EADDRNOTAVAIL: " (not an address of this machine)"}.get(exc.errno, "")
+        return [f"{where}: cannot listen there: {(exc.strerror or str(exc)).lower()}{hint}"]
+    return []
+
+
+def check_csms_url(url: str | None, source: str, timeout: float, pics: Any = None) -> list[str]:
+    """The CSMS endpoint: a ws:// or wss:// URL whose host accepts a TCP connection (and a TLS
+    handshake for wss://) within ``timeout`` seconds."""
+    if not url:
+        return ["--ocpp-csms-url: SUT csms with --ocpp-dut external needs the CSMS endpoint "
+                "(--ocpp-csms-url or PICS dut.csms_url)"]
+    where = f"{source} {url!r}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss"):
+        return [f"{where}: not a ws:// or wss:// URL"]
+    try:
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+    except ValueError:
+        return [f"{where}: the port is not a number from 0 to 65535"]
+    if not parts.hostname:
+        return [f"{where}: no host"]
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout) as connection:
+            if parts.scheme == "wss":
+                context = _client_tls(pics)
+                with context.wrap_socket(connection, server_hostname=parts.hostname):
+                    pass
+    except socket.gaierror as exc:
+        return [f"{where}: cannot resolve {parts.hostname!r}: {exc.strerror}"]
+    except TimeoutError:
+        return [f"{where}: no TCP connection to {parts.hostname}:{port} within {timeout:g} s "
+                f"(PICS timing.response_timeout)"]
+    except ssl.SSLError as exc:
+        return [f"{where}: the TLS handshake with {parts.hostname}:{port} failed: "
+                f"{exc.reason or exc}"]
+    except OSError as exc:
+        return [f"{where}: cannot reach {parts.hostname}:{port}: "
+                f"{(exc.strerror or str(exc)).lower()}"]
+    return []
+
+
+def _client_tls(pics: Any) -> ssl.SSLContext:
+    from harness.transport import tls_context
+
+    security = getattr(pics, "security", None)
+    if security is None:
+        return tls_context(server=False)
+    mutual = security.profile == 3
+    return tls_context(server=False, ca_file=security.ca_file,
+                       cert_file=security.cert_file if mutual else None,
+                       key_file=security.key_file if mutual else None)
+
+
+def check_tls_files(pics: Any) -> list[str]:
+    """PICS ``[security]`` files (the PICS loader checked they exist): the CA file holds
+    certificates, the certificate file a certificate, and the key matches it, as the TLS context
+    the run builds will need."""
+    security = pics.security
+    if security.profile < 2:
+        return []
+    problems = []
+    for key in ("ca_file", "cert_file"):
+        path = getattr(security, key)
+        if path and not _holds_certificate(path):
+            problems.append(f"PICS security.{key} {path!r}: no PEM certificate in the file "
+                            f"(-----BEGIN CERTIFICATE-----)")
+    if problems:
+        return problems
+    if security.cert_file:
+        try:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(security.cert_file, security.key_file)
+        except ssl.SSLError as exc:
+            return [f"PICS security.key_file {security.key_file!r}: not the private key of "
+                    f"security.cert_file, or not a PEM key ({exc.reason or exc})"]
+        except OSError as exc:
+            return [f"PICS security.cert_file: cannot be read: {exc}"]
+    if security.ca_file:
+        try:
+            ssl.create_default_context(cafile=security.ca_file)
+        except (ssl.SSLError, OSError) as exc:
+            return [f"PICS security.ca_file {security.ca_file!r}: cannot be used as a CA file "
+                    f"({getattr(exc, 'reason', None) or exc})"]
+    return []
+
+
+def _holds_certificate(path: str) -> bool:
+    try:
+        text = open(path, "rb").read()
+    except OSError:
+        return False
+    try:
+        from cryptography import x509
+
+        return bool(x509.load_pem_x509_certificates(text))
+    except ImportError:  # not installed: the marker and the stdlib's PEM decoder
+        block = text.decode("ascii", "replace")
+        if "-----BEGIN CERTIFICATE-----" not in block:
+            return False
+        try:
+            ssl.PEM_cert_to_DER_cert(block[block.index("-----BEGIN CERTIFICATE-----"):])
+        except ValueError:
+            return False
+        return True
+    except ValueError:
+        return False
