@@ -223,6 +223,10 @@ async def bench(request: pytest.FixtureRequest):
     await bench.start()
     capture = request.config.pluginmanager.getplugin("capturemanager")
     bench.driver = make_driver(run.options.driver, sim_target=bench.sim, capture_manager=capture)
+    # Every driver action goes into the wire log of the case under way (event "driver").
+    bench.driver.recorder = bench.session.record_event
+    # What the rig says it can do, once: a case needing more is N/A before it starts.
+    await bench.driver.load_capabilities(timeout=run.pics.timing.response_timeout)
     run.bench = bench
     yield bench
     if run.sut == "cs":
@@ -240,8 +244,24 @@ def driver(bench: Any) -> Any:
     return bench.driver
 
 
+def _rig_can_do(request: pytest.FixtureRequest, driver: Any) -> None:
+    """N/A before the case starts when it needs an action the rig declared it cannot do."""
+    from harness.drivers.base import OPTIONAL_ACTIONS
+    from harness.drivers.needs import needed_actions
+
+    function = getattr(request.node, "function", None)
+    if function is None or driver.declared is None:
+        return
+    missing = driver.cannot(needed_actions(function).actions - OPTIONAL_ACTIONS)
+    if missing:
+        pytest.skip(f"N/A: the case needs the driver action{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(missing)}, which the rig does not declare among its capabilities "
+                    f"({', '.join(sorted(driver.declared)) or 'none'})")
+
+
 async def _device_session(request: pytest.FixtureRequest, bench: Any):
     run = _run(request.config)
+    _rig_can_do(request, bench.driver)
     info = _case_of(request.node)
     case_id = info.id if info else request.node.name
     path = run.report_dir / "wire" / f"{case_id}.jsonl"
@@ -264,6 +284,7 @@ async def cp(request: pytest.FixtureRequest, bench: Any):
     """The charge point under test, as the harness's central system sees it."""
     from contextlib import aclosing
 
+    from harness.drivers.base import acting_for
     from harness.states.idle import idle, observe
 
     run = _run(request.config)
@@ -274,7 +295,8 @@ async def cp(request: pytest.FixtureRequest, bench: Any):
         async for session in sessions:
             # Every case starts from an idle charge point, whatever the previous case left
             # (a failed case must not fail the next ones): INCONCLUSIVE if it cannot be.
-            await idle(session, bench.driver, run.pics)
+            with acting_for("idle"):  # the driver lines say it is not the case's own step
+                await idle(session, bench.driver, run.pics)
             yield session
 
 

@@ -500,6 +500,11 @@ class Session:
                                      findings)
         return self._line
 
+    def record_event(self, event: str, **detail: Any) -> None:
+        """An event line in the current case's wire log (a driver action, say), counted as a line
+        like the frames, so that line numbers in reasons stay right."""
+        self._event(event, **detail)
+
     def _event(self, event: str, mono: int | None = None, wall: int | None = None,
                **detail: Any) -> None:
         self._line += 1

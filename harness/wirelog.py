@@ -30,6 +30,14 @@ Event lines, for what is not a frame::
 Known events: ``connected`` (one per WebSocket connection: offline validation starts a fresh
 pairing state there, as uniqueIds only need to be unique per connection), ``closed`` (``code``,
 ``reason``), ``binary`` (a binary frame, which OCPP-J does not use: ``length``, ``hex``), ``error``.
+``driver``: a manual or operator action (harness.drivers), two lines per action: ``phase``
+``"asked"`` (``action``, ``params``, ``instruction``: what an operator reads, ``timeout_s``) when
+the driver is asked, then ``"answered"`` (``action``, ``elapsed_s``, ``outcome``: ``done`` with the
+rig's ``reply`` body, ``not done`` with the ``reason`` and the rig's HTTP ``status`` if it gave one,
+``timeout``, ``not applicable``, ``abandoned`` when the case stopped waiting, ``error``). ``for``:
+``"idle"`` when the harness did it to bring the device idle before the case, not a step of the
+case. Frames that came while the rig worked lie between the two lines. Offline validation skips
+them.
 
 Each line is written with one ``write`` on a line-buffered file and flushed, so a crashed run keeps
 every line written before the crash (an OS crash may still lose what the kernel had not written).

@@ -2,7 +2,8 @@
 
 ``POST /<action>`` with a JSON object; the handler returns the reply body (a dict) or raises
 :class:`Refused` with the HTTP status to answer (400 bad parameters, 404 unknown action, 409 not
-possible now, 501 cannot be done, 504 the peer did not answer). ``GET /`` lists the actions.
+possible now, 501 cannot be done, 504 the peer did not answer). ``GET /`` lists the actions, and
+``GET /capabilities`` declares them (docs/driver-protocol.md).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ControlServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/", self._list)
+        app.router.add_get("/capabilities", self._list)
         app.router.add_post("/{action}", self._post)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

@@ -1,22 +1,72 @@
 """The driver interface: how a test case asks for what OCPP cannot do itself (DESIGN 2.5).
 
-Every action has one name on the wire (the DUT control protocol, docs/driver-protocol.md), a
-convenience method here with Python argument names, and a plain-words instruction for an operator.
-Charge point actions are snake_case (``plug_in``); CSMS operator actions are the OCPP action the
-central system must send, by its OCPP name (``RemoteStartTransaction``).
+Rules of this module:
+
+- Every action has one name on the wire (the DUT control protocol, docs/driver-protocol.md), a
+  convenience method here with Python argument names, and a plain-words instruction for an operator.
+  Charge point actions are snake_case (``plug_in``); CSMS operator actions are the OCPP action the
+  central system must send, by its OCPP name (``RemoteStartTransaction``).
+- Every action goes through :meth:`Driver.act`, whatever the driver: it bounds the wait, and records
+  the action and its outcome as two ``driver`` event lines in the wire log of the case (the
+  ``recorder``), so the report's sequence diagram shows "operator: Plug the EV cable into connector
+  1." between the frames, and its answer.
+- Every payload a driver is given is exact JSON (:func:`to_json`): a Decimal goes out as written.
+- A driver says what it cannot do by the exception's type: :class:`ActionNotDone` (refused,
+  with the rig's status if it gave one), :class:`ActionTimedOut` (no answer in time). Both are
+  INCONCLUSIVE: a precondition was not reached, the device is not to blame.
+- A rig may declare its capabilities (:meth:`Driver.capabilities`): the actions it can perform, or
+  None for every action. A case needing an action outside them is N/A before it starts.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
+import contextvars
 import json
 import math
 import re
+import time
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Callable
 
-__all__ = ["Driver", "CHARGE_POINT_ACTIONS", "describe", "is_csms_action", "python_name", "check_timeout",
-           "to_json"]
+from harness.verdicts import Inconclusive, NotApplicable
+
+__all__ = ["Driver", "CHARGE_POINT_ACTIONS", "OPTIONAL_ACTIONS", "describe", "is_csms_action",
+           "python_name", "check_timeout", "to_json", "ActionNotDone", "ActionTimedOut",
+           "acting_for", "parse_capabilities"]
+
+
+class ActionNotDone(Inconclusive):
+    """The rig, the operator or the driver object said the action could not be done. ``status``:
+    the rig's HTTP status (or the simulator's), when it gave one."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class ActionTimedOut(Inconclusive):
+    """No answer within the action's timeout: the harness abandoned it."""
+
+    def __init__(self, reason: str, timeout: float) -> None:
+        super().__init__(reason)
+        self.timeout = timeout
+
+
+_PURPOSE: contextvars.ContextVar[str] = contextvars.ContextVar("driver_purpose", default="case")
+
+
+@contextlib.contextmanager
+def acting_for(purpose: str) -> Iterator[None]:
+    """Actions done inside are recorded as done for ``purpose`` (``"idle"``: bringing the device
+    idle before a case; ``"run"``: the start of the run) rather than by the case's own steps."""
+    token = _PURPOSE.set(purpose)
+    try:
+        yield
+    finally:
+        _PURPOSE.reset(token)
 
 
 def _conn(p: dict) -> Any:
@@ -59,7 +109,38 @@ CHARGE_POINT_ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], str]]] =
                                          "SendLocalList ends Failed."),
     "refuse_reservation": ((), lambda p: "Set the charge point not to accept reservations, so that "
                                          "the next ReserveNow is answered Rejected."),
+    "remove_cable": (("connectorId",), lambda p: f"Remove the charging cable from the socket of "
+                                                 f"connector {_conn(p)} at the charge point (the EV "
+                                                 "end is already unplugged)."),
+    "reset_device": ((), lambda p: "Put the charge point back into its known starting state (factory "
+                                   "settings or the lab's baseline configuration, no transaction, "
+                                   "no reservation, no charging profile, cables out), then let it "
+                                   "connect to the central system."),
 }
+"""``unplug`` is the EV side: the plug leaves the EV (a fixed cable, or a socket whose cable stays
+locked in, stays at the charge point). ``remove_cable`` takes a cable out of the charge point's
+socket. ``reset_device``, optional, is offered before a run starts when the rig declares it."""
+
+OPTIONAL_ACTIONS = frozenset({"reset_device"})
+"""Actions the harness uses only when the rig declares them; no case needs them."""
+
+
+def parse_capabilities(value: Any, source: str) -> frozenset[str]:
+    """A rig's declared capabilities: a list of action names, or an object with ``actions`` (a list
+    of names, or an object keyed by name, as the reference simulators' ``GET /`` gives). A
+    ValueError naming ``source`` for anything else."""
+    if isinstance(value, dict) and "actions" in value:
+        value = value["actions"]
+    if isinstance(value, dict):
+        value = list(value)
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{source}: capabilities must be a list of action names or "
+                         f'{{"actions": [...]}}, got {value!r:.200}')
+    names = list(value)
+    bad = [n for n in names if not isinstance(n, str) or not n]
+    if bad:
+        raise ValueError(f"{source}: capabilities must be action names (strings), got {bad[:5]!r}")
+    return frozenset(names)
 
 
 def is_csms_action(action: str) -> bool:
@@ -130,6 +211,56 @@ def describe(action: str, params: dict | None) -> str:
     return f"Do the action '{action}' with: {to_json(p, sort_keys=True, readable=True)}"
 
 
+def _safely(record: Callable[..., None], event: str, **detail: Any) -> None:
+    """A wire log that cannot take the line (closed at the end of a case) must not undo the action."""
+    try:
+        record(event, **detail)
+    except (ValueError, OSError):
+        pass
+
+
+_SECRET_KEYS = frozenset({"authorizationkey", "password", "secret", "token"})
+_MAX_LOGGED = 4000
+
+
+def _loggable(value: Any) -> Any:
+    """What a ``driver`` event line holds of params or a reply: the exact JSON read back (so a
+    Decimal is a number, not a string), secrets masked, a body of more than 4000 characters cut
+    (its text, truncated, in its place)."""
+    try:
+        text = to_json(_masked(value))
+    except (ValueError, RecursionError):
+        return repr(value)[:_MAX_LOGGED]
+    if len(text) > _MAX_LOGGED:
+        return f"{text[:_MAX_LOGGED]}... ({len(text)} characters in all)"
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+
+
+def _instruction(action: str, params: dict) -> str:
+    """What the operator reads, secrets masked, for the wire log."""
+    try:
+        return describe(action, _masked(params))
+    except (ValueError, RecursionError):
+        return action
+
+
+def _masked(value: Any, depth: int = 0) -> Any:
+    if depth > 50:
+        raise ValueError("nested too deep")
+    if isinstance(value, dict):
+        if isinstance(value.get("key"), str) and value["key"].lower() in _SECRET_KEYS \
+                and "value" in value:  # ChangeConfiguration {"key": "AuthorizationKey", "value": ...}
+            return {**value, "value": "***"}
+        return {k: "***" if isinstance(k, str) and k.lower() in _SECRET_KEYS else
+                _masked(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(v, depth + 1) for v in value]
+    return value
+
+
 def check_timeout(timeout: float) -> float:
     """Every driver wait is bounded; a missing or nonsensical bound is a bug in the caller."""
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \
@@ -139,12 +270,74 @@ def check_timeout(timeout: float) -> float:
 
 
 class Driver(abc.ABC):
-    """Performs manual and operator actions. ``perform`` returns the reply body ({} if none) and
-    raises :class:`~harness.verdicts.Inconclusive` when the action could not be done in time."""
+    """Performs manual and operator actions. Subclasses implement ``perform``, which returns the
+    reply body ({} if none) and raises :class:`ActionNotDone` / :class:`ActionTimedOut` (or any
+    :class:`~harness.verdicts.Inconclusive`) when the action could not be done in time. Callers use
+    :meth:`act` or the convenience methods, never ``perform`` directly: ``act`` records."""
+
+    recorder: Callable[..., None] | None = None
+    """Where the ``driver`` event lines go: ``recorder(event, **detail)``, the session's
+    ``record_event`` (the wire log of the case under way). None: not recorded."""
+
+    declared: frozenset[str] | None = None
+    """The rig's capabilities as read by :meth:`load_capabilities`; None: every action."""
 
     @abc.abstractmethod
     async def perform(self, action: str, params: dict, *, timeout: float) -> dict:
         """Do ``action`` with the protocol's ``params`` within ``timeout`` seconds."""
+
+    async def capabilities(self, *, timeout: float) -> frozenset[str] | None:
+        """The actions this rig can perform, or None if it does not say (every action)."""
+        return None
+
+    async def load_capabilities(self, *, timeout: float) -> frozenset[str] | None:
+        """Ask the rig once, at the start of the run; later :meth:`cannot` answers from it."""
+        self.declared = await self.capabilities(timeout=check_timeout(timeout))
+        return self.declared
+
+    def cannot(self, actions: Iterable[str]) -> list[str]:
+        """Of ``actions``, those the rig declared it cannot do (sorted); none if it declared nothing."""
+        if self.declared is None:
+            return []
+        return sorted(set(actions) - self.declared)
+
+    async def act(self, action: str, params: dict, *, timeout: float) -> dict:
+        """Do ``action`` through :meth:`perform`, recorded in the wire log before and after."""
+        timeout = check_timeout(timeout)
+        record = self.recorder
+        if record is None:
+            return await self.perform(action, params, timeout=timeout)
+        purpose = _PURPOSE.get()
+        _safely(record, "driver", phase="asked", action=action, params=_loggable(params),
+               instruction=_instruction(action, params), timeout_s=timeout,
+               **({} if purpose == "case" else {"for": purpose}))
+        started = time.monotonic()
+        outcome: dict[str, Any] = {}
+        try:
+            reply = await self.perform(action, params, timeout=timeout)
+            outcome = {"outcome": "done", "reply": _loggable(reply)}
+            return reply
+        except ActionTimedOut as exc:
+            outcome = {"outcome": "timeout", "reason": exc.reason}
+            raise
+        except ActionNotDone as exc:
+            outcome = {"outcome": "not done", "reason": exc.reason,
+                       **({} if exc.status is None else {"status": exc.status})}
+            raise
+        except Inconclusive as exc:
+            outcome = {"outcome": "not done", "reason": exc.reason}
+            raise
+        except NotApplicable as exc:
+            outcome = {"outcome": "not applicable", "reason": exc.reason}
+            raise
+        except BaseException as exc:  # cancelled (the case moved on), or a harness error
+            outcome = {"outcome": "error" if isinstance(exc, Exception) else "abandoned",
+                       "reason": f"{type(exc).__name__}: {exc}"[:500]}
+            raise
+        finally:
+            _safely(record, "driver", phase="answered", action=action,
+                   elapsed_s=round(time.monotonic() - started, 3), **outcome,
+                   **({} if purpose == "case" else {"for": purpose}))
 
     async def close(self) -> None:
         """Release what the driver holds (connections, readers). Safe to call twice."""
@@ -157,56 +350,62 @@ class Driver(abc.ABC):
 
     # Charge point actions.
     async def plug_in(self, connector_id: int, *, timeout: float) -> dict:
-        return await self.perform("plug_in", {"connectorId": connector_id}, timeout=timeout)
+        return await self.act("plug_in", {"connectorId": connector_id}, timeout=timeout)
 
     async def unplug(self, connector_id: int, *, timeout: float) -> dict:
-        return await self.perform("unplug", {"connectorId": connector_id}, timeout=timeout)
+        return await self.act("unplug", {"connectorId": connector_id}, timeout=timeout)
 
     async def present_id_tag(self, id_tag: str, connector_id: int | None = None, *, timeout: float) -> dict:
         params: dict[str, Any] = {"idTag": id_tag}
         if connector_id is not None:
             params["connectorId"] = connector_id
-        return await self.perform("present_id_tag", params, timeout=timeout)
+        return await self.act("present_id_tag", params, timeout=timeout)
 
     async def power_cycle(self, *, timeout: float) -> dict:
-        return await self.perform("power_cycle", {}, timeout=timeout)
+        return await self.act("power_cycle", {}, timeout=timeout)
 
     async def power_off(self, *, timeout: float) -> dict:
-        return await self.perform("power_off", {}, timeout=timeout)
+        return await self.act("power_off", {}, timeout=timeout)
 
     async def power_on(self, *, timeout: float) -> dict:
-        return await self.perform("power_on", {}, timeout=timeout)
+        return await self.act("power_on", {}, timeout=timeout)
 
     async def go_offline(self, *, timeout: float) -> dict:
-        return await self.perform("go_offline", {}, timeout=timeout)
+        return await self.act("go_offline", {}, timeout=timeout)
 
     async def go_online(self, *, timeout: float) -> dict:
-        return await self.perform("go_online", {}, timeout=timeout)
+        return await self.act("go_online", {}, timeout=timeout)
 
     async def report_fault(self, connector_id: int, error_code: str, *, timeout: float) -> dict:
-        return await self.perform("report_fault", {"connectorId": connector_id, "errorCode": error_code},
+        return await self.act("report_fault", {"connectorId": connector_id, "errorCode": error_code},
                                   timeout=timeout)
 
     async def clear_fault(self, connector_id: int, *, timeout: float) -> dict:
-        return await self.perform("clear_fault", {"connectorId": connector_id}, timeout=timeout)
+        return await self.act("clear_fault", {"connectorId": connector_id}, timeout=timeout)
 
     async def ev_suspend(self, connector_id: int, *, timeout: float) -> dict:
-        return await self.perform("ev_suspend", {"connectorId": connector_id}, timeout=timeout)
+        return await self.act("ev_suspend", {"connectorId": connector_id}, timeout=timeout)
 
     async def ev_resume(self, connector_id: int, *, timeout: float) -> dict:
-        return await self.perform("ev_resume", {"connectorId": connector_id}, timeout=timeout)
+        return await self.act("ev_resume", {"connectorId": connector_id}, timeout=timeout)
 
     async def lock_failure(self, connector_id: int, *, timeout: float) -> dict:
-        return await self.perform("lock_failure", {"connectorId": connector_id}, timeout=timeout)
+        return await self.act("lock_failure", {"connectorId": connector_id}, timeout=timeout)
 
     async def unlock_failure(self, connector_id: int, *, timeout: float) -> dict:
-        return await self.perform("unlock_failure", {"connectorId": connector_id}, timeout=timeout)
+        return await self.act("unlock_failure", {"connectorId": connector_id}, timeout=timeout)
 
     async def local_list_failure(self, *, timeout: float) -> dict:
-        return await self.perform("local_list_failure", {}, timeout=timeout)
+        return await self.act("local_list_failure", {}, timeout=timeout)
 
     async def refuse_reservation(self, *, timeout: float) -> dict:
-        return await self.perform("refuse_reservation", {}, timeout=timeout)
+        return await self.act("refuse_reservation", {}, timeout=timeout)
+
+    async def remove_cable(self, connector_id: int, *, timeout: float) -> dict:
+        return await self.act("remove_cable", {"connectorId": connector_id}, timeout=timeout)
+
+    async def reset_device(self, *, timeout: float) -> dict:
+        return await self.act("reset_device", {}, timeout=timeout)
 
     # CSMS operator action.
     async def csms_send(self, action: str, charge_point_id: str, payload: dict, *, timeout: float) -> dict:
@@ -214,6 +413,6 @@ class Driver(abc.ABC):
         if not is_csms_action(action):
             raise ValueError(f"csms_send needs an OCPP action name such as 'RemoteStartTransaction', "
                              f"not {action!r}")
-        return await self.perform(action, {"chargePointId": charge_point_id, "payload": payload},
+        return await self.act(action, {"chargePointId": charge_point_id, "payload": payload},
                                   timeout=timeout)
 

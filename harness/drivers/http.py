@@ -2,6 +2,8 @@
 
 ``POST <base>/<action>`` with the parameters as a JSON object. A 2xx reply means done and its JSON
 object body is handed back; anything else, and no reply in time, is INCONCLUSIVE.
+``GET <base>/capabilities`` says what the rig can do; a rig without it (404, 405, 501) can do
+everything, as before capabilities existed.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from harness.drivers.base import Driver, check_timeout, to_json
-from harness.verdicts import Inconclusive
+from harness.drivers.base import (ActionNotDone, ActionTimedOut, Driver, check_timeout, parse_capabilities,
+                                  to_json)
 
 _MAX_BODY_IN_REASON = 500
 _JSON = {"Content-Type": "application/json"}
@@ -41,15 +43,36 @@ class HttpDriver(Driver):
                 status, reason = reply.status, reply.reason
                 body = (await reply.read()).decode("utf-8", errors="replace")
         except TimeoutError:  # aiohttp's own timeout errors are TimeoutErrors too
-            raise Inconclusive(f"no reply from POST {url} within {timeout:g} s") from None
+            raise ActionTimedOut(f"no reply from POST {url} within {timeout:g} s", timeout) from None
         except aiohttp.ClientConnectorError as exc:
-            raise Inconclusive(f"could not connect to the DUT control endpoint {url}: {exc}") from None
+            raise ActionNotDone(f"could not connect to the DUT control endpoint {url}: {exc}") from None
         except aiohttp.ClientError as exc:
-            raise Inconclusive(f"POST {url} failed: {type(exc).__name__}: {exc}") from None
+            raise ActionNotDone(f"POST {url} failed: {type(exc).__name__}: {exc}") from None
         if not 200 <= status < 300:
-            raise Inconclusive(f"POST {url} answered {status} {reason or ''}".rstrip()
-                               + f": {_truncate(body) or '(empty body)'}")
+            raise ActionNotDone(f"POST {url} answered {status} {reason or ''}".rstrip()
+                                + f": {_truncate(body) or '(empty body)'}", status)
         return _json_object(body)
+
+    async def capabilities(self, *, timeout: float) -> frozenset[str] | None:
+        """``GET <base>/capabilities``: a JSON list of action names, or ``{"actions": [...]}``.
+        404, 405 and 501 mean the rig does not say (every action). A rig that cannot be reached now
+        is not judged here: its actions will be, case by case. A 2xx body that is not a list of
+        names is the rig's mistake: a ValueError naming the URL."""
+        url = self.url("capabilities")
+        try:
+            async with self._client().get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as reply:
+                status = reply.status
+                body = (await reply.read()).decode("utf-8", errors="replace")
+        except (TimeoutError, aiohttp.ClientError):
+            return None
+        if status in (404, 405, 501) or not 200 <= status < 300:
+            return None
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            raise ValueError(f"GET {url} answered {status} with a body that is not JSON: "
+                             f"{_truncate(body)!r}") from None
+        return parse_capabilities(value, f"GET {url}")
 
     def _client(self) -> aiohttp.ClientSession:
         # A session belongs to one event loop; pytest-asyncio may give each test its own loop while

@@ -15,7 +15,7 @@ import stat
 import sys
 from typing import Any, Callable, ContextManager, Iterator
 
-from harness.drivers.base import Driver, check_timeout, describe
+from harness.drivers.base import ActionNotDone, ActionTimedOut, Driver, check_timeout, describe
 from harness.verdicts import Inconclusive
 
 NO_TERMINAL = ("no terminal on standard input to prompt the operator; "
@@ -67,15 +67,15 @@ class PromptDriver(Driver):
         fd = _readable_fd(stdin)
         if fd is None:
             _say(out, f"\n[operator action] {instruction}\n{NO_TERMINAL}. The test case is INCONCLUSIVE.\n")
-            raise Inconclusive(f"{NO_TERMINAL} (the action was: {instruction})")
+            raise ActionNotDone(f"{NO_TERMINAL} (the action was: {instruction})")
         if os.isatty(fd):
             # Keys typed before the question was shown must not confirm it.
             _discard_typeahead(fd)
             self._pending.clear()
         question = f"\n=== Operator action (you have {timeout:g} s) ===\n{instruction}\n{HOW_TO_ANSWER}\n> "
         if not _say(out, question):
-            raise Inconclusive(f"cannot show the operator the instruction, standard output is closed: "
-                               f"{instruction}")
+            raise ActionNotDone(f"cannot show the operator the instruction, standard output is closed: "
+                                f"{instruction}")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         reader = _LineReader(loop, fd, self._pending)
@@ -88,17 +88,18 @@ class PromptDriver(Driver):
                         return
                     if answer in _NOT_DONE:
                         _say(out, "Noted: it could not be done. The test case is INCONCLUSIVE.\n")
-                        raise Inconclusive(f"the operator reported that this could not be done: "
-                                           f"{instruction}")
+                        raise ActionNotDone(f"the operator reported that this could not be done: "
+                                            f"{instruction}")
                     _say(out, f"Not understood: {answer!r}. {HOW_TO_ANSWER} "
                               f"({max(0.0, deadline - loop.time()):.0f} s left)\n> ")
         except TimeoutError:
             _say(out, f"\nNo answer within {timeout:g} s. The test case is INCONCLUSIVE.\n")
-            raise Inconclusive(f"the operator did not confirm within {timeout:g} s: {instruction}") from None
+            raise ActionTimedOut(f"the operator did not confirm within {timeout:g} s: {instruction}",
+                                 timeout) from None
         except _EndOfInput:
             _say(out, "\nStandard input is at end of file. The test case is INCONCLUSIVE.\n")
-            raise Inconclusive(f"standard input reached end of file before the operator confirmed: "
-                               f"{instruction} ({NO_TERMINAL})") from None
+            raise ActionNotDone(f"standard input reached end of file before the operator confirmed: "
+                                f"{instruction} ({NO_TERMINAL})") from None
         finally:
             reader.close()
 

@@ -6,6 +6,10 @@ protocol's parameters as keyword arguments (``async def plug_in(self, connectorI
 ``async def perform(self, action, params)``. A class or a function there is called once, with no
 arguments, to make the object. A method returns the reply body (a dict) or None; it raises to say
 the action could not be done.
+
+Capabilities: the object's ``capabilities`` (a list of action names, or a method, plain or async,
+returning one, or None for every action); without it, every action when it has a generic
+``perform``, else exactly the actions it has a method for.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import importlib
 import inspect
 from typing import Any, Callable
 
-from harness.drivers.base import Driver, check_timeout, python_name
+from harness import rpc
+from harness.drivers.base import (CHARGE_POINT_ACTIONS, ActionNotDone, ActionTimedOut, Driver, check_timeout,
+                                  parse_capabilities, python_name)
 from harness.verdicts import Inconclusive, NotApplicable
 
+_ABSENT = object()
 CLOSE_TIMEOUT = 10.0
 """Seconds the object's own close() may take when the driver closes."""
 
@@ -37,9 +44,9 @@ class PythonDriver(Driver):
         else:
             generic = _callable(self.target, "perform")
             if generic is None:
-                raise Inconclusive(f"the python driver {self.spec} ({self.target!r}) cannot do the action "
-                                   f"{action}: it has no method {name}() and no generic "
-                                   "perform(action, params)")
+                raise ActionNotDone(f"the python driver {self.spec} ({self.target!r}) cannot do the action "
+                                    f"{action}: it has no method {name}() and no generic "
+                                    "perform(action, params)")
             call = lambda: generic(action, dict(params))
             what = f"perform({action!r})"
         try:
@@ -49,19 +56,34 @@ class PythonDriver(Driver):
                     result = await result
         except TimeoutError:
             if scope.expired():
-                raise Inconclusive(f"the python driver's {what} did not finish within {timeout:g} s"
-                                   ) from None
-            raise Inconclusive(f"the python driver's {what} raised TimeoutError") from None
+                raise ActionTimedOut(f"the python driver's {what} did not finish within {timeout:g} s",
+                                     timeout) from None
+            raise ActionNotDone(f"the python driver's {what} raised TimeoutError") from None
         except (Inconclusive, NotApplicable):
             raise  # the object already chose the verdict
         except Exception as exc:
-            raise Inconclusive(f"the python driver's {what} raised {type(exc).__name__}: {exc}") from exc
+            raise ActionNotDone(f"the python driver's {what} raised {type(exc).__name__}: {exc}") from exc
         if result is None:
             return {}
         if isinstance(result, dict):
             return result
-        raise Inconclusive(f"the python driver's {what} returned {result!r}; "
-                           "it must return a dict (the reply body) or None")
+        raise ActionNotDone(f"the python driver's {what} returned {result!r}; "
+                            "it must return a dict (the reply body) or None")
+
+    async def capabilities(self, *, timeout: float) -> frozenset[str] | None:
+        source = f"the python driver {self.spec}: capabilities"
+        declared = getattr(self.target, "capabilities", _ABSENT)
+        if declared is _ABSENT:
+            if _callable(self.target, "perform") is not None:
+                return None
+            known = [*CHARGE_POINT_ACTIONS, *sorted(rpc.CSMS_ACTIONS)]
+            return frozenset(a for a in known if _callable(self.target, python_name(a)) is not None)
+        if callable(declared):
+            async with asyncio.timeout(timeout):
+                declared = declared()
+                if inspect.isawaitable(declared):
+                    declared = await declared
+        return None if declared is None else parse_capabilities(declared, source)
 
     async def close(self) -> None:
         close = _callable(self.target, "close")

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from harness.drivers.base import Driver, check_timeout
-from harness.verdicts import Inconclusive
+from harness.drivers.base import ActionNotDone, ActionTimedOut, Driver, check_timeout, parse_capabilities
 
 
 class SimDriver(Driver):
@@ -33,10 +32,21 @@ class SimDriver(Driver):
                 result = await target.control(action, dict(params))
         except TimeoutError:
             if scope.expired():
-                raise Inconclusive(f"the simulator did not finish {action} within {timeout:g} s") from None
+                raise ActionTimedOut(f"the simulator did not finish {action} within {timeout:g} s",
+                                     timeout) from None
             raise
         except Exception as exc:
             if hasattr(exc, "status") and hasattr(exc, "message"):
-                raise Inconclusive(f"the simulator refused {action} ({exc.status}): {exc.message}") from None
+                raise ActionNotDone(f"the simulator refused {action} ({exc.status}): {exc.message}",
+                                    exc.status if isinstance(exc.status, int) else None) from None
             raise  # anything else is a bug in the simulator: an ERROR, not an INCONCLUSIVE
         return dict(result) if result else {}
+
+    async def capabilities(self, *, timeout: float) -> frozenset[str] | None:
+        """What the simulator says it can do (its ``capabilities()``, as its control server serves
+        at ``GET /capabilities``), or None: every action."""
+        declare = getattr(self.target, "capabilities", None)
+        if not callable(declare):
+            return None
+        names = declare()
+        return None if names is None else parse_capabilities(names, "the simulator's capabilities()")

@@ -201,7 +201,24 @@ def _event_label(event: str, detail: dict) -> str:
         code, by = detail.get("code"), detail.get("by")
         return ("closed" + (f" (code {code})" if code is not None else "")
                 + (f" by the {by}" if by else ""))
+    if event == "driver":
+        return _driver_label(detail)
     return event
+
+
+def _driver_label(detail: dict) -> str:
+    """``operator: Plug the EV cable into connector 1.``, then ``operator: done (0.3 s)``."""
+    who = "operator (idle)" if detail.get("for") == "idle" else "operator"
+    if detail.get("phase") == "asked":
+        return f"{who}: {detail.get('instruction') or detail.get('action', '?')}"
+    outcome = str(detail.get("outcome", "?"))
+    elapsed = detail.get("elapsed_s")
+    took = f" ({elapsed:g} s)" if isinstance(elapsed, (int, float)) else ""
+    status = detail.get("status")
+    said = f" {status}" if status is not None else ""
+    if outcome == "done":
+        return f"{who}: {detail.get('action', '?')} done{took}"
+    return f"{who}: {detail.get('action', '?')} {outcome}{said}{took}: {detail.get('reason', '')}"
 
 
 def _finding_text(finding: dict) -> str:

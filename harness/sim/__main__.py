@@ -6,8 +6,8 @@
         [--control 127.0.0.1:8082] [--fault NAME[:k=v,...]]
     python -m harness.sim faults-doc [--check FILE]
 
-Both serve the DUT control protocol (POST /<action>, GET /status; GET / lists the actions) on
---control and run until interrupted (SIGINT / SIGTERM).
+Both serve the DUT control protocol (POST /<action>, GET /status, GET /capabilities; GET / lists
+the actions) on --control and run until interrupted (SIGINT / SIGTERM).
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ async def _run(args: argparse.Namespace) -> int:
         from harness.sim.csms.csms import SPECS
         sim = CsmsSim(pics, *args.listen, faults=args.fault)
     host, port = args.control or ("127.0.0.1", 0)
-    control = ControlServer(sim.control, sim.status, host, port, specs=SPECS)
+    control = ControlServer(sim.control, sim.status, host, port, specs=SPECS,
+                            capabilities=sim.capabilities)
     await sim.start()
     await control.start()
     if args.command == "csms":

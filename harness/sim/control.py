@@ -1,5 +1,5 @@
 """The DUT control protocol (DESIGN 2.5) of both simulators: ``POST /<action>`` with a JSON object,
-``GET /status``.
+``GET /status``, ``GET /capabilities`` (the actions the simulator can perform).
 
 A simulator exposes one coroutine, ``control(action, params) -> dict``, and this module serves it
 over HTTP with aiohttp; the pytest plugin and the ``sim`` driver call the same coroutine in-process.
@@ -10,7 +10,7 @@ accepted instead of being silently ignored.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,15 +94,18 @@ class ControlServer:
     """aiohttp server wrapping ``control`` and ``status``."""
 
     def __init__(self, control: Handler, status: Callable[[], dict], host: str = "127.0.0.1",
-                 port: int = 0, specs: Mapping[str, Spec] | None = None):
+                 port: int = 0, specs: Mapping[str, Spec] | None = None,
+                 capabilities: Callable[[], Iterable[str]] | None = None):
         self._control, self._status = control, status
         self._specs = specs or {}
+        self._capabilities = capabilities
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/status", self._get_status)
+        app.router.add_get("/capabilities", self._get_capabilities)
         app.router.add_get("/", self._get_actions)
         app.router.add_post("/{action}", self._post)
         self._runner = web.AppRunner(app, access_log=None)
@@ -122,6 +125,13 @@ class ControlServer:
 
     async def _get_status(self, request: web.Request) -> web.Response:
         return _json(200, self._status())
+
+    async def _get_capabilities(self, request: web.Request) -> web.Response:
+        if self._capabilities is not None:
+            return _json(200, {"actions": sorted(self._capabilities())})
+        if self._specs:
+            return _json(200, {"actions": sorted(self._specs)})
+        return _json(404, {"error": "this control server does not declare its capabilities"})
 
     async def _get_actions(self, request: web.Request) -> web.Response:
         return _json(200, {"actions": describe(self._specs)})

@@ -137,6 +137,10 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
 
     # --- the test rig -------------------------------------------------------------------------
 
+    def capabilities(self) -> list[str]:
+        """The rig actions this simulated charge point can perform (``GET /capabilities``)."""
+        return sorted(SPECS)
+
     async def control(self, action: str, params: dict) -> dict:
         """The control protocol's single entry point (DESIGN 2.5). Raises :class:`ControlError`."""
         params = check_params(action, params, SPECS)

@@ -224,6 +224,10 @@ class CsmsSim(CsmsHandlers):
 
     # --- control ------------------------------------------------------------------------------
 
+    def capabilities(self) -> list[str]:
+        """The operations and rig actions this simulated central system can do (``GET /capabilities``)."""
+        return sorted(SPECS)
+
     async def control(self, action: str, params: dict) -> dict:
         params = check_params(action, params, SPECS)
         if action in rpc.CSMS_ACTIONS:
