@@ -26,6 +26,10 @@ RUN_KEY = pytest.StashKey["OcppRun"]()
 RESULT_KEY = pytest.StashKey[CaseResult]()
 _WIRE_KEY = pytest.StashKey[str]()
 _SESSION_KEY = pytest.StashKey[Any]()
+_BLOCKED_KEY = pytest.StashKey[str]()
+"""The root case a BLOCKED case was not run because of."""
+BLOCKED_PREFIX = "not run: "
+"""The skip reason of a BLOCKED case starts so (DESIGN 2.3: not run, device stuck)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -281,23 +285,52 @@ async def _device_session(request: pytest.FixtureRequest, bench: Any):
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def cp(request: pytest.FixtureRequest, bench: Any):
-    """The charge point under test, as the harness's central system sees it."""
+    """The charge point under test, as the harness's central system sees it, idle.
+
+    Every case starts from an idle charge point, whatever the previous case left (a failed case
+    must not fail the next ones). When it cannot be brought idle the case that finds it is
+    INCONCLUSIVE, and every later case is BLOCKED by the case that left it so (skipped, "not run:
+    the device stayed Preparing (connector 1) since TC_004_2_CS failed"), after a cheap re-check
+    each (the device may have recovered), not another clean-up each."""
     from contextlib import aclosing
 
     from harness.drivers.base import acting_for
-    from harness.states.idle import idle, observe
+    from harness.states.idle import NotIdle, Stuck, idle, observe, recheck
 
     run = _run(request.config)
     if run.sut != "cs":
         raise pytest.UsageError("the cp fixture is for test cases of a charge point (SUT cs)")
-    observe(bench.session)  # what came since the last case, before begin() clears it
+    track = observe(bench.session, run.pics)  # what came since the last case, before begin()
+    info = _case_of(request.node)
     async with aclosing(_device_session(request, bench)) as sessions:
         async for session in sessions:
-            # Every case starts from an idle charge point, whatever the previous case left
-            # (a failed case must not fail the next ones): INCONCLUSIVE if it cannot be.
-            with acting_for("idle"):  # the driver lines say it is not the case's own step
-                await idle(session, bench.driver, run.pics)
+            stuck = track.stuck
+            if stuck is not None and not await recheck(session, run.pics):
+                request.node.stash[_BLOCKED_KEY] = stuck.root
+                pytest.skip(stuck.blocked_reason())
+            try:
+                with acting_for("idle"):  # the driver lines say it is not the case's own step
+                    await idle(session, bench.driver, run.pics)
+            except NotIdle as exc:
+                root = _last_case_run(run)
+                found_by = info.id if info else request.node.name
+                track.stuck = Stuck(exc.stays, root.id if root else found_by,
+                                    root.verdict if root else "", found_by)
+                if root is not None:
+                    exc.reason = (f"{exc.reason} (the device was left so by {root.id}, which "
+                                  f"{track.stuck.how}; later cases are BLOCKED until it is idle "
+                                  f"again)")
+                    exc.args = (exc.reason,)
+                raise
             yield session
+
+
+def _last_case_run(run: OcppRun) -> CaseResult | None:
+    """The last case that ran on the device (not N/A, not BLOCKED): the one that left it dirty."""
+    for result in reversed(run.report.test_cases):
+        if result.verdict not in ("N/A", "BLOCKED"):
+            return result
+    return None
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -352,7 +385,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             existing.verdict, existing.reason = verdict, _reason(report, call)
         return report
     result = CaseResult(info.id, info.name, info.profile, verdict, _reason(report, call),
-                        round(report.duration, 3), item.stash.get(_WIRE_KEY, None))
+                        round(report.duration, 3), item.stash.get(_WIRE_KEY, None),
+                        blocked_by=item.stash.get(_BLOCKED_KEY, None) if verdict == "BLOCKED"
+                        else None)
     item.stash[RESULT_KEY] = result
     return report
 
@@ -373,6 +408,8 @@ def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
     from harness.verdicts import Inconclusive
 
     if report.when == "setup" and report.skipped:
+        if _skip_reason(report).startswith(BLOCKED_PREFIX):
+            return "BLOCKED"
         return "N/A" if _skip_reason(report).startswith("N/A") else "ERROR"
     if report.when == "call" and report.passed:
         return "PASS"

@@ -22,7 +22,7 @@ import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, TypeVar, Union
 
 from harness import rpc
 from harness.findings import Finding
@@ -33,6 +33,48 @@ from harness.transport import Frame, Link, LinkClosed
 Responder = Union[Mapping[str, Any], CallError, Callable[[dict], Any]]
 NO_ANSWER = object()
 """A responder's return value meaning: do not answer this request (negative tests)."""
+
+
+T = TypeVar("T")
+
+
+class StashKey(Generic[T]):
+    """A typed key of :attr:`Session.stash` (as pytest's ``StashKey``; the engine imports no
+    pytest): a layer above the session keeps its per-session knowledge there, typed, instead of in
+    a module-level dictionary keyed by the session."""
+
+    __slots__ = ()
+
+
+class Stash:
+    """Per-session knowledge of the layers above the session, by :class:`StashKey`."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self) -> None:
+        self._data: dict[StashKey[Any], Any] = {}
+
+    def __getitem__(self, key: StashKey[T]) -> T:
+        return self._data[key]
+
+    def __setitem__(self, key: StashKey[T], value: T) -> None:
+        self._data[key] = value
+
+    def get(self, key: StashKey[T], default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+
+class CallObserver(Protocol):
+    """Told of every CALL the harness makes (:attr:`Session.call_observers`): ``sending`` as it
+    leaves (the device may act on it even if its answer never comes), ``answered`` with the
+    device's answer (not called on a timeout or a lost connection)."""
+
+    def sending(self, action: str, payload: dict) -> None: ...
+
+    def answered(self, action: str, payload: dict, response: "Response") -> None: ...
 
 
 class ProtocolViolation(AssertionError):
@@ -174,6 +216,10 @@ class Session:
         """The harness's own time from a device request's arrival to its answer leaving."""
         self.timing: Any = None
         """A harness.timing.Recorder told of every answered call and request, or None."""
+        self.call_observers: list[CallObserver] = []
+        """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
+        self.stash = Stash()
+        """Per-session knowledge of the layers above (states), by typed key; kept across cases."""
         self._responders: dict[str, Responder] = {}
         self._backlog: list[Request] = []
         self._waiters: list[_Waiter] = []
@@ -266,6 +312,8 @@ class Session:
         """
         timeout = self.response_timeout if timeout is None else timeout
         link = self._require_link(action)
+        for observer in self.call_observers:
+            observer.sending(action, payload)
         unique_id = unique_id or self._new_id()
         text = rpc.dumps(Call(unique_id, action, payload))
         future: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -290,6 +338,8 @@ class Session:
             response.sent_ns, response.request_line = sent
             if self.timing is not None:
                 self.timing.call_answered(response, payload)
+            for observer in self.call_observers:
+                observer.answered(action, payload, response)
             return response
         except TimeoutError:
             raise DeviceTimeout(

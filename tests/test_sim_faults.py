@@ -232,6 +232,23 @@ async def _(rig):
     await rig.csms.expect("StartTransaction")  # the stale authorization still starts a session
 
 
+@scenario(CP, "reauthorize_on_present", {"configuration": {"ConnectionTimeOut": "1"}})
+async def _(rig):
+    await rig.booted()
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001"})
+    await rig.csms.expect("Authorize")
+    await rig.csms.expect("StatusNotification", lambda p: p["status"] == "Preparing")
+    # Presented again: asked again (not de-authorized), and ConnectionTimeOut starts anew.
+    await rig.csms.expect_none("StatusNotification", within=0.6,
+                               where=lambda p: p["connectorId"] == 1)
+    again = time.monotonic()
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001"})
+    await rig.csms.expect("Authorize")
+    await rig.csms.expect("StatusNotification", lambda p: p["connectorId"] == 1
+                          and p["status"] == "Available", timeout=3)
+    assert time.monotonic() - again >= 0.9  # 1 s from the second presentation, not the first
+
+
 @scenario(CP, "ignore_config_change")
 async def _(rig):
     await rig.booted()
@@ -347,6 +364,22 @@ async def _(rig):
                                                  "retrieveDate": iso(utc_now())})
         assert await _firmware_statuses(rig, "Downloaded") == ["Downloading", "Downloaded"]
         assert servers.downloads() == []  # nothing was fetched
+
+
+@scenario(CP, "firmware_reboot_late", {"fault": {"delay_ms": 800}})
+async def _(rig):
+    from harness.fileserver import FileServers, image
+    await rig.booted()
+    async with FileServers(protocols=["HTTP"]) as servers:
+        servers.offer("fw.bin", image("x", 1024))
+        await rig.csms.result("UpdateFirmware", {"location": servers.url("HTTP", "fw.bin"),
+                                                 "retrieveDate": iso(utc_now())})
+        await _firmware_statuses(rig, "Installing")
+        installing = time.monotonic()
+        await rig.csms.expect("BootNotification", timeout=5)
+        assert time.monotonic() - installing >= 0.75  # the reboot comes late
+        assert (await rig.csms.expect("FirmwareStatusNotification", timeout=5)).payload["status"] \
+            == "Installed"
 
 
 @scenario(CP, "diagnostics_fake_upload")

@@ -24,8 +24,12 @@ async def test_tc_901_cs(cp, driver, pics):
 
 @case("TC_902_CS", "Fails with an authorization pending", profile="Core")
 async def test_tc_902_cs(cp, driver, pics):
-    await cs.authorized(cp, driver, pics)
-    assert False, "step 3: a failure that leaves the idTag authorized, no cable"
+    # ConnectionTimeOut short while the authorization begins; the failure restores the old value
+    # (60 s): the authorization's timer still runs with the short one.
+    await cs.booted(cp, pics)
+    async with cs.configured(cp, pics, {"ConnectionTimeOut": "3"}):
+        await cs.authorized(cp, driver, pics)
+        assert False, "step 3: a failure that leaves the idTag authorized, no cable"
 
 @case("TC_903_CS", "Needs an idle charge point", profile="Core")
 async def test_tc_903_cs(cp, driver, pics):
@@ -60,6 +64,106 @@ def test_a_failed_case_does_not_fail_the_next_ones(pytester, tmp_path):
     wire = (out / "wire" / "TC_902_CS.jsonl").read_text()
     assert "RemoteStopTransaction" in wire or "StopTransaction" in wire
     result.assert_outcomes(passed=2, failed=2)
+
+
+def _frames(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _sent(frames: list[dict], by: str) -> list[str]:
+    return [f["frame"][2] for f in frames if f.get("from") == by and isinstance(f.get("frame"), list)
+            and f["frame"][0] == 2]
+
+
+def test_a_pending_authorization_is_waited_out_not_presented_again(pytester, tmp_path):
+    """A charge point that reads a second presentation as a new authorization (Authorize.req
+    again, ConnectionTimeOut restarted): the Idle state waits the authorization out for the
+    ConnectionTimeOut in force when it began (3 s, though the case restored 60 s), and never
+    presents the idTag again."""
+    pytester.makepyfile(test_cases=CASES)
+    out = tmp_path / "out"
+    result = run(pytester, "--ocpp-sut", "cs", "--ocpp-report", str(out), "-k", "TC_902 or TC_903",
+                 "--ocpp-sim-fault", "reauthorize_on_present")
+    verdicts = {c["id"]: (c["verdict"], c["reason"])
+                for c in json.loads((out / "report.json").read_text())["test_cases"]}
+    assert verdicts["TC_902_CS"][0] == "FAIL" and "step 3" in verdicts["TC_902_CS"][1], verdicts
+    assert verdicts["TC_903_CS"] == ("PASS", ""), verdicts
+    frames = _frames(out / "wire" / "TC_903_CS.jsonl")
+    from_cp = _sent(frames, "cp")
+    # The clean-up is at the head of TC_903's log: the status Available after ConnectionTimeOut,
+    # and no Authorize.req before the case's own (a second presentation would have caused one).
+    first_available = next(i for i, f in enumerate(frames) if f.get("from") == "cp"
+                           and isinstance(f.get("frame"), list) and f["frame"][0] == 2
+                           and f["frame"][2] == "StatusNotification"
+                           and f["frame"][3].get("status") == "Available")
+    before = [f["frame"][2] for f in frames[:first_available]
+              if f.get("from") == "cp" and isinstance(f.get("frame"), list) and f["frame"][0] == 2]
+    assert "Authorize" not in before, before
+    assert "StartTransaction" in from_cp
+    result.assert_outcomes(passed=1, failed=1, deselected=2)
+
+
+STUCK_CASES = """
+from harness.cases import case
+from harness.states import cs
+
+@case("TC_911_CS", "Fails with an authorization the device never ends", profile="Core")
+async def test_tc_911_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+    async with cs.configured(cp, pics, {"ConnectionTimeOut": "2"}):
+        await cs.authorized(cp, driver, pics)
+        assert False, "step 3: a failure that leaves the idTag authorized, no cable"
+
+@case("TC_912_CS", "Finds the device stuck", profile="Core")
+async def test_tc_912_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+
+@case("TC_913_CS", "Blocked", profile="Core")
+async def test_tc_913_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+
+@case("TC_914_CS", "Blocked too", profile="Core")
+async def test_tc_914_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+"""
+
+
+def test_a_device_that_cannot_be_brought_idle_blocks_the_later_cases_once(pytester, tmp_path):
+    """An authorization neither ConnectionTimeOut nor anything else ends (the device ignores its
+    ConnectionTimeOut and reads a second presentation as a new authorization): the case that finds
+    it is INCONCLUSIVE naming the root case, the later ones BLOCKED by the root, skipped with
+    "not run: ", each after a re-check, not a clean-up (fast)."""
+    pytester.makepyfile(test_cases=STUCK_CASES)
+    out = tmp_path / "out"
+    junit = tmp_path / "junit.xml"
+    result = run(pytester, "--ocpp-sut", "cs", "--ocpp-report", str(out), "-p", "no:randomly",
+                 "--ocpp-sim-fault", "reauthorize_on_present",
+                 "--ocpp-sim-fault", "ignore_connection_timeout", f"--junitxml={junit}")
+    report = json.loads((out / "report.json").read_text())
+    cases = {c["id"]: c for c in report["test_cases"]}
+    assert cases["TC_911_CS"]["verdict"] == "FAIL"
+    finder = cases["TC_912_CS"]
+    assert finder["verdict"] == "INCONCLUSIVE", finder
+    assert "stays 'Preparing'" in finder["reason"], finder
+    assert "ConnectionTimeOut 2 s" in finder["reason"], finder
+    assert "left so by TC_911_CS, which failed" in finder["reason"], finder
+    for case_id in ("TC_913_CS", "TC_914_CS"):
+        blocked = cases[case_id]
+        assert blocked["verdict"] == "BLOCKED", blocked
+        assert blocked["blocked_by"] == "TC_911_CS"
+        assert blocked["reason"] == ("not run: the device stayed Preparing (connector 1) since "
+                                     "TC_911_CS failed"), blocked["reason"]
+        assert blocked["duration_s"] < 10, blocked  # a re-check, not another clean-up
+    assert cases["TC_911_CS"]["blocked_by"] is None
+    import jsonschema
+    schema = json.loads((ROOT / "harness" / "report" / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
+    xml = junit.read_text()
+    assert 'message="not run: the device stayed Preparing (connector 1) since TC_911_CS failed"' \
+        in xml
+    html = (out / "report.html").read_text()
+    assert 'class="v v-BLOCKED"' in html and "blocked by" in html
+    result.assert_outcomes(passed=0, failed=1, errors=1, skipped=2)
 
 
 def test_an_idle_device_costs_no_traffic(pytester, tmp_path):

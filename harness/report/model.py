@@ -43,6 +43,8 @@ class CaseResult:
     reason: str = ""
     duration_s: float = 0.0
     wire_log: str | None = None
+    blocked_by: str | None = None
+    """BLOCKED: the id of the case that left the device stuck (the root of the blockage)."""
 
 
 @dataclass

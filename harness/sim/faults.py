@@ -102,6 +102,14 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               (_p("factor", float, 2.0, "multiplier applied to the interval"),)),
     FaultSpec("ignore_connection_timeout", "cp", "keeps an authorization waiting for the cable "
               "forever instead of ending it after ConnectionTimeOut"),
+    FaultSpec("reauthorize_on_present", "cp", "reads an idTag presented again while it waits for "
+              "the cable as a new authorization (Authorize.req again, ConnectionTimeOut restarted) "
+              "instead of ending the authorization: only ConnectionTimeOut ends it (legal; many "
+              "charge points do so)"),
+    FaultSpec("firmware_reboot_late", "cp", "after FirmwareStatusNotification Installing, reboots "
+              "only delay_ms later (a slow flash), then reports Installed (legal: OCPP bounds no "
+              "installation time)",
+              (_p("delay_ms", int, 8000, "time from Installing to the reboot, in ms"),)),
     FaultSpec("meter_values_out_of_order", "cp", "after a connection loss, sends the queued "
               "MeterValues newest first"),
     FaultSpec("ignore_config_change", "cp", "answers Accepted to ChangeConfiguration but keeps the "

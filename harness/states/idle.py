@@ -1,31 +1,108 @@
 """Reusable state Idle for a charge point under test: every case starts from a known idle device.
 
 A case that FAILs half-way leaves the charge point dirty (cable plugged, transaction running,
-authorization pending, powered off, reservation held, a connector Inoperative). Without this state
-the next cases fail their preparation on that leftover and a single device bug shows as a cascade
-of unrelated FAILs. The plugin's ``cp`` fixture runs :func:`idle` before every case.
+authorization pending, powered off, reservation held, a connector Inoperative, a firmware update or
+a diagnostics upload under way, a charging profile installed, a configuration key changed).
+Without this state the next cases fail their preparation on that leftover and a single device bug
+shows as a cascade of unrelated verdicts. The plugin's ``cp`` fixture runs :func:`idle` before
+every case.
 
-The harness knows the device's state from what it has seen on the wire, across cases
-(:class:`Tracker`): the last StatusNotification of every connector, the transactions started and
-not stopped, the reservations it made and the connectors it made Inoperative. A device the harness
-saw idle costs nothing (no traffic at all); otherwise the state undoes what is left, each wait
-bounded by the PICS, and a device that cannot be brought idle makes the case INCONCLUSIVE with the
-reason -- never a FAIL: the case under test has not started yet.
+Rules:
+
+- The harness knows the device's state from what it has seen on the wire, across cases
+  (:class:`Tracker`, kept on the session's stash): the last StatusNotification of every
+  connector, the transactions started and not stopped, the reservations it made, the connectors it
+  made Inoperative, the charging profiles it installed, the configuration keys it changed, the
+  firmware update and diagnostics upload it asked for and their last status, the cables it
+  plugged, the ConnectionTimeOut in force. It learns the harness's own calls through the session's
+  call observer hook and the driver's actions through a wrapper of ``driver.perform``.
+- A device the harness saw idle costs nothing: no traffic at all.
+- What is left is undone from that knowledge and from the device's own timers, each wait bounded by
+  the PICS or the protocol: a transaction is stopped (RemoteStopTransaction), a reservation
+  cancelled, a connector made Operative, a profile cleared by its id, a key restored, a cable the
+  harness plugged unplugged; a firmware update or a diagnostics upload is waited for to its end
+  state (and the firmware's reboot taken); a pending authorization with no cable is **waited out
+  for ConnectionTimeOut** (the value the harness read or configured when it began, bounded by
+  :data:`MAX_CONNECTION_TIMEOUT_S`). The idTag is never presented again while ConnectionTimeOut
+  runs: many charge points read a second presentation as a new authorization and restart the
+  timeout. Only a device that keeps the authorization past its ConnectionTimeOut (a device bug) is
+  offered the idTag once, as a last resort.
+- A device that cannot be brought idle raises :class:`NotIdle` (an INCONCLUSIVE: the case under
+  test has not started, so never a FAIL), naming what it stays in. The plugin then reports every
+  later case BLOCKED by the case that left the device so, after a cheap re-check
+  (:func:`recheck`), not with another clean-up each.
+- At the start of a run (:func:`known_state`, the first case) the device is put in a known state
+  from what it reports itself: a connector it reports Reserved by a reservation the harness does
+  not know is freed where the protocol allows (it asks for the statuses when the device supports
+  RemoteTrigger), and the rig's optional ``reset_device`` action is called when the driver has it.
 """
 
 from __future__ import annotations
 
-import weakref
+import time
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.session import DeviceTimeout, Request, Session
+from harness.session import DeviceTimeout, Request, Response, Session, StashKey
 from harness.states import connector_ids
 from harness.verdicts import Inconclusive
 
 BUSY = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 """Statuses that mean an EV, a transaction or a pending authorization on the connector."""
+
+MAX_CONNECTION_TIMEOUT_S = 300.0
+"""The longest ConnectionTimeOut the Idle state waits out; a longer one is not waited for (the
+case is INCONCLUSIVE and the next ones BLOCKED, with the value in the reason)."""
+
+FIRMWARE_END = ("Installed", "DownloadFailed", "InstallationFailed", "Idle")
+"""FirmwareStatusNotification statuses after which no update is under way (OCPP 1.6 section 7.25;
+Idle only answers a TriggerMessage when nothing is going on)."""
+DIAGNOSTICS_END = ("Uploaded", "UploadFailed", "Idle")
+"""DiagnosticsStatusNotification statuses after which no upload is under way (section 7.24)."""
+
+
+class NotIdle(Inconclusive):
+    """The charge point could not be brought idle before a case. ``stays`` says what it stays in,
+    in words that follow "the device stayed": "Preparing (connector 1)", "disconnected", "in a
+    firmware update (last status 'Installing')"."""
+
+    def __init__(self, reason: str, stays: str) -> None:
+        super().__init__(reason)
+        self.stays = stays
+
+
+@dataclass
+class Transfer:
+    """A firmware update or a diagnostics upload the harness asked for and has not seen end."""
+    status: str = "Requested"
+    """The last status notification of it ("Requested": none yet)."""
+    deadline: float = 0.0
+    """time.monotonic() after which the Idle state waits for it no longer."""
+    rebooted: bool = False
+    """A firmware update: the BootNotification of its reboot came."""
+
+
+@dataclass
+class Stuck:
+    """The device could not be brought idle: what it stayed in and since which case."""
+    stays: str
+    root: str
+    """The case that left the device so: the last case that ran before the one that found it."""
+    root_verdict: str
+    found_by: str
+
+    @property
+    def how(self) -> str:
+        return {"FAIL": "failed", "INCONCLUSIVE": "ended INCONCLUSIVE", "ERROR": "ended in ERROR",
+                "PASS": "passed"}.get(self.root_verdict, f"ended {self.root_verdict}")
+
+    @property
+    def since(self) -> str:
+        return f"{self.root} {self.how}"
+
+    def blocked_reason(self) -> str:
+        return f"not run: the device stayed {self.stays} since {self.since}"
 
 
 @dataclass
@@ -55,39 +132,121 @@ class Tracker:
     reboot after its answer, even after a Rejected one)."""
     powered_off: bool = False
     """The harness cut the power (driver power_off) and has not restored it."""
+    connection_timeout: float | None = None
+    """The ConnectionTimeOut in force, seconds, as the harness last configured or read it (the
+    PICS value until then)."""
+    connection_timeouts: list[tuple[float, float]] = field(default_factory=list)
+    """(time.monotonic(), value) of every ConnectionTimeOut the harness set or read: the value in
+    force when an authorization began is the one its timer runs with."""
+    pending_lapse: dict[int, float] = field(default_factory=dict)
+    """connectorId -> the ConnectionTimeOut the pending authorization there runs with."""
+    pending_until: dict[int, float] = field(default_factory=dict)
+    """connectorId -> time.monotonic() by which the authorization pending there (Preparing, no
+    cable of the harness) ends by ConnectionTimeOut, as counted from its last (re)start."""
+    firmware: Transfer | None = None
+    """A firmware update under way (UpdateFirmware Accepted, no end status seen)."""
+    diagnostics: Transfer | None = None
+    """A diagnostics upload under way (GetDiagnostics answered with a fileName, no end status)."""
+    profiles: dict[int, int] = field(default_factory=dict)
+    """chargingProfileId -> connectorId of profiles the harness installed and did not clear."""
+    config_known: dict[str, str] = field(default_factory=dict)
+    """Configuration key -> its value as the device last reported it (GetConfiguration) or the
+    harness last set it; the PICS [configuration] until then."""
+    config_original: dict[str, str] = field(default_factory=dict)
+    """Key -> the value before the harness first changed it, for keys changed and not restored."""
+    stuck: Stuck | None = None
+    """Set when the device could not be brought idle: later cases are BLOCKED (plugin)."""
+    started: bool = False
+    """The start-of-run known state (:func:`known_state`) was done."""
     last_violation: str | None = None
     """The device's last protocol violation the harness saw (in an earlier case, maybe)."""
     seen: int = 0
     """How many of the session's current ``requests`` were already taken in."""
     requests: Any = None
     """The session's ``requests`` list ``seen`` counts in (a new case starts a new list)."""
+    pics: Any = None
 
     def take(self, request: Request) -> None:
         action, p = request.action, request.payload
+        at = request.frame.mono_ns / 1e9 if request.frame is not None else time.monotonic()
         if action == "StatusNotification":
-            self.status[p.get("connectorId")] = p.get("status")
-            if p.get("status") == "Available":
+            connector_id, status = p.get("connectorId"), p.get("status")
+            before = self.status.get(connector_id)
+            self.status[connector_id] = status
+            if status == "Preparing" and before != "Preparing":
+                self._authorization_started(connector_id, at)
+            elif status != "Preparing":
+                self.pending_until.pop(connector_id, None)
+            if status == "Available":
                 # A connector Available has no transaction and no reservation left.
-                self.open_tx = {t: v for t, v in self.open_tx.items() if v[0] != p.get("connectorId")}
+                self.open_tx = {t: v for t, v in self.open_tx.items() if v[0] != connector_id}
                 self.reservations = {r: c for r, c in self.reservations.items()
-                                     if c != p.get("connectorId")}
+                                     if c != connector_id}
         elif action == "StartTransaction":
             answer = request.answer if isinstance(request.answer, dict) else {}
             if answer.get("transactionId") is not None:
                 self.open_tx[answer["transactionId"]] = (p.get("connectorId"), p.get("idTag"))
             self.reservations.pop(p.get("reservationId"), None)  # the reservation is used
             self.last_tag[p.get("connectorId")] = p.get("idTag")
+            self.pending_until.pop(p.get("connectorId"), None)
         elif action == "Authorize":
             self.last_authorized = p.get("idTag")
+            # It names no connector: a Preparing connector may have just been authorized again,
+            # which restarts its ConnectionTimeOut.
+            for connector_id in self.pending_until:
+                self._authorization_started(connector_id, at)
         elif action == "StopTransaction":
             self.open_tx.pop(p.get("transactionId"), None)
         elif action == "BootNotification":
             self.powered_off = self.reset_unseen = False
             self.status.clear()  # the boot reports every connector again
+            self.pending_until.clear()
+            if self.firmware is not None:
+                self.firmware.rebooted = True
+        elif action == "FirmwareStatusNotification" and self.firmware is not None:
+            self.firmware.status = str(p.get("status"))
+            if self.firmware.status in FIRMWARE_END:
+                self.firmware = None
+        elif action == "DiagnosticsStatusNotification" and self.diagnostics is not None:
+            self.diagnostics.status = str(p.get("status"))
+            if self.diagnostics.status in DIAGNOSTICS_END:
+                self.diagnostics = None
 
-    def took_call(self, action: str, payload: dict, response: Any) -> None:
+    def _authorization_started(self, connector_id: int, at: float) -> None:
+        if connector_id in self.plugged:
+            return  # Preparing because of the harness's cable: unplugging ends it
+        lapse = self.connection_timeout_at(at)
+        self.pending_lapse[connector_id] = lapse
+        self.pending_until[connector_id] = at + min(lapse, MAX_CONNECTION_TIMEOUT_S)
+        if lapse > MAX_CONNECTION_TIMEOUT_S:
+            self.pending_until[connector_id] = float("inf")
+
+    def connection_timeout_at(self, at: float) -> float:
+        """The ConnectionTimeOut in force at ``at`` (time.monotonic()), as the harness knows it."""
+        lapse = None
+        for when, value in self.connection_timeouts:
+            if when <= at:
+                lapse = value
+        if lapse is None:
+            lapse = self.connection_timeout
+        return lapse if lapse is not None else 60.0  # the key's usual default
+
+    def _connection_timeout_now(self, value: Any) -> None:
+        lapse = _seconds(value, None)
+        if lapse is not None:
+            self.connection_timeout = lapse
+            self.connection_timeouts.append((time.monotonic(), lapse))
+
+    # --- the harness's own calls (Session.call_observers) --------------------------------------
+
+    def sending(self, action: str, payload: dict) -> None:
+        if action == "RemoteStartTransaction":
+            # Noted as it leaves: the charge point may act on it even if its answer never comes.
+            self.tags.setdefault(payload.get("connectorId"), []).append(payload.get("idTag"))
+
+    def answered(self, action: str, payload: dict, response: Response) -> None:
         """A CALL the harness made and its answer."""
-        status = getattr(response, "status", None) if getattr(response, "error", None) is None else None
+        status = response.status if response.error is None else None
         if action == "Reset":
             self.reset_unseen = True
         elif action == "ReserveNow" and status == "Accepted":
@@ -100,6 +259,46 @@ class Tracker:
                 self.inoperative.add(payload.get("connectorId"))
             else:
                 self.inoperative.discard(payload.get("connectorId"))
+        elif action == "RemoteStartTransaction" and status == "Accepted":
+            profile = payload.get("chargingProfile")
+            if isinstance(profile, dict) and profile.get("chargingProfileId") is not None:
+                self.profiles[profile["chargingProfileId"]] = payload.get("connectorId", 0)
+        elif action == "SetChargingProfile" and status == "Accepted":
+            profile = payload.get("csChargingProfiles") or {}
+            if profile.get("chargingProfileId") is not None:
+                self.profiles[profile["chargingProfileId"]] = payload.get("connectorId")
+        elif action == "ClearChargingProfile" and status in ("Accepted", "Unknown"):
+            if payload.get("id") is not None:
+                self.profiles.pop(payload["id"], None)
+            elif not any(k in payload for k in ("connectorId", "chargingProfilePurpose",
+                                                "stackLevel")):
+                self.profiles.clear()  # every profile
+            elif status == "Unknown":
+                # Nothing matched the criteria: the harness's record of what matched was stale.
+                self.profiles = {i: c for i, c in self.profiles.items()
+                                 if payload.get("connectorId") not in (None, c)}
+        elif action == "ChangeConfiguration" and status in ("Accepted", "RebootRequired"):
+            key, value = str(payload.get("key")), str(payload.get("value"))
+            if key not in self.config_original and key in self.config_known:
+                self.config_original[key] = self.config_known[key]
+            self.config_known[key] = value
+            if self.config_original.get(key) == value:
+                self.config_original.pop(key)  # restored
+            if key == "ConnectionTimeOut":
+                self._connection_timeout_now(value)
+        elif action == "GetConfiguration" and response.error is None:
+            for item in response.get("configurationKey") or []:
+                if isinstance(item, dict) and isinstance(item.get("key"), str) \
+                        and item.get("value") is not None:
+                    self.config_known[item["key"]] = str(item["value"])
+                    if item["key"] == "ConnectionTimeOut" and \
+                            _seconds(item["value"], None) != self.connection_timeout:
+                        self._connection_timeout_now(item["value"])
+        elif action == "UpdateFirmware" and response.error is None:
+            self.firmware = Transfer(deadline=time.monotonic() + _transfer_bound(self.pics, payload))
+        elif action == "GetDiagnostics" and response.error is None and response.get("fileName"):
+            self.diagnostics = Transfer(deadline=time.monotonic()
+                                        + _transfer_bound(self.pics, payload))
 
     def clean(self, pics: Any) -> bool:
         from harness.states.cs import parse_time
@@ -110,42 +309,82 @@ class Tracker:
                 self.reservations.pop(reservation_id)  # expired
         return (not self.powered_off and not self.reset_unseen and not self.plugged
                 and not self.open_tx and not self.reservations
-                and not self.inoperative
+                and not self.inoperative and self.firmware is None and self.diagnostics is None
+                and not self.profiles and not self.config_original
                 and all(self.status.get(c, "Available") == "Available"
                         for c in connector_ids(pics, with_zero=False)))
 
+    def dirt(self, pics: Any) -> str:
+        """What is left, in the words of "the device stayed ...", most telling first."""
+        if self.powered_off:
+            return "powered off"
+        if self.firmware is not None:
+            return f"in a firmware update (last status {self.firmware.status!r})"
+        if self.diagnostics is not None:
+            return f"in a diagnostics upload (last status {self.diagnostics.status!r})"
+        busy = [(c, s) for c in connector_ids(pics, with_zero=False)
+                if (s := self.status.get(c, "Available")) != "Available"]
+        if busy:
+            return ", ".join(f"{s} (connector {c})" for c, s in busy)
+        if self.open_tx:
+            return f"in transaction {min(self.open_tx)}"
+        if self.reservations:
+            return f"reserved (reservation {min(self.reservations)})"
+        if self.profiles:
+            return f"with charging profile {min(self.profiles)} installed"
+        if self.config_original:
+            return f"with {', '.join(sorted(self.config_original))} changed"
+        return "busy"
 
-_TRACKERS: "weakref.WeakKeyDictionary[Session, Tracker]" = weakref.WeakKeyDictionary()
+
+def _seconds(value: Any, default: float | None) -> float | None:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return default
+    return number if number >= 0 else default
 
 
-def tracker(cp: Session) -> Tracker:
-    """The session's tracker; the first time, it also starts recording the harness's own calls
-    (reservations, availability) and power actions."""
-    known = _TRACKERS.get(cp)
+def _transfer_bound(pics: Any, payload: dict) -> float:
+    """How long a firmware update or a diagnostics upload may go on by itself: every attempt
+    (``retries`` + 1) one PICS transfer_timeout, the ``retryInterval`` between them, then a reboot
+    (boot_timeout) and the triggered function timeout for its last status; counted from its start
+    date when it lies ahead."""
+    from harness.states.cs import parse_time
+    files = getattr(pics, "files", None)
+    transfer = files.transfer_timeout if files is not None else 60.0
+    retries = payload.get("retries") if isinstance(payload.get("retries"), int) else 1
+    interval = payload.get("retryInterval") if isinstance(payload.get("retryInterval"), int) else 0
+    retries, interval = max(0, min(retries, 5)), max(0, min(interval, 600))
+    ahead = 0.0
+    start = parse_time(payload.get("retrieveDate") or payload.get("startTime") or "")
+    if start is not None and start.tzinfo is not None:
+        ahead = max(0.0, min((start - datetime.now(timezone.utc)).total_seconds(), 600.0))
+    return (ahead + (retries + 1) * transfer + retries * interval
+            + pics.timing.boot_timeout + pics.timing.triggered_function_timeout)
+
+
+TRACKER = StashKey[Tracker]()
+"""The session's tracker, on :attr:`Session.stash`."""
+
+
+def tracker(cp: Session, pics: Any = None) -> Tracker:
+    """The session's tracker; the first time, it also starts observing the harness's own calls."""
+    known = cp.stash.get(TRACKER)
     if known is None:
-        known = _TRACKERS[cp] = Tracker()
-        _record_calls(cp, known)
+        known = cp.stash[TRACKER] = Tracker()
+        cp.call_observers.append(known)
+    if pics is not None and known.pics is None:
+        known.pics = pics
+        known.connection_timeout = _seconds(pics.configuration.get("ConnectionTimeOut", ""), None)
+        known.config_known.update({k: str(v) for k, v in pics.configuration.items()})
     return known
 
 
-def _record_calls(cp: Session, track: Tracker) -> None:
-    call = cp.call
-
-    async def recorded(action: str, payload: dict, **kwargs: Any):
-        if action == "RemoteStartTransaction":
-            # Noted as it leaves: the charge point may act on it even if its answer never comes.
-            track.tags.setdefault(payload.get("connectorId"), []).append(payload.get("idTag"))
-        response = await call(action, payload, **kwargs)
-        track.took_call(action, payload, response)
-        return response
-
-    cp.call = recorded  # type: ignore[method-assign]
-
-
-def observe(cp: Session) -> Tracker:
+def observe(cp: Session, pics: Any = None) -> Tracker:
     """Take in what the charge point sent since the last look (the plugin calls it before a case's
     ``begin`` clears the session's requests, so nothing sent between two cases is missed)."""
-    track = tracker(cp)
+    track = tracker(cp, pics)
     if track.requests is not cp.requests:
         track.requests, track.seen = cp.requests, 0
     for request in cp.requests[track.seen:]:
@@ -157,19 +396,27 @@ def observe(cp: Session) -> Tracker:
 
 
 def watch_driver(driver: Any, track: Tracker) -> None:
-    """Note the driver's power actions (a case that cut the power and failed before restoring it)."""
+    """Note the driver's actions that change the device (a cable plugged, a card presented, the
+    power cut) even when the case fails before undoing them."""
     if getattr(driver, "_idle_watched", False):
         return
     perform = driver.perform
 
     async def watched(action: str, params: dict, *, timeout: float) -> dict:
         result = await perform(action, params, timeout=timeout)
+        connector_id = params.get("connectorId")
         if action == "present_id_tag":
-            track.tags.setdefault(params.get("connectorId"), []).append(params.get("idTag"))
+            track.tags.setdefault(connector_id, []).append(params.get("idTag"))
+            # A new authorization (or a second presentation read as one): ConnectionTimeOut
+            # starts again on a Preparing connector.
+            for pending in list(track.pending_until):
+                if connector_id in (None, pending):
+                    track._authorization_started(pending, time.monotonic())
         elif action == "plug_in":
-            track.plugged.add(params.get("connectorId"))
+            track.plugged.add(connector_id)
+            track.pending_until.pop(connector_id, None)
         elif action == "unplug":
-            track.plugged.discard(params.get("connectorId"))
+            track.plugged.discard(connector_id)
         elif action == "power_off":
             track.powered_off = True
         elif action in ("power_on", "power_cycle"):
@@ -182,10 +429,14 @@ def watch_driver(driver: Any, track: Tracker) -> None:
 
 async def idle(cp: Session, driver: Any, pics: Any) -> None:
     """Reusable state Idle: powered, connected, no transaction, no EV, no pending authorization, no
-    reservation of the harness, every connector Operative and Available. No traffic when the
-    harness saw the device idle; INCONCLUSIVE when it cannot be brought there."""
-    track = observe(cp)
+    reservation, no transfer under way, no profile or changed key of the harness, every connector
+    Operative and Available. No traffic when the harness saw the device idle; :class:`NotIdle`
+    (INCONCLUSIVE) when it cannot be brought there."""
+    track = observe(cp, pics)
     watch_driver(driver, track)
+    if not track.started:
+        track.started = True
+        await known_state(cp, driver, pics, track)
     if track.clean(pics):
         # Not connected yet (the run's first case) or rebooting: the case's Booted state waits.
         track.tags.clear()  # only the last case's idTags can be pending
@@ -201,8 +452,11 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
         elif track.last_violation:
             why += ("; the last protocol violation of the device (in an earlier case): "
                     + track.last_violation)
-        raise Inconclusive(f"Idle: the charge point could not be brought idle before the case: "
-                           f"{why}") from None
+        observe(cp)
+        stays = exc.stays if isinstance(exc, NotIdle) else (
+            "disconnected" if not cp.connected else track.dirt(pics))
+        raise NotIdle(f"Idle: the charge point could not be brought idle before the case: "
+                      f"{why}", stays) from None
     # Statuses still on their way (a charge point that held its messages back sends them now)
     # belong to the clean-up, not to the case: taken until none comes for the PICS triggered
     # function timeout.
@@ -219,6 +473,48 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     cp.forget()
 
 
+async def recheck(cp: Session, pics: Any) -> bool:
+    """After the device could not be brought idle: is it idle again now? Cheap: what it sent since
+    (a status Available, the end of a firmware update), and, when it has RemoteTrigger and is
+    connected, its present status of the connectors it was stuck on (one TriggerMessage each). True:
+    the case may run (:func:`idle` follows); False: it is BLOCKED."""
+    track = observe(cp, pics)
+    if not track.clean(pics) and cp.connected and "RemoteTrigger" in pics.features.profiles:
+        for connector_id in connector_ids(pics, with_zero=False):
+            if track.status.get(connector_id, "Available") == "Available":
+                continue
+            try:
+                response = await cp.call("TriggerMessage", {"requestedMessage": "StatusNotification",
+                                                            "connectorId": connector_id})
+            except (DeviceTimeout, AssertionError):
+                return False
+            if response.error is None and response.status == "Accepted":
+                await _quiet_expect(cp, "StatusNotification",
+                                    lambda p, c=connector_id: p.get("connectorId") == c,
+                                    pics.timing.triggered_function_timeout)
+            observe(cp)
+        cp.forget()
+    if not track.clean(pics):
+        return False
+    track.stuck = None
+    return True
+
+
+async def known_state(cp: Session, driver: Any, pics: Any, track: Tracker) -> None:
+    """At the start of the run: the rig's optional ``reset_device`` action (a factory reset to the
+    rig's known state) when the driver declares it, before the device's first boot is taken."""
+    has = getattr(driver, "has_action", None)
+    can_reset = has("reset_device") if callable(has) else callable(
+        getattr(driver, "reset_device", None))
+    if not can_reset:
+        return
+    reset = getattr(driver, "reset_device", None)
+    if callable(reset):
+        await reset(timeout=pics.timing.boot_timeout)
+    else:
+        await driver.perform("reset_device", {}, timeout=pics.timing.boot_timeout)
+
+
 async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> None:
     timing = pics.timing
     triggered = timing.triggered_function_timeout
@@ -227,6 +523,10 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
         track.reset_unseen = False
         if await _quiet_expect(cp, "BootNotification", None, triggered) is not None:
             await _rebooted(cp, pics)
+    if track.firmware is not None and not track.powered_off:
+        await _transfer_ends(cp, pics, track, "firmware")
+    if track.diagnostics is not None and not track.powered_off:
+        await _transfer_ends(cp, pics, track, "diagnostics")
     if track.powered_off or not cp.connected:
         if not track.powered_off:
             try:
@@ -239,7 +539,10 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
             except Inconclusive:
                 await driver.power_cycle(timeout=timing.boot_timeout)  # it was on after all
             track.powered_off = False
-        await cp.wait_connected(timing.boot_timeout)
+        try:
+            await cp.wait_connected(timing.boot_timeout)
+        except DeviceTimeout as exc:
+            raise NotIdle(str(exc), "disconnected") from None
         from harness.states.cs import booted
         await booted(cp, pics)
         observe(cp)
@@ -255,6 +558,14 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
     for connector_id in sorted(track.inoperative):
         await cp.call("ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
         track.inoperative.discard(connector_id)
+    for profile_id in sorted(track.profiles):
+        # What the harness installed, by its id: nothing else of the device's goes.
+        await cp.call("ClearChargingProfile", {"id": profile_id})
+        track.profiles.pop(profile_id, None)
+    for key, value in sorted(track.config_original.items()):
+        response = await cp.call("ChangeConfiguration", {"key": key, "value": value})
+        if response.error is not None or response.status not in ("Accepted", "RebootRequired"):
+            track.config_original.pop(key, None)  # it does not take it back: not the case's
     observe(cp)
     for connector_id in sorted(track.plugged):
         # The cable the harness plugged in comes out, whatever the device reported.
@@ -266,6 +577,32 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
         await _available_within(cp, track, connector_id, triggered)
     for connector_id in connector_ids(pics, with_zero=False):
         await _connector_available(cp, driver, pics, track, connector_id)
+
+
+async def _transfer_ends(cp: Session, pics: Any, track: Tracker, kind: str) -> None:
+    """A firmware update or diagnostics upload a case left under way: its status notifications
+    taken to an end state, the firmware's reboot taken as it comes, within its bound."""
+    action = ("FirmwareStatusNotification" if kind == "firmware"
+              else "DiagnosticsStatusNotification")
+    while (transfer := getattr(track, kind)) is not None:
+        left = transfer.deadline - time.monotonic()
+        if left <= 0:
+            raise NotIdle(f"the {kind} {'update' if kind == 'firmware' else 'upload'} a case "
+                          f"left under way did not end within its bound (last {action} "
+                          f"{transfer.status!r})", track.dirt(pics))
+        request = await _quiet_expect(cp, (action, "BootNotification"), None, left)
+        if request is None:
+            continue
+        observe(cp)
+        if request.action == "BootNotification":
+            await _rebooted(cp, pics)
+            if kind == "firmware" and track.firmware is not None:
+                # Rebooted to install: its last status comes now, or never (some devices
+                # report nothing more after the boot).
+                if await _quiet_expect(cp, action, None,
+                                       pics.timing.triggered_function_timeout) is not None:
+                    observe(cp)
+                track.firmware = None
 
 
 async def _rebooted(cp: Session, pics: Any) -> None:
@@ -294,16 +631,33 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
             observe(cp)
             if track.status.get(connector_id) == "Available":
                 return
-    if track.status.get(connector_id) in BUSY:
+    pending = track.status.get(connector_id) == "Preparing" and connector_id in track.pending_until
+    lapse = track.pending_lapse.get(connector_id, 0.0)
+    if pending:
+        # An authorization waiting for a cable the harness never plugged: it ends by itself
+        # after ConnectionTimeOut (section 9.1.9). Presenting the idTag again would restart it on
+        # many charge points; so it is waited out, counted from its last (re)start.
+        until = track.pending_until[connector_id]
+        if until == float("inf"):
+            raise NotIdle(f"connector {connector_id} stays 'Preparing' (an authorization "
+                          f"waiting for a cable) and its ConnectionTimeOut "
+                          f"{track.pending_lapse.get(connector_id, 0):g} s is longer than the Idle state waits "
+                          f"({MAX_CONNECTION_TIMEOUT_S:g} s)", f"Preparing (connector {connector_id})")
+        wait = max(0.0, until - time.monotonic()) + triggered
+        if await _available_within(cp, track, connector_id, wait):
+            return
+    elif track.status.get(connector_id) in BUSY:
         try:
             await driver.unplug(connector_id, timeout=timing.response_timeout)
         except Inconclusive:
-            pass  # no cable in (a pending authorization): nothing to unplug
+            pass  # no cable in: nothing to unplug
         if await _available_within(cp, track, connector_id, triggered):
             return
     if track.status.get(connector_id) == "Preparing" and pics.features.rfid_readers:
-        # Authorized and waiting for a cable: presenting the authorized idTag again ends it. The
-        # harness knows the candidates, latest first: the idTags it presented or remote-started.
+        # Still authorized past its ConnectionTimeOut (the device does not honour it): the last
+        # resort is the idTag presented once more, which ends the authorization on a charge
+        # point that reads it so. The harness knows the candidates, latest first: the idTags it
+        # presented or remote-started.
         candidates = [*reversed(track.tags.get(connector_id, [])),
                       *reversed(track.tags.get(None, [])), track.last_authorized,
                       track.last_tag.get(connector_id)]
@@ -328,8 +682,12 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
     # triggered message may take.
     if await _available_within(cp, track, connector_id, triggered):
         return
-    raise Inconclusive(f"connector {connector_id} stays {track.status.get(connector_id)!r}, "
-                       "not Available")
+    status = track.status.get(connector_id)
+    raise NotIdle(f"connector {connector_id} stays {status!r}, not Available"
+                  + (f" (an authorization pending past its ConnectionTimeOut "
+                     f"{lapse:g} s, waited out, then the "
+                     f"idTag presented once more and UnlockConnector)" if pending else ""),
+                  f"{status} (connector {connector_id})")
 
 
 async def _available_within(cp: Session, track: Tracker, connector_id: int, timeout: float) -> bool:

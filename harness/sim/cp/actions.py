@@ -118,6 +118,13 @@ class Actions:
         # Presented again while waiting for the cable: de-authorize.
         for c in scope:
             if c.pending is not None and c.pending.id_tag.casefold() == id_tag.casefold():
+                if self.faults.get("reauthorize_on_present") is not None:
+                    # Read as a new authorization: asked again, ConnectionTimeOut restarted.
+                    pending = c.pending
+                    info = await self.authorize(id_tag)
+                    if info.get("status") == "Accepted" and c.pending is pending:
+                        self.set_pending(c, pending)
+                    return {"connectorId": c.id, "outcome": "authorized again"}
                 self.cancel_pending(c)
                 self.refresh()
                 return {"connectorId": c.id, "outcome": "deauthorized"}

@@ -338,6 +338,9 @@ class ProfileHandlers:
         self.firmware_installed_pending = True
         # Let the status notifications out before the reboot (bounded: they are not kept).
         await wait_event(self.outbox.empty, self.response_timeout)
+        late = self.faults.get("firmware_reboot_late")
+        if late is not None:
+            await asyncio.sleep(late["delay_ms"] / 1000)
         await self.reboot("FirmwareUpdate", graceful=True)
 
     async def on_GetDiagnostics(self: ChargePointSim, p: dict) -> dict | Answer:
