@@ -175,3 +175,27 @@ def test_an_idle_device_costs_no_traffic(pytester, tmp_path):
               (out / "wire" / "TC_904_CS.jsonl").read_text().splitlines()]
     sent = [f["frame"][2] for f in frames if f.get("from") == "csms" and f["frame"][0] == 2]
     assert sent == [], f"the harness sent {sent} to a charge point it saw idle"
+
+
+def test_the_run_starts_with_the_rigs_reset_device_only_when_declared():
+    """known_state: a rig that declares reset_device is asked for it once, before the first case
+    (recorded as done for the run); a rig that declares nothing, or not it, is not."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from harness.states.idle import Tracker, known_state
+
+    class Rig:
+        def __init__(self, declared):
+            self.declared, self.done = declared, []
+
+        async def reset_device(self, *, timeout):
+            self.done.append(timeout)
+            return {}
+
+    pics = SimpleNamespace(timing=SimpleNamespace(boot_timeout=7.0))
+    for declared, expected in ((frozenset({"reset_device", "plug_in"}), [7.0]),
+                               (None, []), (frozenset({"plug_in"}), [])):
+        rig = Rig(declared)
+        asyncio.run(known_state(None, rig, pics, Tracker()))
+        assert rig.done == expected, declared

@@ -501,18 +501,15 @@ async def recheck(cp: Session, pics: Any) -> bool:
 
 
 async def known_state(cp: Session, driver: Any, pics: Any, track: Tracker) -> None:
-    """At the start of the run: the rig's optional ``reset_device`` action (a factory reset to the
-    rig's known state) when the driver declares it, before the device's first boot is taken."""
-    has = getattr(driver, "has_action", None)
-    can_reset = has("reset_device") if callable(has) else callable(
-        getattr(driver, "reset_device", None))
-    if not can_reset:
+    """At the start of the run: the rig's optional ``reset_device`` action (back to the rig's known
+    starting state) when the rig declares it among its capabilities, before the device's first boot
+    is taken. A rig that declares nothing is not asked (the action is optional)."""
+    declared = getattr(driver, "declared", None)
+    if declared is None or "reset_device" not in declared:
         return
-    reset = getattr(driver, "reset_device", None)
-    if callable(reset):
-        await reset(timeout=pics.timing.boot_timeout)
-    else:
-        await driver.perform("reset_device", {}, timeout=pics.timing.boot_timeout)
+    from harness.drivers.base import acting_for
+    with acting_for("run"):
+        await driver.reset_device(timeout=pics.timing.boot_timeout)
 
 
 async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> None:
