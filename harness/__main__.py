@@ -1,8 +1,9 @@
 """Command line: ``python -m harness <command>`` (also the ``ocpp-harness`` console script).
 
 Commands:
-  validate LOG.jsonl [--json]   re-judge every frame of a wire log (DESIGN 2.7). Exit 0: no finding;
-                                1: findings; 2: the file cannot be read or is not a wire log.
+  validate LOG.jsonl [--json]   re-judge every frame of a wire log (DESIGN 2.7). Exit 0: no finding
+                                but remarks (harness/severity.py); 1: findings that are violations;
+                                2: the file cannot be read or is not a wire log.
   pics PICS.toml                check a PICS file and summarise it. Exit 0: usable; 2: not.
 """
 
@@ -33,8 +34,9 @@ class Reported:
     finding: Finding
 
     def text(self, log: str) -> str:
+        kind = " (remark)" if self.finding.is_remark else ""
         return (f"{log}:{self.line}: {self.sender} {self.action or '?'} {self.finding.path}: "
-                f"{self.finding.message} [{self.finding.rule}]")
+                f"{self.finding.message} [{self.finding.rule}]{kind}")
 
     def to_json(self) -> dict:
         return {"line": self.line, "from": self.sender, "action": self.action,
@@ -101,14 +103,17 @@ def _validate(args: argparse.Namespace) -> int:
             "log": args.log,
             "findings": [r.to_json() for r in found],
             "totals": {"frames": frames, "findings": len(found),
+                       "remarks": sum(1 for r in found if r.finding.is_remark),
                        "by_rule": dict(sorted(Counter(r.finding.rule for r in found).items()))},
         }
         sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         for r in found:
             print(r.text(args.log))
-        print(f"{frames} frame{'s' * (frames != 1)}, {len(found)} finding{'s' * (len(found) != 1)}")
-    return EXIT_FINDINGS if found else EXIT_OK
+        remarks = sum(1 for r in found if r.finding.is_remark)
+        print(f"{frames} frame{'s' * (frames != 1)}, {len(found)} finding{'s' * (len(found) != 1)}"
+              + (f" ({remarks} remark{'s' * (remarks != 1)})" if remarks else ""))
+    return EXIT_FINDINGS if any(not r.finding.is_remark for r in found) else EXIT_OK
 
 
 def _pics(args: argparse.Namespace) -> int:
@@ -130,10 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
         "suite itself runs under pytest (see `pytest --help`, options --ocpp-*).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     v = commands.add_parser(
-        "validate", help="re-judge every frame of a wire log (exit 1 on findings)",
+        "validate", help="re-judge every frame of a wire log (exit 1 on violations)",
         description="Check every frame of a wire log against the OCPP 1.6 schemas and the OCPP-J "
         "RPC rules, pairing each CALLRESULT with its CALL by uniqueId. Exit 0: no finding; "
-        "1: findings; 2: the file cannot be read or is not a wire log.")
+        "1: findings that are violations (remarks alone exit 0); 2: the file cannot be read or "
+        "is not a wire log.")
     v.add_argument("log", metavar="LOG.jsonl", help="a wire log (reports/wire/<TEST_CASE>.jsonl)")
     v.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
     v.set_defaults(run=_validate)

@@ -16,7 +16,7 @@ from typing import Any
 from harness import defaults
 from harness.pics import Pics
 from harness.session import Session
-from harness.transport import CentralSystemServer, Link, connect, tls_context
+from harness.transport import SUBPROTOCOL, CentralSystemServer, Link, connect, tls_context
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ class ChargePointBench:
         self.session = Session("cp", response_timeout=pics.timing.response_timeout,
                                defaults=defaults.charge_point(pics))
         self.session.reconnect = self.reconnect  # type: ignore[attr-defined]
+        self.session.open_link = self.open_link  # type: ignore[attr-defined]
         self.sim: Any = None
         self.url = options.csms_url or pics.dut.csms_url or ""
         self._ssl = None
@@ -112,16 +113,21 @@ class ChargePointBench:
             self.url = f"ws://127.0.0.1:{self.sim.port}/ocpp"
         await self.reconnect()
 
-    async def reconnect(self) -> Link:
+    async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
         """Close the connection if open and open a new one: the harness charge point's reboot."""
         if self.session.connected:
             await self.session.close()
-        link = await connect(self.url, self.pics.dut.charge_point_id,
-                             timeout=self.pics.timing.response_timeout,
-                             basic_auth_password=_security_password(self.pics),
-                             ssl_context=self._ssl)
+        link = await self.open_link(subprotocols)
         self.session.attach(link)
         return link
+
+    async def open_link(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
+        """A connection of the harness's charge point offering ``subprotocols``, not attached to
+        the session (TC_088_CSMS negotiates on it). Raises ConnectionError, HandshakeRefused."""
+        return await connect(self.url, self.pics.dut.charge_point_id,
+                             timeout=self.pics.timing.response_timeout,
+                             basic_auth_password=_security_password(self.pics),
+                             ssl_context=self._ssl, subprotocols=subprotocols)
 
     async def stop(self) -> None:
         await self.session.close()

@@ -5,6 +5,23 @@
 
 ``na_when`` lists (condition, reason) pairs on the PICS: the first that holds makes the case N/A with
 that reason. A profile the PICS does not list makes every case of that profile N/A.
+
+Beside the six OCPP feature profiles there is one pseudo-profile, **Robustness** (marker
+``robustness``): the negative cases the OCTT implies (CALLERROR codes for an unknown action, a
+known but unsupported one, malformed payloads and frames; TC_088_CSMS subprotocol negotiation; a
+composite schedule with nothing installed). Decision: a pseudo-profile, not cases filed under
+Core, because these are not cases of the OCTT's Core test plan:
+
+- every device runs them whatever profiles its PICS declares (a Core-only device too); a case that
+  needs a profile says so in its ``na_when``;
+- their verdicts are reported (per case, and as ``robustness`` in report.json), but they are not a
+  functionality of the certificate: ``RunReport.profiles()`` and the certificate type are computed
+  from the six OCPP profiles only, so a Robustness FAIL never changes the certificate type the
+  OCTT cases imply. It does fail the pytest run, like any FAIL.
+- ``-m robustness`` runs them alone; ``-m "not robustness"`` leaves them out.
+
+Their ids are the harness's (``RB_001_CS``), except TC_088_CSMS, an OCTT case of the security
+section that belongs to no feature profile.
 """
 
 from __future__ import annotations
@@ -28,6 +45,11 @@ PROFILE_MARKERS = {
     "RemoteTrigger": "remote_trigger",
 }
 
+PSEUDO_PROFILES = {"Robustness": "robustness"}
+"""Profiles that are not OCPP feature profiles: always applicable, outside the certificate."""
+CASE_MARKERS = {**PROFILE_MARKERS, **PSEUDO_PROFILES}
+"""Every profile a case may be filed under, with its pytest marker."""
+
 Condition = Callable[[Any], bool]
 
 
@@ -45,7 +67,7 @@ class CaseInfo:
 
     def not_applicable(self, pics: Any) -> str | None:
         """Why the case does not apply to this device, or None if it does."""
-        if not pics.supports(self.profile):
+        if self.profile in PROFILE_MARKERS and not pics.supports(self.profile):
             return f"the PICS does not list the {self.profile} profile"
         for condition, reason in self.na_when:
             if condition(pics):
@@ -56,8 +78,8 @@ class CaseInfo:
 def case(case_id: str, name: str, *, profile: str, needs: tuple[str, ...] = (),
          na_when: tuple[tuple[Condition, str], ...] = (), aliases: tuple[str, ...] = ()):
     """Mark a test function as the OCTT test case ``case_id``."""
-    if profile not in PROFILE_MARKERS:
-        raise ValueError(f"unknown profile {profile!r}; one of {', '.join(PROFILE_MARKERS)}")
+    if profile not in CASE_MARKERS:
+        raise ValueError(f"unknown profile {profile!r}; one of {', '.join(CASE_MARKERS)}")
     sut = "csms" if case_id.endswith("_CSMS") else "cs" if case_id.endswith("_CS") else None
     if sut is None:
         raise ValueError(f"{case_id!r}: an OCTT id ends with _CS or _CSMS")
@@ -65,7 +87,7 @@ def case(case_id: str, name: str, *, profile: str, needs: tuple[str, ...] = (),
 
     def decorate(function: Callable) -> Callable:
         function.ocpp_case = info  # type: ignore[attr-defined]
-        function = getattr(pytest.mark, PROFILE_MARKERS[profile])(function)
+        function = getattr(pytest.mark, CASE_MARKERS[profile])(function)
         if inspect.iscoroutinefunction(function):
             # Every case talks to the device over the one connection the bench holds, which
             # lives in the session's event loop. Marked here, not at collection time, so that

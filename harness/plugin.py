@@ -16,7 +16,8 @@ import pytest_asyncio
 from harness import pics as pics_module
 from harness import timing
 from harness.bench import BenchOptions, make_bench
-from harness.cases import PROFILE_MARKERS, CaseInfo
+from harness import waivers as waivers_module
+from harness.cases import PROFILE_MARKERS, PSEUDO_PROFILES, CaseInfo
 from harness.report.model import CaseResult, RunReport, utc_now
 from harness.report.writer import pics_block, read_configuration_at_end, write_report
 from harness.session import HarnessError
@@ -59,11 +60,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ocpp-sim-fault", action="append", default=[], metavar="NAME[:k=v,...]",
                     help="--ocpp-dut sim only: inject this fault into the embedded simulator "
                          "(repeatable; the simulator CLI's --fault syntax; see docs/faults.md).")
+    group.addoption("--ocpp-strict", action="store_true", default=False,
+                    help="a remark (a finding stricter than the official schemas + errata, or a "
+                         "reading the specification does not force; see harness/severity.py) "
+                         "fails the test case. Default: remarks are reported only.")
+    group.addoption("--ocpp-waivers", default=None, metavar="FILE",
+                    help="TOML file of known defects ([[waiver]] case, reason, expires): a "
+                         "waived FAIL stays FAIL in the report but does not fail the run; a "
+                         "waived case that passes does. Expired waivers are not applied "
+                         "(warning). See harness/waivers.py.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for profile, marker in PROFILE_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: OCPP 1.6 {profile} profile test case")
+    for profile, marker in PSEUDO_PROFILES.items():
+        config.addinivalue_line("markers", f"{marker}: {profile} test case (negative cases the "
+                                           f"OCTT implies; outside the certificate's profiles)")
     config.addinivalue_line("markers", "ocpp_case(info): an OCTT test case (set by harness.cases.case)")
 
 
@@ -97,6 +110,13 @@ class OcppRun:
             sut=self.sut, dut=dut, listen=(host, int(port)), csms_url=option("--ocpp-csms-url"),
             driver=option("--ocpp-driver") or ("sim" if dut == "sim" else "prompt"),
             sim_faults=sim_faults)
+        self.strict = bool(option("--ocpp-strict"))
+        self.waivers: waivers_module.Waivers | None = None
+        if option("--ocpp-waivers"):
+            try:
+                self.waivers = waivers_module.load(option("--ocpp-waivers"))
+            except waivers_module.WaiverError as exc:
+                raise pytest.UsageError(str(exc)) from None
         self.report_dir = Path(option("--ocpp-report"))
         self.report = RunReport(
             dut={"vendor": self.pics.dut.vendor, "model": self.pics.dut.model,
@@ -150,6 +170,22 @@ def _applicable(run: OcppRun, items: list[pytest.Item]) -> dict[str, dict[str, A
     return out
 
 
+def _warn_waivers(run: OcppRun, case_ids: set[str]) -> None:
+    """Expired waivers and waivers naming no collected case: a warning each (harness.waivers)."""
+    import warnings
+
+    if run.waivers is None:
+        return
+    for waiver in run.waivers.expired:
+        warnings.warn(pytest.PytestWarning(
+            f"--ocpp-waivers {run.waivers.source}: the waiver of {waiver.case} expired on "
+            f"{waiver.expires.isoformat()}; it is not applied ({waiver.reason})"))
+    for waiver in run.waivers.unknown(case_ids):
+        warnings.warn(pytest.PytestWarning(
+            f"--ocpp-waivers {run.waivers.source}: waiver {waiver.entry} names {waiver.case}, "
+            f"which no collected test case has"))
+
+
 def _case_of(item: pytest.Item) -> CaseInfo | None:
     marker = item.get_closest_marker("ocpp_case")
     return marker.args[0] if marker else None
@@ -172,6 +208,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             raise pytest.UsageError("\n".join(problems))
     config.stash[RUN_KEY] = run
     run.report.applicable = _applicable(run, cases)
+    _warn_waivers(run, {i for item in cases for i in (_case_of(item).id, *_case_of(item).aliases)})
     selected, deselected = [], []
     for item in items:
         info = _case_of(item)
@@ -224,6 +261,7 @@ async def bench(request: pytest.FixtureRequest):
     run = _run(request.config)
     bench = make_bench(run.pics, run.options)
     bench.session.timing = run.timing  # from the start: the boot's heartbeat interval counts
+    bench.session.strict = run.strict  # --ocpp-strict: a remark in a frame is a violation
     await bench.start()
     capture = request.config.pluginmanager.getplugin("capturemanager")
     bench.driver = make_driver(run.options.driver, sim_target=bench.sim, capture_manager=capture)
@@ -358,6 +396,10 @@ def pytest_runtest_call(item: pytest.Item):
                              "\n".join(str(v) for v in session.violations))
     if session is not None and session.harness_errors:
         raise HarnessError("\n".join(session.harness_errors))
+    run_ = item.config.stash.get(RUN_KEY, None)
+    if session is not None and session.remarks and run_ is not None and run_.strict:
+        raise AssertionError("remarks, failing under --ocpp-strict:\n" +
+                             "\n".join(session.remarks))
     run = item.config.stash.get(RUN_KEY, None)
     too_slow = run.timing.failures() if run is not None and session is not None else []
     if too_slow:
@@ -389,7 +431,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                         blocked_by=item.stash.get(_BLOCKED_KEY, None) if verdict == "BLOCKED"
                         else None)
     item.stash[RESULT_KEY] = result
+    session = item.stash.get(_SESSION_KEY, None)
+    if session is not None and report.when == "call":
+        result.remarks = list(session.remarks)
+        # JUnit XML reads the properties when the case's teardown is reported.
+        item.user_properties.extend(("ocpp_remark", text) for text in result.remarks)
+    _apply_waiver(run, result, report)
     return report
+
+
+def _apply_waiver(run: OcppRun, result: CaseResult, report: pytest.TestReport) -> None:
+    """harness.waivers rules 2-4: the verdict stays; only pytest's outcome follows the waiver."""
+    waiver = run.waivers.get(result.id) if run.waivers is not None else None
+    if waiver is None:
+        return
+    if result.verdict == "FAIL":
+        result.waiver = waiver.to_json(waivers_module.WAIVED)
+        report.outcome = "skipped"
+        report.wasxfail = f"waived until {waiver.expires.isoformat()}: {waiver.reason}"
+    elif result.verdict == "PASS":
+        result.waiver = waiver.to_json(waivers_module.UNEXPECTED_PASS)
+        report.outcome = "failed"
+        report.longrepr = (f"unexpected PASS: {result.id} is waived until "
+                           f"{waiver.expires.isoformat()} ({waiver.reason}) but passed; remove "
+                           f"the waiver from {run.waivers.source}")
+    else:
+        result.waiver = waiver.to_json(waivers_module.NOT_APPLIED)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -3,15 +3,15 @@
 :class:`Checker` sees every frame in both directions, in order, and says what each one broke:
 framing (`harness.rpc`), pairing (every CALLRESULT / CALLERROR answers an outstanding CALL of the
 other side; no uniqueId reused by a sender on one connection, OCPP-J 4.1.3), direction (an action
-sent by the side allowed to send it) and the payload schema (`harness.validation`). The live session
-and the offline ``validate`` command both run it, so a frame gets the same verdict either way.
+sent by the side allowed to send it) and the payload schema (`harness.validation`); each finding is a
+violation or a remark (`harness.severity`). The live session and the offline ``validate`` command both run it, so a frame gets the same verdict either way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness import rpc
+from harness import rpc, severity
 from harness.findings import Finding
 from harness.rpc import Call, CallError, CallResult, Message, Sender
 from harness.validation import Validator
@@ -107,8 +107,18 @@ class Checker:
                 "rpc.unmatched", "frame",
                 f"{kind} for uniqueId {answer.unique_id!r}, which answers no outstanding CALL",
                 answer.unique_id))
+        elif isinstance(answer, CallResult) and call.action == "?":
+            checked.findings.append(Finding(
+                "rpc.result-to-broken-call", "frame",
+                f"a CALLRESULT answers uniqueId {answer.unique_id!r}, a CALL that could not be "
+                f"read (unknown action or broken frame); OCPP-J 4.2.3 answers it with a CALLERROR",
+                answer.unique_id))
         elif isinstance(answer, CallResult):
             checked.findings.extend(self._validate(call.action, True, answer.payload, text))
+        if isinstance(answer, CallError):
+            spelling = severity.error_code_spelling(answer.error_code)
+            if spelling is not None:
+                checked.findings.append(spelling)
         return checked
 
     def _validate(self, action: str, response: bool, payload: dict, text: str) -> list[Finding]:
@@ -122,7 +132,7 @@ class Checker:
             # reported as judged on the numbers as written.
             payload = rpc.loads(text, exact=True)[2 if response else 3]
             findings = self.validator.validate(action, response, payload)
-        return findings
+        return severity.classify(action, response, findings) if findings else findings
 
     def unanswered(self, sender: Sender | None = None) -> list[Call]:
         """The CALLs still waiting for an answer (of one sender, or of both)."""

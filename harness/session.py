@@ -9,6 +9,8 @@ Verdict rules it enforces:
 - a device frame that breaks a rule is a :class:`ProtocolViolation`: it is recorded and every wait in
   progress fails at once with the frame and the findings in its message (fail fast, as the OCTT
   aborts a case on a schema failure);
+- a finding that is only a remark (``harness.severity``) is recorded in :attr:`Session.remarks`
+  and the case goes on; with ``strict`` set (``--ocpp-strict``) it is a violation like any other;
 - a call not answered within its timeout, or a connection lost while a call waits, is a
   :class:`DeviceTimeout` / :class:`DeviceDisconnected`;
 - a frame the harness itself sends that breaks a rule is a :class:`HarnessError` (the harness is
@@ -180,7 +182,7 @@ class _Waiter:
 
 # How the harness answers a device request that broke a rule (OCPP-J 1.6 section 4.2.3).
 _ERROR_FOR_RULE = {
-    "rpc.action": "NotImplemented", "rpc.direction": "NotSupported",
+    "rpc.action": "NotImplemented", "rpc.direction": "NotSupported", "rpc.length": "ProtocolError",
     "required": "OccurenceConstraintViolation", "additionalProperties": "PropertyConstraintViolation",
 }
 
@@ -209,6 +211,12 @@ class Session:
         self.checker: Checker | None = None
         self.wirelog: Any = None
         self.violations: list[Violation] = []
+        self.remarks: list[str] = []
+        """Remarks of the current test case (harness.severity): the device's frames' findings
+        that are stricter than the official schemas + errata, and what a case notes with
+        :meth:`remark`. Shown in the report; a FAIL only when ``strict``."""
+        self.strict = False
+        """``--ocpp-strict``: a remark is a violation."""
         self.harness_errors: list[str] = []
         self.requests: list[Request] = []
         """Every request the device sent during the current test case."""
@@ -235,6 +243,7 @@ class Session:
         """Start a test case: a fresh wire log, no expectations, default answers."""
         self.wirelog = wirelog
         self.violations, self.harness_errors, self.requests = [], [], []
+        self.remarks = []
         self.answer_delays_ns = []
         self._responders.clear()
         self._backlog.clear()
@@ -310,12 +319,28 @@ class Session:
         frame on purpose must say so with ``invalid_on_purpose=True``; otherwise the harness's
         own invalid frame is a :class:`HarnessError`.
         """
+        unique_id = unique_id or self._new_id()
+        return await self._call_text(action, rpc.dumps(Call(unique_id, action, payload)),
+                                     unique_id, payload, timeout, invalid_on_purpose)
+
+    async def call_raw(self, text: str, unique_id: str, *, action: str,
+                       timeout: float | None = None) -> Response:
+        """Send ``text`` -- a frame broken on purpose that still carries ``unique_id`` (an
+        incomplete CALL, a payload that is not an object) -- and wait for the device's answer to
+        that uniqueId, as :meth:`call` does. ``action`` names it in messages and measurements."""
+        return await self._call_text(action, text, unique_id, {}, timeout, True)
+
+    def new_unique_id(self) -> str:
+        """A fresh uniqueId for a frame the caller writes itself (:meth:`call_raw`)."""
+        return self._new_id()
+
+    async def _call_text(self, action: str, text: str, unique_id: str, payload: Any,
+                         timeout: float | None, invalid_on_purpose: bool) -> Response:
         timeout = self.response_timeout if timeout is None else timeout
         link = self._require_link(action)
+        payload = payload if isinstance(payload, dict) else {}  # a raw frame's: not a dict
         for observer in self.call_observers:
             observer.sending(action, payload)
-        unique_id = unique_id or self._new_id()
-        text = rpc.dumps(Call(unique_id, action, payload))
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         sent = [0, 0]  # when the CALL was handed to the socket, and its wire log line
 
@@ -385,6 +410,17 @@ class Session:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
 
+    def event(self, name: str, **detail: Any) -> None:
+        """Write an event line into the current case's wire log (harness/wirelog.py names the
+        events), e.g. a handshake made outside the session's connection (TC_088_CSMS)."""
+        self._event(name, **detail)
+
+    def remark(self, text: str) -> None:
+        """Note a remark of the current test case (a reading the specification does not force, a
+        rule stricter than the official schemas): reported, a FAIL only under ``--ocpp-strict``
+        (the plugin judges :attr:`remarks` when the case ends)."""
+        self.remarks.append(text)
+
     def forget(self) -> None:
         """Drop requests received so far that no expectation took."""
         self._backlog.clear()
@@ -430,8 +466,14 @@ class Session:
         assert self.checker is not None
         checked = self.checker.check(frame.sender, frame.text)
         line = self._log(frame, checked.findings)
-        if checked.findings:
-            self._violation(frame.sender, frame.text, checked.findings, line)
+        findings = checked.findings
+        if findings and not self.strict:
+            remarks = [f for f in findings if f.is_remark]
+            if remarks and frame.sender == self.device:
+                self.remarks.extend(f"wire log line {line}: {f}" for f in remarks)
+            findings = [f for f in findings if not f.is_remark]
+        if findings:
+            self._violation(frame.sender, frame.text, findings, line)
         message = checked.message
         if checked.message_type == rpc.CALL and checked.unique_id is not None:
             await self._answer(link, frame, checked, line)
@@ -450,7 +492,8 @@ class Session:
 
     async def _answer(self, link: Link, frame: Frame, checked: Checked, line: int) -> None:
         call = checked.message if isinstance(checked.message, Call) else None
-        if call is None or checked.findings and not _only_tolerable(checked.findings):
+        if call is None or checked.findings and not _only_tolerable(checked.findings,
+                                                                     self.strict):
             # A request the harness cannot read answers with a CALLERROR, as a real peer would.
             error = CallError(checked.unique_id or "-1", _error_code_for(checked.findings),
                               "; ".join(str(f) for f in checked.findings)[:255], {})
@@ -572,9 +615,10 @@ class Session:
         return f"{next(self._ids)}-{uuid.uuid4().hex[:8]}"
 
 
-def _only_tolerable(findings: list[Finding]) -> bool:
-    """Findings that still let the harness answer normally (the request itself is readable)."""
-    return all(f.rule == "rpc.duplicate-id" for f in findings)
+def _only_tolerable(findings: list[Finding], strict: bool = False) -> bool:
+    """Findings that still let the harness answer normally (the request itself is readable; a
+    remark is not a reason to refuse it, except under ``--ocpp-strict``)."""
+    return all(f.rule == "rpc.duplicate-id" or (f.is_remark and not strict) for f in findings)
 
 
 def _short(payload: Any, limit: int = 120) -> str:

@@ -63,6 +63,14 @@ class LinkClosed(Exception):
         super().__init__(f"connection closed by {who} ({detail})")
 
 
+class HandshakeRefused(ConnectionError):
+    """The central system answered the WebSocket handshake with an HTTP status other than 101."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class _StampingMixin:
     """Record arrival times of complete data messages, in order, as the protocol parses them."""
 
@@ -293,8 +301,9 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
     except TimeoutError:
         raise ConnectionError(f"no WebSocket handshake with {url} within {timeout:g} s") from None
     except InvalidStatus as exc:
-        raise ConnectionError(
-            f"{url} refused the WebSocket handshake: HTTP {exc.response.status_code}") from None
+        raise HandshakeRefused(
+            f"{url} refused the WebSocket handshake: HTTP {exc.response.status_code}",
+            exc.response.status_code) from None
     except (OSError, InvalidHandshake) as exc:
         raise ConnectionError(f"cannot connect to {url}: {exc}") from None
     findings = []

@@ -25,9 +25,10 @@ JOBS = 8
 
 
 def _declared_cases() -> dict[str, str]:
-    """Every OCTT id declared in testcases/, with its profile."""
+    """Every test case id declared in testcases/ (OCTT ids, and the harness's RB_ ids of the
+    Robustness cases), with its profile."""
     found: dict[str, str] = {}
-    pattern = re.compile(r'@case\("(TC_\w+)",.*?profile="(\w+)"', re.S)
+    pattern = re.compile(r'@case\("((?:TC|RB)_\w+)",.*?profile="(\w+)"', re.S)
     for path in (ROOT / "testcases").rglob("test_*.py"):
         for case_id, profile in pattern.findall(path.read_text()):
             found[case_id] = profile

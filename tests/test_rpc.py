@@ -34,7 +34,7 @@ def test_valid_frames_parse():
     ('[2,"1","MakeCoffee",{}]', "rpc.action"),
     ('[2,"1","Heartbeat",[]]', "rpc.payload"),
     ('[3,"1",null]', "rpc.payload"),
-    ('[4,"1","FormatViolation","",{}]', "rpc.error-code"),
+    ('[4,"1","FormationViolations","",{}]', "rpc.error-code"),
     ('[4,"1","NotSupported",null,{}]', "rpc.error-description"),
     ('[4,"1","NotSupported","",[]]', "rpc.error-details"),
     ('[2,"1","Heartbeat",{"x":NaN}]', "rpc.json"),
@@ -44,9 +44,18 @@ def test_framing_errors(text, rule):
     assert rule in rules(text)
 
 
-def test_misspelling_hint_names_the_1_6_spelling():
-    with pytest.raises(rpc.FramingError, match="1.6 spells it 'OccurenceConstraintViolation'"):
-        rpc.parse('[4,"1","OccurrenceConstraintViolation","",{}]')
+@pytest.mark.parametrize("sent, meant", [("FormatViolation", "FormationViolation"),
+                                         ("OccurrenceConstraintViolation",
+                                          "OccurenceConstraintViolation")])
+def test_errata_spelling_of_an_error_code_is_accepted_with_a_remark(sent, meant):
+    # harness.severity: both spellings accepted, the spelling used reported (a remark).
+    assert rpc.parse(f'[4,"1","{sent}","",{{}}]').error_code == sent
+    checker = Checker()
+    checker.check("csms", '[2,"1","Heartbeat",{}]')
+    checked = checker.check("cp", f'[4,"1","{sent}","",{{}}]')
+    assert [(f.rule, f.severity) for f in checked.findings] == [
+        ("rpc.error-code-spelling", "remark")]
+    assert meant in checked.findings[0].message
 
 
 def test_unique_id_of_36_characters_is_fine():

@@ -122,8 +122,32 @@ async def _(rig):
 async def _(rig):
     await rig.booted()
     await rig.csms.send_text('[2, "m1", "ClearCache", "not an object"]')
-    await rig.csms.until(lambda: rig.csms.has_finding("rpc.error-code", "cp"))
+    await rig.csms.until(lambda: rig.csms.has_finding("rpc.error-code-spelling", "cp"))
     assert any(t.startswith('[4,"m1","FormatViolation"') for s, t in rig.csms.frames if s == "cp")
+
+
+@scenario(CP, "callerror_codes_reversed")
+async def _(rig):
+    await rig.booted()
+    await rig.csms.send_text('[2, "r1", "MakeCoffee", {}]')
+    await rig.csms.send_text('[2, "r2", "Heartbeat", {}]')  # known, not for a charge point
+    await rig.csms.until(lambda: sum(1 for s, t in rig.csms.frames if s == "cp"
+                                     and t.startswith(('[4,"r1"', '[4,"r2"'))) == 2)
+    sent = [t for s, t in rig.csms.frames if s == "cp"]
+    assert any(t.startswith('[4,"r1","NotSupported"') for t in sent)
+    assert any(t.startswith('[4,"r2","NotImplemented"') for t in sent)
+
+
+@scenario(CP, "protocol_error_for_everything")
+async def _(rig):
+    await rig.booted()
+    await rig.csms.send_text('[2, "p1", "MakeCoffee", {}]')
+    await rig.csms.send_text('[2, "p2", "GetConfiguration", {"key": 5}]')
+    await rig.csms.until(lambda: sum(1 for s, t in rig.csms.frames if s == "cp"
+                                     and t.startswith(('[4,"p1"', '[4,"p2"'))) == 2)
+    sent = [t for s, t in rig.csms.frames if s == "cp"]
+    assert any(t.startswith('[4,"p1","ProtocolError"') for t in sent)
+    assert any(t.startswith('[4,"p2","ProtocolError"') for t in sent)
 
 
 @scenario(CP, "timestamp_no_timezone")
@@ -454,6 +478,14 @@ async def _composite_limits(rig, connector_id: int = 1) -> list[float]:
     return [p["limit"] for p in answer["chargingSchedule"]["chargingSchedulePeriod"]]
 
 
+@scenario(CP, "composite_negative_sentinel")
+async def _(rig):
+    await rig.booted()
+    answer = await rig.csms.result("GetCompositeSchedule", {"connectorId": 1, "duration": 300})
+    periods = answer["chargingSchedule"]["chargingSchedulePeriod"]
+    assert periods and all(p["limit"] == -1 and p["numberPhases"] == -1 for p in periods)
+
+
 @scenario(CP, "stack_level_inverted")
 async def _(rig):
     await rig.booted()
@@ -552,8 +584,39 @@ async def _(csms, cp):
 @scenario(CSMS, "misspelt_error_code")
 async def _(csms, cp):
     await cp.send_text('[2, "m1", "Heartbeat", []]')
-    await cp.until(lambda: cp.has_finding("rpc.error-code", "csms"))
+    await cp.until(lambda: cp.has_finding("rpc.error-code-spelling", "csms"))
     assert any(t.startswith('[4,"m1","FormatViolation"') for s, t in cp.frames if s == "csms")
+
+
+@scenario(CSMS, "callerror_codes_reversed")
+async def _(csms, cp):
+    await cp.send_text('[2, "r1", "MakeCoffee", {}]')
+    await cp.send_text('[2, "r2", "Reset", {"type": "Soft"}]')  # known, not for a CSMS
+    await cp.until(lambda: sum(1 for s, t in cp.frames if s == "csms"
+                               and t.startswith(('[4,"r1"', '[4,"r2"'))) == 2)
+    sent = [t for s, t in cp.frames if s == "csms"]
+    assert any(t.startswith('[4,"r1","NotSupported"') for t in sent)
+    assert any(t.startswith('[4,"r2","NotImplemented"') for t in sent)
+
+
+@scenario(CSMS, "protocol_error_for_everything")
+async def _(csms, cp):
+    await cp.send_text('[2, "p1", "MakeCoffee", {}]')
+    await cp.send_text('[2, "p2", "Authorize", {"idTag": 5}]')
+    await cp.until(lambda: sum(1 for s, t in cp.frames if s == "csms"
+                               and t.startswith(('[4,"p1"', '[4,"p2"'))) == 2)
+    sent = [t for s, t in cp.frames if s == "csms"]
+    assert any(t.startswith('[4,"p1","ProtocolError"') for t in sent)
+    assert any(t.startswith('[4,"p2","ProtocolError"') for t in sent)
+
+
+@scenario(CSMS, "subprotocol_not_checked")
+async def _(csms, cp):
+    # The scripted charge point offered ocpp1.6: untouched. Offering only ocpp0.1 is upgraded
+    # with ocpp0.1 selected and stays open.
+    async with ScriptedCp(csms.url, "CP002", subprotocols=("ocpp0.1",)) as other:
+        assert other.ws.subprotocol == "ocpp0.1"
+        assert (await other.result("Heartbeat", {}))["currentTime"]
 
 
 @scenario(CSMS, "timestamp_no_timezone")

@@ -209,7 +209,7 @@ def test_json_output(tmp_path, capsys):
     rules = [(f["line"], f["rule"]) for f in doc["findings"]]
     assert rules == [(1, "required"), (2, "rpc.unmatched"), (1, "rpc.unanswered"),
                      (3, "rpc.unanswered")]
-    assert doc["totals"] == {"frames": 3, "findings": 4, "by_rule": {
+    assert doc["totals"] == {"frames": 3, "findings": 4, "remarks": 0, "by_rule": {
         "required": 1, "rpc.unanswered": 2, "rpc.unmatched": 1}}
 
 
@@ -218,7 +218,8 @@ def test_json_output_of_a_clean_log(tmp_path, capsys):
                    ("csms", f'[3,"2",{{"currentTime":"{NOW}"}}]'))
     code, out, _ = run(capsys, "validate", str(log), "--json")
     assert code == 0 and json.loads(out) == {
-        "log": str(log), "findings": [], "totals": {"frames": 2, "findings": 0, "by_rule": {}}}
+        "log": str(log), "findings": [], "totals": {"frames": 2, "findings": 0, "remarks": 0,
+                                                     "by_rule": {}}}
 
 
 def test_an_empty_log_has_no_findings(tmp_path, capsys):

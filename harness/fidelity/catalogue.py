@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.cases import PROFILE_MARKERS
+from harness.cases import CASE_MARKERS
 from harness.sim.faults import REGISTRY, FaultError, Faults
 
 
@@ -70,7 +70,7 @@ def profile_modules() -> list[str]:
     """The names of this package's profile modules: those named after a profile's marker."""
     import harness.fidelity as package
     return sorted(info.name for info in pkgutil.iter_modules(package.__path__)
-                  if info.name in PROFILE_MARKERS.values())
+                  if info.name in CASE_MARKERS.values())
 
 
 def load(modules: list[str] | None = None) -> list[Entry]:

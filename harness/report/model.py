@@ -45,6 +45,12 @@ class CaseResult:
     wire_log: str | None = None
     blocked_by: str | None = None
     """BLOCKED: the id of the case that left the device stuck (the root of the blockage)."""
+    remarks: list[str] = field(default_factory=list)
+    """Findings stricter than the official schemas + errata, readings the specification does not
+    force (harness/severity.py): shown, never a FAIL unless --ocpp-strict."""
+    waiver: dict[str, Any] | None = None
+    """--ocpp-waivers: {reason, expires, status: waived | unexpected-pass | not-applied}. The
+    verdict is never changed by it (a waived FAIL is still FAIL)."""
 
 
 @dataclass
@@ -143,6 +149,26 @@ class RunReport:
         """Per profile its one word: Pass, Fail, N/A or Incomplete."""
         return {p: r["result"] for p, r in self.profile_results().items()}
 
+    def robustness(self) -> dict[str, Any]:
+        """The Robustness pseudo-profile (harness/cases.py): its result and verdict counts, apart
+        from the certificate's profiles (which it never changes)."""
+        verdicts = [c.verdict for c in self.test_cases if c.profile == "Robustness"]
+        applicable = [v for v in verdicts if v != "N/A"]
+        result = ("N/A" if not applicable else "Fail" if "FAIL" in applicable else
+                  "Pass" if all(v == "PASS" for v in applicable) else "Incomplete")
+        return {"result": result, "in_certificate": False,
+                "counts": {v: verdicts.count(v) for v in VERDICTS if verdicts.count(v)}}
+
+    def remarks(self) -> dict[str, Any]:
+        """Every remark of the run, by case (a summary: the texts are on each case)."""
+        by_case = {c.id: len(c.remarks) for c in self.test_cases if c.remarks}
+        return {"total": sum(by_case.values()), "cases": by_case}
+
+    def waived(self) -> list[dict[str, Any]]:
+        """The cases a waiver touched, with what it did."""
+        return [{"id": c.id, "verdict": c.verdict, **c.waiver}
+                for c in self.test_cases if c.waiver is not None]
+
     def certificate(self) -> str:
         """Full when every profile passes, Subset when Core passes and no profile is Incomplete,
         None otherwise (a partial or incomplete run implies no certificate)."""
@@ -164,6 +190,7 @@ class RunReport:
             "configuration": self.configuration,
             "configuration_source": self.configuration_source,
             "profile_results": results,
+            "robustness": self.robustness(), "remarks": self.remarks(), "waived": self.waived(),
             "pics": self.pics, "limits": self.limits,
             "test_case_document": self.test_case_document,
             "test_cases": [asdict(c) for c in self.test_cases],

@@ -71,6 +71,12 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("misspelt_error_code", "both",
               "spells CALLERROR codes the OCPP 2.0 way (FormatViolation, "
               "OccurrenceConstraintViolation)"),
+    FaultSpec("callerror_codes_reversed", "both",
+              "answers NotSupported where NotImplemented is due (an unknown action) and "
+              "NotImplemented where NotSupported is due (a known action it does not support)"),
+    FaultSpec("protocol_error_for_everything", "both",
+              "answers every CALL it cannot take with CALLERROR ProtocolError, whatever the "
+              "cause (unknown action, unsupported action, malformed payload)"),
     FaultSpec("timestamp_no_timezone", "both", "writes the timestamps of an action's payloads "
               "without a timezone (2024-05-01T10:00:00.000)", (_ACTION,)),
     FaultSpec("cistring_overlong", "both", "sends a CiString longer than its maximum length",
@@ -151,6 +157,9 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "the limit of the period before it (off by one period)"),
     FaultSpec("tx_default_skips_running_tx", "cp", "a TxDefaultProfile set while a transaction "
               "runs does not limit that transaction"),
+    FaultSpec("composite_negative_sentinel", "cp", "GetCompositeSchedule reports a period where "
+              "nothing limits the connector with limit -1 and numberPhases -1 (a firmware's "
+              "internal 'no limit' sentinel leaking onto the wire)"),
     FaultSpec("clear_ignores_stack_level", "cp", "ClearChargingProfile by criteria ignores "
               "stackLevel and clears every stack level of the purpose"),
     # --- reference CSMS -----------------------------------------------------------------------
@@ -164,6 +173,10 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("expiry_in_past", "csms", "Accepted idTagInfo carries an expiryDate in the past"),
     FaultSpec("unsolicited_result", "csms", "sends a CALLRESULT that answers no CALL after every "
               "BootNotification answer"),
+    FaultSpec("subprotocol_not_checked", "csms", "upgrades a connection whose handshake does not "
+              "offer ocpp1.6 and keeps it open",
+              (_p("mode", str, "echo", "echo: selects the first subprotocol offered; none: "
+                                       "answers without Sec-WebSocket-Protocol"),)),
     FaultSpec("disconnect_after_boot", "csms",
               "closes the connection right after answering a BootNotification"),
 )}
@@ -293,6 +306,11 @@ class Faults:
         return out
 
     def error_code(self, code: str) -> str:
+        if self.get("protocol_error_for_everything") is not None:
+            return "ProtocolError"
+        if self.get("callerror_codes_reversed") is not None:
+            code = {"NotImplemented": "NotSupported", "NotSupported": "NotImplemented"}.get(code,
+                                                                                          code)
         if self.get("misspelt_error_code") is not None:
             return {"FormationViolation": "FormatViolation",
                     "OccurenceConstraintViolation": "OccurrenceConstraintViolation"}.get(code, code)

@@ -202,7 +202,10 @@ class Link:
         if exc.unique_id is None:
             return
         if exc.message_type == rpc.CALL:
-            code = "NotImplemented" if rules == ["rpc.action"] else "FormationViolation"
+            # OCPP-J 4.2.3: an unknown action is NotImplemented; a CALL missing an element is
+            # incomplete (ProtocolError); any other broken CALL does not fit the PDU structure.
+            code = ("NotImplemented" if rules == ["rpc.action"] else
+                    "ProtocolError" if "rpc.length" in rules else "FormationViolation")
             self._spawn(self._send_error(exc.unique_id, code, "; ".join(map(str, exc.findings))),
                         "callerror")
         elif exc.message_type in (rpc.CALLRESULT, rpc.CALLERROR):

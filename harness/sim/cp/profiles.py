@@ -223,6 +223,9 @@ class ProfileHandlers:
             c.id, start, p["duration"], unit, connectors=len(self.connectors),
             tx_id=tx.transaction_id if tx else None, tx_start=tx.started if tx else None)
         schedule["startSchedule"] = iso(start)
+        if self.faults.get("composite_negative_sentinel") is not None and not self.profiles.profiles:
+            for period in schedule["chargingSchedulePeriod"]:
+                period["limit"], period["numberPhases"] = -1, -1
         if self.faults.get("composite_limits_shifted") is not None:
             periods = schedule["chargingSchedulePeriod"]
             limits = [period["limit"] for period in periods]

@@ -89,7 +89,7 @@ class CsmsSim(CsmsHandlers):
         self._change = asyncio.Event()
         self._server = await serve(self._connection, self.host, self.port,
                                    subprotocols=["ocpp1.6"],
-                                   select_subprotocol=_select_subprotocol,
+                                   select_subprotocol=self._select_subprotocol,
                                    process_request=self._check_request, max_size=2 ** 22)
         self.port = self._server.sockets[0].getsockname()[1]
         self.events.add("listening", url=self.url)
@@ -143,6 +143,12 @@ class CsmsSim(CsmsHandlers):
 
     # --- connections --------------------------------------------------------------------------
 
+    def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
+        fault = self.faults.get("subprotocol_not_checked")
+        if fault is not None and "ocpp1.6" not in offered:
+            return offered[0] if fault["mode"] == "echo" and offered else None
+        return _select_subprotocol(connection, offered)
+
     def _check_request(self, connection: ServerConnection, request: Any) -> Any:
         charge_point_id = _identity(request.path)
         if not charge_point_id:
@@ -162,7 +168,7 @@ class CsmsSim(CsmsHandlers):
     async def _connection(self, ws: ServerConnection) -> None:
         charge_point_id = _identity(ws.request.path)
         rec = self.record(charge_point_id)
-        if ws.subprotocol != "ocpp1.6":
+        if ws.subprotocol != "ocpp1.6" and self.faults.get("subprotocol_not_checked") is None:
             # OCPP-J 3.1.2: no common protocol, complete the handshake and close at once.
             self.events.add("rejected_connection", chargePointId=charge_point_id,
                             reason="subprotocol ocpp1.6 not offered")

@@ -1,0 +1,181 @@
+"""The negative probes of the Robustness cases, for either side under test: send the device a CALL
+it cannot take and judge its CALLERROR (OCPP-J 1.6 section 4.2.3).
+
+Rules, stated first (OCPP-J 1.6 §4.2.3, the codes as 1.6 spells them; the errata's spellings
+``FormatViolation`` / ``OccurrenceConstraintViolation`` count as the code they mean, with a remark):
+
+=============================== ================================ ==============================
+what the harness sends          expected code                    other codes
+=============================== ================================ ==============================
+an unknown action               NotImplemented ("Requested       anything else: FAIL (NotSupported
+                                Action is not known by           says it knows the action)
+                                receiver")
+a known action it does not      NotSupported ("Requested Action  NotImplemented: FAIL (it is an
+support                         is recognized but not            OCPP 1.6 action); for an action
+                                supported by the receiver")      of a profile outside the PICS,
+                                                                 a CALLRESULT is a remark
+a payload missing a required    OccurenceConstraintViolation     another payload code
+field                                                            (Formation-, PropertyConstraint-,
+                                                                 TypeConstraint-, Occurence-
+a value of the wrong JSON type  TypeConstraintViolation          ConstraintViolation,
+                                                                 GenericError): a remark naming
+a value outside its constraints PropertyConstraintViolation      the closer code. NotImplemented,
+(too long)                                                       NotSupported, ProtocolError,
+                                                                 InternalError, SecurityError,
+a payload that is not a JSON    FormationViolation               a CALLRESULT: FAIL
+object ("not conform the PDU
+structure")
+a CALL missing its payload      ProtocolError ("Payload for      FormationViolation or
+element (incomplete)            Action is incomplete")           GenericError: a remark; others
+                                                                 FAIL
+=============================== ================================ ==============================
+
+A well-formed CALL (the first four rows) must be answered within the PICS response timeout
+(silence is a FAIL, as for any CALL). A frame that is not a CALL by the PDU structure (the last
+two rows) may fairly be dropped as unreadable: silence there is a remark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness import rpc
+from harness.session import DeviceTimeout, Response, Session
+from harness.severity import canonical_error_code
+
+__all__ = ["Probe", "PAYLOAD_CODES", "probe", "UNKNOWN_ACTION", "unsupported_profile_action"]
+
+PAYLOAD_CODES = frozenset({"FormationViolation", "PropertyConstraintViolation",
+                           "OccurenceConstraintViolation", "TypeConstraintViolation",
+                           "GenericError"})
+"""The codes that say "your payload is wrong"; between them a wrong choice is a remark."""
+
+UNKNOWN_ACTION = "HarnessUnknownAction"
+"""An action no OCPP version defines."""
+
+# A known action of each optional profile, with a payload valid by its schema and harmless if a
+# device takes it anyway (it cancels no real reservation, installs nothing, starts no transfer).
+# LocalAuthListManagement is left out: a charge point without it answers GetLocalListVersion and
+# SendLocalList with a status (listVersion -1, NotSupported), as OCPP 1.6 §5.9 and §7.42 allow.
+_PROFILE_ACTIONS = {
+    "cs": (("Reservation", "CancelReservation", {"reservationId": 987654}),
+           ("SmartCharging", "GetCompositeSchedule", {"connectorId": 1, "duration": 60}),
+           ("RemoteTrigger", "TriggerMessage", {"requestedMessage": "Heartbeat"})),
+    "csms": (("FirmwareManagement", "FirmwareStatusNotification", {"status": "Idle"}),
+             ("FirmwareManagement", "DiagnosticsStatusNotification", {"status": "Idle"})),
+}
+
+
+def unsupported_profile_action(pics: Any, sut: str) -> tuple[str, str, dict] | None:
+    """(profile, action, payload) of a known action outside the PICS's declared profiles, or None
+    when the device declares every profile that has one."""
+    for profile, action, payload in _PROFILE_ACTIONS[sut]:
+        if not pics.supports(profile):
+            return profile, action, payload
+    return None
+
+
+@dataclass(frozen=True)
+class Probe:
+    what: str
+    """What is sent, for messages: "an unknown action (HarnessUnknownAction)"."""
+    expected: str
+    """The §4.2.3 code it must get."""
+    rule: str
+    """The rule, quoted, for messages."""
+    tolerated: frozenset[str] = frozenset()
+    """Other codes accepted with a remark."""
+    result_is_remark: str = ""
+    """Not empty: a CALLRESULT is a remark with this explanation, not a FAIL."""
+    silence_is_remark: bool = False
+    """The frame is not a CALL by the PDU structure: no answer is a remark, not a FAIL."""
+
+
+def _frame(unique_id: str, action: str, payload: Any, complete: bool) -> str:
+    body = [rpc.CALL, unique_id, action, payload] if complete else [rpc.CALL, unique_id, action]
+    return rpc.dumps(body)
+
+
+async def probe(session: Session, probe: Probe, action: str, payload: Any, *, step: str,
+                complete: bool = True) -> Response | None:
+    """Send the probe's CALL (``complete=False``: without its payload element) and judge the
+    answer by the module's rules. Returns the answer, or None after a silence that is a remark."""
+    unique_id = session.new_unique_id()
+    text = _frame(unique_id, action, payload, complete)
+    try:
+        response = await session.call_raw(text, unique_id, action=action)
+    except DeviceTimeout as exc:
+        if not probe.silence_is_remark:
+            raise DeviceTimeout(f"step {step}: {probe.what}: {exc}; {probe.rule}") from None
+        session.remark(f"step {step}: {probe.what} got no answer within "
+                       f"{session.response_timeout:g} s; {probe.rule} (a receiver may drop a "
+                       f"frame it cannot read as a CALL, so this is not a FAIL)")
+        return None
+    where = f"wire log line {response.line}"
+    if response.error is None:
+        if probe.result_is_remark:
+            session.remark(f"step {step}: {probe.what} was answered with a CALLRESULT "
+                           f"({where}); {probe.result_is_remark}")
+            return response
+        raise AssertionError(
+            f"step {step}: {probe.what} was answered with a CALLRESULT ({where}), expected "
+            f"CALLERROR {probe.expected}: {probe.rule}")
+    sent = response.error.error_code
+    code = canonical_error_code(sent)
+    spelled = f"{sent!r}" + (f" (read as {code})" if sent != code else "")
+    if code == probe.expected:
+        return response
+    if code in probe.tolerated:
+        session.remark(f"step {step}: {probe.what} was answered CALLERROR {spelled} ({where}); "
+                       f"the closer code is {probe.expected}: {probe.rule}")
+        return response
+    raise AssertionError(
+        f"step {step}: {probe.what} was answered CALLERROR {spelled} ({where}), expected "
+        f"{probe.expected}: {probe.rule}")
+
+
+def unknown_action() -> Probe:
+    return Probe(f"an unknown action ({UNKNOWN_ACTION})", "NotImplemented",
+                 "OCPP-J 1.6 §4.2.3: NotImplemented, 'Requested Action is not known by receiver' "
+                 "(NotSupported would say it knows the action)")
+
+
+def wrong_direction(action: str, receiver: str) -> Probe:
+    return Probe(f"{action} (an OCPP 1.6 action, not one sent to a {receiver})",
+                 "NotSupported",
+                 "OCPP-J 1.6 §4.2.3: NotSupported, 'Requested Action is recognized but not "
+                 "supported by the receiver' (NotImplemented would say it does not know an "
+                 "action of the protocol it speaks)")
+
+
+def outside_profiles(action: str, profile: str) -> Probe:
+    return Probe(f"{action} of the {profile} profile, which the PICS does not declare",
+                 "NotSupported",
+                 "OCPP-J 1.6 §4.2.3: NotSupported, 'Requested Action is recognized but not "
+                 "supported by the receiver'",
+                 result_is_remark=(f"the device takes {action} although its PICS does not "
+                                   f"declare {profile}: check the PICS (SupportedFeatureProfiles)"))
+
+
+def malformed(what: str, expected: str, meaning: str) -> Probe:
+    return Probe(what, expected, f"OCPP-J 1.6 §4.2.3: {expected}, '{meaning}'",
+                 tolerated=PAYLOAD_CODES - {expected},
+                 silence_is_remark=expected == "FormationViolation")
+
+
+def incomplete(action: str) -> Probe:
+    return Probe(f"a CALL of {action} without its payload element", "ProtocolError",
+                 "OCPP-J 1.6 §4.2.3: ProtocolError, 'Payload for Action is incomplete'",
+                 tolerated=frozenset({"FormationViolation", "GenericError"}),
+                 silence_is_remark=True)
+
+
+MISSING = ("OccurenceConstraintViolation", "Payload for Action is syntactically correct but at "
+           "least one of the fields violates occurence constraints")
+WRONG_TYPE = ("TypeConstraintViolation", "Payload for Action is syntactically correct but at "
+              "least one of the fields violates data type constraints (e.g. \"somestring\": 12)")
+OUT_OF_CONSTRAINT = ("PropertyConstraintViolation", "Payload is syntactically correct but at "
+                     "least one field contains an invalid value")
+NOT_AN_OBJECT = ("FormationViolation", "Payload for Action is syntactically incorrect or not "
+                 "conform the PDU structure for Action")
