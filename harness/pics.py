@@ -21,6 +21,27 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       certificate without it); no duplicates.
   connectors          integer >= 1, default 1.
   fixed_cable         boolean, default false (a socket: the EV driver plugs in the cable).
+                      Shorthand of cable = "fixed"; when both are given they must agree.
+  cable               the connectors' hardware (every connector alike), default
+                      "socket_with_lock" (or "fixed" when fixed_cable = true):
+                      "socket_with_lock": a socket whose cable lock holds the plug while charging;
+                        UnlockConnector is answered Unlocked (OCPP 1.6 section 5.18).
+                      "socket_without_lock": a socket with no cable lock; UnlockConnector is
+                        answered NotSupported ("Charge Point has no connector lock", section 7.44),
+                        the cases needing a lock (TC_024, TC_030) are N/A.
+                      "fixed": a cable fixed to the charge point (no lock; NotSupported).
+  unplug_at_ev        sockets only: what the rig's ``unplug`` (the EV side disconnected) does to
+                      the cable, default "cable_leaves":
+                      "cable_leaves": the cable leaves with the EV unless the charge point holds
+                        it locked (UnlockConnectorOnEVSideDisconnect = false on a locking socket);
+                        with nothing left at the connector the charge point may go from Charging
+                        straight to Available, or through Finishing (section 4.9 allows both).
+                      "cable_stays": the cable stays in the socket (the rig disconnects the EV end
+                        only); the charge point reports Finishing until it is taken out.
+  backup_power        boolean, optional: true, the charge point keeps running long enough after a
+                      power cut to stop its transactions (TC_032_1 applies, TC_032_2 is N/A);
+                      false, it goes down at once (TC_032_1 N/A). Absent: not declared, the harness
+                      watches which one happens and judges that branch.
   communication       non-empty string, default "Ethernet" (free text, e.g. "WiFi", "LTE").
   rfid_readers        integer >= 0, default 1 (0: test cases presenting an idTag locally are N/A).
   authorization_cache boolean, default false.
@@ -82,6 +103,8 @@ from typing import Any, Literal
 PROFILES = ("Core", "FirmwareManagement", "LocalAuthListManagement", "Reservation",
             "SmartCharging", "RemoteTrigger")
 FILE_TRANSFER_PROTOCOLS = ("HTTP", "HTTPS", "FTP", "FTPS", "SFTP")
+CABLES = ("socket_with_lock", "socket_without_lock", "fixed")
+UNPLUG_AT_EV = ("cable_leaves", "cable_stays")
 SUTS = ("cs", "csms")
 
 _SIM_DIR = Path(__file__).parent / "sim"
@@ -118,6 +141,35 @@ class Features:
     local_auth_list: bool
     reserve_connector_zero: bool
     file_transfer_protocols: tuple[str, ...]
+    cable: str = "socket_with_lock"
+    """One of :data:`CABLES`; ``fixed_cable`` is ``cable == "fixed"``."""
+    unplug_at_ev: str = "cable_leaves"
+    """One of :data:`UNPLUG_AT_EV` (sockets; "cable_leaves" for a fixed cable, where the cable
+    stays at the charge point but nothing is left in a socket)."""
+    backup_power: bool | None = None
+    """None: not declared."""
+
+    @property
+    def has_lock(self) -> bool:
+        """The connectors have a cable lock (a socket with lock)."""
+        return self.cable == "socket_with_lock"
+
+    @property
+    def unlock_answer(self) -> str:
+        """The UnlockConnector.conf status of an existing connector whose lock opens: Unlocked,
+        or NotSupported without a lock (OCPP 1.6 section 7.44)."""
+        return "Unlocked" if self.has_lock else "NotSupported"
+
+    def nothing_left_after_unplug(self, unlock_on_ev_side_disconnect: bool) -> bool:
+        """Whether, once the EV side is disconnected (the rig's ``unplug``) and the transaction
+        stopped, nothing stays in the socket: then Charging -> Available is as right as
+        Charging -> Finishing -> Available (OCPP 1.6 section 4.9). A locking socket keeps the cable
+        when UnlockConnectorOnEVSideDisconnect is false; a cable_stays rig leaves it in."""
+        if self.cable == "fixed":
+            return True
+        if self.unplug_at_ev == "cable_stays":
+            return False
+        return not (self.has_lock and not unlock_on_ev_side_disconnect)
 
 
 @dataclass(frozen=True)
@@ -362,9 +414,9 @@ class _Reader:
 _TABLES = {
     "dut": ("sut", "vendor", "model", "firmware_version", "charge_point_id", "csms_url",
             "serial_number"),
-    "features": ("profiles", "connectors", "fixed_cable", "communication", "rfid_readers",
-                 "authorization_cache", "local_auth_list", "reserve_connector_zero",
-                 "file_transfer_protocols"),
+    "features": ("profiles", "connectors", "fixed_cable", "cable", "unplug_at_ev",
+                 "backup_power", "communication", "rfid_readers", "authorization_cache",
+                 "local_auth_list", "reserve_connector_zero", "file_transfer_protocols"),
     "timing": ("response_timeout", "triggered_function_timeout", "remote_start_response",
                "authorize_response", "boot_timeout", "max_time_deviation"),
     "id_tags": ("valid", "valid2", "invalid", "expired", "blocked", "parent"),
@@ -444,10 +496,14 @@ def _read_features(r: _Reader) -> dict:
                   "Reservation")
     protocols = g("file_transfer_protocols", _names(FILE_TRANSFER_PROTOCOLS, "protocol"),
                   required=bool(claims("FirmwareManagement")), default=())
+    cable, fixed, unplug = _read_cable(r, t)
     return {
         "profiles": profiles,
         "connectors": g("connectors", _int(1), default=1),
-        "fixed_cable": g("fixed_cable", _bool(), default=False),
+        "fixed_cable": fixed,
+        "cable": cable,
+        "unplug_at_ev": unplug,
+        "backup_power": g("backup_power", _bool(), default=None),
         "communication": g("communication", _string(), default="Ethernet"),
         "rfid_readers": g("rfid_readers", _int(0), default=1),
         "authorization_cache": g("authorization_cache", _bool(), default=False),
@@ -455,6 +511,24 @@ def _read_features(r: _Reader) -> dict:
         "reserve_connector_zero": reserve_zero,
         "file_transfer_protocols": protocols,
     }
+
+
+def _read_cable(r: _Reader, t: dict | None) -> tuple[Any, Any, Any]:
+    """features.cable, fixed_cable (its shorthand) and unplug_at_ev, which must agree."""
+    g = lambda key, check, **kw: r.get("features", t, key, check, **kw)  # noqa: E731
+    fixed = g("fixed_cable", _bool(), default=None)
+    cable = g("cable", _choice(CABLES), default=None)
+    unplug = g("unplug_at_ev", _choice(UNPLUG_AT_EV), default=None)
+    if cable is None:
+        cable = "fixed" if fixed else "socket_with_lock"
+    if isinstance(fixed, bool) and isinstance(cable, str) and fixed != (cable == "fixed"):
+        r.problem("features.fixed_cable", f"{str(fixed).lower()} disagrees with features.cable = "
+                  f"{cable!r} (fixed_cable = true is cable = 'fixed'); give one of the two")
+    if isinstance(unplug, str) and cable == "fixed":
+        r.problem("features.unplug_at_ev", f"{unplug!r}, but features.cable is 'fixed': a fixed "
+                  "cable stays at the charge point; unplug_at_ev describes a socket's cable")
+    fixed = cable == "fixed" if isinstance(cable, str) else fixed
+    return cable, False if fixed is None else fixed, unplug or "cable_leaves"
 
 
 def _read_timing(r: _Reader, sut: Any) -> dict:

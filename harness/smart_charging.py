@@ -54,6 +54,13 @@ Readings of OCPP 1.6 (sections 3.13, 5.7, 5.16, 6.21, 7.7-7.14) this module take
    period must match the device's, with a start within the deviation plus one second (startPeriod
    is an integer, so a boundary between two seconds may be written either side), the limit exact
    (rule 7 for conversions) and numberPhases equal when the device reports it.
+11. Values that cannot be. Whatever is expected, a reported period's limit is a charging rate
+   (7.10 ChargingSchedulePeriod: "Charging rate limit during the schedule period"), so it is never
+   negative, and numberPhases, when given, is a number of phases that can be used for charging:
+   1, 2 or 3. The schemas give neither a minimum, so ``limit: -1`` or ``numberPhases: -1`` (a
+   firmware's internal "no limit" sentinel leaking out) is schema-valid, and still a violation:
+   a composite is judged on them even where nothing limits the connector (rule 8). ``duration``,
+   when given, is a number of seconds and not negative either.
 """
 
 from __future__ import annotations
@@ -67,7 +74,7 @@ from typing import Any, Iterable, Mapping
 __all__ = [
     "Period", "Schedule", "ChargingProfile", "Transaction", "CompositePeriod", "Composite",
     "composite", "compare", "convert", "describe", "exact", "parse_time", "iso", "limits_at",
-    "reported_periods", "DEFAULT_VOLTAGE",
+    "reported_periods", "impossible_values", "DEFAULT_VOLTAGE",
     "DEFAULT_PHASES",
 ]
 
@@ -416,7 +423,7 @@ def compare(expected: Composite, schedule: Mapping[str, Any], *,
     connector (rule 8). A period shorter than twice the deviation is judged by (b) and (c) only.
     """
     deviation = exact(deviation) + RESOLUTION
-    problems: list[str] = []
+    problems: list[str] = impossible_values(schedule)
     unit = expected.unit
     if schedule.get("chargingRateUnit") != unit:
         problems.append(f"chargingRateUnit is {schedule.get('chargingRateUnit')!r}, expected "
@@ -475,6 +482,31 @@ def compare(expected: Composite, schedule: Mapping[str, Any], *,
         problems.append(f"the device's period at {_secs(device.start)} (limit "
                         f"{_fmt(device.limit, unit)}) matches no change of the expected schedule "
                         f"({describe(expected)})")
+    return problems
+
+
+def impossible_values(schedule: Mapping[str, Any]) -> list[str]:
+    """Rule 11: what a device's chargingSchedule says that no schedule can (a negative limit, a
+    numberPhases outside 1..3, a negative duration), whatever the expected composite; numbers
+    read exactly. Empty when none."""
+    problems: list[str] = []
+    duration = schedule.get("duration")
+    if isinstance(duration, (int, Decimal)) and not isinstance(duration, bool) and duration < 0:
+        problems.append(f"duration is {duration}: a number of seconds cannot be negative")
+    for number, raw in enumerate(schedule.get("chargingSchedulePeriod") or [], start=1):
+        if not isinstance(raw, Mapping):
+            continue
+        limit, phases = raw.get("limit"), raw.get("numberPhases")
+        start = raw.get("startPeriod")
+        where = f"chargingSchedulePeriod {number} (startPeriod {start})"
+        if isinstance(limit, (int, float, Decimal)) and not isinstance(limit, bool) \
+                and exact(limit) < 0:
+            problems.append(f"{where} has limit {limit}: a charging rate limit cannot be negative "
+                            "(a 'no limit' sentinel is not a limit)")
+        if phases is not None and (isinstance(phases, bool) or not isinstance(phases, int)
+                                   or not 1 <= phases <= 3):
+            problems.append(f"{where} has numberPhases {phases}: the phases used for charging "
+                            "are 1, 2 or 3")
     return problems
 
 

@@ -56,7 +56,9 @@ def test_minimal_cs_pics_gets_the_documented_defaults(tmp_path):
     assert p.features == pics.Features(
         profiles=("Core",), connectors=1, fixed_cable=False, communication="Ethernet",
         rfid_readers=1, authorization_cache=False, local_auth_list=False,
-        reserve_connector_zero=False, file_transfer_protocols=())
+        reserve_connector_zero=False, file_transfer_protocols=(), cable="socket_with_lock",
+        unplug_at_ev="cable_leaves", backup_power=None)
+    assert p.features.has_lock and p.features.unlock_answer == "Unlocked"
     assert p.timing == pics.Timing(30.0, 20.0, 5.0, None, boot_timeout=120.0,
                                    max_time_deviation=4.0)
     assert isinstance(p.timing.response_timeout, float)
@@ -218,6 +220,45 @@ def test_feature_cross_checks(tmp_path):
     err = error_of(tmp_path, MINIMAL_CS.replace('profiles = ["Core"]', 'profiles = ["Core"]\n'
                                                 'file_transfer_protocols = ["HTTP", "SCP"]'))
     assert "features.file_transfer_protocols: unknown protocol 'SCP'" in str(err)
+
+
+def _features(tmp_path, lines: str) -> pics.Features:
+    return pics.load(write(tmp_path, MINIMAL_CS.replace('profiles = ["Core"]',
+                                                        'profiles = ["Core"]\n' + lines))).features
+
+
+def test_hardware_model_cable_kinds(tmp_path):
+    fixed = _features(tmp_path, "fixed_cable = true")
+    assert fixed.cable == "fixed" and fixed.fixed_cable and not fixed.has_lock
+    assert fixed.unlock_answer == "NotSupported"
+    assert fixed.nothing_left_after_unplug(False)
+    assert _features(tmp_path, 'cable = "fixed"').fixed_cable
+    free = _features(tmp_path, 'cable = "socket_without_lock"')
+    assert not free.fixed_cable and not free.has_lock and free.unlock_answer == "NotSupported"
+    # no lock holds the cable: it leaves with the EV whatever UnlockConnectorOnEVSideDisconnect says
+    assert free.nothing_left_after_unplug(False) and free.nothing_left_after_unplug(True)
+    locked = _features(tmp_path, 'cable = "socket_with_lock"')
+    assert locked.nothing_left_after_unplug(True) and not locked.nothing_left_after_unplug(False)
+    stays = _features(tmp_path, 'cable = "socket_without_lock"\nunplug_at_ev = "cable_stays"')
+    assert not stays.nothing_left_after_unplug(True)
+    assert _features(tmp_path, "backup_power = true").backup_power is True
+    assert _features(tmp_path, "backup_power = false").backup_power is False
+
+
+def test_hardware_model_problems_name_the_key(tmp_path):
+    def problem(lines: str) -> str:
+        return str(error_of(tmp_path, MINIMAL_CS.replace('profiles = ["Core"]',
+                                                         'profiles = ["Core"]\n' + lines)))
+    text = problem('cable = "socket"')
+    assert ("features.cable: expected one of 'socket_with_lock', 'socket_without_lock', 'fixed', "
+            "found 'socket'") in text
+    assert "features.fixed_cable: true disagrees with features.cable = 'socket_with_lock'" in \
+        problem('fixed_cable = true\ncable = "socket_with_lock"')
+    assert "features.unplug_at_ev: 'cable_stays', but features.cable is 'fixed'" in \
+        problem('cable = "fixed"\nunplug_at_ev = "cable_stays"')
+    assert "features.unplug_at_ev: expected one of 'cable_leaves', 'cable_stays'" in \
+        problem('unplug_at_ev = "leaves"')
+    assert "features.backup_power: expected a boolean" in problem('backup_power = "yes"')
 
 
 def test_configuration_values_become_wire_strings(tmp_path):

@@ -314,3 +314,22 @@ def test_a_tx_profile_applies_only_to_its_transaction(kind):
     none = sc.composite([profile], 1, T0, 60, "A")
     assert [p.limit for p in ours.periods] == [Decimal(6)]
     assert [p.limit for p in other.periods] == [None] == [p.limit for p in none.periods]
+
+
+def test_a_no_limit_sentinel_fails_even_where_nothing_is_expected():
+    # Nothing installed: the expected composite limits nothing (rule 8), so any real limit is
+    # accepted -- but a negative limit or numberPhases is no limit at all (rule 11).
+    expected = sc.composite([], 1, T0, 300, "A")
+    sentinel = {"chargingRateUnit": "A", "duration": 300, "chargingSchedulePeriod": [
+        {"startPeriod": 0, "limit": Decimal("-1"), "numberPhases": -1}]}
+    problems = sc.compare(expected, sentinel, deviation=4)
+    assert any("limit -1: a charging rate limit cannot be negative" in p for p in problems)
+    assert any("numberPhases -1: the phases used for charging are 1, 2 or 3" in p
+               for p in problems)
+    assert sc.compare(expected, {"chargingRateUnit": "A", "chargingSchedulePeriod": [
+        {"startPeriod": 0, "limit": Decimal("32.0"), "numberPhases": 3}]}, deviation=4) == []
+    assert sc.impossible_values({"duration": -5, "chargingSchedulePeriod": [
+        {"startPeriod": 0, "limit": 0, "numberPhases": 4}]}) == [
+        "duration is -5: a number of seconds cannot be negative",
+        "chargingSchedulePeriod 1 (startPeriod 0) has numberPhases 4: the phases used for "
+        "charging are 1, 2 or 3"]

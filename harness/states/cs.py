@@ -37,6 +37,12 @@ DEFAULT = object()
 
 # --- test data the OCTT keeps in its configuration --------------------------------------------
 
+NO_LOCK = (lambda pics: not pics.features.has_lock,
+           "the PICS says the connectors have no cable lock (features.cable is not "
+           "\"socket_with_lock\"): there is no lock to lock, fail or open")
+"""``na_when`` entry of the cases that need a cable lock."""
+
+
 def connector_under_test(pics: Any) -> int:
     """The OCTT's <Configured ConnectorId>: the connector the scenarios use."""
     return 1
@@ -440,6 +446,25 @@ class Tx:
     """False once the cable is out (the case unplugged it)."""
     charging: Request | None = None
     """The StatusNotification Charging."""
+    ev_side_unlock: bool | None = None
+    """UnlockConnectorOnEVSideDisconnect as the case configured it (None: not configured, the
+    PICS value is taken)."""
+    ev_disconnected: bool = False
+    """The case disconnected the EV side (:func:`disconnect_ev`) while the transaction ran."""
+    after_stop: Request | None = None
+    """The StatusNotification :func:`stopped` took after the stop (Finishing, or Available when
+    nothing was left at the connector)."""
+
+    def nothing_left(self, pics: Any) -> bool:
+        """After an EV-side disconnect, whether the PICS hardware model leaves nothing in the
+        socket (:meth:`harness.pics.Features.nothing_left_after_unplug`)."""
+        if not self.ev_disconnected:
+            return False
+        unlock = self.ev_side_unlock
+        if unlock is None:
+            unlock = str(pics.configuration.get("UnlockConnectorOnEVSideDisconnect", "true")
+                         ).strip().lower() == "true"
+        return pics.features.nothing_left_after_unplug(unlock)
 
 
 def authorizes_locally(pics: Any) -> bool:
@@ -573,14 +598,27 @@ async def stopped(cp: Session, pics: Any, tx: Tx, *, step: str, after: str,
                   reasons: tuple[str | None, ...] | None = None,
                   id_tag: str | None = None) -> Request:
     """The counterpart of :func:`started`: :func:`stop_request` and StatusNotification Finishing,
-    in either order (the OCTT allows both). Returns the StopTransaction.req."""
+    in either order (the OCTT allows both). Returns the StopTransaction.req; the status is
+    ``tx.after_stop``.
+
+    After an EV-side disconnect that leaves nothing at the connector (the PICS hardware model:
+    a fixed cable, a cable that left with the EV, :meth:`Tx.nothing_left`), Available is as right
+    as Finishing: OCPP 1.6 section 4.9 has Charging -> Available (C1) and SuspendedEV -> Available
+    (D1) for "the EV is unplugged and nothing more is needed", and Finishing is for "the cable has
+    not been removed". With the cable still in (or held by the lock) only Finishing is right."""
     stop = await stop_request(cp, pics, tx, step=step, after=after, reasons=reasons, id_tag=id_tag)
-    finishing = await next_status(cp, pics, tx.connector_id,
-                                  what=f"{step}: StatusNotification Finishing for connector "
-                                       f"{tx.connector_id} after the stop")
-    assert finishing["status"] == "Finishing", (
-        f"{step}: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
-        f"expected 'Finishing' ({cite(finishing)})")
+    wanted = ("Finishing", "Available") if tx.nothing_left(pics) else ("Finishing",)
+    status = await next_status(cp, pics, tx.connector_id,
+                               what=f"{step}: StatusNotification {' or '.join(wanted)} for "
+                                    f"connector {tx.connector_id} after the stop")
+    tx.after_stop = status
+    why = "" if len(wanted) > 1 else (
+        " (the cable is still at the connector)" if tx.ev_disconnected else "")
+    assert status["status"] in wanted, (
+        f"{step}: connector {tx.connector_id} reported {status['status']!r} after the stop, "
+        f"expected {' or '.join(repr(w) for w in wanted)}{why} ({cite(status)})")
+    if status["status"] == "Available":
+        tx.plugged = False
     return stop
 
 
@@ -597,8 +635,7 @@ async def finish(cp: Session, driver: Any, pics: Any, tx: Tx, *, quiet: bool = F
                             what=f"clean-up: StopTransaction for transaction {tx.transaction_id}")
         tx.running = False
     if tx.plugged:
-        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
-        tx.plugged = False
+        await unplug_cable(driver, pics, tx)
         await status_until(cp, pics, tx.connector_id, "Available")
     elif quiet and _last_status(cp, tx.connector_id) != "Available":
         # The case failed half-way: let the connector settle now, so that its last statuses do
@@ -695,14 +732,28 @@ async def charging_with_ev_side_rules(cp: Session, driver: Any, pics: Any, *, st
                           {"MinimumStatusDuration": "0"},
                           na_if_missing=("StopTransactionOnEVSideDisconnect",)), \
             charging(cp, driver, pics) as tx:
+        tx.ev_side_unlock = unlock
         yield tx
 
 
 async def disconnect_ev(driver: Any, pics: Any, tx: Tx) -> None:
-    """[Disconnect the cable at the EV side]: the driver's unplug (the cable leaves the charge
-    point too when the charge point does not hold it locked)."""
+    """[Disconnect the cable at the EV side]: the driver's unplug. What it does to the cable is the
+    PICS hardware model's (features.cable, unplug_at_ev): it leaves with the EV unless the charge
+    point holds it locked, or it stays in the socket (cable_stays)."""
     await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
     tx.plugged = False
+    tx.ev_disconnected = tx.running
+
+
+async def unplug_cable(driver: Any, pics: Any, tx: Tx) -> None:
+    """[Unplug the cable] at the end of a session, the cable taken out: the driver's unplug, then
+    its remove_cable where the PICS says the rig's unplug leaves the cable in the socket
+    (features.unplug_at_ev = "cable_stays"). Not for TC_005's EV-side disconnect
+    (:func:`disconnect_ev`), which judges the states between the two."""
+    await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+    tx.plugged = False
+    if pics.features.unplug_at_ev == "cable_stays" and not pics.features.fixed_cable:
+        await driver.remove_cable(tx.connector_id, timeout=pics.timing.response_timeout)
 
 
 async def id_tag_cached(cp: Session, driver: Any, pics: Any, id_tag: str | None = None) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator
 
-from harness.session import Request, Response, Session
+from harness.session import DeviceTimeout, Request, Response, Session
 from harness.states.cs import (change_availability, cite, connector_under_test, next_status,
                                other_connectors, parse_time, short_interval, status_until,
                                triggered)
@@ -185,16 +185,35 @@ def assert_cancel_status(response: Response, expected: str, *, step: str) -> Non
         f"{step}: CancelReservation.conf is {got}, expected {expected!r} ({cite(response)})")
 
 
-async def expect_reserved(cp: Session, pics: Any, r: Reservation, *, step: str) -> Request:
-    """StatusNotification Reserved for the reserved connector (for connectorId 0: the connector
-    under test, the only one the case left free)."""
+async def expect_reserved(cp: Session, pics: Any, r: Reservation, *, step: str) -> Request | None:
+    """StatusNotification Reserved for the reserved connector.
+
+    A reservation of connector 0 (the whole charge point): OCPP 1.6 section 5.13 asks only that
+    "one connector remains available for the reserved IdTag" while it is valid; it says neither
+    that a connector reports Reserved nor which. So the charge point may report Reserved for the
+    connector under test (the only one the case left free), or for connector 0, or report nothing
+    (the connector stays Available and refuses other idTags, which the case then proves): within the
+    triggered function timeout a StatusNotification for either connector must be Reserved, and none
+    at all is right too (returns None). ``r.watched_connector`` is the connector held for the idTag
+    either way; ``r.reported`` the StatusNotification, if one came."""
     watched = r.connector_id or connector_under_test(pics)
-    status = await next_status(cp, pics, watched,
-                               what=f"{step}: StatusNotification Reserved for connector {watched}")
+    r.watched_connector = watched
+    if r.connector_id == 0:
+        try:
+            status = await cp.expect("StatusNotification",
+                                     lambda p: p.get("connectorId") in (0, watched),
+                                     timeout=triggered(pics),
+                                     what=f"{step}: StatusNotification Reserved")
+        except DeviceTimeout:
+            return None  # nothing reported: section 5.13 does not ask for a status
+    else:
+        status = await next_status(cp, pics, watched,
+                                   what=f"{step}: StatusNotification Reserved for connector "
+                                        f"{watched}")
     assert status["status"] == "Reserved", (
-        f"{step}: after ReserveNow was Accepted connector {watched} reported "
+        f"{step}: after ReserveNow was Accepted connector {status['connectorId']} reported "
         f"{status['status']!r}, expected 'Reserved' ({cite(status)})")
-    r.reported, r.watched_connector = status, watched
+    r.reported = status
     return status
 
 
@@ -205,8 +224,8 @@ async def release(cp: Session, pics: Any, r: Reservation, *, quiet: bool) -> Non
         if not cp.connected:
             await cp.wait_connected(pics.timing.boot_timeout)
         response = await cancel_reservation(cp, r.reservation_id)
-        if response.status == "Accepted" and r.watched_connector is not None:
-            await status_until(cp, pics, r.watched_connector, "Available")
+        if response.status == "Accepted" and r.reported is not None:
+            await status_until(cp, pics, r.reported["connectorId"], "Available")
     except Exception:
         if not quiet:
             raise

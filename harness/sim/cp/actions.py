@@ -23,7 +23,9 @@ ERROR_CODES = ("ConnectorLockFailure", "EVCommunicationError", "GroundFailure",
 
 SPECS: dict[str, Spec] = {
     "plug_in": Spec(_C, "connect an EV with a cable (both ends)"),
-    "unplug": Spec(_C, "disconnect the EV (and take the cable away when it is not locked)"),
+    "unplug": Spec(_C, "disconnect the EV (and take the cable away when it is not locked, unless "
+                       "the PICS says unplug_at_ev = cable_stays)"),
+    "remove_cable": Spec(_C, "take the cable out of the socket (the EV already disconnected)"),
     "present_id_tag": Spec({"idTag": (str, REQUIRED), "connectorId": (int, None)},
                            "hold an RFID card to the reader"),
     "power_cycle": Spec({}, "cut the power and restore it"),
@@ -100,8 +102,27 @@ class Actions:
             self.refresh()
             return {"connectorId": c.id, "outcome": "transaction suspended"}
         c.finishing = c.locked = False
+        if self.cable_stays():
+            c.cable_held = True  # in the socket, not locked: Finishing until it is taken out
         self.refresh()
         return {"connectorId": c.id, "outcome": "unplugged"}
+
+    def cable_stays(self: ChargePointSim) -> bool:
+        """The PICS hardware model: the rig's unplug leaves a socket's cable in (cable_stays)."""
+        f = self.pics.features
+        return f.cable != "fixed" and f.unplug_at_ev == "cable_stays"
+
+    async def act_remove_cable(self: ChargePointSim, p: dict) -> dict:
+        c = self._target("remove_cable", p["connectorId"])
+        if self.pics.features.fixed_cable:
+            raise ControlError(409, "remove_cable: the cable is fixed to the charge point")
+        if c.ev_connected:
+            raise ControlError(409, f"remove_cable: an EV is still plugged in at connector {c.id}")
+        if c.locked:
+            raise ControlError(409, f"remove_cable: the cable lock of connector {c.id} holds it")
+        c.cable_held = c.finishing = False
+        self.refresh()
+        return {"connectorId": c.id, "outcome": "cable removed"}
 
     async def act_present_id_tag(self: ChargePointSim, p: dict) -> dict:
         id_tag, connector_id = p["idTag"], p["connectorId"]
@@ -266,15 +287,17 @@ class Actions:
 
     async def act_lock_failure(self: ChargePointSim, p: dict) -> dict:
         c = self._target("lock_failure", p["connectorId"])
-        if self.pics.features.fixed_cable:
-            raise ControlError(409, "lock_failure: a fixed cable has no connector lock")
+        if not self.pics.features.has_lock:
+            raise ControlError(409, f"lock_failure: no connector lock (features.cable is "
+                                    f"{self.pics.features.cable!r})")
         c.lock_failure = True
         return {"connectorId": c.id}
 
     async def act_unlock_failure(self: ChargePointSim, p: dict) -> dict:
         c = self._target("unlock_failure", p["connectorId"])
-        if self.pics.features.fixed_cable:
-            raise ControlError(409, "unlock_failure: a fixed cable has no connector lock")
+        if not self.pics.features.has_lock:
+            raise ControlError(409, f"unlock_failure: no connector lock (features.cable is "
+                                    f"{self.pics.features.cable!r})")
         c.unlock_failure = True
         return {"connectorId": c.id}
 

@@ -194,7 +194,7 @@ class ChargingMixin:
                           parent_id_tag: str | None, reservation_id: int | None = None,
                           profile: dict | None = None) -> None:
         self.cancel_pending(c)
-        if not self.pics.features.fixed_cable:
+        if self.pics.features.has_lock:
             if c.lock_failure:
                 # The plug cannot be locked: no energy, no transaction (TC_024).
                 c.fault = "ConnectorLockFailure"
@@ -268,10 +268,13 @@ class ChargingMixin:
         self.stop_values(c, tx, "Transaction.End", "StopTxnSampledData")
         c.transaction, c.ev_suspended = None, False
         c.finishing = True
-        held = (not c.ev_connected and reason == "EVDisconnected"
-                and not self.pics.features.fixed_cable
-                and not self.config.bool("UnlockConnectorOnEVSideDisconnect", True))
-        c.cable_held, c.locked = held, held
+        # The cable left in the socket once the EV side is gone: held by the lock
+        # (UnlockConnectorOnEVSideDisconnect=false), or left in by a cable_stays rig.
+        locked = (not c.ev_connected and reason == "EVDisconnected"
+                  and self.pics.features.has_lock
+                  and not self.config.bool("UnlockConnectorOnEVSideDisconnect", True))
+        stays = not c.ev_connected and self.cable_stays()
+        c.cable_held, c.locked = locked or stays, locked
         wrong = self.faults.get("wrong_stop_reason")
         sent = wrong["reason"] if wrong is not None and wrong["when"] in ("*", reason) else reason
         stop = {"meterStop": c.meter.register, "timestamp": iso(self.now()), "reason": sent}

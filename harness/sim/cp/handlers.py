@@ -177,8 +177,8 @@ class CoreHandlers:
             if self.faults.get("unlock_unknown_connector") is not None:
                 return {"status": "Unlocked"}
             return {"status": "NotSupported"}
-        if self.pics.features.fixed_cable:
-            return {"status": "NotSupported"}  # a fixed cable has no lock to open
+        if not self.pics.features.has_lock:
+            return {"status": "NotSupported"}  # section 7.44: no connector lock to open
 
         def unlock() -> None:
             if c.transaction is not None:
@@ -186,7 +186,7 @@ class CoreHandlers:
             if c.unlock_failure:
                 return
             c.locked = False
-            if c.cable_held:
+            if c.cable_held and not self.cable_stays():
                 c.cable_held = c.finishing = False  # the driver takes the released cable
             self.refresh()
 

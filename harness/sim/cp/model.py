@@ -99,7 +99,8 @@ class Connector:
     fault: str | None = None
     ev_connected: bool = False
     cable_held: bool = False
-    """A socket's cable left locked in after the EV side was disconnected."""
+    """A socket's cable left in after the EV side was disconnected: locked (``locked``,
+    UnlockConnectorOnEVSideDisconnect=false) or, on a cable_stays rig, until remove_cable."""
     locked: bool = False
     lock_failure: bool = False
     unlock_failure: bool = False

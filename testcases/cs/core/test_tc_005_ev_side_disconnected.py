@@ -4,22 +4,30 @@ All three: configuration MinimumStatusDuration=0 (if implemented), then reusable
 the EV side of the cable is disconnected.
 
 Readings chosen (the catalogue's copies are cut off, P-t):
-- The driver's ``unplug`` disconnects the EV and takes the cable away when the charge point does not
-  hold it locked (the DUT control protocol's meaning); so the OCTT's second manual action "remove the
-  cable from the charge point" is part of it when the cable is free, and happens by itself once an
-  UnlockConnector released a held cable.
+- What the driver's ``unplug`` (the EV side disconnected) does to the cable is the PICS hardware
+  model's (harness/pics.py: features.cable, unplug_at_ev): with ``cable_leaves`` (the default, the
+  DUT control protocol's meaning) the cable leaves with the EV unless the charge point holds it
+  locked, so the OCTT's second manual action "remove the cable from the charge point" is part of
+  ``unplug`` when the cable is free, and happens by itself once an UnlockConnector released a held
+  cable; with ``cable_stays`` it is the driver's ``remove_cable``.
+- After the stop, StatusNotification Finishing -- or, when nothing is left at the connector (a
+  fixed cable, or a cable that left with the EV: no lock, or UnlockConnectorOnEVSideDisconnect=true),
+  Available at once: OCPP 1.6 section 4.9 allows Charging -> Available as well as Charging ->
+  Finishing -> Available (:func:`harness.states.cs.stopped`). A cable the lock still holds
+  (UnlockConnectorOnEVSideDisconnect=false on a locking socket) must give Finishing.
 - TC_005_1 (StopTransactionOnEVSideDisconnect=true, UnlockConnectorOnEVSideDisconnect=true; socket
   only): StopTransaction.req reason EVDisconnected and StatusNotification Finishing in either order,
-  then Available.
+  then Available (or Available at once, as above).
 - TC_005_2 (StopTx...=true, Unlock...=false): StopTransaction.req reason EVDisconnected and
-  StatusNotification Finishing in either order; UnlockConnector.req answered Unlocked (NotSupported
-  for a fixed cable: OCPP 1.6 section 5.18, "NotSupported: Charge Point has no connector lock"); then
-  Available.
+  StatusNotification Finishing in either order; UnlockConnector.req answered Unlocked -- NotSupported
+  for a connector without a cable lock, a fixed cable or a socket without lock (OCPP 1.6 section
+  7.44, "NotSupported: Charge Point has no connector lock"); then Available.
 - TC_005_3 (StopTx...=false, Unlock...=false; only when StopTransactionOnEVSideDisconnect can be set
   to false, else N/A): the transaction goes on, suspended: StatusNotification SuspendedEV (section
   9.1.30: with the key false "the transaction SHALL NOT be stopped when the cable is unplugged from
   the EV"); RemoteStopTransaction.req answered Accepted; StopTransaction.req reason Remote and
-  StatusNotification Finishing in either order; then Available.
+  StatusNotification Finishing in either order (or Available when nothing is left at the
+  connector); then Available.
 """
 
 from harness.cases import case
@@ -30,7 +38,13 @@ SOCKET_ONLY = ((lambda pics: pics.features.fixed_cable,
                 "the charge point has a fixed cable: it cannot keep or release a cable at its side"),)
 
 
-async def _available(cp, pics, tx, step):
+async def _available(cp, driver, pics, tx, step):
+    """[Remove the cable from the charge point] -> StatusNotification Available; nothing to wait
+    for when the connector reported Available at the stop already (nothing was left)."""
+    if tx.after_stop is not None and tx.after_stop["status"] == "Available":
+        return
+    if pics.features.unplug_at_ev == "cable_stays" and not pics.features.fixed_cable:
+        await driver.remove_cable(tx.connector_id, timeout=pics.timing.response_timeout)
     available = await next_status(cp, pics, tx.connector_id)
     assert available["status"] == "Available", (
         f"{step}: connector {tx.connector_id} reported {available['status']!r} with the cable "
@@ -50,7 +64,7 @@ async def test_tc_005_1_cs_ev_side_disconnected(cp, driver, pics):
         await stopped(cp, pics, tx, step="step 1", reasons=("EVDisconnected",),
                       after="after the EV was disconnected")
         # 2. [Remove the cable from the charge point] -> StatusNotification.req Available
-        await _available(cp, pics, tx, "step 2")
+        await _available(cp, driver, pics, tx, "step 2")
 
 
 @case("TC_005_2_CS", "EV Side Disconnected - StopTransactionOnEVSideDisconnect=true, "
@@ -67,11 +81,11 @@ async def test_tc_005_2_cs_ev_side_disconnected(cp, driver, pics):
 
         # 2. Harness: UnlockConnector.req  3. Charge point: UnlockConnector.conf
         unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
-        expected = "NotSupported" if pics.features.fixed_cable else "Unlocked"
-        conf_status(unlock, expected, step="step 3")
+        conf_status(unlock, pics.features.unlock_answer, step="step 3",
+                    why=f" (the PICS features.cable is {pics.features.cable!r})")
 
         # 4. [Remove the cable from the charge point] -> StatusNotification.req Available
-        await _available(cp, pics, tx, "step 4")
+        await _available(cp, driver, pics, tx, "step 4")
 
 
 @case("TC_005_3_CS", "EV Side Disconnected - StopTransactionOnEVSideDisconnect=false, "
@@ -104,4 +118,7 @@ async def test_tc_005_3_cs_ev_side_disconnected(cp, driver, pics):
 
         # Clean-up: the cable is released and taken away; a charge point that keeps it locked
         # (UnlockConnectorOnEVSideDisconnect=false) is asked to unlock it.
-        await available_again(cp, pics, tx.connector_id)
+        if tx.after_stop is None or tx.after_stop["status"] != "Available":
+            if pics.features.unplug_at_ev == "cable_stays" and not pics.features.fixed_cable:
+                await driver.remove_cable(tx.connector_id, timeout=pics.timing.response_timeout)
+            await available_again(cp, pics, tx.connector_id)

@@ -8,12 +8,17 @@ TC_018_2 (fixed cable; S in the catalogue). Reading chosen: a fixed cable has no
 request is answered NotSupported (section 7.44) and nothing is done -- the transaction goes on. The
 harness proves it by stopping it itself: RemoteStopTransaction.req is Accepted and its
 StopTransaction.req carries reason Remote (an UnlockCommand stop would have come first).
+
+A socket without a cable lock (PICS features.cable = "socket_without_lock") runs TC_018_1 (it is a
+socket) with the fixed cable's branch: NotSupported (section 7.44: no connector lock), nothing is
+done, the transaction goes on -- proven as for TC_018_2. The cable is taken out at the end (the
+driver's ``unplug``; ``remove_cable`` too where the PICS says the cable stays in the socket).
 """
 
 from harness import timing
 from harness.cases import case
 from harness.states.cs import (booted, charging, cite, conf_status, next_status, requests_of,
-                               stop_request, stopped)
+                               stop_request, stopped, unplug_cable)
 
 
 @case("TC_018_1_CS", "Unlock Connector - With Charging Session (Not fixed cable)", profile="Core",
@@ -22,6 +27,9 @@ from harness.states.cs import (booted, charging, cite, conf_status, next_status,
                 "the charge point has a fixed cable (TC_018_2_CS applies)"),))
 async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
     await booted(cp, pics)
+    if not pics.features.has_lock:
+        await _not_supported(cp, driver, pics, why=" for a socket without a cable lock")
+        return
     async with charging(cp, driver, pics) as tx:
         # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf Unlocked
         unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
@@ -33,8 +41,7 @@ async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
         timing.triggered(unlock, stop)
 
         # 7. [Unplug the cable] -> StatusNotification.req Available
-        await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
-        tx.plugged = False
+        await unplug_cable(driver, pics, tx)
         available = await next_status(cp, pics, tx.connector_id)
         assert available["status"] == "Available", (
             f"step 7: connector {tx.connector_id} reported {available['status']!r} after the "
@@ -47,10 +54,14 @@ async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
                 "the charge point has a socket, no fixed cable (TC_018_1_CS applies)"),))
 async def test_tc_018_2_cs_unlock_with_session_fixed_cable(cp, driver, pics):
     await booted(cp, pics)
+    await _not_supported(cp, driver, pics, why=" for a fixed cable")
+
+
+async def _not_supported(cp, driver, pics, *, why):
     async with charging(cp, driver, pics) as tx:
         # 1. Harness: UnlockConnector.req  2. Charge point: UnlockConnector.conf NotSupported
         unlock = await cp.call("UnlockConnector", {"connectorId": tx.connector_id})
-        conf_status(unlock, "NotSupported", step="step 2", why=" for a fixed cable")
+        conf_status(unlock, "NotSupported", step="step 2", why=why)
 
         # The transaction goes on: RemoteStopTransaction.req Accepted, StopTransaction reason Remote
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})

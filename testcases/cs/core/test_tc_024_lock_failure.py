@@ -1,6 +1,6 @@
 """TC_024_CS Start Charging Session - Lock Failure (Core).
 
-Socket only, and only where a lock failure can be provoked (the driver's ``lock_failure``; a driver
+Only on a socket with a cable lock (PICS features.cable = "socket_with_lock"), and only where a lock failure can be provoked (the driver's ``lock_failure``; a driver
 or operator that cannot do it makes the case INCONCLUSIVE).
 
 Steps: GetConfiguration AuthorizeRemoteTxRequests; RemoteStartTransaction.req answered Accepted;
@@ -11,14 +11,14 @@ transaction may start (no StartTransaction.req during the case). Clean-up: the f
 """
 
 from harness.cases import case
+from harness.states.cs import NO_LOCK
 from harness.states.cs import (authorize_remote_tx_requests, booted, cite, next_status, remote_start,
                                requests_of, transaction, triggered)
 
 
 @case("TC_024_CS", "Start Charging Session - Lock Failure", profile="Core",
       needs=("lock failure can be provoked",),
-      na_when=((lambda pics: pics.features.fixed_cable,
-                "the charge point has a fixed cable: there is no cable lock to fail"),))
+      na_when=(NO_LOCK,))
 async def test_tc_024_cs_lock_failure(cp, driver, pics):
     await booted(cp, pics)
     async with transaction(cp, driver, pics) as tx:

@@ -1,11 +1,14 @@
 """TC_032_1_CS / TC_032_2_CS Power failure boot charging point - configured to stop transaction(s)
 before / after going down (Core).
 
-The PICS declares no backup power, so the harness cuts the power (driver ``power_off``) and watches:
-a charge point that sends its StopTransaction.req before the connection drops has backup power and
-is judged by TC_032_1 (TC_032_2 is then N/A), one that goes down at once by TC_032_2 (TC_032_1 is then
-N/A). Both are conformant (OCPP 1.6 section 4.10 lists PowerLoss as a stop reason without saying
-when it is sent).
+The PICS may declare backup power (features.backup_power): true, TC_032_1 applies and TC_032_2 is
+N/A before it starts, and a charge point that then goes down without stopping its transaction
+fails TC_032_1; false, TC_032_1 is N/A and TC_032_2 applies. Undeclared, the harness cuts the power
+(driver ``power_off``) and watches: a charge point that sends its StopTransaction.req before the
+connection drops has backup power and is judged by TC_032_1 (TC_032_2 is then N/A), one that goes
+down at once by TC_032_2 (TC_032_1 is then N/A). Both are conformant (OCPP 1.6 section 4.10 lists
+PowerLoss as a stop reason without saying when it is sent). One that declared no backup power and
+yet stopped first is INCONCLUSIVE (the PICS, not the device, is wrong).
 
 TC_032_1: Charging; [cut power] -> StopTransaction.req reason PowerLoss and StatusNotification
 Finishing before going down; [restore power] -> BootNotification.req (Accepted), StatusNotification
@@ -27,7 +30,7 @@ The order of these messages after the boot is free, as the OCTT allows.
 from harness.cases import case
 from harness.states.cs import (LOCAL, booted, booted_statuses, charging, cite, next_status,
                                requests_of, settled, stop_request, stopped)
-from harness.verdicts import NotApplicable
+from harness.verdicts import Inconclusive, NotApplicable
 
 RESUMED = ("Charging", "SuspendedEV", "SuspendedEVSE")
 
@@ -58,7 +61,10 @@ def _others_available(statuses, tx, step):
 
 
 @case("TC_032_1_CS", "Power failure boot charging point - configured to stop transaction(s) "
-      "before going down", profile="Core", needs=("Charging", "backup power"))
+      "before going down", profile="Core", needs=("Charging", "backup power"),
+      na_when=((lambda pics: pics.features.backup_power is False,
+                "the PICS declares no backup power (features.backup_power = false): TC_032_2_CS "
+                "applies"),))
 async def test_tc_032_1_cs_power_failure_stop_before(cp, driver, pics):
     await booted(cp, pics)
     async with charging(cp, driver, pics) as tx:
@@ -66,6 +72,9 @@ async def test_tc_032_1_cs_power_failure_stop_before(cp, driver, pics):
         stopped_before = await _power_off(cp, driver, pics)
         if not stopped_before:
             await _power_on(cp, driver, pics, "restore")
+            assert pics.features.backup_power is not True, (
+                "step 1: the PICS declares backup power (features.backup_power = true), yet the "
+                "charge point went down without sending StopTransaction.req reason PowerLoss first")
             raise NotApplicable("the charge point went down without stopping the transaction "
                                 "first: it has no backup power (TC_032_2_CS applies)")
         # 1. StopTransaction.req reason PowerLoss
@@ -90,7 +99,10 @@ async def test_tc_032_1_cs_power_failure_stop_before(cp, driver, pics):
 
 
 @case("TC_032_2_CS", "Power failure boot charging point - configured to stop transaction(s) "
-      "after going down", profile="Core", needs=("Charging", "no backup power"))
+      "after going down", profile="Core", needs=("Charging", "no backup power"),
+      na_when=((lambda pics: pics.features.backup_power is True,
+                "the PICS declares backup power (features.backup_power = true): TC_032_1_CS "
+                "applies"),))
 async def test_tc_032_2_cs_power_failure_stop_after(cp, driver, pics):
     await booted(cp, pics)
     async with charging(cp, driver, pics) as tx:
@@ -99,6 +111,10 @@ async def test_tc_032_2_cs_power_failure_stop_after(cp, driver, pics):
         if stopped_before:
             await _power_on(cp, driver, pics, "restore")
             tx.running = False
+            if pics.features.backup_power is False:
+                raise Inconclusive("the PICS declares no backup power (features.backup_power = "
+                                   "false), yet the charge point stopped the transaction before "
+                                   "going down: correct the PICS")
             raise NotApplicable("the charge point stopped the transaction before going down: it has "
                                 "backup power (TC_032_1_CS applies)")
         # 1. BootNotification.req; 3. StatusNotification.req per connector and connectorId 0
