@@ -335,6 +335,52 @@ async def _(rig):
     await rig.csms.expect("Authorize")  # the list says Accepted: no Authorize was due
 
 
+@scenario(CP, "available_after_unplug")
+async def _(rig):
+    await rig.booted()
+    await rig.charging()
+    await rig.cp.control("unplug", {"connectorId": 1})
+    await rig.csms.expect("StopTransaction")
+    # the cable left with the EV: straight to Available, no Finishing between
+    status = await rig.csms.expect("StatusNotification",
+                                   lambda p: p["status"] in ("Finishing", "Available"))
+    assert status.payload["status"] == "Available"
+
+
+@scenario(CP, "reserve_zero_unreported")
+async def _(rig):
+    await rig.booted()
+    reserve = {**_reserve(), "connectorId": 0}
+    assert (await rig.csms.result("ReserveNow", reserve))["status"] == "Accepted"
+    await rig.csms.expect_none("StatusNotification", within=0.5,
+                               where=lambda p: p["connectorId"] == 1)
+    # not shown, but held: another idTag is refused on the only connector
+    outcome = await rig.cp.control("present_id_tag", {"idTag": "VALID0002", "connectorId": 1})
+    assert outcome["outcome"] == "refused: reserved"
+
+
+@scenario(CP, "exit_on_reset", {"fault": {"restart_ms": 400}})
+async def _(rig):
+    await rig.booted()
+    started = time.monotonic()
+    assert (await rig.csms.result("Reset", {"type": "Soft"}))["status"] == "Accepted"
+    await rig.csms.expect("BootNotification")  # the rig restarted the firmware
+    assert time.monotonic() - started >= 0.4
+    assert rig.cp.events.counters["firmware_exit"] == 1
+
+
+@scenario(CP, "connection_timeout_late", {"fault": {"delay_ms": 400},
+                                          "configuration": {"ConnectionTimeOut": "1"}})
+async def _(rig):
+    await rig.booted()
+    await rig.cp.control("present_id_tag", {"idTag": "VALID0001"})
+    await rig.csms.expect("StatusNotification", lambda p: p["status"] == "Preparing")
+    started = time.monotonic()
+    await rig.csms.expect("StatusNotification",
+                          lambda p: p["connectorId"] == 1 and p["status"] == "Available", timeout=3)
+    assert time.monotonic() - started >= 1.3
+
+
 def _reserve(seconds: float = 300, parent: str | None = None) -> dict:
     from datetime import timedelta
     payload = {"connectorId": 1, "reservationId": 1, "idTag": "VALID0001",

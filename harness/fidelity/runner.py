@@ -83,9 +83,12 @@ def read_report(report_dir: Path) -> dict[str, CaseVerdict]:
 
 
 def pytest_command(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
-                   faults: tuple[str, ...] = (), testcases: Path | None = None) -> list[str]:
+                   faults: tuple[str, ...] = (), testcases: Path | None = None,
+                   pics: Path | None = None) -> list[str]:
     command = [sys.executable, "-m", "pytest", str(testcases or ROOT / "testcases"),
                "--ocpp-sut", sut, "--ocpp-report", str(report_dir), "-q", "-p", "no:cacheprovider"]
+    if pics is not None:
+        command += ["--ocpp-pics", str(pics)]
     if cases:
         command += ["-k", " or ".join(cases)]
     for fault in faults:
@@ -94,15 +97,17 @@ def pytest_command(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
 
 
 async def run_pytest(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
-                     faults: tuple[str, ...] = (), timeout: float = RUN_TIMEOUT_S) -> Run:
-    """One pytest subprocess; its output goes to ``report_dir/pytest.log``."""
+                     faults: tuple[str, ...] = (), timeout: float = RUN_TIMEOUT_S,
+                     pics: Path | None = None) -> Run:
+    """One pytest subprocess; its output goes to ``report_dir/pytest.log``. ``pics``: the
+    simulator's PICS instead of the embedded one (the false-failure entries' hardware)."""
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "report.json").unlink(missing_ok=True)
     run = Run(sut, report_dir)
     started = time.monotonic()
     with open(report_dir / "pytest.log", "wb") as log:
         process = await asyncio.create_subprocess_exec(
-            *pytest_command(sut, report_dir, cases=cases, faults=faults), cwd=ROOT,
+            *pytest_command(sut, report_dir, cases=cases, faults=faults, pics=pics), cwd=ROOT,
             stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         try:
             run.returncode = await asyncio.wait_for(process.wait(), timeout)

@@ -37,6 +37,10 @@ class FaultSpec:
     side: Side
     description: str
     params: tuple[Param, ...] = ()
+    legal: bool = False
+    """Not a bug: a behaviour OCPP allows that the reference simulator does not show by default
+    (a foreign device's other legal branch). The false-failure entries of the fidelity catalogue
+    (harness/fidelity/legal.py) run the suites with these and must see no FAIL."""
 
     def applies_to(self, side: str) -> bool:
         return self.side in (side, "both")
@@ -162,6 +166,23 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "internal 'no limit' sentinel leaking onto the wire)"),
     FaultSpec("clear_ignores_stack_level", "cp", "ClearChargingProfile by criteria ignores "
               "stackLevel and clears every stack level of the purpose"),
+    # --- reference charge point: legal behaviour (not bugs) -----------------------------------
+    FaultSpec("available_after_unplug", "cp", "when a transaction stops after an EV-side "
+              "disconnect that left nothing at the connector (no lock holding the cable), goes "
+              "straight to Available, without Finishing (OCPP 1.6 section 4.9 allows it)",
+              legal=True),
+    FaultSpec("reserve_zero_unreported", "cp", "a reservation of connector 0 changes no "
+              "connector's status: the connector held for the idTag stays Available and refuses "
+              "other idTags (section 5.13 asks for no StatusNotification)", legal=True),
+    FaultSpec("exit_on_reset", "cp", "the firmware exits on Reset (after stopping its "
+              "transactions): the connection drops without a WebSocket close, and its rig or "
+              "supervisor starts it again after restart_ms",
+              (_p("restart_ms", int, 3000, "time until the rig has restarted the firmware, in "
+                                           "ms"),), legal=True),
+    FaultSpec("connection_timeout_late", "cp", "a coarse timer: an authorization waiting for the "
+              "cable ends delay_ms after ConnectionTimeOut (legal while within the PICS "
+              "max_time_deviation)",
+              (_p("delay_ms", int, 400, "added to ConnectionTimeOut, in ms"),), legal=True),
     # --- reference CSMS -----------------------------------------------------------------------
     FaultSpec("accept_blocked_idtag", "csms", "answers Accepted for a Blocked idTag"),
     FaultSpec("accept_unknown_idtag", "csms", "answers Accepted for an unknown or Invalid idTag"),
@@ -394,10 +415,13 @@ def render_markdown() -> str:
     ]
     titles = {"both": "Either simulator (wire level)", "cp": "Reference charge point",
               "csms": "Reference CSMS"}
-    for side in ("both", "cp", "csms"):
-        lines += [f"## {titles[side]}", "", "| fault | what it does | parameters |", "|---|---|---|"]
+    groups = [(side, False, titles[side]) for side in ("both", "cp", "csms")]
+    groups.insert(2, ("cp", True, "Reference charge point: legal behaviour, not bugs (the "
+                                  "false-failure entries of harness/fidelity/legal.py)"))
+    for side, legal, title in groups:
+        lines += [f"## {title}", "", "| fault | what it does | parameters |", "|---|---|---|"]
         for spec in REGISTRY.values():
-            if spec.side != side:
+            if spec.side != side or spec.legal != legal:
                 continue
             params = "; ".join(f"`{p.name}` ({p.type.__name__}, default `{p.default!r}`): {p.help}"
                                for p in spec.params) or "none"

@@ -1047,8 +1047,12 @@ async def offline_authorization(cp: Session, driver: Any, pics: Any, config: Con
     if pics.features.local_auth_list and "LocalAuthListEnabled" not in config.skipped:
         version = await cp.call("GetLocalListVersion", {})
         current = max(0, int(version.get("listVersion", 0) or 0))
+        # An empty list reports version 0 (section 5.10) whatever version the charge point keeps
+        # for it, so a Differential update numbered 1 may be a VersionMismatch: into an empty list
+        # the idTag goes with a Full update (no version check, the same list).
+        kind = "Full" if current == 0 else "Differential"
         send = await cp.call("SendLocalList", {
-            "listVersion": current + 1, "updateType": "Differential",
+            "listVersion": current + 1, "updateType": kind,
             "localAuthorizationList": [{"idTag": id_tag, "idTagInfo": id_tag_info(pics, id_tag)}]})
         if send.status != "Accepted":
             raise Inconclusive(f"memory state IdTagLocalAuthList: SendLocalList was answered "
@@ -1061,8 +1065,9 @@ async def offline_authorization(cp: Session, driver: Any, pics: Any, config: Con
             raise
         finally:
             await _quietly(lambda: cp.call("SendLocalList", {
-                "listVersion": current + 2, "updateType": "Differential",
-                "localAuthorizationList": [{"idTag": id_tag}]}), failed)
+                "listVersion": current + 2, "updateType": kind,
+                **({"localAuthorizationList": [{"idTag": id_tag}]} if kind == "Differential"
+                   else {})}), failed)
         return
     if config.has("AllowOfflineTxForUnknownId"):
         yield "AllowOfflineTxForUnknownId"

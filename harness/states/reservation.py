@@ -189,21 +189,21 @@ async def expect_reserved(cp: Session, pics: Any, r: Reservation, *, step: str) 
     """StatusNotification Reserved for the reserved connector.
 
     A reservation of connector 0 (the whole charge point): OCPP 1.6 section 5.13 asks only that
-    "one connector remains available for the reserved IdTag" while it is valid; it says neither
-    that a connector reports Reserved nor which. So the charge point may report Reserved for the
-    connector under test (the only one the case left free), or for connector 0, or report nothing
-    (the connector stays Available and refuses other idTags, which the case then proves): within the
-    triggered function timeout a StatusNotification for either connector must be Reserved, and none
-    at all is right too (returns None). ``r.watched_connector`` is the connector held for the idTag
-    either way; ``r.reported`` the StatusNotification, if one came."""
+    "one connector remains available for the reserved IdTag" while it is valid; it does not ask
+    that a connector report Reserved (and connector 0 itself may report only Available,
+    Unavailable or Faulted, section 4.9). So the charge point may report Reserved for the connector
+    under test (the only one the case left free), or report nothing: the connector stays
+    Available and refuses other idTags, which the case then proves. Within the triggered function
+    timeout a StatusNotification for that connector must be Reserved, and none at all is right
+    too (returns None). ``r.watched_connector`` is the connector held for the idTag either way;
+    ``r.reported`` the StatusNotification, if one came."""
     watched = r.connector_id or connector_under_test(pics)
     r.watched_connector = watched
     if r.connector_id == 0:
         try:
-            status = await cp.expect("StatusNotification",
-                                     lambda p: p.get("connectorId") in (0, watched),
-                                     timeout=triggered(pics),
-                                     what=f"{step}: StatusNotification Reserved")
+            status = await next_status(cp, pics, watched,
+                                       what=f"{step}: StatusNotification Reserved for connector "
+                                            f"{watched}")
         except DeviceTimeout:
             return None  # nothing reported: section 5.13 does not ask for a status
     else:

@@ -61,7 +61,9 @@ class ChargingMixin:
     def status_of(self: ChargePointSim, c: Connector) -> str:
         if c.id == 0:
             return "Faulted" if c.fault else "Available" if c.operative else "Unavailable"
-        return connector_status(c, self.zero.operative, self.cp_reserved(c))
+        # A connector-0 reservation is enforced (reservation_allows) whether or not it is shown.
+        shown = self.faults.get("reserve_zero_unreported") is None and self.cp_reserved(c)
+        return connector_status(c, self.zero.operative, shown)
 
     def refresh(self: ChargePointSim, force: bool = False) -> None:
         """Report every connector whose status changed (or all of them, ``force``)."""
@@ -174,6 +176,8 @@ class ChargingMixin:
         self.cancel_pending(c)
         c.pending = pending
         timeout = max(1, self.config.int("ConnectionTimeOut", 60))
+        if (late := self.faults.get("connection_timeout_late")) is not None:
+            timeout += late["delay_ms"] / 1000
         if self.faults.get("ignore_connection_timeout") is None:
             pending.timer = asyncio.get_running_loop().call_later(timeout, self._pending_expired,
                                                                   c, pending)
@@ -268,6 +272,10 @@ class ChargingMixin:
         self.stop_values(c, tx, "Transaction.End", "StopTxnSampledData")
         c.transaction, c.ev_suspended = None, False
         c.finishing = True
+        if self.faults.get("available_after_unplug") is not None and not c.ev_connected \
+                and self.pics.features.nothing_left_after_unplug(
+                    self.config.bool("UnlockConnectorOnEVSideDisconnect", True)):
+            c.finishing = False  # nothing left at the connector: straight to Available
         # The cable left in the socket once the EV side is gone: held by the lock
         # (UnlockConnectorOnEVSideDisconnect=false), or left in by a cable_stays rig.
         locked = (not c.ev_connected and reason == "EVDisconnected"
@@ -275,6 +283,8 @@ class ChargingMixin:
                   and not self.config.bool("UnlockConnectorOnEVSideDisconnect", True))
         stays = not c.ev_connected and self.cable_stays()
         c.cable_held, c.locked = locked or stays, locked
+        if c.cable_held:
+            c.finishing = True  # something is left at the connector: Finishing after all
         wrong = self.faults.get("wrong_stop_reason")
         sent = wrong["reason"] if wrong is not None and wrong["when"] in ("*", reason) else reason
         stop = {"meterStop": c.meter.register, "timestamp": iso(self.now()), "reason": sent}

@@ -7,6 +7,7 @@ wire (a remote start, a reset, an unlock that stops a transaction).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from harness.sim.cp.model import PendingStart, is_free
@@ -167,7 +168,16 @@ class CoreHandlers:
             # not, they stay queued and go out after the boot).
             from harness.sim.common import wait_event
             await wait_event(self.outbox.empty, self.response_timeout)
-            await self.reboot(f"{kind}Reset", graceful=True)
+            exits = self.faults.get("exit_on_reset")
+            if exits is None:
+                await self.reboot(f"{kind}Reset", graceful=True)
+                return
+            # The firmware process ends (no WebSocket close); its supervisor starts it again.
+            self.events.add("firmware_exit", reason=f"{kind}Reset")
+            await self.shut_down(f"{kind}Reset", graceful=False)
+            await asyncio.sleep(exits["restart_ms"] / 1000)
+            if not self.powered:
+                self.power_on()
 
         return Answer(ACCEPTED, reset)
 

@@ -14,8 +14,9 @@ one connector remains available for the reserved IdTag"; it asks for no StatusNo
 does not say which connector reports Reserved. The harness first makes every connector but the one
 under test Unavailable (reusable state SetConnectorUnavailable, as in TC_046_1/TC_047), so the
 connector under test is the one that must be held. Step 3 then takes StatusNotification Reserved for
-that connector or for connector 0, or no status at all within the triggered function timeout
-(:func:`harness.states.reservation.expect_reserved`); any other status fails. What the spec does
+that connector, or no status at all within the triggered function timeout (connector 0 itself may
+report only Available, Unavailable or Faulted, section 4.9;
+:func:`harness.states.reservation.expect_reserved`); any other status fails. What the spec does
 require is judged by behaviour in steps 4-10: another idTag is refused on the held connector (no
 Authorize.req for it), the reserved idTag charges there with the reservationId.
 """
@@ -40,8 +41,8 @@ async def test_tc_049_cs_reserve_charge_point(cp, driver, pics):
             reserved(cp, pics, connector_id=0, step="steps 1-3") as r, \
             transaction(cp, driver, pics, id_tag=r.id_tag, connector_id=r.watched_connector) as tx:
         # 1-2. Harness: ReserveNow.req connectorId 0  Charge point: .conf Accepted
-        # 3. StatusNotification.req Reserved for the connector held for the idTag, or for
-        #    connector 0, or none (section 5.13 asks for none)
+        # 3. StatusNotification.req Reserved for the connector held for the idTag, or none
+        #    (section 5.13 asks for none)
 
         # 4. [Present another valid idTag] -> no Authorize.req: the one free connector is held
         other_tag = pics.id_tags.valid2
