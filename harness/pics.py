@@ -160,6 +160,13 @@ class Features:
         or NotSupported without a lock (OCPP 1.6 section 7.44)."""
         return "Unlocked" if self.has_lock else "NotSupported"
 
+    def unused_actions(self) -> frozenset[str]:
+        """Driver actions this hardware never needs (a case's code may name them on a branch
+        the model does not take): remove_cable unless the cable stays in a socket."""
+        if self.cable != "fixed" and self.unplug_at_ev == "cable_stays":
+            return frozenset()
+        return frozenset({"remove_cable"})
+
     def nothing_left_after_unplug(self, unlock_on_ev_side_disconnect: bool) -> bool:
         """Whether, once the EV side is disconnected (the rig's ``unplug``) and the transaction
         stopped, nothing stays in the socket: then Charging -> Available is as right as

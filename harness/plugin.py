@@ -286,15 +286,18 @@ def driver(bench: Any) -> Any:
     return bench.driver
 
 
-def _rig_can_do(request: pytest.FixtureRequest, driver: Any) -> None:
-    """N/A before the case starts when it needs an action the rig declared it cannot do."""
+def _rig_can_do(request: pytest.FixtureRequest, driver: Any, pics: Any = None) -> None:
+    """N/A before the case starts when it needs an action the rig declared it cannot do. Actions
+    the PICS hardware model rules out (remove_cable unless the cable stays in the socket) are not
+    needed, whatever branch of the code names them."""
     from harness.drivers.base import OPTIONAL_ACTIONS
     from harness.drivers.needs import needed_actions
 
     function = getattr(request.node, "function", None)
     if function is None or driver.declared is None:
         return
-    missing = driver.cannot(needed_actions(function).actions - OPTIONAL_ACTIONS)
+    unused = pics.features.unused_actions() if pics is not None else frozenset()
+    missing = driver.cannot(needed_actions(function).actions - OPTIONAL_ACTIONS - unused)
     if missing:
         pytest.skip(f"N/A: the case needs the driver action{'s' if len(missing) > 1 else ''} "
                     f"{', '.join(missing)}, which the rig does not declare among its capabilities "
@@ -303,7 +306,7 @@ def _rig_can_do(request: pytest.FixtureRequest, driver: Any) -> None:
 
 async def _device_session(request: pytest.FixtureRequest, bench: Any):
     run = _run(request.config)
-    _rig_can_do(request, bench.driver)
+    _rig_can_do(request, bench.driver, run.pics)
     info = _case_of(request.node)
     case_id = info.id if info else request.node.name
     path = run.report_dir / "wire" / f"{case_id}.jsonl"

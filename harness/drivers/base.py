@@ -83,8 +83,6 @@ def _id_tag(p: dict) -> str:
 CHARGE_POINT_ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[dict], str]]] = {
     "plug_in": (("connectorId",), lambda p: f"Plug the EV cable into connector {_conn(p)}."),
     "unplug": (("connectorId",), lambda p: f"Unplug the EV cable from connector {_conn(p)}."),
-    "remove_cable": (("connectorId",), lambda p: f"Take the cable out of the socket of connector "
-                                                 f"{_conn(p)} (the EV is already disconnected)."),
     "present_id_tag": (("idTag", "connectorId?"), _id_tag),
     "power_cycle": ((), lambda p: "Power-cycle the charge point: switch it off, then on again."),
     "power_off": ((), lambda p: "Switch the charge point off (cut its power supply) and leave it off."),
@@ -356,11 +354,6 @@ class Driver(abc.ABC):
 
     async def unplug(self, connector_id: int, *, timeout: float) -> dict:
         return await self.act("unplug", {"connectorId": connector_id}, timeout=timeout)
-
-    async def remove_cable(self, connector_id: int, *, timeout: float) -> dict:
-        """The OCTT's [remove the cable from the charge point] where the PICS says the rig's unplug
-        leaves it in the socket (features.unplug_at_ev = "cable_stays")."""
-        return await self.perform("remove_cable", {"connectorId": connector_id}, timeout=timeout)
 
     async def present_id_tag(self, id_tag: str, connector_id: int | None = None, *, timeout: float) -> dict:
         params: dict[str, Any] = {"idTag": id_tag}
