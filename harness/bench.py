@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from harness import defaults
 from harness.pics import Pics
@@ -29,6 +29,14 @@ class BenchOptions:
     driver: str
     sim_faults: tuple[str, ...] = ()
     """``--ocpp-sim-fault`` values ("name:k=v,..."), injected into the embedded simulator."""
+
+
+Notify = Callable[[str], None]
+"""Where the bench says what it is doing (listening, connected, refused): the terminal."""
+
+
+def _quiet(text: str) -> None:
+    del text
 
 
 def _security_password(pics: Pics) -> str | None:
@@ -55,10 +63,17 @@ class CentralSystemBench:
                                           ssl_context=ssl_context)
         self.sim: Any = None
         self._accepting: asyncio.Task | None = None
+        self.notify: Notify = _quiet
+        self.server.on_refused = lambda path, finding: self._refused(
+            f"refused a connection to {path!r}: {finding.message}")
 
     async def start(self) -> None:
         await self.server.start()
         self._accepting = asyncio.get_running_loop().create_task(self._accept_forever())
+        if self.options.dut == "external":
+            self.notify(f"listening on {self.server.url.removesuffix('/ocpp')}/<any path>/"
+                        f"{self.pics.dut.charge_point_id}; waiting up to "
+                        f"{self.pics.timing.boot_timeout:g} s for it (PICS timing.boot_timeout)")
         if self.options.dut == "sim":
             from harness.sim import ChargePointSim
             self.sim = ChargePointSim(self.pics, self.server.url, faults=self.options.sim_faults)
@@ -69,9 +84,19 @@ class CentralSystemBench:
             link: Link = await self.server._incoming.get()
             if link.charge_point_id != self.pics.dut.charge_point_id:
                 # Another charge point on the harness's port: not the device under test.
+                self._refused(f"refused {link.charge_point_id!r}: expected "
+                              f"{self.pics.dut.charge_point_id!r} (PICS dut.charge_point_id)")
                 await link.close(1008, f"expected charge point {self.pics.dut.charge_point_id}")
                 continue
+            if self.options.dut == "external":
+                peer = getattr(link.ws, "remote_address", None)
+                self.notify(f"{link.charge_point_id} connected"
+                            + (f" from {peer[0]}:{peer[1]}" if peer else ""))
             self.session.attach(link)
+
+    def _refused(self, text: str) -> None:
+        self.session.refusals.append(text)
+        self.notify(text)
 
     async def stop(self) -> None:
         if self.sim is not None:
@@ -96,6 +121,7 @@ class ChargePointBench:
         self.session.reconnect = self.reconnect  # type: ignore[attr-defined]
         self.session.open_link = self.open_link  # type: ignore[attr-defined]
         self.sim: Any = None
+        self.notify: Notify = _quiet
         self.url = options.csms_url or pics.dut.csms_url or ""
         self._ssl = None
         if pics.security.profile >= 2:
@@ -117,6 +143,9 @@ class ChargePointBench:
         """Close the connection if open and open a new one: the harness charge point's reboot."""
         if self.session.connected:
             await self.session.close()
+        if self.options.dut == "external":
+            self.notify(f"connecting to {self.url}/{self.pics.dut.charge_point_id} (up to "
+                        f"{self.pics.timing.response_timeout:g} s)")
         link = await self.open_link(subprotocols)
         self.session.attach(link)
         return link

@@ -78,6 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{marker}: {profile} test case (negative cases the "
                                            f"OCTT implies; outside the certificate's profiles)")
     config.addinivalue_line("markers", "ocpp_case(info): an OCTT test case (set by harness.cases.case)")
+    # Third-party noise the person at the bench cannot act on: pyftpdlib's import of the
+    # deprecated asynchat / asyncore (Python 3.11).
+    for module in ("asynchat", "asyncore"):
+        config.addinivalue_line("filterwarnings",
+                                f"ignore:The {module} module is deprecated:DeprecationWarning")
 
 
 class OcppRun:
@@ -125,6 +130,10 @@ class OcppRun:
             sut=self.sut, started=utc_now(), declared_profiles=tuple(self.pics.features.profiles),
             pics=pics_block(self.pics))  # configuration: read from the device, not the PICS
         self.bench: Any = None
+        self.selected = 0
+        self.summarizing = False
+        """True once pytest prints its summary (its lines then carry the verdict word)."""
+        """How many cases the run holds once -k / -m deselected (for "[3/88]")."""
         self.timing = timing.Recorder(self.pics.timing, self.sut)
         timing.activate(self.timing)  # test cases declare triggered requests into it
 
@@ -228,6 +237,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = selected
 
 
+@pytest.hookimpl(trylast=True)  # after -k / -m: how many cases this run will show
+def pytest_collection_finish(session: pytest.Session) -> None:
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        run.selected = sum(1 for item in session.items if _case_of(item) is not None)
+        tr = session.config.pluginmanager.getplugin("terminalreporter")
+        if tr is not None and session.config.get_verbosity() <= 0:
+            tr.showfspath = False  # a line per case instead of file names and dots
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """JUnit XML (--junitxml) names an OCTT case by its id and name, "TC_001_CS Cold Boot Charge
@@ -260,6 +279,7 @@ async def bench(request: pytest.FixtureRequest):
 
     run = _run(request.config)
     bench = make_bench(run.pics, run.options)
+    bench.notify = _status_writer(request.config)  # listening, connected, refused ...
     bench.session.timing = run.timing  # from the start: the boot's heartbeat interval counts
     bench.session.strict = run.strict  # --ocpp-strict: a remark in a frame is a violation
     await bench.start()
@@ -418,11 +438,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     run = item.config.stash.get(RUN_KEY, None)
     if info is None or run is None:
         return report
+    report.ocpp_case = info.id  # type: ignore[attr-defined]  -- for pytest_report_teststatus
     verdict = _verdict(report, call)
     if verdict is None:
         return report
+    report.ocpp_verdict = verdict  # type: ignore[attr-defined]
     if verdict == "INCONCLUSIVE":
         report.outcome = "failed"
+    if verdict in ("FAIL", "INCONCLUSIVE") and _brief(item.config):
+        # The device's failure or a precondition not reached: the reason says it all; a
+        # traceback through harness source would only bury it (-v or --tb shows it).
+        report.longrepr = _reason(report, call)
     existing = item.stash.get(RESULT_KEY, None)
     if existing is not None:
         # A teardown problem after a passing call still spoils the case.
@@ -471,7 +497,77 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     if run is not None and case_result is not None:
         case_result.duration_s = round(time.monotonic() - started, 3)
         run.record(case_result)
+        _write_case_line(item.config, run, case_result)
     return result
+
+
+# --- the terminal: one line per case, status lines, the result ---------------------------------
+
+_MARKUP = {"PASS": {"green": True}, "FAIL": {"red": True, "bold": True},
+           "INCONCLUSIVE": {"yellow": True, "bold": True}, "ERROR": {"purple": True, "bold": True},
+           "N/A": {"cyan": True}, "BLOCKED": {"yellow": True}}
+
+
+def _brief(config: pytest.Config) -> bool:
+    """The default terminal: a line per case, no tracebacks but for harness ERRORs."""
+    return config.get_verbosity() <= 0 and config.getoption("tbstyle", "auto") == "auto"
+
+
+def _status_writer(config: pytest.Config) -> Any:
+    """A function writing one status line ("ocpp: listening on ...") to the terminal, seen also
+    while a test case runs under pytest's capture."""
+    from contextlib import nullcontext
+
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def write(text: str) -> None:
+        if tr is None:
+            return
+        with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+            tr.ensure_newline()
+            tr.write_line(f"ocpp: {text}", cyan=True)
+            tr.flush()
+    return write
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """A conformance case prints no pytest letter: its line is written when it ends."""
+    if getattr(report, "ocpp_case", None) is None:
+        return None
+    if report.passed and report.when != "call":
+        return "", "", ""
+    category = "error" if report.failed and report.when != "call" else report.outcome
+    run = config.stash.get(RUN_KEY, None)
+    word = getattr(report, "ocpp_verdict", "") or ""
+    if config.get_verbosity() > 0 or (run is not None and run.summarizing):
+        # pytest's own verbose lines and its short summary say the verdict, one word per state.
+        return category, "", (word, _MARKUP.get(word, {}))
+    return category, "", ""
+
+
+def _write_case_line(config: pytest.Config, run: OcppRun, result: CaseResult) -> None:
+    tr = config.pluginmanager.getplugin("terminalreporter")
+    if tr is None or config.get_verbosity() > 0:
+        return
+    total = run.selected or len(run.report.test_cases)
+    done = len(run.report.test_cases)
+    reason = first_line(result.reason.removeprefix("N/A: "))
+    what = f"{'harness error: ' if result.verdict == 'ERROR' else ''}{reason}" if reason \
+        else result.name
+    tr.ensure_newline()
+    tr.write(f"[{done:>{len(str(total))}}/{total}] {result.id:<15} ")
+    tr.write(f"{result.verdict:<12}", **_MARKUP.get(result.verdict, {}))
+    tr.write(f" {result.duration_s:6.1f} s  {_clip(what, 160)}\n", flush=True)
+
+
+def first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
@@ -508,8 +604,25 @@ def _reason(report: pytest.TestReport, call: pytest.CallInfo) -> str:
     if report.skipped:
         return _skip_reason(report)
     if call.excinfo is not None:
-        return f"{call.excinfo.typename}: {call.excinfo.value}"
+        from harness.verdicts import Inconclusive
+
+        exc = call.excinfo.value
+        if isinstance(exc, Inconclusive):
+            return exc.reason
+        if isinstance(exc, AssertionError) and not isinstance(exc, HarnessError):
+            return plain_reason(str(exc)) or "an assertion of the test case did not hold"
+        return f"{call.excinfo.typename}: {exc}"  # the harness's: its class helps the fix
     return str(report.longrepr)
+
+
+def plain_reason(text: str) -> str:
+    """A FAIL's reason as the test case worded it: pytest's assertion rewriting appends
+    "assert not [...]" and "+  where ..." lines to the message; they repeat it in Python."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if i and line.startswith("assert "):
+            return "\n".join(lines[:i]).rstrip()
+    return text.strip()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -531,6 +644,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run is None:
         return
     tr = terminalreporter
+    run.summarizing = True
     results = run.report.profile_results()
     certificate = run.report.certificate()
     tr.write_sep("=", "OCPP 1.6 result")

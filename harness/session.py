@@ -228,6 +228,9 @@ class Session:
         """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
         self.stash = Stash()
         """Per-session knowledge of the layers above (states), by typed key; kept across cases."""
+        self.refusals: list[str] = []
+        """Connections refused since the device was last connected, why in words ("refused
+        'CP-1': expected 'CP1' (PICS dut.charge_point_id)"): a wait for the device names them."""
         self._responders: dict[str, Responder] = {}
         self._backlog: list[Request] = []
         self._waiters: list[_Waiter] = []
@@ -267,6 +270,7 @@ class Session:
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
         self.link = link
+        self.refusals = []
         self.checker = self._checker_factory()
         self._event("connected", charge_point_id=link.charge_point_id, path=link.path,
                     subprotocol=link.subprotocol)
@@ -287,6 +291,15 @@ class Session:
             try:
                 await asyncio.wait_for(self._connected.wait(), timeout)
             except TimeoutError:
+                if self.refusals:
+                    # Something tried, as another identity or without the credentials: a set-up
+                    # to fix (the device's or the PICS's), not a verdict on the device.
+                    from harness.verdicts import Inconclusive
+
+                    raise Inconclusive(f"the device did not connect within {timeout:g} s; "
+                                       f"meanwhile {'; '.join(self.refusals[-3:])}"
+                                       + (f" (and {len(self.refusals) - 3} more)"
+                                          if len(self.refusals) > 3 else "")) from None
                 raise DeviceTimeout(f"the device did not connect within {timeout:g} s") from None
         assert self.link is not None
         return self.link

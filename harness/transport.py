@@ -19,7 +19,7 @@ import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.client import ClientConnection
@@ -198,6 +198,8 @@ class CentralSystemServer:
         self.ping_interval = ping_interval
         self.refused: list[tuple[str, Finding]] = []
         """Handshakes refused (path, why): a test waiting for a connection reports them."""
+        self.on_refused: Callable[[str, Finding], None] | None = None
+        """Told of every refused handshake as it happens (the bench's live status)."""
         self._incoming: asyncio.Queue[Link] = asyncio.Queue()
         self._server: Any = None
         self._links: set[Link] = set()
@@ -237,13 +239,18 @@ class CentralSystemServer:
     def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
         return SUBPROTOCOL if SUBPROTOCOL in offered else None
 
+    def _refuse(self, path: str, finding: Finding) -> None:
+        self.refused.append((path, finding))
+        if self.on_refused is not None:
+            self.on_refused(path, finding)
+
     def _process_request(self, connection: ServerConnection, request: Any) -> Response | None:
         cp_id = charge_point_id_from_path(request.path)
         if cp_id is None:
             finding = Finding("ws.path", "handshake",
                               "the URL path carries no chargePointId (expected /<path>/<id>)",
                               request.path)
-            self.refused.append((request.path, finding))
+            self._refuse(request.path, finding)
             return connection.respond(404, "The URL must end with /<chargePointId>\n")
         if self.basic_auth_password is not None:
             credentials = _basic_credentials(request.headers)
@@ -252,7 +259,7 @@ class CentralSystemServer:
                        else f"wrong HTTP Basic credentials for user {credentials[0]!r}")
                 finding = Finding("ws.basic-auth", "handshake",
                                   f"{why} (security profile 1/2: user = chargePointId)", cp_id)
-                self.refused.append((request.path, finding))
+                self._refuse(request.path, finding)
                 response = connection.respond(401, "Unauthorized\n")
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
                 return response
