@@ -4,12 +4,21 @@
 framing (`harness.rpc`), pairing (every CALLRESULT / CALLERROR answers an outstanding CALL of the
 other side; no uniqueId reused by a sender on one connection, OCPP-J 4.1.3), direction (an action
 sent by the side allowed to send it) and the payload schema (`harness.validation`); each finding is a
-violation or a remark (`harness.severity`). The live session and the offline ``validate`` command both run it, so a frame gets the same verdict either way.
+violation or a remark (`harness.severity`). The live session and the offline ``validate`` command
+both run it, so a frame gets the same verdict either way.
+
+Two entry points, one judgement: :meth:`Checker.check` takes the frame's text as it came off the
+socket; :meth:`Checker.check_array` takes a frame another reader has already parsed (the offline
+validator parses each log line once) with a way back to its numbers as written. Both end in the
+same framing (`rpc.from_array`), pairing and schema code.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness import rpc, severity
 from harness.findings import Finding
@@ -18,12 +27,27 @@ from harness.validation import Validator
 
 _OTHER = {"cp": "csms", "csms": "cp"}
 
+# A number of 16 characters or more (digits, point, exponent), or a three-digit exponent: one a
+# double may not hold as written. Strings that look so (an ICCID) only cost an exact re-read.
+_LONG_NUMBER = re.compile(r"[0-9][0-9.eE+\-]{15}|[eE][+\-]?[0-9]{3}")
+_LONG_NUMBER_BYTES = re.compile(_LONG_NUMBER.pattern.encode())
+
+
+def floats_as_written(written: str | bytes) -> bool:
+    """True when every number in ``written`` reads as a double whose shortest repr has the value
+    written: each has at most 15 significant digits (DBL_DIG, so decimal -> double -> shortest
+    decimal gives it back) and a modest exponent. Conservative: a long digit run anywhere, even in
+    a string, says no."""
+    pattern = _LONG_NUMBER_BYTES if isinstance(written, bytes) else _LONG_NUMBER
+    return pattern.search(written) is None
+
 
 @dataclass(slots=True)
 class Checked:
     """One frame with its verdict."""
     sender: Sender
-    text: str
+    text: str | None
+    """The frame's text; None when the caller handed in a parsed frame (:meth:`Checker.check_array`)."""
     message: Message | None
     """None when the frame could not be framed at all."""
     action: str | None
@@ -53,29 +77,47 @@ class Checker:
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         try:
-            message = rpc.parse(text)
+            array = rpc.load_frame(text)
         except rpc.FramingError as exc:
-            checked = Checked(sender, text, None, None, list(exc.findings),
-                              unique_id=exc.unique_id, message_type=exc.message_type)
-            if exc.unique_id is None:
-                return checked
-            if exc.message_type == rpc.CALL:
-                # A broken CALL with a readable id is still outstanding: the receiver answers it
-                # with a CALLERROR, which must pair with it.
-                self._used_ids[sender].add(exc.unique_id)
-                self.pending[(sender, exc.unique_id)] = Call(exc.unique_id, "?", {})
-            elif exc.message_type in (rpc.CALLRESULT, rpc.CALLERROR):
-                # An unparseable answer still settles the call it names, so that the call is not
-                # reported a second time as unanswered.
-                call = self.pending.pop((_OTHER[sender], exc.unique_id), None)
-                if call is not None:
-                    checked.call, checked.action = call, call.action
-            return checked
-        if isinstance(message, Call):
-            return self._check_call(sender, text, message)
-        return self._check_answer(sender, text, message)
+            return self._broken(sender, text, exc)
+        return self.check_array(sender, array, text, lambda: rpc.loads(text, exact=True), text)
 
-    def _check_call(self, sender: Sender, text: str, call: Call) -> Checked:
+    def check_array(self, sender: Sender, array: Any, text: str | None,
+                    exact: Callable[[], Any], written: str | bytes | None = None) -> Checked:
+        """Judge a frame already parsed from JSON (floats as floats, as orjson reads them).
+        ``exact()`` returns the same frame parsed with its numbers as written (Decimal, integers of
+        any width): it is called only where that can change the verdict. ``written`` is the text
+        the frame was parsed from (the frame's own, or the log line holding it): when none of its
+        numbers is long (:func:`floats_as_written`), a valid frame is judged without ``exact()``
+        even where a schema compares numbers by value."""
+        try:
+            message = rpc.from_array(array)
+        except rpc.FramingError as exc:
+            return self._broken(sender, text, exc)
+        if type(message) is Call:
+            return self._check_call(sender, text, message, exact, written)
+        return self._check_answer(sender, text, message, exact, written)
+
+    def _broken(self, sender: Sender, text: str | None, exc: rpc.FramingError) -> Checked:
+        checked = Checked(sender, text, None, None, list(exc.findings),
+                          unique_id=exc.unique_id, message_type=exc.message_type)
+        if exc.unique_id is None:
+            return checked
+        if exc.message_type == rpc.CALL:
+            # A broken CALL with a readable id is still outstanding: the receiver answers it
+            # with a CALLERROR, which must pair with it.
+            self._used_ids[sender].add(exc.unique_id)
+            self.pending[(sender, exc.unique_id)] = Call(exc.unique_id, "?", {})
+        elif exc.message_type in (rpc.CALLRESULT, rpc.CALLERROR):
+            # An unparseable answer still settles the call it names, so that the call is not
+            # reported a second time as unanswered.
+            call = self.pending.pop((_OTHER[sender], exc.unique_id), None)
+            if call is not None:
+                checked.call, checked.action = call, call.action
+        return checked
+
+    def _check_call(self, sender: Sender, text: str | None, call: Call,
+                    exact: Callable[[], Any], written: str | bytes | None) -> Checked:
         checked = Checked(sender, text, call, call.action, unique_id=call.unique_id,
                           message_type=rpc.CALL)
         findings = checked.findings
@@ -92,10 +134,11 @@ class Checker:
                 call.unique_id))
         used.add(call.unique_id)
         self.pending[(sender, call.unique_id)] = call
-        findings.extend(self._validate(call.action, False, call.payload, text))
+        findings.extend(self._validate(call.action, False, call.payload, exact, written))
         return checked
 
-    def _check_answer(self, sender: Sender, text: str, answer: CallResult | CallError) -> Checked:
+    def _check_answer(self, sender: Sender, text: str | None, answer: CallResult | CallError,
+                      exact: Callable[[], Any], written: str | bytes | None) -> Checked:
         call = self.pending.pop((_OTHER[sender], answer.unique_id), None)
         checked = Checked(sender, text, answer, call.action if call else None, call=call,
                           unique_id=answer.unique_id,
@@ -114,23 +157,33 @@ class Checker:
                 f"read (unknown action or broken frame); OCPP-J 4.2.3 answers it with a CALLERROR",
                 answer.unique_id))
         elif isinstance(answer, CallResult):
-            checked.findings.extend(self._validate(call.action, True, answer.payload, text))
+            checked.findings.extend(self._validate(call.action, True, answer.payload, exact,
+                                                   written))
         if isinstance(answer, CallError):
             spelling = severity.error_code_spelling(answer.error_code)
             if spelling is not None:
                 checked.findings.append(spelling)
         return checked
 
-    def _validate(self, action: str, response: bool, payload: dict, text: str) -> list[Finding]:
-        exact = self.validator.needs_exact(action, response)
-        if exact:
+    def _validate(self, action: str, response: bool, payload: dict, exact: Callable[[], Any],
+                  written: str | bytes | None) -> list[Finding]:
+        needs_exact = self.validator.needs_exact(action, response)
+        if needs_exact:
+            # A float is judged by its shortest repr, which is the number as written when the
+            # text has no long number; a finding is reported as judged on the exact read, so
+            # that its value is the same Decimal whichever way the frame came in.
+            if written is not None and floats_as_written(written) and \
+                    not self.validator.validate(action, response, payload):
+                return []
             # Re-read the numbers as written: multipleOf must not judge a float's rounding error.
-            payload = rpc.loads(text, exact=True)[2 if response else 3]
+            payload = exact()[2 if response else 3]
         findings = self.validator.validate(action, response, payload)
-        if findings and not exact:
-            # The fast parse reads integers wider than 64 bits as floats; a finding is only
-            # reported as judged on the numbers as written.
-            payload = rpc.loads(text, exact=True)[2 if response else 3]
+        if findings and not needs_exact and any(type(f.value) is float for f in findings):
+            # The fast parse reads integers wider than 64 bits as floats: a finding on a float is
+            # only reported as judged on the number as written. (Only numbers are read
+            # differently, and without needs_exact only a number's type is judged, so findings
+            # on other values stand as they are.)
+            payload = exact()[2 if response else 3]
             findings = self.validator.validate(action, response, payload)
         return severity.classify(action, response, findings) if findings else findings
 

@@ -142,17 +142,22 @@ def _decimal_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def parse(text: str | bytes) -> Message:
-    """Parse one OCPP-J frame. Raises :class:`FramingError` with findings for anything malformed."""
+def load_frame(text: str | bytes) -> Any:
+    """The JSON value of one frame's text. Raises :class:`FramingError` (``rpc.json``) when the
+    text is not JSON."""
     try:
-        array = orjson.loads(text)  # loads()'s fast path, inlined: parse runs for every frame
+        return orjson.loads(text)  # loads()'s fast path, inlined: this runs for every frame
     except orjson.JSONDecodeError:
         try:
-            array = loads(text)
+            return loads(text)
         except (ValueError, RecursionError) as exc:
             raise FramingError([_frame_finding("rpc.json", f"not valid JSON: {exc}",
                                                _preview(text))])
-    return from_array(array)
+
+
+def parse(text: str | bytes) -> Message:
+    """Parse one OCPP-J frame. Raises :class:`FramingError` with findings for anything malformed."""
+    return from_array(load_frame(text))
 
 
 def from_array(array: Any) -> Message:

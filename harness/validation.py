@@ -21,6 +21,7 @@ format this module does not implement makes loading fail rather than pass silent
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 import threading
@@ -173,6 +174,46 @@ def _types_of(schema: dict) -> tuple[type, ...] | None:
     return tuple(dict.fromkeys(t for name in names for t in _PY_TYPES[name]))
 
 
+class _Facts:
+    """What the explaining walk asks of one resolved schema node, worked out once: its Python
+    types, its enum as a set (strings, by set lookup) plus the other options (compared as JSON),
+    and, for a node that can hold an object or an array, its compiled fast validator, so that the
+    walk descends only into members that break a rule (explaining costs the path to the
+    findings, not the payload)."""
+    __slots__ = ("types", "enum_strings", "enum_others", "fast", "node")
+
+    def __init__(self, schema: dict):
+        self.node = schema  # kept alive: the cache is keyed by id()
+        self.types = _types_of(schema)
+        enum = schema.get("enum")
+        self.enum_strings = None if enum is None else frozenset(o for o in enum if type(o) is str)
+        self.enum_others = None if enum is None else tuple(o for o in enum if type(o) is not str)
+        self.fast: Callable[[Any], bool] | None = None
+        if _structural(schema):
+            self.fast = _compile(schema, "valid_member")[0]
+
+
+_FACTS: dict[int, _Facts] = {}
+_FACTS_LOCK = threading.Lock()
+
+
+def _facts(schema: dict) -> _Facts:
+    facts = _FACTS.get(id(schema))
+    if facts is None:
+        with _FACTS_LOCK:
+            facts = _FACTS.get(id(schema))
+            if facts is None:
+                facts = _FACTS[id(schema)] = _Facts(schema)
+    return facts
+
+
+def _valid_member(schema: dict, value: Any) -> bool:
+    """True when ``value`` breaks no rule of ``schema``, told cheaply: by the compiled validator
+    for objects and arrays, None (do explain) for the rest."""
+    fast = _facts(schema).fast
+    return fast is not None and type(value) in (dict, list) and fast(value)
+
+
 def _json_equal(a: Any, b: Any) -> bool:
     """Equality as JSON means it: true is not 1, 1 is 1.0, containers compare member by member."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -228,7 +269,8 @@ def _show_type(value: Any) -> str:
 
 def _explain(schema: dict, value: Any, path: str, out: list[Finding]) -> None:
     """Append to ``out`` every rule of ``schema`` (refs resolved) that ``value`` breaks."""
-    types = _types_of(schema)
+    facts = _facts(schema)
+    types = facts.types
     if types is not None and type(value) not in types:
         wanted = schema["type"] if isinstance(schema["type"], str) else " or ".join(schema["type"])
         note = (" (in JSON Schema draft 4 an integer has no decimal point and no exponent)"
@@ -238,7 +280,9 @@ def _explain(schema: dict, value: Any, path: str, out: list[Finding]) -> None:
         message = f"expected {wanted}, got {_show_type(value)}{note}"
         out.append(Finding("type", path, message, value))
         return
-    if "enum" in schema and not _in_enum(value, schema["enum"]):
+    if facts.enum_strings is not None and not (
+            (type(value) is str and value in facts.enum_strings)
+            or (facts.enum_others and _in_enum(value, facts.enum_others))):
         out.append(Finding("enum", path, _enum_message(value, schema["enum"]), value))
     kind = type(value)
     if kind is str:
@@ -252,6 +296,12 @@ def _explain(schema: dict, value: Any, path: str, out: list[Finding]) -> None:
 
 
 def _enum_message(value: Any, options: tuple) -> str:
+    if type(value) is str and len(value) <= 100:
+        return _enum_message_of_string(value, options)  # a device repeats its mistakes
+    return _enum_message_uncached(value, options)
+
+
+def _enum_message_uncached(value: Any, options: tuple) -> str:
     listed = ", ".join(o if isinstance(o, str) else _show(o) for o in options)
     message = f"{_show(value)} is not one of {listed}"
     if isinstance(value, str) and len(value) <= 100:
@@ -261,6 +311,9 @@ def _enum_message(value: Any, options: tuple) -> str:
         if close:
             message += f" (did you mean {close[0]!r}?)"
     return message
+
+
+_enum_message_of_string = functools.lru_cache(maxsize=1024)(_enum_message_uncached)
 
 
 def _explain_string(schema: dict, value: str, path: str, out: list[Finding]) -> None:
@@ -311,13 +364,14 @@ def _explain_object(schema: dict, value: dict, path: str, out: list[Finding]) ->
     for name, member in value.items():
         sub = properties.get(name)
         if sub is not None:
-            _explain(sub, member, _member(path, name), out)
+            if not _valid_member(sub, member):
+                _explain(sub, member, _member(path, name), out)
         elif extra is False:
             allowed = ", ".join(properties) or "none"
             out.append(Finding("additionalProperties", _member(path, name),
                                f"property {name!r} is not allowed here (allowed: {allowed})",
                                member))
-        elif isinstance(extra, dict):
+        elif isinstance(extra, dict) and not _valid_member(extra, member):
             _explain(extra, member, _member(path, name), out)
 
 
@@ -332,7 +386,8 @@ def _explain_array(schema: dict, value: list, path: str, out: list[Finding]) -> 
     items = schema.get("items", {})
     if isinstance(items, dict):
         for i, member in enumerate(value):
-            _explain(items, member, f"{path}[{i}]", out)
+            if not _valid_member(items, member):
+                _explain(items, member, f"{path}[{i}]", out)
         return
     for i, member in enumerate(value):  # tuple form: one schema per position
         if i < len(items):
@@ -616,6 +671,18 @@ def _compile(schema: dict, function: str) -> tuple[Callable[[Any], bool], str]:
     return namespace[function], source
 
 
+def _numeric_enum(schema: Any) -> bool:
+    """Does an enum of ``schema`` list a number (compared by value, so read as written)?"""
+    if isinstance(schema, dict):
+        enum = schema.get("enum")
+        if enum is not None and any(type(o) is not str for o in enum):
+            return True
+        return any(_numeric_enum(v) for v in schema.values())
+    if isinstance(schema, (list, tuple)):
+        return any(_numeric_enum(v) for v in schema)
+    return False
+
+
 def _uses(schema: Any, keyword: str) -> bool:
     if isinstance(schema, dict):
         return keyword in schema or any(_uses(v, keyword) for v in schema.values())
@@ -669,14 +736,17 @@ class Validator:
             self._fast[response][action] = function
             self._resolved[response][action] = resolved
             self.sources[key] = source
-            if _uses(resolved, "multipleOf"):
+            if any(_uses(resolved, k) for k in ("multipleOf", "minimum", "maximum")) or \
+                    _numeric_enum(resolved):
                 exact[response].add(action)
         self._exact = (frozenset(exact[False]), frozenset(exact[True]))
         self.actions: frozenset[str] = frozenset(self._fast[False]) | frozenset(self._fast[True])
 
     def needs_exact(self, action: str, response: bool) -> bool:
-        """True when the schema tests ``multipleOf``: then pass non-integral numbers as Decimal,
-        parsed from the wire text, so that 7.1 is judged as 7.1 and not as its nearest float."""
+        """True when the schema compares numbers by value (``multipleOf``, ``minimum``,
+        ``maximum``, an enum listing a number): then pass non-integral numbers as Decimal, parsed
+        from the wire text, so that 7.1 is judged as 7.1 and not as its nearest float. Elsewhere
+        a number is only judged by its type, which a float read of a decimal cannot change."""
         return action in self._exact[response]
 
     def validate(self, action: str, response: bool, payload: Any) -> list[Finding]:

@@ -218,17 +218,19 @@ def test_json_output_of_a_clean_log(tmp_path, capsys):
                    ("csms", f'[3,"2",{{"currentTime":"{NOW}"}}]'))
     code, out, _ = run(capsys, "validate", str(log), "--json")
     assert code == 0 and json.loads(out) == {
-        "log": str(log), "findings": [], "totals": {"frames": 2, "findings": 0, "remarks": 0,
-                                                     "by_rule": {}}}
+        "log": str(log), "format": "jsonl", "findings": [],
+        "totals": {"frames": 2, "findings": 0, "remarks": 0, "by_rule": {}}}
 
 
-def test_an_empty_log_has_no_findings(tmp_path, capsys):
-    log = make_log(tmp_path / "empty.jsonl")
-    assert run(capsys, "validate", str(log)) == (0, "0 frames, 0 findings\n", "")
+@pytest.mark.parametrize("content", ["", "\n\n"])
+def test_an_empty_log_is_an_error(tmp_path, capsys, content):
+    log = tmp_path / "empty.jsonl"
+    log.write_text(content)
+    assert run(capsys, "validate", str(log)) == (2, "", f"harness validate: {log}: empty log\n")
 
 
 @pytest.mark.parametrize("content", [None, "just some text\n", '{"a": 1}\n'])
-def test_unreadable_or_not_a_wire_log_exits_2(tmp_path, capsys, content):
+def test_unreadable_or_not_a_log_exits_2(tmp_path, capsys, content):
     path = tmp_path / "other.jsonl"
     if content is not None:
         path.write_text(content, encoding="utf-8")
