@@ -24,7 +24,7 @@ class Charging:
     # --- authorization ---------------------------------------------------------------------------
 
     def _cached(self, id_tag: str) -> dict | None:
-        if not self.config.flag("AuthorizationCacheEnabled"):
+        if not self.has_cache or not self.config.flag("AuthorizationCacheEnabled"):
             return None
         entry = self.cache.get(id_tag.casefold())
         if entry is None:
@@ -37,7 +37,7 @@ class Charging:
 
     def remember(self, id_tag: str, info: dict | None) -> None:
         """Section 3.5.1: the cache keeps the latest IdTagInfo the central system gave."""
-        if info is not None and self.config.flag("AuthorizationCacheEnabled"):
+        if info is not None and self.has_cache and self.config.flag("AuthorizationCacheEnabled"):
             self.cache[id_tag.casefold()] = (id_tag, dict(info))
 
     async def authorize(self, id_tag: str) -> dict | None:
@@ -145,8 +145,11 @@ class Charging:
         self._try_start(connector)
 
     def unplug(self, connector: Connector) -> None:
-        """The EV side is disconnected; the cable comes out too unless the lock holds it."""
+        """The EV side is disconnected; the cable comes out too unless the lock holds it (a
+        socket without a lock holds nothing: the cable leaves with the EV)."""
         connector.ev_connected = False
+        if not self.has_lock:
+            connector.cable_in = False
         tx = connector.transaction
         if tx is not None:
             if self.config.flag("StopTransactionOnEVSideDisconnect"):
@@ -166,12 +169,12 @@ class Charging:
         if authorization is None or not connector.ev_connected or connector.transaction is not None \
                 or not self._usable(connector):
             return
-        if connector.lock_fails:
+        if connector.lock_fails and self.has_lock:
             connector.authorization = None
             connector.fault = "ConnectorLockFailure"
             self.report(connector.connector_id)
             return
-        connector.locked = True
+        connector.locked = self.has_lock
         connector.authorization = None
         tx = Transaction(connector.connector_id, authorization.id_tag, dict(authorization.info),
                          connector.meter_wh(), utc_now())
@@ -207,7 +210,12 @@ class Charging:
             return
         meter_stop, moment = connector.meter_wh(), utc_now()
         connector.transaction = None
+        keep_locked = self.has_lock and reason == "EVDisconnected" and \
+            not self.config.flag("UnlockConnectorOnEVSideDisconnect")
         connector.finishing = True
+        if not self.finishing_when_empty and not connector.ev_connected and not keep_locked:
+            # Nothing is left at the connector: straight to Available (section 4.9 allows it).
+            connector.locked = connector.cable_in = connector.finishing = False
 
         def build() -> Any:
             if tx.abandoned or tx.transaction_id is None:
@@ -222,8 +230,6 @@ class Charging:
         if connector.scheduled_inoperative:
             connector.scheduled_inoperative, connector.operative = False, False
         self.report(connector.connector_id)
-        keep_locked = reason == "EVDisconnected" and \
-            not self.config.flag("UnlockConnectorOnEVSideDisconnect")
         if not keep_locked:
             connector.locked = False
             self._release_cable(connector)
@@ -273,8 +279,8 @@ class Charging:
 
     def unlock_status(self, connector_id: int) -> str:
         connector = self.connectors.get(connector_id)
-        if connector is None:
-            return "NotSupported"
+        if connector is None or not self.has_lock:
+            return "NotSupported"  # section 7.44: no such connector, or no connector lock
         return "UnlockFailed" if connector.unlock_fails else "Unlocked"
 
     def unlock(self, connector_id: int) -> None:

@@ -91,8 +91,11 @@ def core_keys(connectors: int) -> list[Key]:
 
 
 class Configuration:
-    def __init__(self, connectors: int, overrides: dict[str, str] | None = None):
-        self._keys = {k.name.casefold(): k for k in core_keys(connectors)}
+    def __init__(self, connectors: int, overrides: dict[str, str] | None = None, *,
+                 cache: bool = True):
+        # Without an authorization cache the key does not exist (section 9.1: "if implemented").
+        self._keys = {k.name.casefold(): k for k in core_keys(connectors)
+                      if cache or k.name != "AuthorizationCacheEnabled"}
         for name, value in (overrides or {}).items():
             key = self._keys.get(name.casefold())
             if key is not None:  # the PICS may list keys of other profiles: not this device's
@@ -120,6 +123,21 @@ class Configuration:
             unknown = [n for n in names if n.casefold() not in self._keys]
         return ([{"key": k.name, "readonly": k.readonly, "value": k.value} for k in chosen],
                 unknown)
+
+    def changeable(self) -> dict[str, str]:
+        """The values ChangeConfiguration can set, to be kept across a restart of the firmware."""
+        return {k.name: k.value for k in self._keys.values() if not k.readonly}
+
+    def restore(self, values: dict[str, str]) -> None:
+        """Values kept by :meth:`changeable` before the firmware restarted (unknown ones ignored)."""
+        for name, value in values.items():
+            key = self._keys.get(str(name).casefold())
+            if key is not None and not key.readonly and isinstance(value, str):
+                key.value = value
+
+    def flag_if_present(self, name: str, default: bool = False) -> bool:
+        key = self._keys.get(name.casefold())
+        return default if key is None else key.value.strip().lower() == "true"
 
     def set_internal(self, name: str, value: str) -> None:
         """A value the charge point sets itself (HeartbeatInterval from BootNotification.conf)."""

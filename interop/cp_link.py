@@ -39,6 +39,8 @@ class Link(ChargePoint):
 
     @on(Action.clear_cache)
     def on_clear_cache(self) -> call_result.ClearCache:
+        if not self.station.has_cache:
+            return call_result.ClearCache(status="Rejected")  # section 5.4: no cache to clear
         self.station.cache.clear()
         return call_result.ClearCache(status="Accepted")
 

@@ -35,11 +35,22 @@ RECONNECT_BACKOFF_S = (0.2, 2.0)
 class Station(Charging, Timers):
     def __init__(self, *, charge_point_id: str, csms_url: str, connectors: int,
                  identity: dict[str, str], configuration: dict[str, str] | None = None,
-                 response_timeout: float = 10.0):
+                 response_timeout: float = 10.0, has_lock: bool = True, has_cache: bool = True,
+                 finishing_when_empty: bool = True, exit_on_reset: Any = None):
         self.charge_point_id, self.csms_url = charge_point_id, csms_url.rstrip("/")
         self.identity = identity
         self.response_timeout = response_timeout
-        self.config = Configuration(connectors, configuration)
+        self.has_lock, self.has_cache = has_lock, has_cache
+        """The hardware: a socket with a cable lock (else UnlockConnector is NotSupported and the
+        cable leaves with the EV); an authorization cache (else no AuthorizationCacheEnabled key,
+        ClearCache Rejected)."""
+        self.finishing_when_empty = finishing_when_empty
+        """False: a transaction that ends with nothing left at the connector goes straight to
+        Available, without Finishing."""
+        self.exit_on_reset = exit_on_reset
+        """None, or what to call once a Reset has stopped the transactions: this firmware then
+        ends its process and its supervisor starts it again (interop/supervised_cp.py)."""
+        self.config = Configuration(connectors, configuration, cache=has_cache)
         self.config.listeners.append(self._config_changed)
         self.connectors = {i: Connector(i) for i in range(1, connectors + 1)}
         self.station_operative = True
@@ -114,6 +125,8 @@ class Station(Charging, Timers):
             if connector.transaction is not None:
                 self.stop_transaction(connector, f"{kind}Reset")
         await self._drain(self.response_timeout)
+        if self.exit_on_reset is not None:
+            self.exit_on_reset(kind)  # does not return: the process ends
         await self.power_off()
         await self.power_on()
 

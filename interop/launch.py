@@ -21,6 +21,9 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parent.parent
 CP_PICS = ROOT / "interop" / "ocpp_lib_cp.toml"
 CSMS_PICS = ROOT / "interop" / "ocpp_lib_csms.toml"
+SUPERVISED_PICS = ROOT / "interop" / "ocpp_lib_cp_supervised.toml"
+"""The second charge point (interop/supervised_cp.py): no cable lock, no authorization cache,
+Charging -> Available, a firmware that exits on Reset and is restarted by its rig."""
 READY_TIMEOUT_S = 20.0
 
 
@@ -90,6 +93,18 @@ def library_charge_point(harness_port: int, log_path: Path,
     """The ocpp-library charge point, connecting to the harness at ``harness_port``; yields its
     control URL."""
     with implementation("interop.ocpp_lib_cp",
+                        ["--csms", f"ws://127.0.0.1:{harness_port}/ocpp", "--pics", str(pics),
+                         "--control", "127.0.0.1:0"], log_path) as ready:
+        yield ready["control"]
+
+
+@contextmanager
+def supervised_charge_point(harness_port: int, log_path: Path,
+                            pics: Path = SUPERVISED_PICS) -> Iterator[str]:
+    """The second charge point: the ocpp-library firmware under its rig's supervisor
+    (interop/supervised_cp.py), connecting to the harness at ``harness_port``; yields the rig's
+    control URL. Same shape as :func:`library_charge_point`."""
+    with implementation("interop.supervised_cp",
                         ["--csms", f"ws://127.0.0.1:{harness_port}/ocpp", "--pics", str(pics),
                          "--control", "127.0.0.1:0"], log_path) as ready:
         yield ready["control"]

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import signal
 import sys
 import tomllib
@@ -29,6 +31,8 @@ from typing import Any
 from interop.control import ControlServer, Refused, host_port
 from interop.cp_model import Connector
 from interop.cp_station import Station
+
+log = logging.getLogger("interop.cp")
 
 ERROR_CODES = ("ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",
                "InternalError", "LocalListConflict", "OtherError", "OverCurrentFailure",
@@ -50,6 +54,8 @@ class Rig:
             "ev_resume": self.ev_resume, "lock_failure": self.lock_failure,
             "unlock_failure": self.unlock_failure,
         }
+        if not station.has_lock:  # no cable lock to make fail: the rig cannot do these
+            del self.actions["lock_failure"], self.actions["unlock_failure"]
         self._background: set[asyncio.Task] = set()
 
     async def perform(self, action: str, params: dict) -> dict:
@@ -143,6 +149,41 @@ def _dump_tasks() -> None:
         task.print_stack(file=sys.stderr)
 
 
+RESET_EXIT_CODE = 3
+"""The process ended because of a Reset.req (interop/supervised_cp.py starts it again)."""
+
+
+def _save(station: Station, state: Path) -> None:
+    """What the charge point keeps in flash: changed configuration values and availability."""
+    data = {"configuration": station.config.changeable(),
+            "station_operative": station.station_operative,
+            "operative": {str(c.connector_id): c.operative for c in station.connectors.values()}}
+    state.write_text(json.dumps(data))
+
+
+def _restore(station: Station, state: Path) -> None:
+    try:
+        data = json.loads(state.read_text())
+    except (OSError, ValueError):
+        return  # first start: the PICS values
+    station.config.restore(data.get("configuration") or {})
+    station.station_operative = bool(data.get("station_operative", True))
+    for key, operative in (data.get("operative") or {}).items():
+        connector = station.connectors.get(int(key))
+        if connector is not None:
+            connector.operative = bool(operative)
+
+
+def _exit(station: Station, state: Path | None, kind: str) -> None:
+    """Reset: the transactions are stopped and their messages delivered (or given up on); the
+    firmware ends here, without closing its WebSocket -- the kernel closes the socket."""
+    if state is not None:
+        _save(station, state)
+    log.info("Reset %s: the firmware exits", kind)
+    logging.shutdown()
+    os._exit(RESET_EXIT_CODE)
+
+
 def load_pics(path: str | None) -> dict:
     if path is None:
         return {}
@@ -156,7 +197,14 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--csms", required=True, help="the central system's URL, ws://HOST:PORT/path")
     parser.add_argument("--id", default=None, help="the charge point identity (default: the PICS)")
     parser.add_argument("--control", default="127.0.0.1:0", help="HOST:PORT of the control server")
-    parser.add_argument("--pics", default=None, help="PICS TOML: identity, connectors, configuration")
+    parser.add_argument("--pics", default=None, help="PICS TOML: identity, connectors, configuration, "
+                        "hardware (features.cable, features.authorization_cache)")
+    parser.add_argument("--state", default=None, help="a file that keeps the configuration and "
+                        "availability across restarts of this process (its flash memory)")
+    parser.add_argument("--exit-on-reset", action="store_true", help="on Reset, stop the "
+                        "transactions, then end the process (exit code 3); a supervisor restarts it")
+    parser.add_argument("--skip-finishing", action="store_true", help="a transaction that ends "
+                        "with nothing left at the connector goes straight to Available")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -170,10 +218,27 @@ async def main(argv: list[str] | None = None) -> None:
         identity["charge_point_serial_number"] = dut["serial_number"]
     configuration = {k: (("true" if v else "false") if isinstance(v, bool) else str(v))
                      for k, v in pics.get("configuration", {}).items()}
+    cable = features.get("cable", "fixed" if features.get("fixed_cable") else "socket_with_lock")
+    state = Path(args.state) if args.state else None
     station = Station(charge_point_id=args.id or dut.get("charge_point_id", "INTEROP-CP-1"),
                       csms_url=args.csms, connectors=int(features.get("connectors", 1)),
                       identity=identity, configuration=configuration,
-                      response_timeout=float(pics.get("timing", {}).get("response_timeout", 10)))
+                      response_timeout=float(pics.get("timing", {}).get("response_timeout", 10)),
+                      has_lock=cable == "socket_with_lock",
+                      has_cache=bool(features.get("authorization_cache", False)),
+                      finishing_when_empty=not args.skip_finishing,
+                      exit_on_reset=(lambda kind: _exit(station, state, kind))
+                      if args.exit_on_reset else None)
+    if state is not None:
+        _restore(station, state)
+        station.config.listeners.append(lambda name: _save(station, state))
+        change_availability = station.change_availability
+
+        def persisted(connector_id: int, operative: bool) -> str:
+            status = change_availability(connector_id, operative)
+            _save(station, state)
+            return status
+        station.change_availability = persisted  # type: ignore[method-assign]
     rig = Rig(station)
     control = ControlServer(rig.perform, lambda: sorted(rig.actions), *host_port(args.control))
     await control.start()
