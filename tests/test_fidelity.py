@@ -125,6 +125,26 @@ def test_judge_full_mode_accepts_other_cases_naming_the_same_bug():
     assert j.problems == [f"TC_017_2_CS changed N/A -> ERROR: {' '.join(FAILED.reason.split())}"]
 
 
+def test_judge_alone_mode_compares_the_intended_cases_full_run_with_alone():
+    """The property behind the Idle state: an intended case BLOCKED (or INCONCLUSIVE) in the full
+    run while it FAILs alone is a problem; the same verdict both ways is not; BLOCKED cases of the
+    full run are counted."""
+    blocked = CaseVerdict("BLOCKED", "not run: the device stayed Preparing (connector 1) since "
+                                     "TC_010_CS failed")
+    suite = {**BASELINE, "TC_012_CS": blocked, "TC_015_CS": blocked}
+    j = judge(ENTRY, {"TC_012_CS": FAILED}, suite, BASELINE, alone=True)
+    assert j.detected and not j.ok and not j.alone_same
+    assert j.alone_vs_full == {"TC_012_CS": ("FAIL", "BLOCKED")}
+    assert j.problems[0].startswith("TC_012_CS is BLOCKED in the full run but FAIL alone")
+    assert j.blocked == ["TC_012_CS", "TC_015_CS"]
+    same = judge(ENTRY, {"TC_012_CS": FAILED}, {**BASELINE, "TC_012_CS": FAILED}, BASELINE,
+                 alone=True)
+    assert same.ok and same.alone_same and same.alone_vs_full == {"TC_012_CS": ("FAIL", "FAIL")}
+    assert same.same_as_baseline == 3
+    # Without alone mode the intended case's full-run verdict is not judged (as before).
+    assert judge(ENTRY, {"TC_012_CS": FAILED}, {**BASELINE, "TC_012_CS": blocked}, BASELINE).ok
+
+
 def test_known_miss_is_ok_only_while_missed():
     miss = Entry("cs-miss", "cs", "wrong_stop_reason", "d", ("TC_012_CS",), "never",
                  known_miss="the case does not look")

@@ -3,6 +3,7 @@
     python -m harness.fidelity [--full] [--fast] [--sut cs|csms] [--entry ID ...] [--jobs N]
                                [--workdir DIR] [--doc PATH]
     python -m harness.fidelity --repeat 10 [--sut ...] [--jobs N]
+    python -m harness.fidelity --alone [--entry ID ...] [--jobs N]   (full run vs alone)
     python -m harness.fidelity --full --rejudge --workdir DIR   (judge a previous run's reports again)
     python -m harness.fidelity --list
 
@@ -29,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--full", action="store_true", help="run the whole suite of the SUT with each "
                    "fault and compare every other case with an unfaulted baseline")
+    p.add_argument("--alone", action="store_true", help="full mode, and the property behind the "
+                   "Idle state: each intended case's verdict in the whole suite with the fault must "
+                   "be its verdict run alone with the fault; cases reported BLOCKED are counted "
+                   "(writes docs/verdict-fidelity-alone.md unless --doc)")
     p.add_argument("--fast", action="store_true", help="only the entries marked fast")
     p.add_argument("--sut", choices=("cs", "csms"), help="only the entries of this SUT")
     p.add_argument("--entry", action="append", default=[], metavar="ID", help="only this entry "
@@ -69,6 +74,11 @@ def _line(j: Judgement) -> str:
     mark = "ok  " if j.ok else "FAIL"
     state = "detected" if j.detected else ("known miss" if j.entry.known_miss else "MISSED")
     text = f"{mark} {j.entry.id:<44} {state:<10} {j.duration_s:5.1f}s"
+    if j.alone_vs_full:
+        text += (" alone=full" if j.alone_same else " alone!=full") + " " + ", ".join(
+            f"{c} {a}/{f}" for c, (a, f) in j.alone_vs_full.items())
+        text += f"; others: {j.same_as_baseline} as baseline, {len(j.also_caught)} also caught, " \
+                f"{len(j.collateral_seen)} collateral, {len(j.blocked)} BLOCKED"
     if j.problems:
         text += "\n       " + "\n       ".join(trim(p, 300) for p in j.problems)
     return text
@@ -100,24 +110,34 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     entries = _select(args)
     agreement = None
+    args.full = args.full or args.alone
     if args.rejudge:
-        judgements = rejudge(entries, args.workdir, full=args.full)
+        judgements = rejudge(entries, args.workdir, full=args.full, alone=args.alone)
         for j in judgements:
             print(_line(j))
     else:
         judgements, agreement = asyncio.run(_campaign_and_agreement(
             args, entries, with_agreement=args.full and not args.no_agreement))
     elapsed = time.monotonic() - started
-    doc = args.doc or (ROOT / "docs" / "verdict-fidelity.md" if args.full else None)
+    doc = args.doc or (ROOT / "docs" / ("verdict-fidelity-alone.md" if args.alone
+                                        else "verdict-fidelity.md") if args.full else None)
     if doc is not None:
         doc.write_text(render(judgements, full=args.full, elapsed_s=elapsed, jobs=args.jobs,
-                              rejudged=args.rejudge, note=args.note, agreement=agreement))
+                              rejudged=args.rejudge, note=args.note, agreement=agreement,
+                              alone=args.alone))
     detected = sum(j.detected for j in judgements)
     bad = [j for j in judgements if not j.ok]
     for sut in ("cs", "csms"):
         group = [j for j in judgements if j.entry.sut == sut]
         if group:
             print(f"{sut}: {sum(j.detected for j in group)} of {len(group)} detected")
+    if args.alone:
+        pairs = [p for j in judgements for p in j.alone_vs_full.values()]
+        print(f"alone vs full run: {len(judgements)} entries, {sum(j.alone_same for j in judgements)}"
+              f" the same, {sum(not j.alone_same for j in judgements)} different; intended cases: "
+              f"{sum(a == f for a, f in pairs)} of {len(pairs)} the same; BLOCKED in the full "
+              f"runs: {sum(len(j.blocked) for j in judgements)} cases in "
+              f"{sum(bool(j.blocked) for j in judgements)} entries")
     print(f"{detected} of {len(judgements)} faults detected, {len(bad)} not as catalogued, "
           f"{elapsed:.0f} s" + (f"; wrote {doc}" if doc else ""))
     agreed = agreement is None or agreement.get("ok", False)
@@ -136,7 +156,8 @@ async def _campaign_and_agreement(args: argparse.Namespace, entries: list[catalo
             sys.executable, "-m", "harness.fidelity.agreement", "--json", cwd=ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     judgements, _ = await campaign(entries, args.workdir, full=args.full, jobs=args.jobs,
-                                   progress=lambda j: print(_line(j), flush=True))
+                                   progress=lambda j: print(_line(j), flush=True),
+                                   alone=args.alone)
     if agreement_run is None:
         return judgements, None
     out, err = await agreement_run.communicate()

@@ -12,12 +12,17 @@ def _cell(text: str) -> str:
 
 
 def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: int,
-           rejudged: bool = False, note: str = "", agreement: dict | None = None) -> str:
+           rejudged: bool = False, note: str = "", agreement: dict | None = None,
+           alone: bool = False) -> str:
     mode = ("full: each fault against its intended cases alone (detection), then against the "
             "whole suite of its SUT, where every other case must keep its unfaulted verdict unless "
             "it FAILs naming the same bug (\"also caught by\") or is declared collateral; "
             "anything else is listed under \"Misses and verdict changes\""
             if full else "intended cases only")
+    if alone:
+        mode += ("; and alone: each intended case's verdict in the full run must be its verdict "
+                 "run alone (column \"alone / full\"), cases the full run reports BLOCKED are "
+                 "counted")
     lines = [
         "# Verdict fidelity: the seeded-fault campaign",
         "",
@@ -33,8 +38,10 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
         "",
         *([note, ""] if note else []),
         "| entry | SUT | fault | device bug modelled | intended case | detected | "
-        + ("also caught by (full run) | " if full else "") + "reason seen |",
-        "|---|---|---|---|---|---|" + ("---|" if full else "") + "---|",
+        + ("also caught by (full run) | " if full else "")
+        + ("alone / full | others vs baseline | " if alone else "") + "reason seen |",
+        "|---|---|---|---|---|---|" + ("---|" if full else "") + ("---|---|" if alone else "")
+        + "---|",
     ]
     for j in judgements:
         e = j.entry
@@ -43,6 +50,11 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
         cells = [e.id, e.sut, f"`{e.cli}`", e.description, ", ".join(e.cases), detected]
         if full:
             cells.append(", ".join(j.also_caught) or "-")
+        if alone:
+            cells.append(", ".join(f"{c}: {a} / {f}" + ("" if a == f else " **differs**")
+                                   for c, (a, f) in j.alone_vs_full.items()) or "-")
+            cells.append(f"{j.same_as_baseline} same, {len(j.also_caught)} also caught, "
+                         f"{len(j.collateral_seen)} collateral, {len(j.blocked)} BLOCKED")
         cells.append(trim(seen, 220))
         lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     lines += ["", "## Totals", "", "| SUT | entries | detected | known misses | other misses | "
@@ -59,6 +71,13 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
             counts["collateral"] += j.detected and bool(j.problems)
         lines.append(f"| {sut} | {len(group)} | {counts['detected']} | {counts['known']} | "
                      f"{counts['missed']} | {counts['collateral']} |")
+    if alone:
+        pairs = [p for j in judgements for p in j.alone_vs_full.values()]
+        lines += ["", f"Alone vs full run: {sum(j.alone_same for j in judgements)} of "
+                  f"{len(judgements)} entries the same ({sum(a == f for a, f in pairs)} of "
+                  f"{len(pairs)} intended cases); BLOCKED in the full runs: "
+                  f"{sum(len(j.blocked) for j in judgements)} cases in "
+                  f"{sum(bool(j.blocked) for j in judgements)} entries."]
     cases = {c for j in judgements for c in j.entry.cases}
     detected = sum(j.detected for j in judgements)
     lines += ["", f"All: {detected} of {len(judgements)} faults detected "

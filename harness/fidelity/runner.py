@@ -6,6 +6,11 @@ simulator, judged from its report.json.
 - Full mode: besides, the whole suite of that SUT with the fault; every other case must keep the
   verdict it has in the unfaulted baseline run of that SUT, unless it FAILs naming the same bug
   (its reason matches the symptom, or the entry's ``also``) or the entry declares it collateral.
+- Alone mode (full mode plus): the property "a case's verdict in the full run equals its verdict
+  run alone" for the intended cases: each one's verdict in the whole suite with the fault must be
+  the verdict it has run alone with the fault (the same two runs, compared); the cases the full
+  run reports BLOCKED are counted. :func:`sequence_vs_alone` checks the property for every case of
+  a short run (the fast form in ``make test``).
 
 The runs are mostly waiting on protocol timeouts, so several go at once (``jobs``). Judging is pure
 (:func:`judge`), so the tests can feed it hand-made reports.
@@ -64,6 +69,16 @@ class Judgement:
     """Full mode: other cases that FAILed naming the same bug (not a false verdict)."""
     collateral_seen: list[str] = field(default_factory=list)
     """Full mode: other cases that changed verdict, declared collateral."""
+    alone_vs_full: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Alone mode: intended case id -> (its verdict alone, its verdict in the full run)."""
+    blocked: list[str] = field(default_factory=list)
+    """Full mode: cases the full run reports BLOCKED (not run, the device stuck)."""
+    same_as_baseline: int = 0
+    """Full mode: other cases whose verdict is the unfaulted baseline's."""
+
+    @property
+    def alone_same(self) -> bool:
+        return all(alone == full for alone, full in self.alone_vs_full.values())
 
     @property
     def ok(self) -> bool:
@@ -134,7 +149,7 @@ def _gist(log: str) -> str:
 
 def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
           suite: dict[str, CaseVerdict] | None = None,
-          baseline: dict[str, CaseVerdict] | None = None) -> Judgement:
+          baseline: dict[str, CaseVerdict] | None = None, *, alone: bool = False) -> Judgement:
     """Detected: every intended case is FAIL, in ``verdicts`` (the run of the intended cases
     alone), with a reason matching the symptom.
 
@@ -142,7 +157,10 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
     same suite unfaulted): every other case must keep its baseline verdict, unless it FAILs naming
     the fault itself (its reason matches the symptom or ``entry.also``: the bug caught once more,
     listed in ``also_caught``) or is declared collateral. Anything else is a problem: a case hurt by
-    a bug it does not test, or by the state a failed case left behind."""
+    a bug it does not test, or by the state a failed case left behind.
+
+    ``alone`` (alone mode): besides, every intended case must have in ``suite`` the verdict it has
+    in ``verdicts`` (the full run and the run alone agree); a difference is a problem."""
     problems: list[str] = []
     seen: dict[str, CaseVerdict] = {}
     symptom = re.compile(entry.symptom, re.DOTALL)  # reasons span lines
@@ -159,12 +177,23 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
     judgement = Judgement(entry, not problems, seen, problems)
     if suite is None or baseline is None:
         return judgement
+    judgement.blocked = sorted(c for c, v in suite.items() if v.verdict == "BLOCKED")
+    if alone:
+        for case_id in entry.cases:
+            by_itself, in_full = verdicts.get(case_id), suite.get(case_id)
+            pair = (by_itself.verdict if by_itself else "absent",
+                    in_full.verdict if in_full else "absent")
+            judgement.alone_vs_full[case_id] = pair
+            if pair[0] != pair[1]:
+                problems.append(f"{case_id} is {pair[1]} in the full run but {pair[0]} alone"
+                                + (f": {trim(in_full.reason, 200)}" if in_full else ""))
     also = re.compile(entry.also, re.DOTALL) if entry.also else None
     for case_id, before in sorted(baseline.items()):
         if case_id in entry.cases:
             continue
         after = suite.get(case_id)
         if after is not None and after.verdict == before.verdict:
+            judgement.same_as_baseline += 1
             continue
         names_fault = after is not None and bool(
             symptom.search(after.reason) or (also and also.search(after.reason)))
@@ -191,7 +220,8 @@ def trim(text: str, limit: int = 160) -> str:
 
 
 async def run_entry(entry: Entry, workdir: Path, *, full: bool,
-                    baseline: dict[str, CaseVerdict] | None = None) -> Judgement:
+                    baseline: dict[str, CaseVerdict] | None = None,
+                    alone: bool = False) -> Judgement:
     """The intended cases alone (detection, free of what earlier cases leave behind); in full mode
     also the whole suite with the fault, compared case by case with the baseline."""
     runs = [run_pytest(entry.sut, workdir / entry.id, cases=entry.after + entry.cases,
@@ -205,7 +235,7 @@ async def run_entry(entry: Entry, workdir: Path, *, full: bool,
         judgement = Judgement(entry, False, {}, failed)
     else:
         judgement = judge(entry, results[0].verdicts,
-                          results[1].verdicts if full else None, baseline)
+                          results[1].verdicts if full else None, baseline, alone=alone)
     judgement.duration_s = max(run.duration_s for run in results)
     return judgement
 
@@ -221,8 +251,10 @@ async def gather_limited(coroutines: list, jobs: int) -> list:
 
 
 async def campaign(entries: list[Entry], workdir: Path, *, full: bool = False, jobs: int = 6,
-                   progress=None) -> tuple[list[Judgement], dict[str, Run]]:
-    """Every entry judged; in full mode first one unfaulted baseline run per SUT concerned."""
+                   progress=None, alone: bool = False) -> tuple[list[Judgement], dict[str, Run]]:
+    """Every entry judged; in full mode first one unfaulted baseline run per SUT concerned.
+    ``alone`` (implies ``full``): the intended cases' full-run verdicts compared with alone."""
+    full = full or alone
     baselines: dict[str, Run] = {}
     if full:
         suts = sorted({entry.sut for entry in entries})
@@ -237,14 +269,15 @@ async def campaign(entries: list[Entry], workdir: Path, *, full: bool = False, j
                                                      f"{base.error if base else 'not run'}"])
         else:
             judgement = await run_entry(entry, workdir, full=full,
-                                        baseline=base.verdicts if base else None)
+                                        baseline=base.verdicts if base else None, alone=alone)
         if progress is not None:
             progress(judgement)
         return judgement
     return await gather_limited([one(e) for e in entries], jobs), baselines
 
 
-def rejudge(entries: list[Entry], workdir: Path, *, full: bool) -> list[Judgement]:
+def rejudge(entries: list[Entry], workdir: Path, *, full: bool,
+            alone: bool = False) -> list[Judgement]:
     """Judge the reports a previous campaign left in ``workdir`` again, running nothing: for a
     symptom or ``also`` changed after a long full run."""
     def verdicts(path: Path) -> dict[str, CaseVerdict] | str:
@@ -266,7 +299,8 @@ def rejudge(entries: list[Entry], workdir: Path, *, full: bool) -> list[Judgemen
             found += [verdicts(workdir / entry.id / "suite"),
                       verdicts(workdir / f"baseline-{entry.sut}")]
         errors = [f for f in found if isinstance(f, str)]
-        out.append(Judgement(entry, False, {}, errors) if errors else judge(entry, *found))
+        out.append(Judgement(entry, False, {}, errors) if errors else
+                   judge(entry, *found, alone=alone and full))
     return out
 
 
@@ -300,3 +334,37 @@ def differences(runs: list[Run]) -> list[str]:
                     for run, v in zip(group, seen))
                 out.append(f"{sut} {case_id}: {detail}")
     return out
+
+
+@dataclass
+class Sequence:
+    """:func:`sequence_vs_alone`: the verdicts of one run of several cases and of each alone."""
+    cases: tuple[str, ...]
+    together: Run
+    alone: dict[str, Run]
+
+    @property
+    def differences(self) -> list[str]:
+        """Cases whose verdict in the run together is not their verdict alone (or did not run)."""
+        out = [f"{r.report_dir.name}: {r.error}" for r in (self.together, *self.alone.values())
+               if r.error]
+        for case_id in self.cases:
+            together = self.together.verdicts.get(case_id)
+            alone = self.alone[case_id].verdicts.get(case_id) if case_id in self.alone else None
+            if together is None or alone is None or together.verdict != alone.verdict:
+                out.append(f"{case_id}: {together.verdict if together else 'absent'} in the run "
+                           f"together, {alone.verdict if alone else 'absent'} alone"
+                           + (f" ({trim(together.reason, 240)})" if together else ""))
+        return out
+
+
+async def sequence_vs_alone(sut: str, cases: tuple[str, ...], faults: tuple[str, ...],
+                            workdir: Path, *, jobs: int = 6) -> Sequence:
+    """The property behind the Idle state, for a short run: ``cases`` run together in one pytest
+    run with ``faults`` (in collection order: the first ones leave the device dirty) and each of
+    them alone with the same faults on a fresh simulator; the verdicts must be the same."""
+    runs = await gather_limited(
+        [run_pytest(sut, workdir / "together", cases=cases, faults=faults)]
+        + [run_pytest(sut, workdir / f"alone-{case_id}", cases=(case_id,), faults=faults)
+           for case_id in cases], jobs)
+    return Sequence(cases, runs[0], dict(zip(cases, runs[1:])))
