@@ -216,6 +216,49 @@ def test_fast_entry_caught_by_its_intended_case(entry, fast_campaign):
     assert j.detected, f"{entry.id} ({entry.cli}) not caught: {'; '.join(j.problems)}"
 
 
+# --- the property behind the Idle state, fast: a short run together == each case alone ----------
+
+CASCADES = {
+    # A pending authorization the device does not end by ConnectionTimeOut (TC_004_2 FAILs on it):
+    # the Idle state waits the authorization's ConnectionTimeOut out, then presents the idTag once.
+    "preparing": (("ignore_connection_timeout",), ("TC_004_2_CS", "TC_005_1_CS")),
+    # A case that fails with the EV suspended: a transaction open, a cable in.
+    "transaction": (("wrong_status:real=SuspendedEV,sent=SuspendedEVSE",),
+                    ("TC_005_3_CS", "TC_010_CS")),
+    # A reservation that does not expire when TC_047 expects it: still held after the case.
+    "reservation": (("reservation_expiry_shift:offset_ms=3600000",), ("TC_047_CS", "TC_048_1_CS")),
+    # A firmware update left installing by a failed TC_044_1, rebooting 4 s later: without the
+    # drain its reboot lands in TC_046_1 (FAIL together, PASS alone).
+    "firmware": (("firmware_fake_download", "firmware_reboot_late:delay_ms=4000"),
+                 ("TC_044_1_CS", "TC_046_1_CS", "TC_047_CS")),
+}
+
+
+@pytest.fixture(scope="module")
+def cascades(tmp_path_factory):
+    """Every cascade of CASCADES at once: one run of its cases together and one per case alone."""
+    from harness.fidelity.runner import sequence_vs_alone
+
+    workdir = tmp_path_factory.mktemp("cascades")
+
+    async def all_of_them():
+        return await asyncio.gather(*(
+            sequence_vs_alone("cs", cases, faults, workdir / name, jobs=JOBS // 2)
+            for name, (faults, cases) in CASCADES.items()))
+    return dict(zip(CASCADES, asyncio.run(all_of_them())))
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("name", list(CASCADES))
+def test_a_full_run_gives_each_case_its_verdict_alone(name, cascades):
+    """A case that FAILs leaves the device dirty (Preparing, a transaction, a reservation, a
+    firmware update): the cases after it get the verdict they get alone on a fresh device."""
+    sequence = cascades[name]
+    assert sequence.differences == [], sequence.differences
+    first = sequence.together.verdicts[sequence.cases[0]]
+    assert first.verdict == "FAIL", first  # the fault really left the device dirty
+
+
 def test_a_run_without_a_report_is_an_error_not_a_verdict(tmp_path):
     from harness.fidelity.runner import run_pytest
     run = asyncio.run(run_pytest("cs", tmp_path, faults=("no_such_fault",)))
