@@ -137,12 +137,30 @@ class OcppRun:
         self.timing = timing.Recorder(self.pics.timing, self.sut)
         timing.activate(self.timing)  # test cases declare triggered requests into it
 
+    def device_state(self, session: Any) -> None:
+        """SUT cs: what the harness left on the charge point (reservations, profiles, changed
+        keys), written for the next run against it (harness.states.idle.STATE_FILE)."""
+        from harness.states.idle import STATE_FILE, TRACKER
+
+        track = session.stash.get(TRACKER) if session is not None else None
+        if track is None:
+            return
+        import json
+        path = self.report_dir / STATE_FILE
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(track.leftovers(self.pics.dut.charge_point_id), indent=1))
+        except OSError:
+            pass  # a report directory that cannot be written is reported by the report itself
+
     def record(self, result: CaseResult) -> None:
         self.report.test_cases.append(result)
         self.report.measurements = self.timing.measurements()
         # Written after every case: an interrupted run still leaves the report of what ran.
         self.report.finished = utc_now()
         write_report(self.report, self.report_dir)  # report.json and report.html
+        if self.sut == "cs" and self.bench is not None:
+            self.device_state(self.bench.session)
 
 
 def _check_sim_faults(faults: tuple[str, ...], dut: str, sut: str) -> None:
@@ -362,6 +380,16 @@ async def cp(request: pytest.FixtureRequest, bench: Any):
     if run.sut != "cs":
         raise pytest.UsageError("the cp fixture is for test cases of a charge point (SUT cs)")
     track = observe(bench.session, run.pics)  # what came since the last case, before begin()
+    if not track.started:
+        # What an earlier run against this charge point left on it is undone before the first
+        # case (harness.states.idle.STATE_FILE).
+        from harness.states.idle import STATE_FILE
+        import json
+        try:
+            left = json.loads((run.report_dir / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            left = None
+        track.adopt(left, run.pics.dut.charge_point_id)
     info = _case_of(request.node)
     async with aclosing(_device_session(request, bench)) as sessions:
         async for session in sessions:
@@ -376,7 +404,7 @@ async def cp(request: pytest.FixtureRequest, bench: Any):
                 root = _last_case_run(run)
                 found_by = info.id if info else request.node.name
                 track.stuck = Stuck(exc.stays, root.id if root else found_by,
-                                    root.verdict if root else "", found_by)
+                                    root.verdict if root else "INCONCLUSIVE", found_by)
                 if root is not None:
                     exc.reason = (f"{exc.reason} (the device was left so by {root.id}, which "
                                   f"{track.stuck.how}; later cases are BLOCKED until it is idle "

@@ -102,6 +102,8 @@ class Violation:
     sender: Sender
     text: str | bytes
     findings: list[Finding]
+    at: float = field(default_factory=time.monotonic)
+    """time.monotonic() when the harness saw it."""
 
     def __str__(self) -> str:
         text = self.text if isinstance(self.text, str) else f"<binary, {len(self.text)} bytes>"
@@ -352,8 +354,7 @@ class Session:
         timeout = self.response_timeout if timeout is None else timeout
         link = self._require_link(action)
         payload = payload if isinstance(payload, dict) else {}  # a raw frame's: not a dict
-        for observer in self.call_observers:
-            observer.sending(action, payload)
+        self._tell_observers("sending", action, payload)
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         sent = [0, 0]  # when the CALL was handed to the socket, and its wire log line
 
@@ -376,8 +377,7 @@ class Session:
             response.sent_ns, response.request_line = sent
             if self.timing is not None:
                 self.timing.call_answered(response, payload)
-            for observer in self.call_observers:
-                observer.answered(action, payload, response)
+            self._tell_observers("answered", action, payload, response)
             return response
         except TimeoutError:
             raise DeviceTimeout(
@@ -385,6 +385,13 @@ class Session:
                 f" within {timeout:g} s") from None
         finally:
             self._pending.pop(unique_id, None)
+
+    def _tell_observers(self, what: str, *args: Any) -> None:
+        for observer in self.call_observers:
+            try:
+                getattr(observer, what)(*args)
+            except Exception as exc:  # an observer's bug is the harness's, never the device's
+                self.harness_errors.append(f"harness error in a call observer ({what}): {exc!r}")
 
     # --- the device's requests ------------------------------------------------------------------
 

@@ -199,3 +199,65 @@ def test_the_run_starts_with_the_rigs_reset_device_only_when_declared():
         rig = Rig(declared)
         asyncio.run(known_state(None, rig, pics, Tracker()))
         assert rig.done == expected, declared
+
+
+RESERVING = """
+from harness.cases import case
+from harness.states import cs
+from harness.states.reservation import reserve_now
+
+@case("TC_921_CS", "Fails with a reservation held", profile="Reservation")
+async def test_tc_921_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+    r = await reserve_now(cp, pics, expires_in=3600, reservation_id=424242)
+    assert r.response.status == "Accepted"
+    assert False, "step 3: a failure that leaves the reservation held"
+"""
+
+NEXT_RUN = """
+from harness.cases import case
+from harness.states import cs
+
+@case("TC_922_CS", "The first case of the next run", profile="Core")
+async def test_tc_922_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+"""
+
+
+def test_what_a_run_left_on_the_device_is_undone_at_the_start_of_the_next(pytester, tmp_path):
+    """A reservation a failed case left held (the run ended before the next Idle): written to the
+    report directory's device-state.json and taken over by the next run, which cancels it unless
+    the device reports the connector Available at its boot (then no traffic: the embedded
+    simulator starts afresh, so here it does)."""
+    out = tmp_path / "out"
+    pytester.makepyfile(test_first=RESERVING)
+    run(pytester, "--ocpp-sut", "cs", "--ocpp-report", str(out)).assert_outcomes(failed=1)
+    left = json.loads((out / "device-state.json").read_text())
+    assert left["reservations"] == [{"reservationId": 424242, "connectorId": 1,
+                                     "expiryDate": left["reservations"][0]["expiryDate"]}]
+    (pytester.path / "test_first.py").unlink()
+    pytester.makepyfile(test_next=NEXT_RUN)
+    run(pytester, "--ocpp-sut", "cs", "--ocpp-report", str(out)).assert_outcomes(passed=1)
+    sent = _sent(_frames(out / "wire" / "TC_922_CS.jsonl"), "csms")
+    assert sent == [], sent  # Available at the boot: the reservation is gone, nothing to cancel
+    assert json.loads((out / "device-state.json").read_text())["reservations"] == []
+
+
+def test_a_reservation_an_earlier_run_left_is_cancelled_while_the_device_holds_it():
+    """Tracker.adopt: the earlier run's reservation is the harness's again (cancelled by id by
+    the Idle state) while the device reports the connector Reserved; malformed or foreign state
+    files are ignored."""
+    from harness.states.idle import Tracker
+
+    track = Tracker()
+    assert track.adopt({"charge_point_id": "OTHER", "reservations": [
+        {"reservationId": 1, "connectorId": 1}]}, "CP1") == []
+    assert track.adopt({"charge_point_id": "CP1", "reservations": [{"reservationId": "x"}],
+                        "configuration": {"K": 5}}, "CP1") == []
+    left = {"charge_point_id": "CP1", "reservations": [
+        {"reservationId": 7, "connectorId": 1, "expiryDate": "2999-01-01T00:00:00Z"}],
+        "charging_profiles": [{"chargingProfileId": 3, "connectorId": 0}],
+        "configuration": {"MeterValueSampleInterval": "60"}}
+    assert track.adopt(left, "CP1") == ["reservation 7", "charging profile 3",
+                                        "configuration key MeterValueSampleInterval"]
+    assert track.leftovers("CP1") == {**left, "charge_point_id": "CP1"}

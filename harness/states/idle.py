@@ -27,6 +27,11 @@ Rules:
   runs: many charge points read a second presentation as a new authorization and restart the
   timeout. Only a device that keeps the authorization past its ConnectionTimeOut (a device bug) is
   offered the idTag once, as a last resort.
+- A transaction message the harness could not read (answered with a CALLERROR) is retried by the
+  device (OCPP 1.6 section 4.7: TransactionMessageAttempts, TransactionMessageRetryInterval x the
+  attempts so far), and many devices hold back every later message meanwhile. Those retries belong
+  to the case that caused them: the Idle state waits them out within that bound, the violations
+  they repeat kept out of the next case's verdict (its wire log still shows them).
 - A device that cannot be brought idle raises :class:`NotIdle` (an INCONCLUSIVE: the case under
   test has not started, so never a FAIL), naming what it stays in. The plugin then reports every
   later case BLOCKED by the case that left the device so, after a cheap re-check
@@ -39,17 +44,22 @@ Rules:
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.session import DeviceTimeout, Request, Response, Session, StashKey
+from harness.session import (DeviceTimeout, ProtocolViolation, Request, Response, Session,
+                             StashKey, Violation)
 from harness.states import connector_ids
 from harness.verdicts import Inconclusive
 
 BUSY = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 """Statuses that mean an EV, a transaction or a pending authorization on the connector."""
+
+MAX_RETRY_WAIT_S = 300.0
+"""The longest the Idle state waits for a device's retries of a refused transaction message."""
 
 MAX_CONNECTION_TIMEOUT_S = 300.0
 """The longest ConnectionTimeOut the Idle state waits out; a longer one is not waited for (the
@@ -60,6 +70,21 @@ FIRMWARE_END = ("Installed", "DownloadFailed", "InstallationFailed", "Idle")
 Idle only answers a TriggerMessage when nothing is going on)."""
 DIAGNOSTICS_END = ("Uploaded", "UploadFailed", "Idle")
 """DiagnosticsStatusNotification statuses after which no upload is under way (section 7.24)."""
+
+
+TRANSACTION_MESSAGES = ("StartTransaction", "StopTransaction", "MeterValues")
+"""The messages a charge point retries after a CALLERROR (section 4.7; MeterValues: those of a
+transaction)."""
+_TRANSACTION_CALL = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{0,36})"\s*,\s*"('
+                               + "|".join(TRANSACTION_MESSAGES) + ')"')
+
+
+def retried_message(violation: Violation) -> str | None:
+    """The uniqueId of the transaction message CALL a violation is about, if it is one (read from
+    the frame's head by a pattern: the device's text never reaches a JSON parser here)."""
+    text = violation.text if isinstance(violation.text, str) else ""
+    match = _TRANSACTION_CALL.match(text[:200])
+    return match.group(1) if match else None
 
 
 class NotIdle(Inconclusive):
@@ -154,6 +179,9 @@ class Tracker:
     harness last set it; the PICS [configuration] until then."""
     config_original: dict[str, str] = field(default_factory=dict)
     """Key -> the value before the harness first changed it, for keys changed and not restored."""
+    retrying: dict[str, float] = field(default_factory=dict)
+    """uniqueId -> time.monotonic() of the first violation of a transaction message the device
+    will retry (answered with a CALLERROR)."""
     stuck: Stuck | None = None
     """Set when the device could not be brought idle: later cases are BLOCKED (plugin)."""
     started: bool = False
@@ -221,6 +249,27 @@ class Tracker:
         if lapse > MAX_CONNECTION_TIMEOUT_S:
             self.pending_until[connector_id] = float("inf")
 
+    def retries_until(self) -> float:
+        """When the device's retries of the transaction messages the harness refused end at the
+        latest: TransactionMessageRetryInterval x (1 + 2 + ... + attempts - 1) after the first
+        try, plus the triggered function timeout, bounded (:data:`MAX_RETRY_WAIT_S`)."""
+        if not self.retrying:
+            return 0.0
+        attempts = _seconds(self.config_known.get("TransactionMessageAttempts", ""), None) or 3
+        interval = _seconds(self.config_known.get("TransactionMessageRetryInterval", ""), None)
+        interval = 60.0 if interval is None else interval
+        n = max(1, min(int(attempts), 10))
+        triggered = (self.pics.timing.triggered_function_timeout if self.pics is not None
+                     else 30.0)
+        span = min(interval * n * (n - 1) / 2 + triggered, MAX_RETRY_WAIT_S)
+        return max(self.retrying.values()) + span
+
+    def took_violations(self, violations: list[Violation]) -> None:
+        for violation in violations:
+            unique_id = retried_message(violation)
+            if unique_id is not None:
+                self.retrying.setdefault(unique_id, violation.at)
+
     def connection_timeout_at(self, at: float) -> float:
         """The ConnectionTimeOut in force at ``at`` (time.monotonic()), as the harness knows it."""
         lapse = None
@@ -259,13 +308,12 @@ class Tracker:
                 self.inoperative.add(payload.get("connectorId"))
             else:
                 self.inoperative.discard(payload.get("connectorId"))
-        elif action == "RemoteStartTransaction" and status == "Accepted":
-            profile = payload.get("chargingProfile")
-            if isinstance(profile, dict) and profile.get("chargingProfileId") is not None:
-                self.profiles[profile["chargingProfileId"]] = payload.get("connectorId", 0)
         elif action == "SetChargingProfile" and status == "Accepted":
             profile = payload.get("csChargingProfiles") or {}
-            if profile.get("chargingProfileId") is not None:
+            # A TxProfile ends with its transaction (section 3.13.4), which the Idle state
+            # stops anyway; the others stay installed until cleared.
+            if profile.get("chargingProfileId") is not None \
+                    and profile.get("chargingProfilePurpose") != "TxProfile":
                 self.profiles[profile["chargingProfileId"]] = payload.get("connectorId")
         elif action == "ClearChargingProfile" and status in ("Accepted", "Unknown"):
             if payload.get("id") is not None:
@@ -314,6 +362,42 @@ class Tracker:
                 and all(self.status.get(c, "Available") == "Available"
                         for c in connector_ids(pics, with_zero=False)))
 
+    # --- across runs ----------------------------------------------------------------------------
+
+    def leftovers(self, charge_point_id: str) -> dict[str, Any]:
+        """What the harness made on the device and did not undo, for the next run against it
+        (:data:`STATE_FILE`): reservations (with their expiry), charging profiles, changed keys."""
+        return {"charge_point_id": charge_point_id,
+                "reservations": [{"reservationId": r, "connectorId": c,
+                                  "expiryDate": self.expiry.get(r)}
+                                 for r, c in sorted(self.reservations.items())],
+                "charging_profiles": [{"chargingProfileId": i, "connectorId": c}
+                                      for i, c in sorted(self.profiles.items())],
+                "configuration": dict(sorted(self.config_original.items()))}
+
+    def adopt(self, data: Any, charge_point_id: str) -> list[str]:
+        """Take over what an earlier run left (``leftovers``) for the same charge point; returns
+        what was taken, in words. Anything malformed is ignored, never trusted."""
+        if not isinstance(data, dict) or data.get("charge_point_id") != charge_point_id:
+            return []
+        taken = []
+        for item in data.get("reservations") or []:
+            if isinstance(item, dict) and isinstance(item.get("reservationId"), int) \
+                    and isinstance(item.get("connectorId"), int):
+                self.reservations[item["reservationId"]] = item["connectorId"]
+                if isinstance(item.get("expiryDate"), str):
+                    self.expiry[item["reservationId"]] = item["expiryDate"]
+                taken.append(f"reservation {item['reservationId']}")
+        for item in data.get("charging_profiles") or []:
+            if isinstance(item, dict) and isinstance(item.get("chargingProfileId"), int):
+                self.profiles[item["chargingProfileId"]] = item.get("connectorId")
+                taken.append(f"charging profile {item['chargingProfileId']}")
+        for key, value in (data.get("configuration") or {}).items():
+            if isinstance(key, str) and isinstance(value, str):
+                self.config_original[key] = value
+                taken.append(f"configuration key {key}")
+        return taken
+
     def dirt(self, pics: Any) -> str:
         """What is left, in the words of "the device stayed ...", most telling first."""
         if self.powered_off:
@@ -353,6 +437,9 @@ def _transfer_bound(pics: Any, payload: dict) -> float:
     from harness.states.cs import parse_time
     files = getattr(pics, "files", None)
     transfer = files.transfer_timeout if files is not None else 60.0
+    timing = getattr(pics, "timing", None)
+    boot = timing.boot_timeout if timing is not None else 120.0
+    triggered = timing.triggered_function_timeout if timing is not None else 30.0
     retries = payload.get("retries") if isinstance(payload.get("retries"), int) else 1
     interval = payload.get("retryInterval") if isinstance(payload.get("retryInterval"), int) else 0
     retries, interval = max(0, min(retries, 5)), max(0, min(interval, 600))
@@ -360,9 +447,12 @@ def _transfer_bound(pics: Any, payload: dict) -> float:
     start = parse_time(payload.get("retrieveDate") or payload.get("startTime") or "")
     if start is not None and start.tzinfo is not None:
         ahead = max(0.0, min((start - datetime.now(timezone.utc)).total_seconds(), 600.0))
-    return (ahead + (retries + 1) * transfer + retries * interval
-            + pics.timing.boot_timeout + pics.timing.triggered_function_timeout)
+    return ahead + (retries + 1) * transfer + retries * interval + boot + triggered
 
+
+STATE_FILE = "device-state.json"
+"""In the report directory: what the harness left on the charge point at the end of a run
+(:meth:`Tracker.leftovers`), undone at the start of the next run against the same charge point."""
 
 TRACKER = StashKey[Tracker]()
 """The session's tracker, on :attr:`Session.stash`."""
@@ -392,6 +482,7 @@ def observe(cp: Session, pics: Any = None) -> Tracker:
     track.seen = len(cp.requests)
     if cp.violations:
         track.last_violation = str(cp.violations[-1])
+        track.took_violations(cp.violations)
     return track
 
 
@@ -437,12 +528,15 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     if not track.started:
         track.started = True
         await known_state(cp, driver, pics, track)
-    if track.clean(pics):
+    if track.retrying and track.retries_until() <= time.monotonic():
+        track.retrying.clear()  # over: the device gave up (or succeeded) long ago
+    if track.clean(pics) and not track.retrying:
         # Not connected yet (the run's first case) or rebooting: the case's Booted state waits.
         track.tags.clear()  # only the last case's idTags can be pending
         track.last_violation = None
         return
     try:
+        await _retries_out(cp, pics, track)
         await _make_idle(cp, driver, pics, track)
     except (Inconclusive, DeviceTimeout, AssertionError, OSError) as exc:
         why = str(exc) if isinstance(exc, Inconclusive) else f"{type(exc).__name__}: {exc}"
@@ -467,6 +561,8 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     # What the clean-up made the device send is not the case's: the case starts afresh (the
     # wire log keeps it).
     observe(cp)
+    _forgive_retries(cp, track)
+    track.retrying.clear()
     track.tags.clear()
     cp.requests.clear()
     track.seen = 0
@@ -698,8 +794,38 @@ async def _available_within(cp: Session, track: Tracker, connector_id: int, time
     return request is not None or track.status.get(connector_id) == "Available"
 
 
-async def _quiet_expect(cp: Session, action: str, where: Any, timeout: float) -> Request | None:
-    try:
-        return await cp.expect(action, where, timeout=timeout, what=f"Idle: {action}")
-    except DeviceTimeout:
-        return None
+async def _quiet_expect(cp: Session, action: Any, where: Any, timeout: float) -> Request | None:
+    """The device's next ``action`` request within ``timeout``, None if none came. A retry of a
+    refused transaction message (its violation) does not end the wait: it is the earlier case's,
+    forgiven here (:func:`_forgive_retries`) while the retries may last."""
+    until = time.monotonic() + timeout
+    while True:
+        try:
+            return await cp.expect(action, where, timeout=max(0.0, until - time.monotonic()),
+                                   what=f"Idle: {action}")
+        except DeviceTimeout:
+            return None
+        except ProtocolViolation:
+            track = tracker(cp)
+            if not _forgive_retries(cp, track) or time.monotonic() >= until:
+                raise
+
+
+def _forgive_retries(cp: Session, track: Tracker) -> bool:
+    """Move the session's violations that are retries of a refused transaction message out of
+    the verdict of the case being prepared (its wire log keeps them); True if every violation was
+    one (the others still make the Idle state INCONCLUSIVE)."""
+    track.took_violations(cp.violations)
+    retries = [v for v in cp.violations if retried_message(v) in track.retrying]
+    for violation in retries:
+        cp.violations.remove(violation)
+        track.last_violation = str(violation)
+    return bool(retries) and not cp.violations
+
+
+async def _retries_out(cp: Session, pics: Any, track: Tracker) -> None:
+    """Wait out the device's retries of the transaction messages the harness refused (they hold
+    back its other messages on many devices), bounded by its own retry timers."""
+    while track.retrying and (left := track.retries_until() - time.monotonic()) > 0:
+        await _quiet_expect(cp, TRANSACTION_MESSAGES, lambda p: False, left)
+        observe(cp)
