@@ -81,6 +81,11 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       a generated image whose content is not a firmware ("INVALID ...").
   transfer_timeout    seconds, default 60: bound of one download or upload, from the
                       UpdateFirmware / GetDiagnostics request to the status that ends it.
+[operator]            optional: the person at the bench (--ocpp-driver prompt), apart from the
+                      device's timings
+  timeout             seconds, default 120: how long the operator has for one action (plug in,
+                      present a card, make the central system send an operation). The prompt
+                      ends earlier when the wire shows the action took effect.
 [configuration]       optional: the device's configuration keys as declared (GetConfiguration
                       names, CiString50). Values are kept as strings, as on the wire (CiString500):
                       TOML strings as written, booleans as "true" / "false", integers and finite
@@ -217,6 +222,11 @@ class Files:
 
 
 @dataclass(frozen=True)
+class Operator:
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True)
 class Pics:
     dut: Dut
     features: Features
@@ -227,6 +237,7 @@ class Pics:
     configuration: Mapping[str, str] = field(hash=False)
     source: Path
     files: Files = Files()
+    operator: Operator = Operator()
 
     def supports(self, profile: str) -> bool:
         """Whether the device claims ``profile``. An unknown name raises, so that a typo in a test
@@ -429,6 +440,7 @@ _TABLES = {
     "id_tags": ("valid", "valid2", "invalid", "expired", "blocked", "parent"),
     "security": ("profile", "basic_auth_password", "ca_file", "cert_file", "key_file"),
     "files": ("address", "firmware", "invalid_firmware", "transfer_timeout"),
+    "operator": ("timeout",),
 }
 
 
@@ -455,12 +467,14 @@ def load(path: str | Path) -> Pics:
     security = _read_security(r, dut, source)
     configuration = _read_configuration(r, features)
     files = _read_files(r, source)
+    t = r.table("operator", _TABLES["operator"], required=False)
+    operator = {"timeout": r.get("operator", t, "timeout", _seconds(), default=120.0)}
     if r.problems:
         raise PicsError(source, r.problems)
     return Pics(dut=Dut(**dut), features=Features(**features), timing=Timing(**timing),
                 id_tags=IdTags(**id_tags), security=Security(**security),
                 configuration=MappingProxyType(configuration), source=source.resolve(),
-                files=Files(**files))
+                files=Files(**files), operator=Operator(**operator))
 
 
 def _read_dut(r: _Reader) -> dict:

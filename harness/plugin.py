@@ -55,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how manual / operator actions are done: prompt, http://HOST:PORT[/base],"
                          " python:package.module:attribute, sim. Default: sim with --ocpp-dut "
                          "sim, else prompt.")
+    group.addoption("--ocpp-operator-timeout", default=None, type=float, metavar="SECONDS",
+                    help="--ocpp-driver prompt: how long the operator has for one action (plug "
+                         "in, present a card ...), apart from the device's timings. Default: the "
+                         "PICS [operator] timeout, else 120.")
     group.addoption("--ocpp-report", default="reports", metavar="DIR",
                     help="where report.json and the wire logs go. Default: reports/.")
     group.addoption("--ocpp-sim-fault", action="append", default=[], metavar="NAME[:k=v,...]",
@@ -123,6 +127,11 @@ class OcppRun:
             except waivers_module.WaiverError as exc:
                 raise pytest.UsageError(str(exc)) from None
         self.report_dir = Path(option("--ocpp-report"))
+        operator_timeout = option("--ocpp-operator-timeout")
+        if operator_timeout is not None and not 0 < operator_timeout < float("inf"):
+            raise pytest.UsageError(f"--ocpp-operator-timeout must be a positive number of "
+                                    f"seconds, got {operator_timeout:g}")
+        self.operator_timeout: float = operator_timeout or self.pics.operator.timeout
         self.report = RunReport(
             dut={"vendor": self.pics.dut.vendor, "model": self.pics.dut.model,
                  "firmware_version": self.pics.dut.firmware_version,
@@ -293,7 +302,7 @@ def pics(request: pytest.FixtureRequest) -> pics_module.Pics:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def bench(request: pytest.FixtureRequest):
     """The harness's endpoint, the device (or its simulator) and the driver, for the whole run."""
-    from harness.drivers import make_driver
+    from harness.drivers import PromptDriver, make_driver
 
     run = _run(request.config)
     bench = make_bench(run.pics, run.options)
@@ -303,6 +312,12 @@ async def bench(request: pytest.FixtureRequest):
     await bench.start()
     capture = request.config.pluginmanager.getplugin("capturemanager")
     bench.driver = make_driver(run.options.driver, sim_target=bench.sim, capture_manager=capture)
+    if isinstance(bench.driver, PromptDriver):
+        # The person at the bench gets the operator's time, and is not asked to confirm what
+        # the wire already shows.
+        bench.driver.operator_timeout = run.operator_timeout
+        bench.driver.watch(bench.session)
+        bench.driver.features = run.pics.features
     # Every driver action goes into the wire log of the case under way (event "driver").
     bench.driver.recorder = bench.session.record_event
     # What the rig says it can do, once: a case needing more is N/A before it starts.
@@ -352,6 +367,8 @@ async def _device_session(request: pytest.FixtureRequest, bench: Any):
     request.node.stash[_WIRE_KEY] = str(path)
     session = bench.session
     session.begin(wirelog)
+    if hasattr(bench.driver, "case_title"):
+        bench.driver.case_title = f"{case_id} {info.name}" if info else case_id
     run.timing.begin_case(case_id, str(path))
     request.node.stash[_SESSION_KEY] = session
     try:

@@ -227,6 +227,9 @@ class Session:
         self.timing: Any = None
         """A harness.timing.Recorder told of every answered call and request, or None."""
         self.call_observers: list[CallObserver] = []
+        self.request_observers: list[Callable[[Request], None]] = []
+        """Told of every request of the device as it arrives (the prompt driver ends a question
+        when the wire shows that the operator's action took effect)."""
         """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
         self.stash = Stash()
         """Per-session knowledge of the layers above (states), by typed key; kept across cases."""
@@ -521,6 +524,8 @@ class Session:
             return
         request = Request(call, frame, line, link=link)
         self.requests.append(request)
+        for observer in list(self.request_observers):
+            observer(request)
         waiter = next((w for w in self._waiters if w.matches(call)), None)
         responder = (waiter.answer if waiter is not None and waiter.answer is not None
                      else self._responders.get(call.action, self.defaults.get(call.action)))

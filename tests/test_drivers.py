@@ -452,7 +452,7 @@ async def test_prompt_enter_means_done(pipe):
     with os.fdopen(os.dup(pipe["r"]), "rb", buffering=0) as stdin:  # a file object, not only a descriptor
         assert await PromptDriver(stdin=stdin, stdout=screen).plug_in(1, timeout=5) == {}
     shown = screen.getvalue()
-    assert "Plug the EV cable into connector 1." in shown and "you have 5 s" in shown
+    assert "Plug the EV cable into connector 1." in shown and "You have 5 s" in shown
     assert "Press Enter when done, or type n and Enter if it cannot be done." in shown
 
 

@@ -25,8 +25,20 @@ CERTIFICATES = {
 }
 
 
+TEMPLATES = ("real-charge-point", "real-csms")
+"""Not certificates: the templates a lab starts a real device's PICS from (README)."""
+
+
 def test_one_pics_per_certificate():
-    assert sorted(p.stem for p in EXAMPLES.glob("*.toml")) == sorted(CERTIFICATES)
+    assert sorted(p.stem for p in EXAMPLES.glob("*.toml")) == sorted([*CERTIFICATES, *TEMPLATES])
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_templates_load_and_give_the_operator_time(name):
+    p = pics.load(EXAMPLES / f"{name}.toml")
+    assert p.dut.sut == ("cs" if name == "real-charge-point" else "csms")
+    assert p.operator.timeout == 120 and p.timing.response_timeout == 30
+    assert "CHANGE" in (EXAMPLES / f"{name}.toml").read_text()
 
 
 @pytest.mark.parametrize("name", sorted(CERTIFICATES))

@@ -301,9 +301,15 @@ class Driver(abc.ABC):
             return []
         return sorted(set(actions) - self.declared)
 
+    def action_timeout(self, timeout: float) -> float:
+        """The time an action really gets, given the case's bound (from the device's PICS
+        timings): the same, except for a driver with a person behind it, whose operator timeout
+        (PICS ``[operator] timeout``, ``--ocpp-operator-timeout``) it is instead."""
+        return timeout
+
     async def act(self, action: str, params: dict, *, timeout: float) -> dict:
         """Do ``action`` through :meth:`perform`, recorded in the wire log before and after."""
-        timeout = check_timeout(timeout)
+        timeout = self.action_timeout(check_timeout(timeout))
         record = self.recorder
         if record is None:
             return await self.perform(action, params, timeout=timeout)

@@ -312,6 +312,8 @@ async def operator_sends(csms: Session, driver: Any, pics: Any, action: str, pay
     csms.on(action, answer)  # in force even if the request arrives before the expectation below
     trigger = pics.timing.triggered_function_timeout
     bound = operator_timeout(pics)
+    if hasattr(driver, "action_timeout"):
+        bound = driver.action_timeout(bound)  # a person at the prompt: the operator's time
     what = f"{action}.req from the central system (step {step})"
     expecting = asyncio.ensure_future(csms.expect(action, timeout=bound + trigger, what=what))
     sent = asyncio.ensure_future(
