@@ -48,6 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="SUT cs, external: where the harness's central system listens; charge "
                          "points connect to ws://HOST:PORT/<any path>/<chargePointId>. "
                          "Default: 127.0.0.1:9000 (loopback only).")
+    group.addoption("--ocpp-connect-timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="SUT cs, external: how long the run waits for the charge point's first "
+                         "connection before the first case starts (a charger switched on after "
+                         "the harness, or backing off between attempts). Default: 120.")
     group.addoption("--ocpp-csms-url", default=None, metavar="URL",
                     help="SUT csms, external: the CSMS endpoint; the harness appends "
                          "/<chargePointId>. Default: the PICS [dut] csms_url.")
@@ -322,6 +326,7 @@ async def bench(request: pytest.FixtureRequest):
     bench.driver.recorder = bench.session.record_event
     # What the rig says it can do, once: a case needing more is N/A before it starts.
     await bench.driver.load_capabilities(timeout=run.pics.timing.response_timeout)
+    await _first_connection(request, bench, run)
     run.bench = bench
     yield bench
     if run.sut == "cs":
@@ -333,13 +338,34 @@ async def bench(request: pytest.FixtureRequest):
     await bench.stop()
 
 
+async def _first_connection(request: pytest.FixtureRequest, bench: Any, run: OcppRun) -> None:
+    """SUT cs, external: wait (--ocpp-connect-timeout) for the charge point to connect before the
+    first case, so that the first case does not pay for a charger switched on after the harness
+    or backing off between refused attempts. Not connected by then: the cases say so themselves."""
+    from harness.session import DeviceTimeout
+
+    timeout = request.config.getoption("--ocpp-connect-timeout")
+    if run.sut != "cs" or run.options.dut != "external" or bench.session.connected or not timeout \
+            or timeout <= 0:
+        return
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None:
+        host, port = run.options.listen
+        reporter.write_line(f"ocpp: waiting up to {timeout:g} s for the charge point "
+                            f"{run.pics.dut.charge_point_id} to connect to ws://{host}:{port}/...")
+    try:
+        await bench.session.wait_connected(timeout)
+    except DeviceTimeout:
+        pass
+
+
 @pytest.fixture(scope="session")
 def driver(bench: Any) -> Any:
     """Performs the manual actions of a test case (plug in, present a card, power-cycle ...)."""
     return bench.driver
 
 
-def _rig_can_do(request: pytest.FixtureRequest, driver: Any, pics: Any = None) -> None:
+async def _rig_can_do(request: pytest.FixtureRequest, driver: Any, pics: Any) -> None:
     """N/A before the case starts when it needs an action the rig declared it cannot do. Actions
     the PICS hardware model rules out (remove_cable unless the cable stays in the socket) are not
     needed, whatever branch of the code names them."""
@@ -347,7 +373,11 @@ def _rig_can_do(request: pytest.FixtureRequest, driver: Any, pics: Any = None) -
     from harness.drivers.needs import needed_actions
 
     function = getattr(request.node, "function", None)
-    if function is None or driver.declared is None:
+    if function is None:
+        return
+    if not driver.capabilities_known:  # the rig was not reachable yet (started after the harness)
+        await driver.load_capabilities(timeout=pics.timing.response_timeout)
+    if driver.declared is None:
         return
     unused = pics.features.unused_actions() if pics is not None else frozenset()
     missing = driver.cannot(needed_actions(function).actions - OPTIONAL_ACTIONS - unused)
@@ -359,7 +389,7 @@ def _rig_can_do(request: pytest.FixtureRequest, driver: Any, pics: Any = None) -
 
 async def _device_session(request: pytest.FixtureRequest, bench: Any):
     run = _run(request.config)
-    _rig_can_do(request, bench.driver, run.pics)
+    await _rig_can_do(request, bench.driver, run.pics)
     info = _case_of(request.node)
     case_id = info.id if info else request.node.name
     path = run.report_dir / "wire" / f"{case_id}.jsonl"

@@ -233,12 +233,22 @@ async def test_http_capabilities_that_are_not_a_list_of_names_are_the_rigs_mista
             await driver.close()
 
 
-async def test_http_capabilities_of_an_unreachable_rig_are_not_judged_at_start():
-    driver = HttpDriver("http://127.0.0.1:9")  # discard port: refused
+async def test_http_capabilities_of_an_unreachable_rig_are_asked_again_later():
+    from interop.launch import free_port
+    port = free_port()
+    driver = HttpDriver(f"http://127.0.0.1:{port}")
     try:
         assert await driver.load_capabilities(timeout=2) is None
+        assert not driver.capabilities_known and driver.cannot(["plug_in"]) == []
     finally:
         await driver.close()
+    with Rig(capabilities=["unplug"]) as rig:  # now it answers
+        driver = HttpDriver(f"http://127.0.0.1:{rig.port}")
+        try:
+            assert await driver.load_capabilities(timeout=2) == {"unplug"}
+            assert driver.capabilities_known and driver.cannot(["plug_in"]) == ["plug_in"]
+        finally:
+            await driver.close()
 
 
 def test_parse_capabilities_names_the_source():
@@ -386,7 +396,8 @@ def test_a_case_needing_an_action_the_rig_cannot_do_is_na_before_it_starts(pytes
     out = tmp_path / "out"
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--ocpp-sut", "cs", "--ocpp-dut", "external", "--ocpp-listen",
-        f"127.0.0.1:{free_port()}", "--ocpp-driver", "python:norig:rig", "--ocpp-report", str(out),
+        f"127.0.0.1:{free_port()}", "--ocpp-connect-timeout", "0", "--ocpp-driver", "python:norig:rig",
+        "--ocpp-report", str(out),
         "-rs", timeout=120)
     result.assert_outcomes(passed=1, skipped=1)
     verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in

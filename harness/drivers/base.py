@@ -290,9 +290,19 @@ class Driver(abc.ABC):
         """The actions this rig can perform, or None if it does not say (every action)."""
         return None
 
+    capabilities_known: bool = False
+    """The rig answered :meth:`load_capabilities` (declaring something or nothing). False while it
+    could not be reached: the plugin asks again before the next case."""
+
     async def load_capabilities(self, *, timeout: float) -> frozenset[str] | None:
-        """Ask the rig once, at the start of the run; later :meth:`cannot` answers from it."""
-        self.declared = await self.capabilities(timeout=check_timeout(timeout))
+        """Ask the rig (at the start of the run, and again before a case while it could not be
+        reached); :meth:`cannot` answers from what it said."""
+        try:
+            self.declared = await self.capabilities(timeout=check_timeout(timeout))
+        except ActionNotDone:  # not reachable now: every action, until it answers
+            self.declared, self.capabilities_known = None, False
+            return None
+        self.capabilities_known = True
         return self.declared
 
     def cannot(self, actions: Iterable[str]) -> list[str]:

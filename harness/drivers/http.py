@@ -55,16 +55,17 @@ class HttpDriver(Driver):
 
     async def capabilities(self, *, timeout: float) -> frozenset[str] | None:
         """``GET <base>/capabilities``: a JSON list of action names, or ``{"actions": [...]}``.
-        404, 405 and 501 mean the rig does not say (every action). A rig that cannot be reached now
-        is not judged here: its actions will be, case by case. A 2xx body that is not a list of
+        404, 405 and 501 mean the rig does not say (every action). A rig that cannot be reached is
+        :class:`ActionNotDone`: asked again before the next case. A 2xx body that is not a list of
         names is the rig's mistake: a ValueError naming the URL."""
         url = self.url("capabilities")
         try:
             async with self._client().get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as reply:
                 status = reply.status
                 body = (await reply.read()).decode("utf-8", errors="replace")
-        except (TimeoutError, aiohttp.ClientError):
-            return None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise ActionNotDone(f"GET {url}: the rig could not be reached "
+                                f"({type(exc).__name__})") from None
         if status in (404, 405, 501) or not 200 <= status < 300:
             return None
         try:

@@ -64,11 +64,13 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
     async with configured(cp, pics) as config:
         change = await cp.call("ChangeConfiguration", {"key": "MeterValueSampleInterval",
                                                        "value": str(sample_interval(pics))})
-        before = next((kv.get("value") for kv in get.get("configurationKey") or []
-                       if kv.get("key") == "MeterValueSampleInterval"), None)
-        if change.status == "Accepted" and before is not None:
+        # Not named `before`: that is the connection the power cycle closed, which steps 7-11
+        # pass over (a start-up StatusNotification sent on it as the cycle was asked for).
+        old_value = next((kv.get("value") for kv in get.get("configurationKey") or []
+                          if kv.get("key") == "MeterValueSampleInterval"), None)
+        if change.status == "Accepted" and old_value is not None:
             config.applied["MeterValueSampleInterval"] = str(sample_interval(pics))
-            config.original["MeterValueSampleInterval"] = before
+            config.original["MeterValueSampleInterval"] = old_value
         assert change.status == "Accepted", (
             f"step 6: while Pending ChangeConfiguration MeterValueSampleInterval="
             f"{sample_interval(pics)} was answered "
