@@ -15,6 +15,8 @@ never silently turns a test case into N/A. All problems of a file are reported a
   csms_url            sut "csms": required, ws:// or wss:// (wss:// for security profiles 2 and 3).
                       Port 0 ("ws://127.0.0.1:0/ocpp") means the embedded simulator picks one.
   serial_number       optional; for sut "cs" at most 25 characters (CiString25).
+  vendor_keys         optional array of [configuration] key names that are the vendor's own
+                      although they look like a standard key (the lint below lets them through).
 [features]
   profiles            required, OCPP names: Core, FirmwareManagement, LocalAuthListManagement,
                       Reservation, SmartCharging, RemoteTrigger. Core is required (no 1.6
@@ -91,7 +93,10 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       TOML strings as written, booleans as "true" / "false", integers and finite
                       floats as their decimal text, arrays of strings joined with "," (OCPP's
                       comma separated lists). If NumberOfConnectors or SupportedFeatureProfiles is
-                      declared it must agree with [features].
+                      declared it must agree with [features]. Standard keys (harness/ocpp_keys.py)
+                      must hold a value of their type (boolean, integer, a comma separated list
+                      within its ...MaxLength); a key that nearly is a standard one
+                      (HeartBeatInterval) is an error unless listed in dut.vendor_keys.
 """
 
 from __future__ import annotations
@@ -133,6 +138,9 @@ class Dut:
     charge_point_id: str
     csms_url: str | None = None
     serial_number: str | None = None
+    vendor_keys: tuple[str, ...] = ()
+    """Configuration keys of the vendor's own that look like standard ones (the lint lets them
+    through)."""
 
 
 @dataclass(frozen=True)
@@ -431,7 +439,7 @@ class _Reader:
 
 _TABLES = {
     "dut": ("sut", "vendor", "model", "firmware_version", "charge_point_id", "csms_url",
-            "serial_number"),
+            "serial_number", "vendor_keys"),
     "features": ("profiles", "connectors", "fixed_cable", "cable", "unplug_at_ev",
                  "backup_power", "communication", "rfid_readers", "authorization_cache",
                  "local_auth_list", "reserve_connector_zero", "file_transfer_protocols"),
@@ -465,7 +473,7 @@ def load(path: str | Path) -> Pics:
     timing = _read_timing(r, dut.get("sut"))
     id_tags = _read_id_tags(r)
     security = _read_security(r, dut, source)
-    configuration = _read_configuration(r, features)
+    configuration = _read_configuration(r, features, dut.get("vendor_keys"))
     files = _read_files(r, source)
     t = r.table("operator", _TABLES["operator"], required=False)
     operator = {"timeout": r.get("operator", t, "timeout", _seconds(), default=120.0)}
@@ -493,8 +501,19 @@ def _read_dut(r: _Reader) -> dict:
         "csms_url": r.get("dut", t, "csms_url", _string(pred=_ws_url_problem, what="a ws:// or "
                           "wss:// URL"), required=sut == "csms"),
         "serial_number": r.get("dut", t, "serial_number", _string(max_len=25 if cs else None)),
+        "vendor_keys": r.get("dut", t, "vendor_keys", _key_names(), default=()),
     }
     return out
+
+
+def _key_names() -> _Check:
+    what = "an array of configuration key names"
+
+    def convert(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise TypeError
+        return tuple(value)
+    return _Check(what, convert)
 
 
 def _read_features(r: _Reader) -> dict:
@@ -652,7 +671,7 @@ def _config_value(value: Any) -> str:
     return text
 
 
-def _read_configuration(r: _Reader, features: dict) -> dict[str, str]:
+def _read_configuration(r: _Reader, features: dict, vendor_keys: Any = ()) -> dict[str, str]:
     # Any key name is allowed here, so the table is read directly rather than through r.table.
     t = r.data.get("configuration", {})
     if not isinstance(t, dict):
@@ -674,8 +693,27 @@ def _read_configuration(r: _Reader, features: dict) -> dict[str, str]:
         value = r.get("configuration", t, key, check)
         if value is not _MISSING:
             out[key] = value
+    _lint_configuration(r, out, vendor_keys if isinstance(vendor_keys, tuple) else ())
     _cross_check(r, out, features)
     return out
+
+
+def _lint_configuration(r: _Reader, config: dict[str, str], vendor_keys: tuple[str, ...]) -> None:
+    """Standard keys with values of their type; no key that nearly is a standard one
+    (harness/ocpp_keys.py states the rules)."""
+    from harness import ocpp_keys
+
+    for key, value in config.items():
+        if key in vendor_keys:
+            continue
+        meant = ocpp_keys.near_standard_key(key)
+        if meant is not None:
+            r.problem(f"configuration.{key}", f"not an OCPP 1.6 configuration key; did you mean "
+                      f"{meant}? (a vendor's own key goes in dut.vendor_keys)")
+            continue
+        problem = ocpp_keys.value_problem(key, value, config)
+        if problem:
+            r.problem(f"configuration.{key}", f"expected {problem}")
 
 
 def _cross_check(r: _Reader, config: dict[str, str], features: dict) -> None:
