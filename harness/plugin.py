@@ -541,6 +541,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         # JUnit XML reads the properties when the case's teardown is reported.
         item.user_properties.extend(("ocpp_remark", text) for text in result.remarks)
     _apply_waiver(run, result, report)
+    if result.waiver is not None:
+        item.user_properties.append(("ocpp_waiver", f"{result.waiver['status']}: "
+                                     f"{result.waiver['reason']} (until {result.waiver['expires']})"))
     return report
 
 

@@ -14,6 +14,11 @@ The judge: the OCA's own files (the ``ocpp`` package's copies) with ``schemas/ER
 ``jsonschema.Draft4Validator``, numbers read as exact decimals, date-times and URIs by the oracle in
 ``harness.fidelity.frames``. Agreement means the same verdict, valid or not.
 
+Remarks (``harness.severity``: the finding of ERRATA row S1, an integral number as an integer in a
+security message under row D1) count as findings here, because the judge applies every row too:
+both read the same schema. Which findings FAIL a case is decided after, per row, by
+``harness.severity``; the campaign proves that the findings themselves are the OCA's + errata.
+
     python -m harness.fidelity.agreement [--per-schema 128] [--mutations 40] [--json]
 
 Needs the test extra (``pip install -e '.[test]'``).

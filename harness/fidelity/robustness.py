@@ -20,7 +20,7 @@ ENTRIES = [
           r"(NotImplemented|NotSupported)", collateral=_CODES),
     Entry("cs-protocol-error-for-everything", CS, "protocol_error_for_everything",
           "answers every CALL it cannot take with ProtocolError",
-          ("RB_001_CS", "RB_003_CS", "RB_006_CS"), r"answered CALLERROR 'ProtocolError'",
+          ("RB_001_CS", "RB_004_CS", "RB_006_CS"), r"answered CALLERROR 'ProtocolError'",
           collateral=_CODES),
     Entry("cs-composite-negative-sentinel", CS, "composite_negative_sentinel",
           "reports an unlimited composite period as limit -1, numberPhases -1 (its internal "
