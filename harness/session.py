@@ -348,6 +348,16 @@ class Session:
         that uniqueId, as :meth:`call` does. ``action`` names it in messages and measurements."""
         return await self._call_text(action, text, unique_id, {}, timeout, True)
 
+    async def send_raw(self, text: str, *, what: str) -> None:
+        """Send ``text`` as it is -- a frame broken on purpose that expects no answer (not JSON, a
+        CALLRESULT that answers nothing) -- marked in the wire log as invalid on purpose."""
+        link = self._require_link(what)
+        try:
+            await self._send(link, text, invalid_on_purpose=True)
+        except LinkClosed as closed:
+            raise DeviceDisconnected(
+                f"cannot send {what}: the device closed the connection ({closed})") from None
+
     def new_unique_id(self) -> str:
         """A fresh uniqueId for a frame the caller writes itself (:meth:`call_raw`)."""
         return self._new_id()

@@ -47,9 +47,9 @@ def test_robustness_cases_pass_the_reference_simulators_and_stay_out_of_the_cert
     assert proc.returncode == 0, proc.stdout[-3000:]
     found = verdicts(data)
     robustness = {k: v for k, v in found.items() if k.startswith("RB_") or k == "TC_088_CSMS"}
-    assert len(robustness) == 8 and {v[0] for v in robustness.values()} == {"PASS"}
+    assert len(robustness) == 9 and {v[0] for v in robustness.values()} == {"PASS"}
     assert data["robustness"] == {"result": "Pass", "in_certificate": False,
-                                  "counts": {"PASS": 8}}
+                                  "counts": {"PASS": 9}}
     assert "Robustness" not in data["profiles"] and "Robustness" not in data["profile_results"]
 
 

@@ -138,6 +138,15 @@ async def _(rig):
     assert any(t.startswith('[4,"r2","NotImplemented"') for t in sent)
 
 
+@scenario(CP, "stall_after_garbage")
+async def _(rig):
+    await rig.booted()
+    assert (await rig.csms.result("ClearCache", {}))["status"] == "Accepted"
+    await rig.csms.send_text("not JSON")
+    with pytest.raises(TimeoutError):
+        await rig.csms.call("ClearCache", {}, timeout=0.3)
+
+
 @scenario(CP, "protocol_error_for_everything")
 async def _(rig):
     await rig.booted()
@@ -643,6 +652,14 @@ async def _(csms, cp):
     sent = [t for s, t in cp.frames if s == "csms"]
     assert any(t.startswith('[4,"r1","NotSupported"') for t in sent)
     assert any(t.startswith('[4,"r2","NotImplemented"') for t in sent)
+
+
+@scenario(CSMS, "stall_after_garbage")
+async def _(csms, cp):
+    assert (await cp.result("Heartbeat", {}))["currentTime"]
+    await cp.send_text('[3, "nothing", {}]')
+    with pytest.raises(TimeoutError):
+        await cp.call("Heartbeat", {}, timeout=0.3)
 
 
 @scenario(CSMS, "protocol_error_for_everything")

@@ -27,6 +27,11 @@ ENTRIES = [
           "'no limit' sentinel)", ("RB_008_CS",), r"limit -1.*numberPhases -1|negative",
           collateral={"TC_0*_CS": "a composite period nothing limits is -1 in every composite "
                                   "this charge point reports"}),
+    Entry("cs-stall-after-garbage", CS, "stall_after_garbage",
+          "answers no CALL any more once it has read a frame that is not JSON or answers nothing",
+          ("RB_009_CS",), r"step 5: after a frame that is not JSON.*did not answer",
+          collateral={"*_CS": "the charge point answers nothing on that connection from then on; "
+                              "cases after RB_009_CS find it so until it reconnects"}),
     # --- SUT central system ---------------------------------------------------------------------
     Entry("csms-callerror-codes-reversed", CSMS, "callerror_codes_reversed",
           "answers NotSupported to an unknown action and NotImplemented to a known one it does "
@@ -44,4 +49,10 @@ ENTRIES = [
           "upgrades a handshake that offers only an unknown subprotocol without selecting one, "
           "and keeps the connection open", ("TC_088_CSMS",),
           r"no Sec-WebSocket-Protocol.*kept the connection open", params={"mode": "none"}),
+    Entry("csms-stall-after-garbage", CSMS, "stall_after_garbage",
+          "answers no CALL any more once it has read a frame that is not JSON or answers nothing",
+          ("RB_009_CSMS",), r"step 5: after a frame that is not JSON.*did not answer",
+          collateral={"*_CSMS": "the central system answers nothing on that connection from then "
+                                "on; cases after RB_009_CSMS find it so until the harness "
+                                "reconnects"}),
 ]

@@ -81,6 +81,9 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("protocol_error_for_everything", "both",
               "answers every CALL it cannot take with CALLERROR ProtocolError, whatever the "
               "cause (unknown action, unsupported action, malformed payload)"),
+    FaultSpec("stall_after_garbage", "both",
+              "after a frame it cannot read (not JSON, an answer to no CALL) it answers no CALL "
+              "any more on that connection (a parser left in a bad state)"),
     FaultSpec("timestamp_no_timezone", "both", "writes the timestamps of an action's payloads "
               "without a timezone (2024-05-01T10:00:00.000)", (_ACTION,)),
     FaultSpec("cistring_overlong", "both", "sends a CiString longer than its maximum length",

@@ -102,6 +102,8 @@ class Link:
         self._call_lock = asyncio.Lock()
         self._answering: set[asyncio.Task] = set()
         self._fixed_id: str | None = None
+        self._stalled = False
+        """stall_after_garbage: a frame it could not read left it answering nothing."""
         self.closed = asyncio.Event()
         self.close_code: int | None = None
 
@@ -188,6 +190,7 @@ class Link:
         future = self._pending.get(message.unique_id)
         if future is None or future.done():
             self._events.add("unmatched_answer", peer=self.peer_id, uniqueId=message.unique_id)
+            self._stall()
             return
         if isinstance(message, CallResult):
             future.set_result(message.payload)
@@ -195,7 +198,13 @@ class Link:
             future.set_exception(CallFailed(message.error_code, message.error_description,
                                             message.error_details))
 
+    def _stall(self) -> None:
+        if self._faults.get("stall_after_garbage") is not None:
+            self._stalled = True
+
     def _garbage(self, text: str, exc: rpc.FramingError) -> None:
+        if exc.message_type != rpc.CALL:
+            self._stall()
         rules = [f.rule for f in exc.findings]
         self._events.add("garbage_received", peer=self.peer_id, rules=rules,
                          frame=text if len(text) <= 200 else text[:200] + "...")
@@ -223,6 +232,10 @@ class Link:
 
     async def _answer(self, call: Call) -> None:
         faults, action = self._faults, call.action
+        if self._stalled:
+            self._events.add("answer_withheld", action=action, uniqueId=call.unique_id,
+                             reason="stall_after_garbage")
+            return
         v = validator()
         findings = v.validate(action, False, call.payload) if v is not None else []
         then = None

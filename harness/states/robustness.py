@@ -51,10 +51,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import rpc
-from harness.session import DeviceTimeout, Response, Session
+from harness.session import DeviceDisconnected, DeviceTimeout, Response, Session
 from harness.severity import canonical_error_code
 
-__all__ = ["Probe", "PAYLOAD_CODES", "probe", "UNKNOWN_ACTION", "unsupported_profile_action"]
+__all__ = ["Probe", "PAYLOAD_CODES", "probe", "UNKNOWN_ACTION", "unsupported_profile_action",
+           "carries_on"]
 
 PAYLOAD_CODES = frozenset({"FormationViolation", "PropertyConstraintViolation",
                            "OccurenceConstraintViolation", "TypeConstraintViolation",
@@ -192,3 +193,45 @@ OUT_OF_CONSTRAINT = ("PropertyConstraintViolation", "Payload is syntactically co
                      "least one field contains an invalid value")
 NOT_AN_OBJECT = ("FormationViolation", "Payload for Action is syntactically incorrect or not "
                  "conform the PDU structure for Action")
+
+
+GARBAGE = "this is not an OCPP-J frame"
+
+
+async def carries_on(session: Session, action: str, payload: dict, *, receiver: str) -> None:
+    """Frames that answer nothing or are not JSON, then a CALL that must be answered.
+
+    Rule: a frame the receiver cannot read gets no answer it could pair (there is no uniqueId
+    to answer, OCPP-J 1.6 §4.1.3), and a CALLRESULT / CALLERROR whose uniqueId answers no CALL of
+    the receiver is not a request (§4.1.1, §4.2.2): neither may stop the receiver from answering
+    the next CALL on the connection within the response timeout (FAIL). An answer the harness
+    can pair to nothing is a violation like any unmatched answer. A receiver that closes the
+    connection instead is a remark: OCPP-J does not forbid it, and a charge point reconnects.
+    Steps: 1. not JSON; 2. a CALLRESULT answering no CALL; 3. a CALLERROR answering no CALL;
+    4-5. ``action`` answered.
+    """
+    steps = (("1", "a text frame that is not JSON", GARBAGE),
+             ("2", "a CALLRESULT that answers no CALL",
+              rpc.dumps([rpc.CALLRESULT, session.new_unique_id(), {}])),
+             ("3", "a CALLERROR that answers no CALL",
+              rpc.dumps([rpc.CALLERROR, session.new_unique_id(), "GenericError",
+                         "harness robustness probe", {}])))
+    try:
+        for step, what, text in steps:
+            await session.send_raw(text, what=f"step {step}: {what}")
+        # 4. Harness: a well-formed CALL  5. the device answers it
+        response = await session.call(action, payload)
+    except DeviceDisconnected as exc:
+        session.remark(f"the {receiver} closed the connection after frames it could not take "
+                       f"({exc}); OCPP-J does not forbid it, but a receiver that ignores them "
+                       f"keeps its session")
+        return
+    except DeviceTimeout as exc:
+        raise DeviceTimeout(
+            f"step 5: after a frame that is not JSON, a CALLRESULT and a CALLERROR that answer "
+            f"no CALL (steps 1-3), the {receiver} did not answer {action}: {exc}") from None
+    if response.error is not None:
+        raise AssertionError(
+            f"step 5: after steps 1-3 the {receiver} answered {action} with CALLERROR "
+            f"{response.error.error_code} (wire log line {response.line}), expected its "
+            f"CALLRESULT: the frames that answer nothing must not change how it answers")

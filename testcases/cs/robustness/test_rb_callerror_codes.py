@@ -1,4 +1,4 @@
-"""RB_001_CS ... RB_007_CS: a charge point answers a CALL it cannot take with the CALLERROR code
+"""RB_001_CS ... RB_009_CS: a charge point answers a CALL it cannot take with the CALLERROR code
 OCPP-J 1.6 section 4.2.3 defines for the cause (Robustness; every charge point runs them).
 
 The OCTT implies these codes (its cases accept "CALLERROR NotSupported" for a feature a device
@@ -10,6 +10,7 @@ The judging rules are harness/states/robustness.py's table; each case names its 
 from harness.cases import case
 from harness.states.cs import booted
 from harness.states.robustness import (MISSING, NOT_AN_OBJECT, OUT_OF_CONSTRAINT, UNKNOWN_ACTION,
+                                       carries_on,
                                        WRONG_TYPE, incomplete, malformed, outside_profiles, probe,
                                        unknown_action, unsupported_profile_action,
                                        wrong_direction)
@@ -92,3 +93,15 @@ async def test_rb_007_cs_incomplete_frame(cp, pics):
     # 1. Harness: [2, id, "GetConfiguration"]  2. Charge point: CALLERROR ProtocolError
     await probe(cp, incomplete("GetConfiguration"), "GetConfiguration", None, step="2",
                 complete=False)
+
+
+@case("RB_009_CS", "Frames that answer nothing - ignored", profile="Robustness")
+async def test_rb_009_cs_frames_that_answer_nothing(cp, pics):
+    """OCPP-J 1.6 §4.1.3 / §4.2.2: a text frame that is not JSON and a CALLRESULT / CALLERROR
+    that answer no CALL of the charge point leave it answering the next CALL
+    (harness/states/robustness.py, carries_on)."""
+    await booted(cp, pics)
+    # 1-3. Harness: not JSON; a CALLRESULT and a CALLERROR answering nothing
+    # 4. Harness: GetConfiguration.req HeartbeatInterval  5. Charge point: .conf
+    await carries_on(cp, "GetConfiguration", {"key": ["HeartbeatInterval"]},
+                     receiver="charge point")

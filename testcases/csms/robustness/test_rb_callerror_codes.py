@@ -1,4 +1,4 @@
-"""RB_001_CSMS ... RB_007_CSMS: a central system answers a CALL it cannot take with the CALLERROR
+"""RB_001_CSMS ... RB_009_CSMS: a central system answers a CALL it cannot take with the CALLERROR
 code OCPP-J 1.6 section 4.2.3 defines for the cause (Robustness; every central system runs them).
 
 The harness is the charge point. As for the charge point (testcases/cs/robustness), the OCTT
@@ -9,6 +9,7 @@ harness/states/robustness.py's table.
 from harness.cases import case
 from harness.states.csms import booted
 from harness.states.robustness import (MISSING, NOT_AN_OBJECT, OUT_OF_CONSTRAINT, UNKNOWN_ACTION,
+                                       carries_on,
                                        WRONG_TYPE, incomplete, malformed, outside_profiles, probe,
                                        unknown_action, unsupported_profile_action,
                                        wrong_direction)
@@ -87,3 +88,14 @@ async def test_rb_007_csms_incomplete_frame(csms, pics):
     await booted(csms, pics)
     # 1. Harness: [2, id, "Heartbeat"]  2. Central system: CALLERROR ProtocolError
     await probe(csms, incomplete("Heartbeat"), "Heartbeat", None, step="2", complete=False)
+
+
+@case("RB_009_CSMS", "Frames that answer nothing - ignored", profile="Robustness")
+async def test_rb_009_csms_frames_that_answer_nothing(csms, pics):
+    """OCPP-J 1.6 §4.1.3 / §4.2.2: a text frame that is not JSON and a CALLRESULT / CALLERROR
+    that answer no CALL of the central system leave it answering the next CALL
+    (harness/states/robustness.py, carries_on)."""
+    await booted(csms, pics)
+    # 1-3. Harness: not JSON; a CALLRESULT and a CALLERROR answering nothing
+    # 4. Harness: Heartbeat.req  5. Central system: Heartbeat.conf
+    await carries_on(csms, "Heartbeat", {}, receiver="central system")
