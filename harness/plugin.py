@@ -617,6 +617,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     if report.passed and report.when != "call":
         return "", "", ""
     category = "error" if report.failed and report.when != "call" else report.outcome
+    if report.skipped and hasattr(report, "wasxfail"):
+        category = "xfailed"  # a waived FAIL (harness.waivers): pytest's expected failure
     run = config.stash.get(RUN_KEY, None)
     word = getattr(report, "ocpp_verdict", "") or ""
     if config.get_verbosity() > 0 or (run is not None and run.summarizing):
@@ -634,6 +636,10 @@ def _write_case_line(config: pytest.Config, run: OcppRun, result: CaseResult) ->
     reason = first_line(result.reason.removeprefix("N/A: "))
     what = f"{'harness error: ' if result.verdict == 'ERROR' else ''}{reason}" if reason \
         else result.name
+    if result.waiver is not None and result.waiver["status"] == "waived":
+        what = f"waived ({result.waiver['reason']}): {what}"
+    elif result.waiver is not None and result.waiver["status"] == "unexpected-pass":
+        what = f"unexpected PASS of a waived case ({result.waiver['reason']})"
     tr.ensure_newline()
     tr.write(f"[{done:>{len(str(total))}}/{total}] {result.id:<15} ")
     tr.write(f"{result.verdict:<12}", **_MARKUP.get(result.verdict, {}))
