@@ -41,10 +41,14 @@ interop: $(STAMP)
 
 ## The seeded-fault campaign: every catalogue fault (harness/fidelity/) against the whole suite of
 ## its SUT, intended cases must FAIL with their symptom, the others keep their unfaulted verdict;
-## writes docs/verdict-fidelity.md. `make stability` runs the unfaulted suites ten times.
+## writes docs/verdict-fidelity.md. Then the false-failure entries (harness/fidelity/legal.py): the
+## whole suite against each legal foreign behaviour, no FAIL allowed. `make stability` runs the
+## unfaulted suites ten times.
 FIDELITY_JOBS ?= 12
 fidelity: $(STAMP)
-	$(PY) -m harness.fidelity --full --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/fidelity
+	$(PY) -m harness.fidelity --full --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/fidelity; f=$$?; \
+	$(PY) -m harness.fidelity.legal --full --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/fidelity-legal; \
+	l=$$?; test $$f -eq 0 -a $$l -eq 0
 
 stability: $(STAMP)
 	$(PY) -m harness.fidelity --repeat 10 --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/stability

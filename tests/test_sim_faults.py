@@ -390,6 +390,15 @@ async def _(rig):
     assert time.monotonic() - started >= 1.3
 
 
+@scenario(CP, "rig_without_fault_inputs")
+async def _(rig):
+    await rig.booted()
+    assert "report_fault" not in rig.cp.capabilities() and "plug_in" in rig.cp.capabilities()
+    with pytest.raises(Exception) as refused:
+        await rig.cp.control("lock_failure", {"connectorId": 1})
+    assert getattr(refused.value, "status", None) == 501
+
+
 def _reserve(seconds: float = 300, parent: str | None = None) -> dict:
     from datetime import timedelta
     payload = {"connectorId": 1, "reservationId": 1, "idTag": "VALID0001",

@@ -125,6 +125,12 @@ ENTRIES = [
     LegalEntry("cs-legal-declared-no-backup-power", "cs",
                "the PICS declares no backup power: TC_032_1 is N/A before it starts, TC_032_2 runs",
                ("TC_032_2_CS",), pics={"features": {"backup_power": False}}, na=("TC_032_1_CS",)),
+    LegalEntry("cs-legal-rig-without-fault-inputs", "cs",
+               "a rig that cannot provoke hardware faults (no report_fault, lock_failure ... among "
+               "its capabilities): the cases needing them are N/A before they start",
+               ("TC_003_CS",), behaviours=("rig_without_fault_inputs",),
+               na=("TC_024_CS", "TC_030_CS", "TC_041_CS", "TC_043_3_CS", "TC_048_1_CS",
+                   "TC_050_1_CS")),
     LegalEntry("cs-legal-asks-for-listed-idtags", "cs",
                "sends Authorize.req even for an idTag its local list holds: TC_043 must not read "
                "it as a wrong list (only TC_043: TC_007/TC_008 read it as ignoring "

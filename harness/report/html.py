@@ -204,6 +204,28 @@ def _configuration(data: dict) -> list[dict]:
     return rows
 
 
+_CABLES = {"socket_with_lock": "Socket with cable lock", "socket_without_lock":
+           "Socket without cable lock", "fixed": "Fixed cable (no lock)"}
+_UNPLUG = {"cable_leaves": "the cable leaves with the EV unless the lock holds it",
+           "cable_stays": "the cable stays in the socket until removed"}
+
+
+def _cable_rows(features: dict) -> list[tuple[str, str]]:
+    """The PICS hardware model (harness/pics.py), for reports of PICS that give it."""
+    rows = []
+    cable = features.get("cable")
+    if cable:
+        rows.append(("Connector hardware", _CABLES.get(cable, str(cable))))
+        if cable != "fixed" and features.get("unplug_at_ev"):
+            rows.append(("Unplugged at the EV",
+                         _UNPLUG.get(features["unplug_at_ev"], str(features["unplug_at_ev"]))))
+    if "backup_power" in features:
+        backup = features["backup_power"]
+        rows.append(("Backup power", "Not declared" if backup is None else
+                     "Yes" if backup else "No"))
+    return rows
+
+
 def _hardware(data: dict) -> list[tuple[str, str]]:
     features = (data.get("pics") or {}).get("features") or {}
     if not features:
@@ -213,6 +235,7 @@ def _hardware(data: dict) -> list[tuple[str, str]]:
     return [
         ("Socket(s) / connector(s)", f"{'Single' if n == 1 else 'Multiple'} ({n})"),
         ("Fixed cable", "Yes" if features.get("fixed_cable") else "No"),
+        *_cable_rows(features),
         ("Communication technology", str(features.get("communication", "-"))),
         ("RFID readers", {0: "None", 1: "Single"}.get(readers, f"Multiple ({readers})")),
         ("Authorization cache", "Yes" if features.get("authorization_cache") else "No"),

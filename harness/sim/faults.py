@@ -186,6 +186,9 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "cable ends delay_ms after ConnectionTimeOut (legal while within the PICS "
               "max_time_deviation)",
               (_p("delay_ms", int, 400, "added to ConnectionTimeOut, in ms"),), legal=True),
+    FaultSpec("rig_without_fault_inputs", "cp", "the rig has no fault inputs: it declares none of "
+              "report_fault, clear_fault, lock_failure, unlock_failure, local_list_failure among "
+              "its capabilities and refuses them (the cases needing them are N/A)", legal=True),
     # --- reference CSMS -----------------------------------------------------------------------
     FaultSpec("accept_blocked_idtag", "csms", "answers Accepted for a Blocked idTag"),
     FaultSpec("accept_unknown_idtag", "csms", "answers Accepted for an unknown or Invalid idTag"),

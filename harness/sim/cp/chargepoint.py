@@ -22,6 +22,10 @@ from typing import Any
 from harness.sim.common import EventLog, TaskSet
 from harness.sim.control import ControlError, check_params
 from harness.sim.cp.actions import SPECS, Actions
+
+FAULT_INPUTS = frozenset({"report_fault", "clear_fault", "lock_failure", "unlock_failure",
+                          "local_list_failure"})
+"""Rig actions that provoke a hardware fault: a rig may have none of them."""
 from harness.sim.cp.auth import LocalAuth
 from harness.sim.cp.charging import ChargingMixin
 from harness.sim.cp.config import Configuration
@@ -138,12 +142,18 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
     # --- the test rig -------------------------------------------------------------------------
 
     def capabilities(self) -> list[str]:
-        """The rig actions this simulated charge point can perform (``GET /capabilities``)."""
+        """The rig actions this simulated charge point can perform (``GET /capabilities``); a rig
+        without fault inputs (legal behaviour ``rig_without_fault_inputs``) declares none of the
+        actions that provoke a hardware fault, and refuses them."""
+        if self.faults.get("rig_without_fault_inputs") is not None:
+            return sorted(set(SPECS) - FAULT_INPUTS)
         return sorted(SPECS)
 
     async def control(self, action: str, params: dict) -> dict:
         """The control protocol's single entry point (DESIGN 2.5). Raises :class:`ControlError`."""
         params = check_params(action, params, SPECS)
+        if action in FAULT_INPUTS and self.faults.get("rig_without_fault_inputs") is not None:
+            raise ControlError(501, f"{action}: this rig has no fault inputs")
         if action == "status":
             return self.status()
         if action == "inject_fault":
