@@ -746,14 +746,26 @@ async def disconnect_ev(driver: Any, pics: Any, tx: Tx) -> None:
 
 
 async def unplug_cable(driver: Any, pics: Any, tx: Tx) -> None:
-    """[Unplug the cable] at the end of a session, the cable taken out: the driver's unplug, then
-    its remove_cable where the PICS says the rig's unplug leaves the cable in the socket
-    (features.unplug_at_ev = "cable_stays"). Not for TC_005's EV-side disconnect
-    (:func:`disconnect_ev`), which judges the states between the two."""
-    await driver.unplug(tx.connector_id, timeout=pics.timing.response_timeout)
+    """[Unplug the cable] at the end of a session, the cable taken out (:func:`take_cable_out`).
+    Not for TC_005's EV-side disconnect (:func:`disconnect_ev`), which judges the states between
+    the two."""
     tx.plugged = False
-    if pics.features.unplug_at_ev == "cable_stays" and not pics.features.fixed_cable:
-        await driver.remove_cable(tx.connector_id, timeout=pics.timing.response_timeout)
+    await take_cable_out(driver, pics, tx.connector_id)
+
+
+def cable_stays(pics: Any) -> bool:
+    """The PICS says the rig's unplug leaves a socket's cable in (features.unplug_at_ev)."""
+    return pics.features.unplug_at_ev == "cable_stays" and not pics.features.fixed_cable
+
+
+async def take_cable_out(driver: Any, pics: Any, connector_id: int) -> None:
+    """The driver's unplug, then its remove_cable where the rig's unplug leaves the cable in the
+    socket (:func:`cable_stays`) -- also when the unplug found no EV (the cable may still be in)."""
+    try:
+        await driver.unplug(connector_id, timeout=pics.timing.response_timeout)
+    finally:
+        if cable_stays(pics):
+            await driver.remove_cable(connector_id, timeout=pics.timing.response_timeout)
 
 
 async def id_tag_cached(cp: Session, driver: Any, pics: Any, id_tag: str | None = None) -> None:

@@ -53,6 +53,7 @@ from typing import Any
 from harness.session import (DeviceTimeout, ProtocolViolation, Request, Response, Session,
                              StashKey, Violation)
 from harness.states import connector_ids
+from harness.states.cs import take_cable_out
 from harness.verdicts import Inconclusive
 
 BUSY = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
@@ -663,7 +664,7 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
     for connector_id in sorted(track.plugged):
         # The cable the harness plugged in comes out, whatever the device reported.
         try:
-            await driver.unplug(connector_id, timeout=timing.response_timeout)
+            await take_cable_out(driver, pics, connector_id)
         except Inconclusive:
             pass  # already out (the case's driver action failed half-way)
         track.plugged.discard(connector_id)
@@ -741,7 +742,7 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
             return
     elif track.status.get(connector_id) in BUSY:
         try:
-            await driver.unplug(connector_id, timeout=timing.response_timeout)
+            await take_cable_out(driver, pics, connector_id)
         except Inconclusive:
             pass  # no cable in: nothing to unplug
         if await _available_within(cp, track, connector_id, triggered):

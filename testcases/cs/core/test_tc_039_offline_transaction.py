@@ -10,7 +10,7 @@ in chronological order (OCPP 1.6 section 4.7).
 
 from harness.cases import case
 from harness.states.cs import (booted, cite, configured, connector_under_test, harness_answered,
-                               offline, offline_authorization, triggered)
+                               offline, offline_authorization, triggered, take_cable_out)
 
 OFFLINE_CONFIG = {"LocalAuthListEnabled": "true", "AuthorizationCacheEnabled": "true",
                   "AllowOfflineTxForUnknownId": "true"}
@@ -43,7 +43,7 @@ async def test_tc_039_cs_offline_transaction(cp, driver, pics):
             try:
                 await driver.present_id_tag(id_tag, connector_id, timeout=timeout)
             finally:
-                await driver.unplug(connector_id, timeout=timeout)
+                await take_cable_out(driver, pics, connector_id)
 
         # 2. StartTransaction.req; harness: StartTransaction.conf Accepted
         start = await cp.expect(("StartTransaction", "StopTransaction"), timeout=triggered(pics),

@@ -11,7 +11,7 @@ the cable taken out, the connector Available.
 
 from harness.cases import case
 from harness.states.cs import (booted, cite, next_status, quiet_period, requests_of, status_until,
-                               connector_under_test)
+                               connector_under_test, take_cable_out)
 
 ERROR_CODE = "OtherError"
 
@@ -45,5 +45,5 @@ async def test_tc_041_cs_fault_behavior(cp, driver, pics):
     finally:
         await driver.clear_fault(connector_id, timeout=timeout)
         if plugged:
-            await driver.unplug(connector_id, timeout=timeout)
+            await take_cable_out(driver, pics, connector_id)
         await status_until(cp, pics, connector_id, "Available")

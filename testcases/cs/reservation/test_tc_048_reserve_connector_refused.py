@@ -20,7 +20,7 @@ Readings (the catalogue marks 048_1, 048_3 and 048_4 as reconstructed):
 
 from harness.cases import case
 from harness.states.cs import (booted, change_availability, cite, connector_under_test, next_status,
-                               operative_at_end, status_until)
+                               operative_at_end, status_until, take_cable_out)
 from harness.states.reservation import (assert_cancel_status, assert_reserve_status,
                                         cancel_reservation, reserve_now)
 
@@ -73,7 +73,7 @@ async def test_tc_048_2_cs_reserve_occupied(cp, driver, pics):
         await _refused(cp, pics, "Occupied", step="step 2")
     finally:
         # The charge point carries on normally: the cable comes out, the connector is Available.
-        await driver.unplug(connector_id, timeout=timeout)
+        await take_cable_out(driver, pics, connector_id)
         await status_until(cp, pics, connector_id, "Available")
 
 

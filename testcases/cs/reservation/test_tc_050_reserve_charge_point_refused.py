@@ -20,7 +20,7 @@ Readings (the catalogue marks 050_1, 050_2 and 050_4 as reconstructed):
 from harness.cases import case
 from harness.states import connector_ids
 from harness.states.cs import (booted, change_availability, cite, next_status, operative_at_end,
-                               status_until)
+                               status_until, take_cable_out)
 from harness.states.reservation import (CONNECTOR_ZERO_NA, assert_cancel_status,
                                         assert_reserve_status, cancel_reservation, reserve_now)
 
@@ -75,7 +75,7 @@ async def test_tc_050_2_cs_reserve_charge_point_occupied(cp, driver, pics):
         await _refused(cp, pics, "Occupied", step="step 4")
     finally:
         for connector_id in plugged:
-            await driver.unplug(connector_id, timeout=timeout)
+            await take_cable_out(driver, pics, connector_id)
         for connector_id in plugged:
             await status_until(cp, pics, connector_id, "Available")
 
