@@ -317,12 +317,24 @@ class Driver(abc.ABC):
         (PICS ``[operator] timeout``, ``--ocpp-operator-timeout``) it is instead."""
         return timeout
 
+    def observe_actions(self, observer: Callable[[str, dict], None]) -> None:
+        """Tell ``observer(action, params)`` of every action :meth:`act` got done (after the
+        rig's answer; not for an action that failed or timed out): the Idle state's knowledge of
+        cables plugged, cards presented, power cut."""
+        self.__dict__.setdefault("_action_observers", []).append(observer)
+
+    async def _performed(self, action: str, params: dict, timeout: float) -> dict:
+        reply = await self.perform(action, params, timeout=timeout)
+        for observer in self.__dict__.get("_action_observers", ()):
+            observer(action, params)
+        return reply
+
     async def act(self, action: str, params: dict, *, timeout: float) -> dict:
         """Do ``action`` through :meth:`perform`, recorded in the wire log before and after."""
         timeout = self.action_timeout(check_timeout(timeout))
         record = self.recorder
         if record is None:
-            return await self.perform(action, params, timeout=timeout)
+            return await self._performed(action, params, timeout)
         purpose = _PURPOSE.get()
         _safely(record, "driver", phase="asked", action=action, params=_loggable(params),
                instruction=_instruction(action, params), timeout_s=timeout,
@@ -330,7 +342,7 @@ class Driver(abc.ABC):
         started = time.monotonic()
         outcome: dict[str, Any] = {}
         try:
-            reply = await self.perform(action, params, timeout=timeout)
+            reply = await self._performed(action, params, timeout)
             outcome = {"outcome": "done", "reply": _loggable(reply)}
             return reply
         except ActionTimedOut as exc:

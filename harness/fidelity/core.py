@@ -10,7 +10,7 @@ CSMS = "csms"
 # section 4.7) and sends nothing else meanwhile (its one outbox keeps the order): later cases see
 # late statuses and Heartbeats sent back to back. Declared, not fixed: letting Heartbeat and
 # StatusNotification pass a waiting retry in harness/sim/cp/outbox.py would end it.
-_STUCK_QUEUE = {"TC_*_CS": "the rejected transaction message is retried and holds back every later "
+_STUCK_QUEUE = {"*_CS": "the rejected transaction message is retried and holds back every later "
                            "message of the charge point (late statuses, bunched Heartbeats)"}
 
 ENTRIES = [
@@ -27,14 +27,14 @@ ENTRIES = [
           "leaves the required chargePointModel out of BootNotification",
           ("TC_002_CS",), r"BootNotification.*chargePointModel: required",
           params={"action": "BootNotification", "field": "chargePointModel"},
-          collateral={"TC_*": "the harness answers the invalid BootNotification with a CALLERROR "
+          collateral={"*_CS": "the harness answers the invalid BootNotification with a CALLERROR "
                               "(OCPP-J 4.2.3), so the charge point is never Accepted and no "
                               "other case can run"}),
     Entry("cs-status-skips-preparing", CS, "wrong_status",
           "reports Available instead of Preparing when the cable is plugged in",
           ("TC_003_CS",), r"reported 'Available', expected 'Preparing'", params={"real": "Preparing", "sent": "Available"},
           also=r"reported 'Available', expected 'Preparing'",
-          collateral={"TC_*_CS": "the fault reports every Preparing as Available -- the status of "
+          collateral={"*_CS": "the fault reports every Preparing as Available -- the status of "
                                  "every authorization and every plug-in -- so neither the cases "
                                  "nor the Idle state can see an authorization pending or a cable "
                                  "in: every case that goes through Preparing is affected"}),
@@ -138,7 +138,7 @@ ENTRIES = [
     Entry("cs-boot-vendor-overlong", CS, "cistring_overlong",
           "sends a chargePointVendor longer than CiString20", ("TC_034_CS",),
           r"BootNotification.*chargePointVendor.*maxLength",
-          collateral={"TC_*": "the harness answers the invalid BootNotification with a CALLERROR "
+          collateral={"*_CS": "the harness answers the invalid BootNotification with a CALLERROR "
                               "(OCPP-J 4.2.3), so the charge point is never Accepted and no "
                               "other case can run"}),
     Entry("cs-duplicate-unique-id", CS, "duplicate_unique_id",

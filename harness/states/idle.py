@@ -399,6 +399,26 @@ class Tracker:
                 taken.append(f"configuration key {key}")
         return taken
 
+    def took_action(self, action: str, params: dict) -> None:
+        """A driver action done (:func:`watch_driver`)."""
+        connector_id = params.get("connectorId")
+        if action == "present_id_tag":
+            self.tags.setdefault(connector_id, []).append(params.get("idTag"))
+            # A new authorization (or a second presentation read as one): ConnectionTimeOut
+            # starts again on a Preparing connector.
+            for pending in list(self.pending_until):
+                if connector_id in (None, pending):
+                    self._authorization_started(pending, time.monotonic())
+        elif action == "plug_in":
+            self.plugged.add(connector_id)
+            self.pending_until.pop(connector_id, None)
+        elif action in ("unplug", "remove_cable"):
+            self.plugged.discard(connector_id)
+        elif action == "power_off":
+            self.powered_off = True
+        elif action in ("power_on", "power_cycle"):
+            self.powered_off = False
+
     def dirt(self, pics: Any) -> str:
         """What is left, in the words of "the device stayed ...", most telling first."""
         if self.powered_off:
@@ -489,34 +509,24 @@ def observe(cp: Session, pics: Any = None) -> Tracker:
 
 def watch_driver(driver: Any, track: Tracker) -> None:
     """Note the driver's actions that change the device (a cable plugged, a card presented, the
-    power cut) even when the case fails before undoing them."""
+    power cut) even when the case fails before undoing them: through the driver's action observer
+    hook (:meth:`harness.drivers.base.Driver.observe_actions`), or, for a driver object without
+    it, by wrapping its ``perform``."""
     if getattr(driver, "_idle_watched", False):
+        return
+    driver._idle_watched = True
+    observe_actions = getattr(driver, "observe_actions", None)
+    if callable(observe_actions):
+        observe_actions(track.took_action)
         return
     perform = driver.perform
 
     async def watched(action: str, params: dict, *, timeout: float) -> dict:
         result = await perform(action, params, timeout=timeout)
-        connector_id = params.get("connectorId")
-        if action == "present_id_tag":
-            track.tags.setdefault(connector_id, []).append(params.get("idTag"))
-            # A new authorization (or a second presentation read as one): ConnectionTimeOut
-            # starts again on a Preparing connector.
-            for pending in list(track.pending_until):
-                if connector_id in (None, pending):
-                    track._authorization_started(pending, time.monotonic())
-        elif action == "plug_in":
-            track.plugged.add(connector_id)
-            track.pending_until.pop(connector_id, None)
-        elif action == "unplug":
-            track.plugged.discard(connector_id)
-        elif action == "power_off":
-            track.powered_off = True
-        elif action in ("power_on", "power_cycle"):
-            track.powered_off = False
+        track.took_action(action, params)
         return result
 
     driver.perform = watched
-    driver._idle_watched = True
 
 
 async def idle(cp: Session, driver: Any, pics: Any) -> None:
@@ -680,6 +690,11 @@ async def _transfer_ends(cp: Session, pics: Any, track: Tracker, kind: str) -> N
               else "DiagnosticsStatusNotification")
     while (transfer := getattr(track, kind)) is not None:
         left = transfer.deadline - time.monotonic()
+        if left <= 0 and transfer.status == "Requested":
+            # Not one status notification within the whole bound: nothing is known to be going
+            # on; the device is not held for it.
+            setattr(track, kind, None)
+            break
         if left <= 0:
             raise NotIdle(f"the {kind} {'update' if kind == 'firmware' else 'upload'} a case "
                           f"left under way did not end within its bound (last {action} "
