@@ -83,6 +83,13 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       a generated image whose content is not a firmware ("INVALID ...").
   transfer_timeout    seconds, default 60: bound of one download or upload, from the
                       UpdateFirmware / GetDiagnostics request to the status that ends it.
+[lab]                 optional: the test laboratory's block of the report, as the certificates
+                      print it; every key a non-empty string, shown "not stated" when absent
+  test_laboratory     the laboratory ("Korea Smart Grid Association")
+  location            where the laboratory is ("Seoul, Korea")
+  test_execution_location  where the tests ran ("TaeSeongConTech (Anyang, Korea)")
+  report_reference    the report's reference ("KSGA-OCPP1.6TEST-045-2024")
+  tester              who ran the tests (named in the Statement of Approval)
 [operator]            optional: the person at the bench (--ocpp-driver prompt), apart from the
                       device's timings
   timeout             seconds, default 120: how long the operator has for one action (plug in,
@@ -230,6 +237,15 @@ class Files:
 
 
 @dataclass(frozen=True)
+class Lab:
+    test_laboratory: str | None = None
+    location: str | None = None
+    test_execution_location: str | None = None
+    report_reference: str | None = None
+    tester: str | None = None
+
+
+@dataclass(frozen=True)
 class Operator:
     timeout: float = 120.0
 
@@ -246,6 +262,7 @@ class Pics:
     source: Path
     files: Files = Files()
     operator: Operator = Operator()
+    lab: Lab = Lab()
 
     def supports(self, profile: str) -> bool:
         """Whether the device claims ``profile``. An unknown name raises, so that a typo in a test
@@ -449,6 +466,8 @@ _TABLES = {
     "security": ("profile", "basic_auth_password", "ca_file", "cert_file", "key_file"),
     "files": ("address", "firmware", "invalid_firmware", "transfer_timeout"),
     "operator": ("timeout",),
+    "lab": ("test_laboratory", "location", "test_execution_location", "report_reference",
+            "tester"),
 }
 
 
@@ -477,12 +496,14 @@ def load(path: str | Path) -> Pics:
     files = _read_files(r, source)
     t = r.table("operator", _TABLES["operator"], required=False)
     operator = {"timeout": r.get("operator", t, "timeout", _seconds(), default=120.0)}
+    t = r.table("lab", _TABLES["lab"], required=False)
+    lab = {key: r.get("lab", t, key, _string(), default=None) for key in _TABLES["lab"]}
     if r.problems:
         raise PicsError(source, r.problems)
     return Pics(dut=Dut(**dut), features=Features(**features), timing=Timing(**timing),
                 id_tags=IdTags(**id_tags), security=Security(**security),
                 configuration=MappingProxyType(configuration), source=source.resolve(),
-                files=Files(**files), operator=Operator(**operator))
+                files=Files(**files), operator=Operator(**operator), lab=Lab(**lab))
 
 
 def _read_dut(r: _Reader) -> dict:

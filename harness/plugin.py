@@ -139,9 +139,11 @@ class OcppRun:
         self.report = RunReport(
             dut={"vendor": self.pics.dut.vendor, "model": self.pics.dut.model,
                  "firmware_version": self.pics.dut.firmware_version,
-                 "charge_point_id": self.pics.dut.charge_point_id, "pics": str(self.pics.source)},
+                 "charge_point_id": self.pics.dut.charge_point_id, "pics": str(self.pics.source),
+                 "pics_sha256": _sha256(self.pics.source)},
             sut=self.sut, started=utc_now(), declared_profiles=tuple(self.pics.features.profiles),
-            pics=pics_block(self.pics))  # configuration: read from the device, not the PICS
+            pics=pics_block(self.pics),  # configuration: read from the device, not the PICS
+            lab=dict(vars(self.pics.lab)) if hasattr(self.pics, "lab") else {})
         self.bench: Any = None
         self.selected = 0
         self.summarizing = False
@@ -174,6 +176,16 @@ class OcppRun:
         write_report(self.report, self.report_dir)  # report.json and report.html
         if self.sut == "cs" and self.bench is not None:
             self.device_state(self.bench.session)
+
+
+def _sha256(path: Path) -> str:
+    """The PICS file's SHA-256: the report names exactly which declaration it was run against."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _check_sim_faults(faults: tuple[str, ...], dut: str, sut: str) -> None:

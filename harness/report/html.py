@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,9 +124,24 @@ class Row:
     """The arrowhead polygon's points."""
 
 
-def sequence(arrows: list[evidence.Arrow], device: str, *, width: int = 800) -> dict[str, Any]:
+_CITED = re.compile(r"\b(?:wire(?:[- ]log)? lines?|lines?)\s+((?:\d+(?:\s*(?:,|and|-)\s*)?)+)",
+                    re.IGNORECASE)
+
+
+def cited_lines(reason: str) -> set[int]:
+    """The wire-log lines a verdict's reason cites ("wire log line 12", "wire lines 2, 11"):
+    the frames the sequence diagram draws red."""
+    lines: set[int] = set()
+    for match in _CITED.finditer(reason or ""):
+        lines.update(int(n) for n in re.findall(r"\d+", match.group(1)))
+    return lines
+
+
+def sequence(arrows: list[evidence.Arrow], device: str, *, width: int = 800,
+             cited: set[int] | frozenset[int] = frozenset()) -> dict[str, Any]:
     """The geometry of a two-lifeline sequence diagram: the harness on the left, the device on
-    the right, one arrow per frame, events as dashed notes, findings in red under their arrow."""
+    the right, one arrow per frame, events as dashed notes, findings in red under their arrow;
+    the frames the verdict's reason cites (``cited``) red too, marked "cited"."""
     left, right, top, step = 190, width - 110, 46, 24
     rows: list[Row] = []
     y = top
@@ -137,9 +154,12 @@ def sequence(arrows: list[evidence.Arrow], device: str, *, width: int = 800) -> 
         x1, x2 = (right, left) if arrow.sender == device else (left, right)
         sign = 1 if x2 > x1 else -1
         head = f"{x2},{y} {x2 - 8 * sign},{y - 4} {x2 - 8 * sign},{y + 4}"
-        kind = "finding" if arrow.findings else arrow.kind
+        kind = "finding" if arrow.findings or arrow.line in cited else arrow.kind
+        notes = [_clip(f, 95) for f in arrow.findings[:3]]
+        if arrow.line in cited and not notes:
+            notes = ["cited by the verdict's reason"]
         rows.append(Row(y, kind, f"{arrow.line}: {_clip(arrow.label, 58)}", x1, x2, offset,
-                        arrow.line, tuple(_clip(f, 95) for f in arrow.findings[:3]), head))
+                        arrow.line, tuple(notes), head))
         y += 14 * len(rows[-1].findings)
     return {"width": width, "height": y + 20, "left": left, "right": right, "top": top,
             "rows": rows, "middle": (left + right) // 2}
@@ -246,17 +266,30 @@ def _hardware(data: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _cases(data: dict) -> list[dict]:
+def relative(path: str | None, base: Path | None) -> str | None:
+    """``path`` as seen from the report's directory (so the report directory can be handed over
+    whole and its links still work), or as given when it is elsewhere on another drive."""
+    if not path or base is None:
+        return path
+    try:
+        return os.path.relpath(Path(path).resolve(), Path(base).resolve()).replace(os.sep, "/")
+    except ValueError:
+        return path
+
+
+def _cases(data: dict, base: Path | None = None) -> list[dict]:
     device = "cp" if data.get("sut") == "cs" else "csms"
     out = []
     for number, case in enumerate(data.get("test_cases") or [], start=1):
         view = dict(case, anchor=f"case-{number}", arrows=[], total=0, log_error=None,
-                    diagram=None)
+                    diagram=None, wire_href=relative(case.get("wire_log"), base))
         wire = case.get("wire_log")
+        cited = cited_lines(case.get("reason", "")) if case.get("verdict") == "FAIL" else set()
+        view["cited"] = sorted(cited)
         if wire and Path(wire).is_file():
             arrows, total, error = evidence.arrows(wire, MAX_ARROWS)
             view.update(arrows=arrows, total=total, log_error=error,
-                        diagram=sequence(arrows, device) if arrows else None)
+                        diagram=sequence(arrows, device, cited=cited) if arrows else None)
         elif wire:
             view["log_error"] = f"the wire log {wire} is missing"
         out.append(view)
@@ -271,13 +304,20 @@ def _profile_rows(profiles: dict[str, dict]) -> list[tuple[str, str, str, dict]]
     return [(*PROFILE_TITLES.get(name, (name, "")), name, info) for name, info in ranked]
 
 
-def view(data: dict) -> dict[str, Any]:
-    """Everything the template shows, from the report.json content."""
+LAB_ROWS = (("test_laboratory", "Test laboratory"), ("location", "Location"),
+            ("test_execution_location", "Test execution location"),
+            ("report_reference", "Test Report Reference"))
+"""The certificates' rows of the lab block, in their order and words (PICS ``[lab]``)."""
+
+
+def view(data: dict, base: Path | None = None) -> dict[str, Any]:
+    """Everything the template shows, from the report.json content; ``base``: the report's
+    directory, which paths are shown relative to."""
     sut = data.get("sut", "cs")
     profiles = data.get("profile_results") or {
         p: {"result": r, "declared": None, "counts": {}} for p, r in
         (data.get("profiles") or {}).items()}
-    cases = _cases(data)
+    cases = _cases(data, base)
     verdicts: dict[str, int] = {}
     for case in data.get("test_cases") or []:
         verdicts[case["verdict"]] = verdicts.get(case["verdict"], 0) + 1
@@ -294,11 +334,15 @@ def view(data: dict) -> dict[str, Any]:
         "cases": cases,
         "anchors": {c["id"]: c["anchor"] for c in reversed(cases)},
         "verdicts": verdicts,
+        "lab": data.get("lab") or {},
+        "lab_rows": LAB_ROWS,
+        "pics_path": relative((data.get("dut") or {}).get("pics"), base),
+        "config_wire": relative((data.get("configuration_source") or {}).get("wire_log"), base),
     }
 
 
-def render(data: dict, *, pdf_available: bool = False) -> str:
+def render(data: dict, *, pdf_available: bool = False, base: Path | None = None) -> str:
     env = _environment()
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return env.get_template("report.html.j2").render(
-        css=css, pdf_available=pdf_available, pdf_hint=PDF_HINT, **view(data))
+        css=css, pdf_available=pdf_available, pdf_hint=PDF_HINT, **view(data, base))

@@ -98,6 +98,9 @@ class RunReport:
     limits: dict[str, Any] = field(default_factory=dict)
     """Limits detected from the device's own frames (milliseconds_in_timestamps)."""
     test_case_document: str = TEST_CASE_DOCUMENT
+    lab: dict[str, Any] = field(default_factory=dict)
+    """The PICS ``[lab]`` block (test laboratory, location, test execution location, report
+    reference, tester), as the certificates print it."""
     applicable: dict[str, dict[str, Any]] | None = None
     """Per profile, the cases the harness knows for the SUT, selected or not: ``total`` (how
     many) and ``applicable`` (the ids the PICS does not make N/A). None when not known (a report
@@ -191,7 +194,7 @@ class RunReport:
             "configuration_source": self.configuration_source,
             "profile_results": results,
             "robustness": self.robustness(), "remarks": self.remarks(), "waived": self.waived(),
-            "pics": self.pics, "limits": self.limits,
+            "pics": self.pics, "limits": self.limits, "lab": self.lab,
             "test_case_document": self.test_case_document,
             "test_cases": [asdict(c) for c in self.test_cases],
         }

@@ -91,7 +91,7 @@ def write_report(report: RunReport, directory: Path, *, final: bool = False) -> 
     target = directory / "report.html"
     tmp = target.with_suffix(".html.tmp")
     try:
-        text = html.render(report.to_json(), pdf_available=html.pdf_available())
+        text = html.render(report.to_json(), pdf_available=html.pdf_available(), base=directory)
     except Exception as exc:  # the JSON is the record; the HTML must not take it down with it
         text = (f"<!doctype html><title>report</title><pre>report.html could not be rendered: "
                 f"{escape(repr(exc))}; report.json is complete</pre>")
