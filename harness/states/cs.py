@@ -121,6 +121,15 @@ async def booted(cp: Session, pics: Any) -> None:
         await cp.expect("BootNotification", timeout=triggered(pics),
                         what="Booted: BootNotification on a new connection")
     except DeviceTimeout:
+        # A reconnection, or a boot answered before the case began: the StatusNotifications the
+        # device sent meanwhile are its start-up report, not answers to what the case does next
+        # (a charge point that is the run's first case, still reporting as the case starts, had
+        # its boot 'Available' taken for the Preparing of the case's first card).
+        while True:
+            try:
+                await cp.expect("StatusNotification", timeout=0)
+            except DeviceTimeout:
+                break
         settled(cp)
         return
     await booted_statuses(cp, pics, step="Booted")
