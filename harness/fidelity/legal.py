@@ -115,6 +115,16 @@ ENTRIES = [
                "configured time, within the declared max_time_deviation (0.5 s)",
                ("TC_004_2_CS", "TC_011_2_CS", "TC_061_2_CS", "TC_007_2_CS"),
                behaviours=("connection_timeout_late:delay_ms=400",)),
+    LegalEntry("cs-legal-reauthorize-on-present", "cs",
+               "an idTag presented again while it waits for the cable is read as a new "
+               "authorization (Authorize.req again, ConnectionTimeOut restarted), not as its end: "
+               "only ConnectionTimeOut ends it (9.1.9; OCPP 1.6 gives a second presentation no "
+               "meaning before a transaction)",
+               ("TC_007_CS",), behaviours=("reauthorize_on_present",), fast=False),
+    LegalEntry("cs-legal-firmware-reboots-late", "cs",
+               "after FirmwareStatusNotification Installing the firmware reboots 5 s later (a slow "
+               "flash; 6.24 bounds no installation time), then reports Installed",
+               ("TC_044_1_CS",), behaviours=("firmware_reboot_late:delay_ms=5000",), fast=False),
     LegalEntry("cs-legal-no-authorization-cache", "cs",
                "no authorization cache (3.4: optional): no AuthorizationCacheEnabled key, ClearCache "
                "Rejected; the cache cases are N/A, offline cases use the local list",

@@ -118,11 +118,12 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("reauthorize_on_present", "cp", "reads an idTag presented again while it waits for "
               "the cable as a new authorization (Authorize.req again, ConnectionTimeOut restarted) "
               "instead of ending the authorization: only ConnectionTimeOut ends it (legal; many "
-              "charge points do so)"),
+              "charge points do so)", legal=True),
     FaultSpec("firmware_reboot_late", "cp", "after FirmwareStatusNotification Installing, reboots "
               "only delay_ms later (a slow flash), then reports Installed (legal: OCPP bounds no "
               "installation time)",
-              (_p("delay_ms", int, 8000, "time from Installing to the reboot, in ms"),)),
+              (_p("delay_ms", int, 8000, "time from Installing to the reboot, in ms"),),
+              legal=True),
     FaultSpec("meter_values_out_of_order", "cp", "after a connection loss, sends the queued "
               "MeterValues newest first"),
     FaultSpec("ignore_config_change", "cp", "answers Accepted to ChangeConfiguration but keeps the "
