@@ -733,6 +733,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     write_report(run.report, run.report_dir, final=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before junitxml's own unconfigure forgets the file
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """JUnit XML with one mapping of the verdicts and their properties (harness/report/junit.py)."""
+    import os
+
+    run = config.stash.get(RUN_KEY, None)
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if run is None or not xmlpath or config.option.collectonly:
+        return
+    path = os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(xmlpath))))
+    if not os.path.isfile(path):
+        return
+    from harness.report import junit
+
+    try:
+        junit.normalise(path, {c.id: c for c in run.report.test_cases})
+    except Exception as exc:  # noqa: BLE001 -- pytest's file stays as written; say so
+        import sys
+
+        print(f"--junitxml {path}: the OCPP verdicts could not be written into it: {exc!r}",
+              file=sys.stderr)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The run's result in the words of the report: the certificate line, one line per profile
     with the counts behind it, and where the report is."""
