@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import re
 import signal
@@ -35,9 +34,8 @@ import tempfile
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
-from interop.control import host_port
+from interop.control import ControlServer, Refused, host_port
 
 log = logging.getLogger("interop.supervisor")
 
@@ -58,6 +56,8 @@ class Supervisor:
         self.plugged: set[int] = set()
         """Connectors with an EV plugged in: the rig's knowledge, kept across restarts."""
         self.restarts = 0
+        self.actions: list[str] = []
+        """The firmware's rig actions (its GET /capabilities), which this rig passes on."""
         self._stopping = False
         self._watch: asyncio.Task | None = None
         self.http: aiohttp.ClientSession | None = None
@@ -99,6 +99,9 @@ class Supervisor:
                     self.control = found.group(1)
                     break
         log.info("firmware %s up, control %s", self.process.pid, self.control)
+        assert self.http is not None
+        async with self.http.get(f"{self.control}/capabilities") as reply:
+            self.actions = list((await reply.json(content_type=None)).get("actions") or [])
         # What the new firmware finds at boot: the EVs still plugged in.
         for connector_id in sorted(self.plugged):
             await self._forward("plug_in", {"connectorId": connector_id})
@@ -147,11 +150,6 @@ class Supervisor:
                 self.plugged.discard(connector_id)
         return status, body
 
-    async def capabilities(self) -> tuple[int, dict]:
-        await asyncio.wait_for(self.up.wait(), READY_TIMEOUT_S)
-        assert self.http is not None
-        async with self.http.get(f"{self.control}/capabilities") as reply:
-            return reply.status, await reply.json(content_type=None)
 
 
 async def main(argv: list[str] | None = None) -> None:
@@ -171,30 +169,15 @@ async def main(argv: list[str] | None = None) -> None:
                                  "--exit-on-reset", "--skip-finishing"], args.restart_delay)
         await supervisor.start()
 
-        async def post(request: web.Request) -> web.Response:
-            raw = await request.read()
-            try:
-                params = json.loads(raw) if raw.strip() else {}
-            except ValueError as exc:
-                return web.json_response({"error": f"the body is not JSON: {exc}"}, status=400)
-            if not isinstance(params, dict):
-                return web.json_response({"error": "the body must be a JSON object"}, status=400)
-            status, body = await supervisor.perform(request.match_info["action"], params)
-            return web.json_response(body, status=status)
+        async def perform(action: str, params: dict) -> dict:
+            status, body = await supervisor.perform(action, params)
+            if not 200 <= status < 300:
+                raise Refused(status, str(body.get("error", body)))
+            return body
 
-        async def capabilities(request: web.Request) -> web.Response:
-            status, body = await supervisor.capabilities()
-            return web.json_response(body, status=status)
-
-        app = web.Application()
-        app.router.add_get("/", capabilities)
-        app.router.add_get("/capabilities", capabilities)
-        app.router.add_post("/{action}", post)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        host, port = host_port(args.control)
-        await web.TCPSite(runner, host, port).start()
-        port = runner.addresses[0][1]
+        control = ControlServer(perform, lambda: supervisor.actions, *host_port(args.control))
+        await control.start()
+        host, port = control.host, control.port
         stopped = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stopped.set)
@@ -202,7 +185,7 @@ async def main(argv: list[str] | None = None) -> None:
         try:
             await stopped.wait()
         finally:
-            await runner.cleanup()
+            await control.stop()
             await supervisor.stop()
 
 
