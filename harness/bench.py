@@ -5,6 +5,17 @@ driver for manual actions and the session, set up once for a run and shared by i
   after every reboot, which the accept loop hands to the same session).
 - SUT ``csms``: the harness is the charge point; it connects to the central system and
   :meth:`ChargePointBench.reconnect` plays its reboot.
+
+Connection policy (SUT ``cs``): one connection per charge point. A second connection with the
+device's id while its connection is open is checked with a ping on the old one: if the old one
+answers, the device holds two connections, a finding (``ws.duplicate-connection``) of the case that
+runs, and the newcomer is refused with 1008 (``BenchOptions.duplicate = "refuse"``, the default)
+or the old one closed (``"replace"``); if it does not answer within :data:`PING_TIMEOUT_S`, it was
+a dead connection (a power cut leaves one) and the newcomer takes over. Both are logged.
+
+A connection the harness as charge point cannot open is not an error of the bench: the attempt is
+logged in the next case's wire log, and each case that needs the connection FAILs (the central
+system broke the handshake) or is INCONCLUSIVE (nothing answered), with the reason.
 """
 
 from __future__ import annotations
@@ -15,8 +26,14 @@ from typing import Any, Callable
 
 from harness import defaults
 from harness.pics import Pics
-from harness.session import Session
-from harness.transport import SUBPROTOCOL, CentralSystemServer, Link, connect, tls_context
+from harness.findings import Finding
+from harness.session import HandshakeViolation, Session
+from harness.transport import (SUBPROTOCOL, Attempt, CentralSystemServer, HandshakeFailed,
+                               HandshakeRefused, Link, connect, tls_context)
+from harness.verdicts import Inconclusive
+
+PING_TIMEOUT_S = 5.0
+"""How long an old connection has to answer a ping when the device opens a second one."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,8 @@ class BenchOptions:
     driver: str
     sim_faults: tuple[str, ...] = ()
     """``--ocpp-sim-fault`` values ("name:k=v,..."), injected into the embedded simulator."""
+    duplicate: str = "refuse"
+    """A second live connection with the device's id: ``refuse`` the newcomer or ``replace``."""
 
 
 Notify = Callable[[str], None]
@@ -60,12 +79,15 @@ class CentralSystemBench:
         if options.dut == "sim":
             port = 0  # the embedded simulator is told where to connect
         self.server = CentralSystemServer(host, port, basic_auth_password=_security_password(pics),
-                                          ssl_context=ssl_context)
+                                          ssl_context=ssl_context,
+                                          expected_id=pics.dut.charge_point_id,
+                                          # a handshake is a request and its answer
+                                          open_timeout=min(10.0, pics.timing.response_timeout))
+        self.server.listeners.append(self.session.connection_attempt)
         self.sim: Any = None
         self._accepting: asyncio.Task | None = None
         self.notify: Notify = _quiet
-        self.server.on_refused = lambda path, finding: self._refused(
-            f"refused a connection to {path!r}: {finding.message}")
+        self.server.listeners.append(self._attempt)
 
     async def start(self) -> None:
         await self.server.start()
@@ -82,11 +104,9 @@ class CentralSystemBench:
     async def _accept_forever(self) -> None:
         while True:
             link: Link = await self.server._incoming.get()
-            if link.charge_point_id != self.pics.dut.charge_point_id:
-                # Another charge point on the harness's port: not the device under test.
-                self._refused(f"refused {link.charge_point_id!r}: expected "
-                              f"{self.pics.dut.charge_point_id!r} (PICS dut.charge_point_id)")
-                await link.close(1008, f"expected charge point {self.pics.dut.charge_point_id}")
+            old = self.session.link
+            if old is not None and not old.closed.is_set() and old is not link:
+                asyncio.get_running_loop().create_task(self._second(old, link))
                 continue
             if self.options.dut == "external":
                 peer = getattr(link.ws, "remote_address", None)
@@ -94,9 +114,46 @@ class CentralSystemBench:
                             + (f" from {peer[0]}:{peer[1]}" if peer else ""))
             self.session.attach(link)
 
-    def _refused(self, text: str) -> None:
-        self.session.refusals.append(text)
+    def _attempt(self, attempt: Attempt) -> None:
+        """A refused attempt, live on the terminal (the session logs it in the wire log)."""
+        if attempt.accepted:
+            return
+        if attempt.finding is not None and attempt.finding.rule == "ws.charge-point-id":
+            text = (f"refused {attempt.charge_point_id!r}: expected "
+                    f"{self.pics.dut.charge_point_id!r} (PICS dut.charge_point_id)")
+        else:
+            where = " ".join(x for x in (attempt.path and repr(attempt.path),
+                                          attempt.peer and f"from {attempt.peer}") if x)
+            text = f"refused a connection{' ' + where if where else ''}: {attempt.reason}"
         self.notify(text)
+
+    async def _second(self, old: Link, new: Link) -> None:
+        """The device's id connected again while its connection is open (module docstring)."""
+        try:
+            waiter = await old.ws.ping()
+            await asyncio.wait_for(waiter, PING_TIMEOUT_S)
+            alive = True
+        except Exception:  # noqa: BLE001 -- no pong, closed, timed out: the old one is dead
+            alive = False
+        if old.closed.is_set() or not alive:
+            await old.close(1001, "replaced by a new connection")
+            self.session.attach(new)
+            return
+        finding = Finding("ws.duplicate-connection", "handshake",
+                          f"a second connection as {new.charge_point_id!r} from "
+                          f"{_peer(new)} while its connection from {_peer(old)} is open and "
+                          f"answers pings; "
+                          + ("the newcomer is refused (1008)" if self.options.duplicate == "refuse"
+                             else "the old connection is closed (1008)")
+                          + " (the harness keeps one connection per charge point)",
+                          new.charge_point_id)
+        self.server.refuse_link(new if self.options.duplicate == "refuse" else old, 1008, finding)
+        self.session.duplicate_connection(finding)
+        if self.options.duplicate == "refuse":
+            await new.close(1008, "this charge point is already connected")
+        else:
+            await old.close(1008, "replaced by a new connection of the same charge point")
+            self.session.attach(new)
 
     async def stop(self) -> None:
         if self.sim is not None:
@@ -137,26 +194,56 @@ class ChargePointBench:
             self.sim = CsmsSim(self.pics, host="127.0.0.1", port=0, faults=self.options.sim_faults)
             await self.sim.start()
             self.url = f"ws://127.0.0.1:{self.sim.port}/ocpp"
-        await self.reconnect()
+        try:
+            await self.reconnect()
+        except (HandshakeViolation, Inconclusive):
+            pass  # logged into the first case's wire log; each case that needs it says why
 
     async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
-        """Close the connection if open and open a new one: the harness charge point's reboot."""
+        """Close the connection if open and open a new one: the harness charge point's reboot.
+
+        Raises :class:`HandshakeViolation` (FAIL) when the central system broke the handshake,
+        :class:`Inconclusive` when nothing answered at the URL."""
         if self.session.connected:
             await self.session.close()
         if self.options.dut == "external":
             self.notify(f"connecting to {self.url}/{self.pics.dut.charge_point_id} (up to "
                         f"{self.pics.timing.response_timeout:g} s)")
-        link = await self.open_link(subprotocols)
+        try:
+            link = await self.open_link(subprotocols)
+        except HandshakeRefused as refused:
+            raise self._violation(refused) from None
         self.session.attach(link)
         return link
 
     async def open_link(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
         """A connection of the harness's charge point offering ``subprotocols``, not attached to
-        the session (TC_088_CSMS negotiates on it). Raises ConnectionError, HandshakeRefused."""
-        return await connect(self.url, self.pics.dut.charge_point_id,
-                             timeout=self.pics.timing.response_timeout,
-                             basic_auth_password=_security_password(self.pics),
-                             ssl_context=self._ssl, subprotocols=subprotocols)
+        the session (TC_088_CSMS negotiates on it). Every attempt is logged. Raises
+        :class:`HandshakeRefused` (an HTTP status other than 101: the caller judges it),
+        :class:`HandshakeViolation` (any other broken handshake: FAIL), :class:`Inconclusive`
+        (nothing answered)."""
+        try:
+            link = await connect(self.url, self.pics.dut.charge_point_id,
+                                 timeout=self.pics.timing.response_timeout,
+                                 basic_auth_password=_security_password(self.pics),
+                                 ssl_context=self._ssl, subprotocols=subprotocols)
+        except HandshakeFailed as failed:
+            self.session.last_connect_failure = failed
+            self.session.connection_attempt(failed.attempt)
+            if isinstance(failed, HandshakeRefused):
+                raise
+            if failed.attempt.reached:
+                raise self._violation(failed) from None
+            raise Inconclusive(f"nothing answered at the central system's URL: {failed}") from None
+        self.session.last_connect_failure = None
+        self.session.connection_attempt(_accepted(link))
+        return link
+
+    @staticmethod
+    def _violation(failed: HandshakeFailed) -> HandshakeViolation:
+        rule = failed.attempt.finding.rule if failed.attempt.finding else "ws.handshake"
+        return HandshakeViolation(f"the central system broke the WebSocket handshake: "
+                                  f"{failed} [{rule}]")
 
     async def stop(self) -> None:
         await self.session.close()
@@ -166,6 +253,17 @@ class ChargePointBench:
     @property
     def where(self) -> str:
         return f"{self.url}/{self.pics.dut.charge_point_id}"
+
+
+def _peer(link: Link) -> str:
+    from harness.transport import _peer as peer
+    return peer(link.ws) or "?"
+
+
+def _accepted(link: Link) -> Any:
+    from harness.transport import _attempt
+    return _attempt("websocket", True, path=link.path, charge_point_id=link.charge_point_id,
+                    status=101, detail=(("subprotocol", link.subprotocol),))
 
 
 def make_bench(pics: Pics, options: BenchOptions) -> CentralSystemBench | ChargePointBench:

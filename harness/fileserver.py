@@ -94,6 +94,8 @@ class FileServers:
         self.ports: dict[str, int] = {}
         self.user = "ocpp"
         self.password = secrets.token_urlsafe(12)
+        from harness.wirelog import secret
+        secret(self.password)  # masked in the wire logs (UpdateFirmware locations) and reasons
         self._root: Path | None = None
         self._changed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None

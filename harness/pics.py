@@ -68,8 +68,10 @@ never silently turns a test case into N/A. All problems of a file are reported a
 [security]            optional table (OCPP 1.6 security whitepaper)
   profile             0 (none, default), 1 (basic auth), 2 (TLS + basic auth), 3 (TLS + client
                       certificate).
-  basic_auth_password required for profiles 1 and 2.
-  ca_file, cert_file, key_file  paths, relative to the PICS file; they must exist. sut "cs"
+  basic_auth_password required for profiles 1 and 2. Never shown: not in repr(), the report or a
+                      wire log.
+  ca_file, cert_file, key_file  paths, relative to the PICS file; they must exist (what they hold
+                      is checked before the first case, harness.startup). sut "cs"
                       (harness = TLS server): cert_file and key_file for profiles 2 and 3, ca_file
                       for 3 (to verify client certificates). sut "csms" (harness = TLS client):
                       cert_file and key_file for 3; ca_file optional (default: system trust store).
@@ -95,6 +97,12 @@ never silently turns a test case into N/A. All problems of a file are reported a
   timeout             seconds, default 120: how long the operator has for one action (plug in,
                       present a card, make the central system send an operation). The prompt
                       ends earlier when the wire shows the action took effect.
+[harness]             optional, sut "csms": the identity of the charge point the harness plays,
+                      sent in its BootNotification (never the [dut] central system's vendor).
+  vendor              default "OCPPHarness" (CiString20).
+  model               default "HarnessChargePoint" (CiString20).
+  firmware_version    default the harness's version (CiString50).
+  serial_number       optional (CiString25).
 [configuration]       optional: the device's configuration keys as declared (GetConfiguration
                       names, CiString50). Values are kept as strings, as on the wire (CiString500):
                       TOML strings as written, booleans as "true" / "false", integers and finite
@@ -104,6 +112,12 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       must hold a value of their type (boolean, integer, a comma separated list
                       within its ...MaxLength); a key that nearly is a standard one
                       (HeartBeatInterval) is an error unless listed in dut.vendor_keys.
+
+File paths (security.*_file, files.firmware, files.invalid_firmware) must resolve inside the PICS
+file's folder: a PICS cannot make the harness read, serve or send any other file of the machine
+(``../lab/secret.key``, ``/etc/hostname``) unless the user says so (``load(allow_paths=True)``,
+the ``--ocpp-allow-paths`` option). A PICS nested deeper than the TOML reader goes is a
+:class:`PicsError`, not a crash.
 """
 
 from __future__ import annotations
@@ -222,7 +236,8 @@ class IdTags:
 @dataclass(frozen=True)
 class Security:
     profile: int = 0
-    basic_auth_password: str | None = None
+    basic_auth_password: str | None = field(default=None, repr=False)
+    """A secret: kept out of repr() (and so out of tracebacks and pytest's assertion output)."""
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
@@ -251,6 +266,20 @@ class Operator:
 
 
 @dataclass(frozen=True)
+class HarnessIdentity:
+    """The charge point the harness plays (SUT csms): what its BootNotification says."""
+    vendor: str = "OCPPHarness"
+    model: str = "HarnessChargePoint"
+    firmware_version: str = ""
+    serial_number: str | None = None
+
+
+def _harness_version() -> str:
+    from harness import __version__
+    return __version__
+
+
+@dataclass(frozen=True)
 class Pics:
     dut: Dut
     features: Features
@@ -263,6 +292,7 @@ class Pics:
     files: Files = Files()
     operator: Operator = Operator()
     lab: Lab = Lab()
+    harness: HarnessIdentity = HarnessIdentity()
 
     def supports(self, profile: str) -> bool:
         """Whether the device claims ``profile``. An unknown name raises, so that a typo in a test
@@ -412,6 +442,7 @@ class _Reader:
     def __init__(self, source: Path, data: dict):
         self.source, self.data = source, data
         self.problems: list[str] = []
+        self.allow_paths = False
 
     def problem(self, key: str, message: str) -> None:
         self.problems.append(f"{key}: {message}")
@@ -468,11 +499,14 @@ _TABLES = {
     "operator": ("timeout",),
     "lab": ("test_laboratory", "location", "test_execution_location", "report_reference",
             "tester"),
+    "harness": ("vendor", "model", "firmware_version", "serial_number"),
 }
 
 
-def load(path: str | Path) -> Pics:
-    """Read and check the PICS at ``path``. Raises :class:`PicsError` listing every problem."""
+def load(path: str | Path, *, allow_paths: bool = False) -> Pics:
+    """Read and check the PICS at ``path``. Raises :class:`PicsError` listing every problem.
+
+    ``allow_paths``: file paths may point outside the PICS file's folder."""
     source = Path(path)
     try:
         with source.open("rb") as fh:
@@ -481,8 +515,19 @@ def load(path: str | Path) -> Pics:
         raise PicsError(source, [f"cannot read the PICS: {exc.strerror or exc}"]) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PicsError(source, [f"not valid TOML: {exc}"]) from exc
+    except RecursionError:
+        raise PicsError(source, ["not a usable PICS: arrays or tables nested deeper than the "
+                                 "TOML reader goes (a PICS needs at most two levels)"]) from None
+    try:
+        return _check(source, data, allow_paths)
+    except RecursionError:
+        raise PicsError(source, ["not a usable PICS: a value nested too deep to be checked (a "
+                                 "PICS needs at most two levels)"]) from None
 
+
+def _check(source: Path, data: dict, allow_paths: bool) -> Pics:
     r = _Reader(source, data)
+    r.allow_paths = allow_paths
     for name in data:
         if name not in _TABLES and name != "configuration":
             r.problem(name, f"unknown table{_did_you_mean(name, [*_TABLES, 'configuration'])}; "
@@ -498,12 +543,41 @@ def load(path: str | Path) -> Pics:
     operator = {"timeout": r.get("operator", t, "timeout", _seconds(), default=120.0)}
     t = r.table("lab", _TABLES["lab"], required=False)
     lab = {key: r.get("lab", t, key, _string(), default=None) for key in _TABLES["lab"]}
+    harness = _read_harness(r)
     if r.problems:
         raise PicsError(source, r.problems)
     return Pics(dut=Dut(**dut), features=Features(**features), timing=Timing(**timing),
                 id_tags=IdTags(**id_tags), security=Security(**security),
                 configuration=MappingProxyType(configuration), source=source.resolve(),
-                files=Files(**files), operator=Operator(**operator), lab=Lab(**lab))
+                files=Files(**files), operator=Operator(**operator), lab=Lab(**lab),
+                harness=HarnessIdentity(**harness))
+
+
+def _read_harness(r: _Reader) -> dict:
+    t = r.table("harness", _TABLES["harness"], required=False)
+    defaults = HarnessIdentity(firmware_version=_harness_version())
+    out = {
+        "vendor": r.get("harness", t, "vendor", _string(max_len=20), default=defaults.vendor),
+        "model": r.get("harness", t, "model", _string(max_len=20), default=defaults.model),
+        "firmware_version": r.get("harness", t, "firmware_version", _string(max_len=50),
+                                  default=defaults.firmware_version),
+        "serial_number": r.get("harness", t, "serial_number", _string(max_len=25)),
+    }
+    return {k: (getattr(defaults, k) if v is _MISSING else v) for k, v in out.items()}
+
+
+def _path(r: _Reader, key: str, value: str, source: Path) -> str:
+    """``value`` resolved against the PICS folder; a problem when it does not exist or, unless
+    paths are allowed, when it leaves the folder."""
+    folder = source.parent.resolve()
+    resolved = (folder / value).resolve()
+    if not r.allow_paths and not resolved.is_relative_to(folder):
+        r.problem(key, f"{value!r} resolves to {str(resolved)!r}, outside the PICS folder "
+                  f"{str(folder)!r}; a PICS may only name files beside it (the harness reads, "
+                  f"serves or sends them), unless --ocpp-allow-paths is given")
+    elif not resolved.is_file():
+        r.problem(key, f"file {str(resolved)!r} does not exist")
+    return str(resolved)
 
 
 def _read_dut(r: _Reader) -> dict:
@@ -639,10 +713,7 @@ def _read_security(r: _Reader, dut: dict, source: Path) -> dict:
     for key, required in needs.items():
         value = r.get("security", t, key, _string(what="a file path"), required=required)
         if isinstance(value, str):
-            resolved = (source.parent / value).resolve()
-            if not resolved.is_file():
-                r.problem(f"security.{key}", f"file {str(resolved)!r} does not exist")
-            value = str(resolved)
+            value = _path(r, f"security.{key}", value, source)
         out[key] = value
     url = dut.get("csms_url")
     if isinstance(url, str) and isinstance(profile, int) and dut.get("sut") == "csms":
@@ -661,10 +732,7 @@ def _read_files(r: _Reader, source: Path) -> dict:
     for key in ("firmware", "invalid_firmware"):
         value = r.get("files", t, key, _string(what="a file path"))
         if isinstance(value, str):
-            resolved = (source.parent / value).resolve()
-            if not resolved.is_file():
-                r.problem(f"files.{key}", f"file {str(resolved)!r} does not exist")
-            value = str(resolved)
+            value = _path(r, f"files.{key}", value, source)
         out[key] = value
     return {k: (Files.__dataclass_fields__[k].default if v is _MISSING else v)
             for k, v in out.items()}

@@ -32,6 +32,37 @@ _BLOCKED_KEY = pytest.StashKey[str]()
 BLOCKED_PREFIX = "not run: "
 """The skip reason of a BLOCKED case starts so (DESIGN 2.3: not run, device stuck)."""
 
+MAX_REASON = 2000
+"""Characters of a verdict's reason kept in the report; the wire log keeps everything."""
+
+
+def bounded(text: str, limit: int = MAX_REASON) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was cut; secrets masked."""
+    from harness.wirelog import redact
+
+    text = redact(text)
+    if len(text) <= limit:
+        return text
+    note = f" ... [{len(text) - limit + 80:,} more characters cut; the wire log has everything]"
+    return text[: limit - 80] + note
+
+
+def summarise_violations(violations: list, shown: int = 5) -> str:
+    """The first violations in full, then a count per rule of the rest: a device that broke a
+    rule 30,000 times gives a few lines, not 30,000."""
+    lines = [str(v) for v in violations[:shown]]
+    rest = violations[shown:]
+    if rest:
+        counts: dict[str, int] = {}
+        for violation in rest:
+            for finding in violation.findings:
+                counts[finding.rule] = counts.get(finding.rule, 0) + 1
+        by_rule = ", ".join(f"{rule} x {n:,}" for rule, n in
+                            sorted(counts.items(), key=lambda kv: -kv[1])[:10])
+        lines.append(f"... and {len(rest):,} more violations (from wire log line "
+                     f"{rest[0].line}: {by_rule})")
+    return "\n".join(lines)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ocpp", "OCPP 1.6J conformance")
@@ -65,6 +96,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "PICS [operator] timeout, else 120.")
     group.addoption("--ocpp-report", default="reports", metavar="DIR",
                     help="where report.json and the wire logs go. Default: reports/.")
+    group.addoption("--ocpp-allow-paths", action="store_true", default=False,
+                    help="let the PICS name files outside its own folder (security.*_file, "
+                         "files.firmware ...). Default: refused, so that a PICS cannot make the "
+                         "harness serve or send any file of the machine.")
+    group.addoption("--ocpp-duplicate-connection", choices=("refuse", "replace"),
+                    default="refuse",
+                    help="SUT cs: a second connection with the device's id while its first is "
+                         "open and answers pings (a finding either way): refuse the newcomer "
+                         "(1008) or close the old one. Default: refuse.")
     group.addoption("--ocpp-sim-fault", action="append", default=[], metavar="NAME[:k=v,...]",
                     help="--ocpp-dut sim only: inject this fault into the embedded simulator "
                          "(repeatable; the simulator CLI's --fault syntax; see docs/faults.md).")
@@ -104,9 +144,11 @@ class OcppRun:
             if pics_path is None:
                 sut = option("--ocpp-sut") or "cs"
                 pics_path = pics_module.default_path(sut)
-            self.pics = pics_module.load(pics_path)
+            self.pics = pics_module.load(pics_path, allow_paths=option("--ocpp-allow-paths"))
         except (pics_module.PicsError, OSError) as exc:
             raise pytest.UsageError(str(exc)) from None
+        from harness.wirelog import secret
+        secret(self.pics.security.basic_auth_password)
         self.sut = option("--ocpp-sut") or self.pics.dut.sut
         if self.sut != self.pics.dut.sut:
             raise pytest.UsageError(
@@ -122,7 +164,7 @@ class OcppRun:
         self.options = BenchOptions(
             sut=self.sut, dut=dut, listen=(host, int(port)), csms_url=option("--ocpp-csms-url"),
             driver=option("--ocpp-driver") or ("sim" if dut == "sim" else "prompt"),
-            sim_faults=sim_faults)
+            sim_faults=sim_faults, duplicate=option("--ocpp-duplicate-connection"))
         self.strict = bool(option("--ocpp-strict"))
         self.waivers: waivers_module.Waivers | None = None
         if option("--ocpp-waivers"):
@@ -490,6 +532,15 @@ async def csms(request: pytest.FixtureRequest, bench: Any):
         yield session
 
 
+def _flow_remark(item: pytest.Item) -> None:
+    """The device's flow (OCPP-J 4.1.1), counted and summarised in one remark whatever the
+    verdict (a flood past the bound is also a violation)."""
+    session = item.stash.get(_SESSION_KEY, None)
+    flow = session.flow.summary() if session is not None else ""
+    if flow and flow not in session.remarks:
+        session.remarks.append(flow)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """A device violation seen in the background (not raised by a step) still fails the case;
@@ -500,10 +551,12 @@ def pytest_runtest_call(item: pytest.Item):
         result = yield
     except NotApplicable as exc:
         pytest.skip(f"N/A: {exc.reason}")
+    finally:
+        _flow_remark(item)
     session = item.stash.get(_SESSION_KEY, None)
     if session is not None and session.violations:
         raise AssertionError("the device broke the protocol:\n" +
-                             "\n".join(str(v) for v in session.violations))
+                             summarise_violations(session.violations))
     if session is not None and session.harness_errors:
         raise HarnessError("\n".join(session.harness_errors))
     run_ = item.config.stash.get(RUN_KEY, None)
@@ -540,16 +593,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if existing is not None:
         # A teardown problem after a passing call still spoils the case.
         if existing.verdict == "PASS" and verdict in ("FAIL", "ERROR"):
-            existing.verdict, existing.reason = verdict, _reason(report, call)
+            existing.verdict, existing.reason = verdict, bounded(_reason(report, call))
         return report
-    result = CaseResult(info.id, info.name, info.profile, verdict, _reason(report, call),
+    result = CaseResult(info.id, info.name, info.profile, verdict, bounded(_reason(report, call)),
                         round(report.duration, 3), item.stash.get(_WIRE_KEY, None),
                         blocked_by=item.stash.get(_BLOCKED_KEY, None) if verdict == "BLOCKED"
                         else None)
     item.stash[RESULT_KEY] = result
     session = item.stash.get(_SESSION_KEY, None)
     if session is not None and report.when == "call":
-        result.remarks = list(session.remarks)
+        result.remarks = [bounded(text) for text in session.remarks[:20]]
         # JUnit XML reads the properties when the case's teardown is reported.
         item.user_properties.extend(("ocpp_remark", text) for text in result.remarks)
     _apply_waiver(run, result, report)

@@ -10,6 +10,7 @@ pairing results with calls is `harness.protocol`'s.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Union
@@ -150,9 +151,20 @@ def load_frame(text: str | bytes) -> Any:
     except orjson.JSONDecodeError:
         try:
             return loads(text)
-        except (ValueError, RecursionError) as exc:
+        except RecursionError:
+            raise FramingError([_frame_finding(
+                "rpc.limit", "the frame nests arrays or objects deeper than the harness's JSON "
+                "parser goes (RFC 8259 section 9 lets a parser limit the nesting depth); it is "
+                "not judged further", _preview(text))]) from None
+        except ValueError as exc:
+            if "integer string conversion" in str(exc):
+                raise FramingError([_frame_finding(
+                    "rpc.limit", "the frame holds an integer of more than "
+                    f"{sys.get_int_max_str_digits()} digits, past the harness's JSON parser's limit "
+                    "(RFC 8259 section 9 lets a parser limit the range of numbers)",
+                    _preview(text))]) from None
             raise FramingError([_frame_finding("rpc.json", f"not valid JSON: {exc}",
-                                               _preview(text))])
+                                               _preview(text))]) from None
 
 
 def parse(text: str | bytes) -> Message:

@@ -14,7 +14,20 @@ Verdict rules it enforces:
 - a call not answered within its timeout, or a connection lost while a call waits, is a
   :class:`DeviceTimeout` / :class:`DeviceDisconnected`;
 - a frame the harness itself sends that breaks a rule is a :class:`HarnessError` (the harness is
-  wrong, not the device) unless the call says ``invalid_on_purpose``.
+  wrong, not the device) unless the call says ``invalid_on_purpose``;
+- every connection attempt (:class:`harness.transport.Attempt`) is an event line of the wire log
+  of the case that waits (``handshake``, ``refused``); a device that did not connect in time FAILs
+  with :class:`HandshakeViolation` when the harness refused or broke off attempts meanwhile, and is a
+  :class:`DeviceTimeout` only when nothing reached the harness;
+- a handshake finding (subprotocol not offered or selected) is a violation of every case that runs
+  on that connection, not only of the one during which it opened;
+- a text frame that is not UTF-8 is a violation (``ws.utf-8``) with its bytes logged in hex, and
+  the harness closes with 1007 (RFC 6455 section 8.1);
+- flow (OCPP-J 1.6 section 4.1.1: a peer SHOULD NOT send a CALL while one of its own is
+  outstanding): each CALL sent before the harness's answer to an earlier one could have reached
+  the device is counted, a remark (:attr:`Session.remarks`, one summary line per case); past
+  :data:`FLOW_MAX_OUTSTANDING` outstanding or :data:`FLOW_MAX_RATE` CALLs a second it is a
+  violation (``ocpp-j.flow``), once per case, summarised, never one line per CALL.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ import asyncio
 import itertools
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, TypeVar, Union
 
@@ -30,7 +44,12 @@ from harness import rpc
 from harness.findings import Finding
 from harness.protocol import Checked, Checker
 from harness.rpc import Call, CallError, CallResult, Sender
-from harness.transport import Frame, Link, LinkClosed
+from harness.transport import Attempt, Frame, HandshakeFailed, Link, LinkClosed
+
+FLOW_MAX_OUTSTANDING = 10
+"""Device CALLs outstanding at once past which flow is a violation, not a remark."""
+FLOW_MAX_RATE = 100
+"""Device CALLs within one second past which flow is a violation (a flood)."""
 
 Responder = Union[Mapping[str, Any], CallError, Callable[[dict], Any]]
 NO_ANSWER = object()
@@ -93,6 +112,31 @@ class DeviceDisconnected(AssertionError):
 
 class HarnessError(Exception):
     """The harness broke the protocol itself: a bug in the harness or in a test case."""
+
+
+class HandshakeViolation(ProtocolViolation):
+    """The device tried to connect and broke the handshake (wrong id, credentials, subprotocol,
+    certificate, not a WebSocket upgrade): a FAIL, with the attempts in the wire log."""
+
+
+@dataclass(slots=True)
+class Flow:
+    """How the device paced its own CALLs during one test case (OCPP-J 1.6 section 4.1.1)."""
+    calls: int = 0
+    while_outstanding: int = 0
+    first_line: int = 0
+    max_outstanding: int = 0
+    max_rate: int = 0
+    violated: bool = False
+
+    def summary(self) -> str:
+        if not self.while_outstanding:
+            return ""
+        return (f"{self.while_outstanding:,} CALLs while one of the device's CALLs was "
+                f"outstanding, first at wire log line {self.first_line}; up to "
+                f"{self.max_outstanding} outstanding at once, {self.max_rate} CALLs in one second "
+                f"(OCPP-J 1.6 section 4.1.1: SHOULD NOT send a CALL before the previous one is "
+                f"answered or timed out)")
 
 
 @dataclass(slots=True)
@@ -233,17 +277,24 @@ class Session:
         """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
         self.stash = Stash()
         """Per-session knowledge of the layers above (states), by typed key; kept across cases."""
-        self.refusals: list[str] = []
-        """Connections refused since the device was last connected, why in words ("refused
-        'CP-1': expected 'CP1' (PICS dut.charge_point_id)"): a wait for the device names them."""
         self._responders: dict[str, Responder] = {}
         self._backlog: list[Request] = []
         self._waiters: list[_Waiter] = []
         self._pending: dict[str, tuple[asyncio.Future, Frame, str]] = {}
         self._connected = asyncio.Event()
         self._reader: asyncio.Task | None = None
+        self._attempt_lines: dict[int, int] = {}
         self._ids = itertools.count(1)
         self._line = 0
+        self.attempts: list[Attempt] = []
+        """Connection attempts during the current test case (accepted and refused)."""
+        self._unlogged: list[Attempt] = []
+        self.last_connect_failure: HandshakeFailed | None = None
+        """Why the harness's last own connection attempt (SUT csms) failed, if it did."""
+        self.flow = Flow()
+        self._device_calls: deque[list[int]] = deque(maxlen=4 * FLOW_MAX_OUTSTANDING)
+        """[arrival_ns, answered_ns (0: not yet)] of the device's recent CALLs."""
+        self._call_times: deque[int] = deque()
 
     # --- test case boundaries -------------------------------------------------------------------
 
@@ -253,12 +304,21 @@ class Session:
         self.violations, self.harness_errors, self.requests = [], [], []
         self.remarks = []
         self.answer_delays_ns = []
+        self.attempts, self.flow = [], Flow()
         self._responders.clear()
         self._backlog.clear()
         self._line = 0
+        for attempt in self._unlogged:
+            # Seen between cases: this case's log gets them, marked as earlier.
+            self._log_attempt(attempt, note="before this test case")
+        self._unlogged.clear()
         if self.link is not None and not self.link.closed.is_set():
             self._event("connected", charge_point_id=self.link.charge_point_id,
                         subprotocol=self.link.subprotocol, note="connection carried over")
+            if self.link.findings:
+                # The connection still breaks the rule it broke at its handshake.
+                self._violation(self.link.peer, "<WebSocket handshake of the connection carried "
+                                f"over, on {self.link.path or 'connect'}>", self.link.findings)
 
     def end(self) -> None:
         """Finish a test case: drop its expectations and its wire log. Its ``violations`` and
@@ -270,12 +330,29 @@ class Session:
 
     # --- connections ----------------------------------------------------------------------------
 
+    def connection_attempt(self, attempt: Attempt) -> None:
+        """Record a connection attempt (a transport listener): an event line in the wire log of
+        the case running, or of the next one when none is."""
+        if self.wirelog is None:
+            self._unlogged.append(attempt)
+            del self._unlogged[:-1000]
+            return
+        self._log_attempt(attempt)
+
+    def _log_attempt(self, attempt: Attempt, **extra: Any) -> None:
+        self.attempts.append(attempt)
+        self._event(attempt.event, attempt.mono_ns, attempt.wall_ns, **attempt.to_event(), **extra)
+        self._attempt_lines[id(attempt)] = self._line  # attempts are frozen: the line beside
+
+    def duplicate_connection(self, finding: Finding) -> None:
+        """The bench's connection policy found the device connected twice (harness.bench)."""
+        self._violation(self.device, "<a second WebSocket connection of the device>", [finding])
+
     def attach(self, link: Link) -> None:
         """Take over a new connection from the device (after boot, reboot or reconnect)."""
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
         self.link = link
-        self.refusals = []
         self.checker = self._checker_factory()
         self._event("connected", charge_point_id=link.charge_point_id, path=link.path,
                     subprotocol=link.subprotocol)
@@ -290,24 +367,42 @@ class Session:
         return self.link is not None and not self.link.closed.is_set()
 
     async def wait_connected(self, timeout: float) -> Link:
-        """Wait until the device is connected (a reboot drops and re-opens the connection)."""
+        """Wait until the device is connected (a reboot drops and re-opens the connection).
+
+        Not connected in time: :class:`HandshakeViolation` (FAIL) when the device's attempts were
+        refused or broke off meanwhile, :class:`DeviceTimeout` when nothing reached the harness."""
         if not self.connected:
             self._connected.clear()
+            seen = len(self.attempts)
             try:
                 await asyncio.wait_for(self._connected.wait(), timeout)
             except TimeoutError:
-                if self.refusals:
-                    # Something tried, as another identity or without the credentials: a set-up
-                    # to fix (the device's or the PICS's), not a verdict on the device.
-                    from harness.verdicts import Inconclusive
-
-                    raise Inconclusive(f"the device did not connect within {timeout:g} s; "
-                                       f"meanwhile {'; '.join(self.refusals[-3:])}"
-                                       + (f" (and {len(self.refusals) - 3} more)"
-                                          if len(self.refusals) > 3 else "")) from None
-                raise DeviceTimeout(f"the device did not connect within {timeout:g} s") from None
+                refused = [a for a in self.attempts[seen:] if not a.accepted and a.reached]
+                if refused:
+                    raise HandshakeViolation(
+                        f"the device did not connect within {timeout:g} s: "
+                        + self.refusals_summary(refused)) from None
+                raise DeviceTimeout(f"the device did not connect within {timeout:g} s "
+                                    "(no connection attempt reached the harness)") from None
         assert self.link is not None
         return self.link
+
+    def refusals_summary(self, refused: list[Attempt]) -> str:
+        """'the harness refused 3 connection attempts: 2 x ws.basic-auth (first: ..., wire log
+        line 4), ...': one line, bounded, whatever the number of attempts."""
+        by_rule: dict[str, list[Attempt]] = {}
+        for attempt in refused:
+            by_rule.setdefault(attempt.finding.rule if attempt.finding else "?", []).append(attempt)
+        parts = []
+        for rule, attempts in list(by_rule.items())[:5]:
+            first = attempts[0]
+            line = self._attempt_lines.get(id(first))
+            parts.append(f"{len(attempts):,} x [{rule}] (first: {str(first)[:300]}"
+                         + (f", wire log line {line}" if line else "") + ")")
+        more = len(by_rule) - 5
+        return (f"the harness refused or lost {len(refused):,} connection attempt"
+                f"{'s' if len(refused) != 1 else ''}: " + "; ".join(parts)
+                + (f"; and {more} other rules" if more > 0 else ""))
 
     async def wait_disconnected(self, timeout: float) -> None:
         if self.link is None:
@@ -489,6 +584,19 @@ class Session:
                 self._fail_waiters(HarnessError(self.harness_errors[-1]))
 
     async def _on_frame(self, link: Link, frame: Frame) -> None:
+        if frame.utf8_error is not None:
+            data = bytes(frame.text) if isinstance(frame.text, (bytes, bytearray)) else b""
+            finding = Finding("ws.utf-8", "frame",
+                              f"a text frame that is not UTF-8 ({frame.utf8_error}; {len(data)} "
+                              "bytes, logged in hex): RFC 6455 section 8.1 requires UTF-8 text, "
+                              "and the harness closes the connection with 1007",
+                              data[:64].hex())
+            self._event("invalid_utf8", frame.mono_ns, frame.wall_ns, sender=frame.sender,
+                        length=len(data), reason=frame.utf8_error, hex=data.hex())
+            self._violation(frame.sender, f"<text frame of {len(data)} bytes, not UTF-8>",
+                            [finding], self._line)
+            await link.close(1007, "invalid UTF-8 in a text frame")
+            raise LinkClosed(1007, "invalid UTF-8 in a text frame", False)
         if frame.binary:
             finding = Finding("ws.binary", "frame",
                               "OCPP-J uses text frames only; the device sent a binary frame",
@@ -508,6 +616,8 @@ class Session:
         if findings:
             self._violation(frame.sender, frame.text, findings, line)
         message = checked.message
+        if checked.message_type == rpc.CALL and frame.sender == self.device:
+            self._pace(frame, line)
         if checked.message_type == rpc.CALL and checked.unique_id is not None:
             await self._answer(link, frame, checked, line)
         elif isinstance(message, (CallResult, CallError)):
@@ -523,6 +633,42 @@ class Session:
                 pending[0].set_exception(ProtocolViolation(
                     f"the answer to {checked.action} broke the protocol: {self.violations[-1]}"))
 
+    def _pace(self, frame: Frame, line: int) -> None:
+        """Count a device CALL sent while an earlier one was outstanding (OCPP-J 4.1.1)."""
+        t = frame.mono_ns
+        timeout_ns = int(self.response_timeout * 1e9)
+        outstanding = sum(1 for arrived, answered in self._device_calls
+                          if (answered > t) or (answered == 0 and t - arrived < timeout_ns))
+        flow = self.flow
+        flow.calls += 1
+        times = self._call_times
+        times.append(t)
+        while times and t - times[0] > 1_000_000_000:
+            times.popleft()
+        flow.max_rate = max(flow.max_rate, len(times))
+        if outstanding:
+            flow.while_outstanding += 1
+            flow.first_line = flow.first_line or line
+            flow.max_outstanding = max(flow.max_outstanding, outstanding)
+        self._device_calls.append([t, 0])
+        if not flow.violated and (outstanding > FLOW_MAX_OUTSTANDING
+                                  or len(times) > FLOW_MAX_RATE):
+            flow.violated = True
+            what = (f"{outstanding} of its CALLs outstanding at once (bound "
+                    f"{FLOW_MAX_OUTSTANDING})" if outstanding > FLOW_MAX_OUTSTANDING
+                    else f"{len(times)} CALLs within one second (bound {FLOW_MAX_RATE})")
+            self._violation(frame.sender, f"<the device's CALL at wire log line {line}>", [Finding(
+                "ocpp-j.flow", "frame",
+                f"the device had {what}, without waiting for the answers (OCPP-J 1.6 section "
+                "4.1.1: a peer SHOULD NOT send a CALL while one of its own is outstanding; past "
+                "this bound the harness judges it a flood)", outstanding)], line)
+
+    def _answered(self, request: Frame, answer: Frame) -> None:
+        for entry in reversed(self._device_calls):
+            if entry[0] == request.mono_ns:
+                entry[1] = answer.mono_ns
+                return
+
     async def _answer(self, link: Link, frame: Frame, checked: Checked, line: int) -> None:
         call = checked.message if isinstance(checked.message, Call) else None
         if call is None or checked.findings and not _only_tolerable(checked.findings,
@@ -530,7 +676,7 @@ class Session:
             # A request the harness cannot read answers with a CALLERROR, as a real peer would.
             error = CallError(checked.unique_id or "-1", _error_code_for(checked.findings),
                               "; ".join(str(f) for f in checked.findings)[:255], {})
-            await self._send(link, rpc.dumps(error), answering=frame)
+            self._answered(frame, await self._send(link, rpc.dumps(error), answering=frame))
             return
         request = Request(call, frame, line, link=link)
         self.requests.append(request)
@@ -546,6 +692,7 @@ class Session:
             if isinstance(answer, CallError):
                 answer.unique_id = call.unique_id
             request.answer_frame = await self._send(link, rpc.dumps(message), answering=frame)
+            self._answered(frame, request.answer_frame)
         if self.timing is not None:
             self.timing.request_answered(request, link)
         if waiter is not None:
@@ -642,7 +789,12 @@ class Session:
 
     def _require_link(self, action: str) -> Link:
         if not self.connected:
-            raise DeviceDisconnected(f"cannot send {action}: the device is not connected")
+            failure = self.last_connect_failure
+            if failure is not None and failure.attempt.reached:
+                raise HandshakeViolation(f"cannot send {action}: not connected; the last connection "
+                                       f"attempt failed: {failure}")
+            raise DeviceDisconnected(f"cannot send {action}: the device is not connected"
+                                     + (f" ({failure})" if failure is not None else ""))
         assert self.link is not None
         return self.link
 

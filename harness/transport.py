@@ -8,6 +8,19 @@ central system selects it; a peer that does not is a finding, and the connection
 can say so), take HTTP Basic auth and TLS / mutual TLS from the PICS security settings, and stamp every
 data frame with the monotonic clock at the moment the event loop reads it off the socket (not when a
 consumer gets round to it), which is what the timing measurements rely on.
+
+Every connection attempt is evidence (:class:`Attempt`): the harness's central system records each
+one it sees (TLS failures, requests that are not HTTP or not an upgrade, stalled handshakes, wrong
+credentials, a wrong chargePointId, completed upgrades) and tells its listeners
+(:attr:`CentralSystemServer.listeners`, the session writes them to the wire log of the case that
+waits); the harness's charge point's :func:`connect` raises :class:`HandshakeFailed` carrying the
+:class:`Attempt`. Blame is in the attempt: ``reached`` is False only when nothing answered at all
+(TCP refused, unreachable, nothing listening), the only case that is not the device's fault.
+Secrets never enter an attempt: of the Authorization header only the user name is kept.
+
+A text frame that is not UTF-8 (RFC 6455 section 8.1) is not dropped by the library: :meth:`Link.recv`
+returns it as bytes with ``Frame.utf8_error`` set, so the session can log the bytes (hex) and close
+with 1007 itself.
 """
 
 from __future__ import annotations
@@ -15,19 +28,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.frames import DATA_OPCODES, Frame as WsFrame
+from websockets.exceptions import (ConnectionClosed, InvalidHandshake, InvalidHeader,
+                                   InvalidMessage, InvalidStatus, NegotiationError)
+from websockets.frames import DATA_OPCODES, Frame as WsFrame, Opcode
 from websockets.http11 import Response
 
 from harness.findings import Finding
@@ -47,10 +62,104 @@ class Frame:
     """time.monotonic_ns() when the frame was read off / handed to the socket."""
     wall_ns: int
     """time.time_ns() at the same moment, for the wire log's RFC 3339 stamp."""
+    utf8_error: str | None = None
+    """A text frame whose payload is not UTF-8: why (``text`` holds the bytes as received)."""
 
     @property
     def binary(self) -> bool:
-        return isinstance(self.text, bytes)
+        return isinstance(self.text, bytes) and self.utf8_error is None
+
+
+Stage = Literal["tcp", "tls", "http", "websocket"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One connection attempt as the harness saw it, accepted or not.
+
+    ``stage`` is how far it got: ``tcp`` (nothing or no HTTP request came), ``tls`` (the TLS
+    handshake failed), ``http`` (an HTTP request or response that is not a WebSocket upgrade, or
+    none in time), ``websocket`` (upgraded; refused after it, e.g. a wrong chargePointId).
+    """
+    mono_ns: int
+    wall_ns: int
+    stage: Stage
+    accepted: bool
+    finding: Finding | None = None
+    """The rule the device broke; None for an accepted attempt or when nothing reached."""
+    reached: bool = True
+    """False only when nothing answered (the harness as charge point could not reach the URL)."""
+    peer: str = ""
+    path: str = ""
+    charge_point_id: str | None = None
+    status: int | None = None
+    """The HTTP status answered (101 = upgraded)."""
+    close_code: int | None = None
+    detail: tuple[tuple[str, Any], ...] = ()
+    """Headers and fields at fault (never a secret)."""
+
+    @property
+    def event(self) -> str:
+        return "handshake" if self.accepted else "refused"
+
+    @property
+    def reason(self) -> str:
+        if self.finding is not None:
+            return self.finding.message
+        return "accepted" if self.accepted else "nothing answered"
+
+    def to_event(self) -> dict[str, Any]:
+        """The ``detail`` of the wire log's ``handshake`` / ``refused`` event line."""
+        out: dict[str, Any] = {"stage": self.stage, "accepted": self.accepted}
+        for key in ("peer", "path", "charge_point_id", "status", "close_code"):
+            value = getattr(self, key)
+            if value not in (None, ""):
+                out[key] = value
+        if self.finding is not None:
+            out["rule"] = self.finding.rule
+            out["reason"] = self.finding.message
+        elif not self.reached:
+            out["reason"] = self.reason
+        out.update(self.detail)
+        return out
+
+    def __str__(self) -> str:
+        where = " ".join(x for x in (self.peer, self.path) if x)
+        status = f"HTTP {self.status}" if self.status else (
+            f"close {self.close_code}" if self.close_code else self.stage)
+        return f"{self.reason} ({status}{' from ' + where if where else ''})"
+
+
+class HandshakeFailed(ConnectionError):
+    """The harness as charge point did not get a WebSocket connection; ``attempt`` says why and
+    whose fault (``attempt.reached`` False: nothing answered)."""
+
+    def __init__(self, message: str, attempt: Attempt):
+        super().__init__(message)
+        self.attempt = attempt
+
+
+class HandshakeRefused(HandshakeFailed):
+    """The central system answered the WebSocket handshake with an HTTP status other than 101
+    (``status``)."""
+
+    def __init__(self, message: str, attempt: Attempt, status: int):
+        super().__init__(message, attempt)
+        self.status = status
+
+
+def _attempt(stage: Stage, accepted: bool, finding: Finding | None = None, **kw: Any) -> Attempt:
+    return Attempt(time.monotonic_ns(), time.time_ns(), stage, accepted, finding, **kw)
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception's text, never empty (some ssl and socket errors have none)."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return f"TLS error {exc.reason} ({exc.library or 'SSL'})"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class LinkClosed(Exception):
@@ -63,35 +172,66 @@ class LinkClosed(Exception):
         super().__init__(f"connection closed by {who} ({detail})")
 
 
-class HandshakeRefused(ConnectionError):
-    """The central system answered the WebSocket handshake with an HTTP status other than 101."""
-
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.status = status
-
-
 class _StampingMixin:
-    """Record arrival times of complete data messages, in order, as the protocol parses them."""
+    """Record arrival times of complete data messages, in order, as the protocol parses them, and
+    whether each was a text message (its payload is then checked for UTF-8 by :meth:`Link.recv`,
+    not by the library, which would close the connection and drop the bytes)."""
 
     arrivals: deque
+    _opcode: Any = None
 
     def process_event(self, event: Any) -> None:
-        if isinstance(event, WsFrame) and event.opcode in DATA_OPCODES and event.fin:
-            self.arrivals.append((time.monotonic_ns(), time.time_ns()))
+        if isinstance(event, WsFrame) and event.opcode in DATA_OPCODES:
+            if event.opcode is not Opcode.CONT:
+                self._opcode = event.opcode
+            if event.fin:
+                self.arrivals.append((time.monotonic_ns(), time.time_ns(),
+                                      self._opcode is Opcode.TEXT))
         super().process_event(event)  # type: ignore[misc]
 
 
 class _StampedServerConnection(_StampingMixin, ServerConnection):
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, harness_server: "CentralSystemServer | None" = None,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.arrivals = deque()
+        self.harness_server = harness_server
+        self.refusal: Finding | None = None
+        """Why the harness itself refused the handshake (set by its process_request)."""
+
+    async def handshake(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().handshake(*args, **kwargs)
+        except asyncio.CancelledError:
+            # The opening-handshake timeout: the peer connected and never finished its request.
+            if self.harness_server is not None:
+                self.harness_server._stalled(self)
+            raise
+        if self.request is None and self.harness_server is not None:
+            self.harness_server._no_request(self)
 
 
 class _StampedClientConnection(_StampingMixin, ClientConnection):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.arrivals = deque()
+
+
+def _recording_sslobject(server: "CentralSystemServer") -> type[ssl.SSLObject]:
+    """An SSLObject class that tells ``server`` of every failed TLS handshake (asyncio logs them
+    at debug level only, and the WebSocket layer never sees them)."""
+
+    class RecordingSSLObject(ssl.SSLObject):
+        def do_handshake(self) -> None:
+            try:
+                super().do_handshake()
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                raise
+            except ssl.SSLError as exc:
+                server._tls_failed(exc)
+                raise
+
+    return RecordingSSLObject
 
 
 class Link:
@@ -134,12 +274,19 @@ class Link:
 
     async def recv(self) -> Frame:
         try:
-            data = await self.ws.recv()
+            data = await self.ws.recv(decode=False)
         except ConnectionClosed as exc:
             raise self._closed(exc) from None
         arrivals: deque = self.ws.arrivals  # type: ignore[union-attr]
-        mono, wall = arrivals.popleft() if arrivals else (time.monotonic_ns(), time.time_ns())
-        return Frame(self.peer, data, mono, wall)
+        mono, wall, text = (arrivals.popleft() if arrivals
+                            else (time.monotonic_ns(), time.time_ns(), False))
+        if not text:
+            return Frame(self.peer, data, mono, wall)
+        try:
+            return Frame(self.peer, data.decode("utf-8"), mono, wall)
+        except UnicodeDecodeError as exc:
+            return Frame(self.peer, data, mono, wall,
+                         utf8_error=f"{exc.reason} at byte {exc.start}")
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)
@@ -190,16 +337,21 @@ class CentralSystemServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, *,
                  basic_auth_password: str | None = None, ssl_context: ssl.SSLContext | None = None,
-                 max_size: int = DEFAULT_MAX_SIZE, ping_interval: float | None = 20):
+                 max_size: int = DEFAULT_MAX_SIZE, ping_interval: float | None = 20,
+                 expected_id: str | None = None, open_timeout: float = 10):
         self.host, self.port = host, port
+        self.open_timeout = open_timeout
         self.basic_auth_password = basic_auth_password
         self.ssl_context = ssl_context
         self.max_size = max_size
         self.ping_interval = ping_interval
-        self.refused: list[tuple[str, Finding]] = []
-        """Handshakes refused (path, why): a test waiting for a connection reports them."""
-        self.on_refused: Callable[[str, Finding], None] | None = None
-        """Told of every refused handshake as it happens (the bench's live status)."""
+        self.expected_id = expected_id
+        self.attempts: list[Attempt] = []
+        """Every connection attempt seen, in order (bounded: the oldest go past ``max_attempts``)."""
+        self.listeners: list[Callable[[Attempt], None]] = []
+        """Told of every attempt as it is recorded (the session logs them; a terminal reporter
+        can show them live)."""
+        self.max_attempts = 10_000
         self._incoming: asyncio.Queue[Link] = asyncio.Queue()
         self._server: Any = None
         self._links: set[Link] = set()
@@ -209,11 +361,28 @@ class CentralSystemServer:
         scheme = "wss" if self.ssl_context else "ws"
         return f"{scheme}://{self.host}:{self.port}/ocpp"
 
+    @property
+    def refused(self) -> list[Attempt]:
+        """The attempts the harness refused or that failed (a test waiting for a connection
+        reports them)."""
+        return [a for a in self.attempts if not a.accepted]
+
+    def _record(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        if len(self.attempts) > self.max_attempts:
+            del self.attempts[: len(self.attempts) - self.max_attempts]
+        for listener in list(self.listeners):
+            listener(attempt)
+
     async def start(self) -> None:
+        if self.ssl_context is not None:
+            self.ssl_context.sslobject_class = _recording_sslobject(self)
         self._server = await serve(
             self._handle, self.host, self.port, ssl=self.ssl_context, max_size=self.max_size,
             ping_interval=self.ping_interval, select_subprotocol=self._select_subprotocol,
-            process_request=self._process_request, create_connection=_StampedServerConnection,
+            process_request=self._process_request, process_response=self._process_response,
+            create_connection=functools.partial(_StampedServerConnection, harness_server=self),
+            open_timeout=self.open_timeout,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -239,34 +408,108 @@ class CentralSystemServer:
     def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
         return SUBPROTOCOL if SUBPROTOCOL in offered else None
 
-    def _refuse(self, path: str, finding: Finding) -> None:
-        self.refused.append((path, finding))
-        if self.on_refused is not None:
-            self.on_refused(path, finding)
-
     def _process_request(self, connection: ServerConnection, request: Any) -> Response | None:
         cp_id = charge_point_id_from_path(request.path)
         if cp_id is None:
-            finding = Finding("ws.path", "handshake",
-                              "the URL path carries no chargePointId (expected /<path>/<id>)",
-                              request.path)
-            self._refuse(request.path, finding)
+            connection.refusal = Finding(  # type: ignore[attr-defined]
+                "ws.path", "handshake",
+                "the URL path carries no chargePointId (OCPP-J 1.6 section 3.1.1: "
+                "<path>/<chargePointId>)", request.path)
             return connection.respond(404, "The URL must end with /<chargePointId>\n")
         if self.basic_auth_password is not None:
             credentials = _basic_credentials(request.headers)
             if credentials != (cp_id, self.basic_auth_password):
                 why = ("no HTTP Basic credentials" if credentials is None
                        else f"wrong HTTP Basic credentials for user {credentials[0]!r}")
-                finding = Finding("ws.basic-auth", "handshake",
-                                  f"{why} (security profile 1/2: user = chargePointId)", cp_id)
-                self._refuse(request.path, finding)
+                connection.refusal = Finding(  # type: ignore[attr-defined]
+                    "ws.basic-auth", "handshake",
+                    f"{why} (OCPP 1.6 security whitepaper, profiles 1 and 2: user = "
+                    "chargePointId, the password the PICS declares)", cp_id)
                 response = connection.respond(401, "Unauthorized\n")
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
                 return response
         return None
 
+    def _process_response(self, connection: ServerConnection, request: Any,
+                          response: Response) -> None:
+        """Every HTTP answer the harness gives to an opening handshake becomes an attempt."""
+        headers = request.headers
+        detail: list[tuple[str, Any]] = [
+            ("subprotocols_offered", headers.get_all("Sec-WebSocket-Protocol")),
+        ]
+        if headers.get("User-Agent"):
+            detail.append(("user_agent", headers["User-Agent"][:200]))
+        credentials = _basic_credentials(headers)
+        if credentials is not None:
+            detail.append(("basic_auth_user", credentials[0][:100]))  # never the password
+        accepted = response.status_code == 101
+        finding = getattr(connection, "refusal", None)
+        if not accepted and finding is None:
+            body = response.body.decode("utf-8", "replace").strip()[:300]
+            finding = Finding("ws.upgrade", "handshake",
+                              f"not a WebSocket opening handshake (RFC 6455 section 4.2.1), "
+                              f"answered HTTP {response.status_code}: {body}",
+                              {"method": "GET", "path": request.path[:300],
+                               "upgrade": headers.get("Upgrade"),
+                               "connection": headers.get("Connection")})
+        self._record(_attempt("http" if not accepted else "websocket", accepted, finding,
+                              peer=_peer(connection), path=request.path[:500],
+                              charge_point_id=charge_point_id_from_path(request.path),
+                              status=response.status_code, detail=tuple(detail)))
+
+    def _stalled(self, connection: ServerConnection) -> None:
+        got = connection.request is not None
+        self._record(_attempt(
+            "http" if got else "tcp", False,
+            Finding("ws.handshake-timeout", "handshake",
+                    f"the opening handshake was not completed within {self.open_timeout:g} s "
+                    f"of the connection ({'request read, answer not sent' if got else 'no complete HTTP request'}"
+                    "; RFC 6455 section 4.1: the client sends its opening handshake on connect)"),
+            peer=_peer(connection)))
+
+    def _no_request(self, connection: ServerConnection) -> None:
+        exc = connection.protocol.handshake_exc
+        cause = (exc.__cause__ or exc) if exc is not None else None
+        if exc is None or isinstance(cause, EOFError) and not connection.protocol.reader.buffer:
+            finding = Finding("ws.no-request", "handshake",
+                              "the peer opened a TCP connection and closed it without sending an "
+                              "HTTP request (RFC 6455 section 4.1)")
+        else:
+            finding = Finding("ws.http", "handshake",
+                              f"not an HTTP request: {_describe(cause)} (RFC 6455 section 4.1: "
+                              "the opening handshake is an HTTP/1.1 GET)")
+        self._record(_attempt("tcp" if finding.rule == "ws.no-request" else "http", False, finding,
+                              peer=_peer(connection)))
+
+    def _tls_failed(self, exc: ssl.SSLError) -> None:
+        why = _describe(exc)
+        if exc.reason in ("HTTP_REQUEST", "WRONG_VERSION_NUMBER"):
+            why += " (a plain ws:// client on the harness's wss:// port?)"
+        field = ("client certificate" if isinstance(exc, ssl.SSLCertVerificationError)
+                 or "CERTIFICATE" in (exc.reason or "") else "TLS")
+        self._record(_attempt("tls", False, Finding(
+            "ws.tls", "handshake", f"TLS handshake failed: {why} (OCPP 1.6 security whitepaper: "
+            "TLS 1.2 or later" + (", a client certificate the CA signed" if field != "TLS" else "")
+            + ")", exc.reason)))
+
+    def refuse_link(self, link: "Link", code: int, finding: Finding) -> None:
+        """Record a WebSocket connection the harness closes right after the upgrade."""
+        self._record(_attempt("websocket", False, finding, peer=_peer(link.ws), path=link.path,
+                              charge_point_id=link.charge_point_id, status=101, close_code=code))
+
     async def _handle(self, ws: ServerConnection) -> None:
         cp_id = charge_point_id_from_path(ws.request.path) or ""
+        if self.expected_id is not None and cp_id != self.expected_id:
+            # Another identity on the harness's port: not the device under test.
+            finding = Finding("ws.charge-point-id", "handshake",
+                              f"connected as {cp_id!r}, the PICS declares {self.expected_id!r} "
+                              "(OCPP-J 1.6 section 3.1.1: the last path segment is the "
+                              "chargePointId)", cp_id)
+            self._record(_attempt("websocket", False, finding, peer=_peer(ws),
+                                  path=ws.request.path[:500], charge_point_id=cp_id, status=101,
+                                  close_code=1008))
+            await ws.close(1008, f"expected charge point {self.expected_id}"[:120])
+            return
         offered = ws.request.headers.get_all("Sec-WebSocket-Protocol")
         findings = []
         if ws.subprotocol != SUBPROTOCOL:
@@ -299,20 +542,83 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
     if basic_auth_password is not None:
         token = base64.b64encode(f"{charge_point_id}:{basic_auth_password}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host, port = parts.hostname or "", parts.port or (443 if secure else 80)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+
+    def failed(stage: Stage, message: str, finding: Finding | None, reached: bool = True,
+               **kw: Any) -> HandshakeFailed:
+        return HandshakeFailed(message, _attempt(stage, False, finding, reached=reached,
+                                                 path=parts.path, charge_point_id=charge_point_id,
+                                                 peer=f"{host}:{port}", **kw))
+
+    # TCP first, on its own: when nothing answers, nothing reached the device (INCONCLUSIVE);
+    # everything after it is the device's handshake.
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError) as exc:
+        why = (f"no TCP connection within {timeout:g} s" if isinstance(exc, TimeoutError)
+               else _describe(exc))
+        raise failed("tcp", f"cannot connect to {url}: {why}", None, reached=False,
+                     detail=(("reason", why),)) from None
+    sock = writer.get_extra_info("socket").dup()
+    writer.transport.abort()
     try:
         ws = await asyncio.wait_for(ws_connect(
             url, subprotocols=list(subprotocols) or None, additional_headers=headers,
             ssl=ssl_context, max_size=max_size, ping_interval=ping_interval,
-            create_connection=_StampedClientConnection, open_timeout=None,
-        ), timeout)
+            create_connection=_StampedClientConnection, open_timeout=None, sock=sock,
+            **({"server_hostname": host} if secure else {}),
+        ), max(0.0, deadline - loop.time()))
     except TimeoutError:
-        raise ConnectionError(f"no WebSocket handshake with {url} within {timeout:g} s") from None
+        sock.close()
+        message = (f"no answer to the {'TLS or ' if secure else ''}WebSocket opening handshake "
+                   f"within {timeout:g} s of the TCP connection (RFC 6455 section 4.1"
+                   + ("; a plain ws:// server may stay silent on a TLS ClientHello" if secure
+                      else "") + ")")
+        raise failed("http", f"{url}: {message}",
+                     Finding("ws.handshake-timeout", "handshake", message, url)) from None
     except InvalidStatus as exc:
-        raise HandshakeRefused(
-            f"{url} refused the WebSocket handshake: HTTP {exc.response.status_code}",
-            exc.response.status_code) from None
-    except (OSError, InvalidHandshake) as exc:
-        raise ConnectionError(f"cannot connect to {url}: {exc}") from None
+        status = exc.response.status_code
+        body = exc.response.body.decode("utf-8", "replace").strip()[:300]
+        hint = {401: " (the credentials of security profile 1/2 were refused)"
+                if basic_auth_password else " (it wants credentials the PICS does not declare)",
+                403: " (forbidden)", 404: " (is the chargePointId registered?)"}.get(status, "")
+        message = (f"answered the WebSocket upgrade with HTTP {status} "
+                   f"{exc.response.reason_phrase}{hint}, not 101 Switching Protocols "
+                   "(RFC 6455 section 4.1)")
+        attempt = failed("http", f"{url} {message}", Finding(
+            "ws.handshake-status", "handshake", message, status), status=status,
+            detail=(("body", body),)).attempt
+        raise HandshakeRefused(f"{url} {message}", attempt, status) from None
+    except NegotiationError as exc:
+        message = (f"selected a subprotocol the harness did not offer ({_describe(exc)}; "
+                   f"offered: {', '.join(subprotocols)}; OCPP-J 1.6 section 3.1.2, RFC 6455 "
+                   "section 4.1)")
+        raise failed("http", f"{url} {message}", Finding(
+            "ws.subprotocol", "handshake", message), status=101) from None
+    except ssl.SSLError as exc:
+        why = _describe(exc)
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            message = f"presented a certificate the harness does not accept: {why}"
+        elif exc.reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNEXPECTED_EOF_WHILE_READING"):
+            message = f"did not speak TLS on a wss:// URL: {why}"
+        else:
+            message = f"TLS handshake failed: {why}"
+        message += " (OCPP 1.6 security whitepaper, profiles 2 and 3)"
+        raise failed("tls", f"{url} {message}", Finding("ws.tls", "handshake", message,
+                                                        exc.reason)) from None
+    except (InvalidHandshake, InvalidMessage, InvalidHeader, OSError, EOFError) as exc:
+        cause = exc.__cause__ if isinstance(exc, InvalidMessage) and exc.__cause__ else exc
+        why = _describe(cause)
+        if secure and isinstance(cause, (EOFError, ConnectionResetError)):
+            message = f"closed the connection during the TLS or WebSocket handshake: {why}"
+        else:
+            message = f"broke the WebSocket opening handshake: {why} (RFC 6455 section 4.1)"
+        raise failed("http", f"{url} {message}", Finding("ws.handshake", "handshake",
+                                                         message)) from None
     findings = []
     if SUBPROTOCOL in subprotocols and ws.subprotocol != SUBPROTOCOL:
         findings.append(Finding(
@@ -320,6 +626,16 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
             f"the central system did not select the ocpp1.6 subprotocol (selected: "
             f"{ws.subprotocol or 'none'})", ws.subprotocol))
     return Link(ws, "cp", charge_point_id, findings, max_size)
+
+
+def _peer(ws: Any) -> str:
+    try:
+        address = ws.transport.get_extra_info("peername")
+    except Exception:  # noqa: BLE001 -- a closed transport
+        return ""
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return ""
 
 
 def tls_context(*, server: bool, ca_file: str | None = None, cert_file: str | None = None,

@@ -29,7 +29,7 @@ Event lines, for what is not a frame::
 
 Known events: ``connected`` (one per WebSocket connection: offline validation starts a fresh
 pairing state there, as uniqueIds only need to be unique per connection), ``closed`` (``code``,
-``reason``), ``binary`` (a binary frame, which OCPP-J does not use: ``length``, ``hex``), ``error``.
+``reason``), ``binary`` (a binary frame, which OCPP-J does not use: ``length``, ``hex``), ``error``,
 ``driver``: a manual or operator action (harness.drivers), two lines per action: ``phase``
 ``"asked"`` (``action``, ``params``, ``instruction``: what an operator reads, ``timeout_s``) when
 the driver is asked, then ``"answered"`` (``action``, ``elapsed_s``, ``outcome``: ``done`` with the
@@ -38,6 +38,12 @@ rig's ``reply`` body, ``not done`` with the ``reason`` and the rig's HTTP ``stat
 ``"idle"`` when the harness did it to bring the device idle before the case, not a step of the
 case. Frames that came while the rig worked lie between the two lines. Offline validation skips
 them.
+``handshake`` (a connection attempt that became a WebSocket: ``stage``, ``peer``, ``path``,
+``status``, ``subprotocols_offered``, ...), ``refused`` (one the harness refused or that failed:
+the same, plus ``rule`` and ``reason``, and the header or certificate field at fault; a
+``note`` "before this test case" when it came between cases; never a password),
+``invalid_utf8`` (a text frame that is not UTF-8: ``length``, ``reason``, ``hex``, all its bytes),
+``invalid_on_purpose``. The offline validator reads every event line and judges frames only.
 
 Each line is written with one ``write`` on a line-buffered file and flushed, so a crashed run keeps
 every line written before the crash (an OS crash may still lose what the kernel had not written).
@@ -59,6 +65,28 @@ from harness.findings import Finding
 
 SENDERS = ("cp", "csms")
 
+MASK = "***"
+_SECRETS: set[str] = set()
+"""Values never written: the harness's own passwords (FTP, Basic auth). Process-wide, as the
+secrets are: a file server's random password may appear in any case's frames."""
+
+
+def secret(value: str | None) -> None:
+    """Mask ``value`` (8 characters or more) from now on in every wire log line and in every
+    text passed through :func:`redact` (reasons, the report)."""
+    if value and len(value) >= 8:
+        from urllib.parse import quote
+
+        _SECRETS.update({value, quote(value, safe="")})
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***``."""
+    for value in _SECRETS:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
 
 class WireLogError(ValueError):
     """The file is not a wire log (or not a readable one); the message names the file and line."""
@@ -76,7 +104,19 @@ def _dumps(value: Any) -> str:
     try:
         return orjson.dumps(value, default=str).decode()
     except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str)
+        try:
+            return json.dumps(value, ensure_ascii=True, separators=(",", ":"), default=str)
+        except RecursionError:
+            raise _TooDeep from None
+
+
+class _TooDeep(ValueError):
+    """A value nested deeper than the serialisers go (a device's frame can be)."""
+
+
+def _preview_of(value: Any) -> str:
+    from harness.findings import _preview
+    return f"<not representable in JSON here: {_preview(value)}>"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -114,6 +154,9 @@ class WireLog:
             raise ValueError(f"sender must be 'cp' or 'csms', got {sender!r}")
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
+        if _SECRETS:
+            # A password inside a URL (UpdateFirmware location) becomes ***: still a valid URI.
+            text = redact(text)
         line: dict[str, Any] = {"ts": _timestamp(wall_ns), "mono": mono_ns / 1e9, "from": sender}
         try:
             parsed = rpc.loads(text)
@@ -121,26 +164,42 @@ class WireLog:
             parsed = None
         if isinstance(parsed, list):
             line["frame"] = parsed
-            if _needs_raw(text, _dumps(parsed)):
-                line["raw"] = text
+            try:
+                if _needs_raw(text, _dumps(parsed)):
+                    line["raw"] = text
+            except _TooDeep:
+                line["frame"] = text
         else:
             line["frame"] = text
         found = [f.to_json() for f in findings]
         if found:
             line["findings"] = found
-        self._write(line)
+        try:
+            self._write(line)
+        except _TooDeep:
+            # Parsed, but too deep to write back out as an array: the text itself, as received
+            # (a string frame is always raw text), and the findings' values as text previews.
+            line["frame"] = text
+            line.pop("raw", None)
+            for finding in found:
+                if not isinstance(finding["value"], (str, int, float, bool, type(None))):
+                    finding["value"] = _preview_of(finding["value"])
+            self._write(line)
 
     def write_event(self, event: str, mono_ns: int, wall_ns: int, **detail: Any) -> None:
         """Record something that is not a frame (connection opened or closed, binary frame ...)."""
         if not isinstance(event, str) or not event:
             raise ValueError(f"event must be a non-empty string, got {event!r}")
         self._write({"ts": _timestamp(wall_ns), "mono": mono_ns / 1e9, "event": event,
-                     "detail": detail})
+                     "detail": detail}, masked=True)
 
-    def _write(self, line: dict) -> None:
+    def _write(self, line: dict, masked: bool = False) -> None:
         if self._file.closed:
             raise ValueError(f"wire log {self.path} is closed")
-        self._file.write(_dumps(line) + "\n")
+        text = _dumps(line)
+        if masked and _SECRETS:
+            text = redact(text)
+        self._file.write(text + "\n")
         self._file.flush()
 
     def close(self) -> None:

@@ -304,9 +304,12 @@ SupportedFeatureProfiles = "Core,Reservation"
 
 
 def test_security_files_resolve_relative_to_the_pics(tmp_path):
+    import trustme
+
     (tmp_path / "certs").mkdir()
-    for name in ("server.pem", "server.key"):
-        (tmp_path / "certs" / name).write_text("x")
+    issued = trustme.CA().issue_cert("127.0.0.1")
+    issued.cert_chain_pems[0].write_to_path(tmp_path / "certs" / "server.pem")
+    issued.private_key_pem.write_to_path(tmp_path / "certs" / "server.key")
     p = pics.load(write(tmp_path, MINIMAL_CS + """
 [security]
 profile = 2

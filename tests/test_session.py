@@ -230,7 +230,7 @@ async def test_basic_auth_required():
     async with CentralSystemServer("127.0.0.1", 0, basic_auth_password="s3cret") as server:
         with pytest.raises(ConnectionError, match="HTTP 401"):
             await connect(server.url, "CP1", timeout=2)
-        assert server.refused[0][1].rule == "ws.basic-auth"
+        assert server.refused[0].finding.rule == "ws.basic-auth"
         link = await connect(server.url, "CP1", timeout=2, basic_auth_password="s3cret")
         assert (await server.accept(2)).charge_point_id == "CP1"
         assert link.findings == []

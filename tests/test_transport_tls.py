@@ -40,9 +40,11 @@ async def test_tls_with_basic_auth(pki):
 async def test_untrusted_server_certificate_is_refused(pki):
     server_ctx = tls_context(server=True, cert_file=pki["server"])
     async with CentralSystemServer("127.0.0.1", 0, ssl_context=server_ctx) as server:
-        with pytest.raises(ConnectionError, match="cannot connect"):
+        with pytest.raises(ConnectionError, match="presented a certificate the harness does not "
+                           "accept: certificate verify failed") as failed:
             await connect(server.url, "CP1", timeout=5,
                           ssl_context=ssl.create_default_context())  # system trust only
+        assert failed.value.attempt.finding.rule == "ws.tls" and failed.value.attempt.reached
 
 
 async def test_mutual_tls_requires_a_client_certificate(pki):

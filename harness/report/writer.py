@@ -107,9 +107,35 @@ def write_report(report: RunReport, directory: Path, *, final: bool = False) -> 
 
 
 def pics_block(pics: Any) -> dict[str, Any]:
-    """What the report shows of the PICS (the declared side of every comparison)."""
-    return {"source": str(pics.source), "features": asdict(pics.features),
-            "timing": asdict(pics.timing), "configuration": dict(pics.configuration)}
+    """What the report shows of the PICS (the declared side of every comparison); the files the
+    PICS makes the harness serve are named with their size and SHA-256, so a reader knows exactly
+    what left the machine."""
+    block = {"source": str(pics.source), "features": asdict(pics.features),
+             "timing": asdict(pics.timing), "configuration": dict(pics.configuration)}
+    files = getattr(pics, "files", None)
+    served = {}
+    for key in ("firmware", "invalid_firmware"):
+        path = getattr(files, key, None) if files is not None else None
+        if path:
+            served[key] = _file_facts(path)
+    if served:
+        block["served_files"] = served
+    return block
+
+
+def _file_facts(path: str) -> dict[str, Any]:
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        return {"path": path, "error": exc.strerror or str(exc)}
+    return {"path": path, "size": size, "sha256": digest.hexdigest()}
 
 
 async def read_configuration_at_end(report: RunReport, session: Any, timeout: float,

@@ -48,10 +48,13 @@ async def csms_booted(csms: Session, pics: Any) -> None:
 
 
 def boot_notification(pics: Any) -> dict:
-    payload = {"chargePointVendor": pics.dut.vendor, "chargePointModel": pics.dut.model,
-               "firmwareVersion": pics.dut.firmware_version}
-    if pics.dut.serial_number:
-        payload["chargePointSerialNumber"] = pics.dut.serial_number
+    """The BootNotification of the charge point the harness plays: its own identity (PICS
+    ``[harness]``, defaults that fit the schema), never the central system's ``[dut]`` vendor."""
+    me = pics.harness
+    payload = {"chargePointVendor": me.vendor, "chargePointModel": me.model,
+               "firmwareVersion": me.firmware_version}
+    if me.serial_number:
+        payload["chargePointSerialNumber"] = me.serial_number
     return payload
 
 
