@@ -396,7 +396,7 @@ async def _first_connection(request: pytest.FixtureRequest, bench: Any, run: Ocp
     """SUT cs, external: wait (--ocpp-connect-timeout) for the charge point to connect before the
     first case, so that the first case does not pay for a charger switched on after the harness
     or backing off between refused attempts. Not connected by then: the cases say so themselves."""
-    from harness.session import DeviceTimeout
+    from harness.session import DeviceTimeout, ProtocolViolation
 
     timeout = request.config.getoption("--ocpp-connect-timeout")
     if run.sut != "cs" or run.options.dut != "external" or bench.session.connected or not timeout \
@@ -409,8 +409,8 @@ async def _first_connection(request: pytest.FixtureRequest, bench: Any, run: Ocp
                             f"{run.pics.dut.charge_point_id} to connect to ws://{host}:{port}/...")
     try:
         await bench.session.wait_connected(timeout)
-    except DeviceTimeout:
-        pass
+    except (DeviceTimeout, ProtocolViolation):
+        pass  # refused attempts included: the first case's wire log and verdict say so
 
 
 @pytest.fixture(scope="session")

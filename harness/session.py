@@ -289,6 +289,7 @@ class Session:
         self.attempts: list[Attempt] = []
         """Connection attempts during the current test case (accepted and refused)."""
         self._unlogged: list[Attempt] = []
+        self._refused_since_connected: list[Attempt] = []
         self.last_connect_failure: HandshakeFailed | None = None
         """Why the harness's last own connection attempt (SUT csms) failed, if it did."""
         self.flow = Flow()
@@ -333,6 +334,9 @@ class Session:
     def connection_attempt(self, attempt: Attempt) -> None:
         """Record a connection attempt (a transport listener): an event line in the wire log of
         the case running, or of the next one when none is."""
+        if not attempt.accepted and attempt.reached:
+            self._refused_since_connected.append(attempt)
+            del self._refused_since_connected[:-1000]
         if self.wirelog is None:
             self._unlogged.append(attempt)
             del self._unlogged[:-1000]
@@ -353,6 +357,7 @@ class Session:
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
         self.link = link
+        self._refused_since_connected = []
         self.checker = self._checker_factory()
         self._event("connected", charge_point_id=link.charge_point_id, path=link.path,
                     subprotocol=link.subprotocol)
@@ -369,15 +374,14 @@ class Session:
     async def wait_connected(self, timeout: float) -> Link:
         """Wait until the device is connected (a reboot drops and re-opens the connection).
 
-        Not connected in time: :class:`HandshakeViolation` (FAIL) when the device's attempts were
-        refused or broke off meanwhile, :class:`DeviceTimeout` when nothing reached the harness."""
+        Not connected in time: :class:`HandshakeViolation` (FAIL) when attempts were refused or
+        broke off since the device was last connected, :class:`DeviceTimeout` when nothing reached the harness."""
         if not self.connected:
             self._connected.clear()
-            seen = len(self.attempts)
             try:
                 await asyncio.wait_for(self._connected.wait(), timeout)
             except TimeoutError:
-                refused = [a for a in self.attempts[seen:] if not a.accepted and a.reached]
+                refused = self._refused_since_connected
                 if refused:
                     raise HandshakeViolation(
                         f"the device did not connect within {timeout:g} s: "

@@ -44,7 +44,8 @@ def test_a_wrong_charge_point_id_is_refused_aloud_and_named_in_the_verdict(tmp_p
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "test_cases.py", "-p", "no:cacheprovider",
          "--ocpp-dut", "external", "--ocpp-driver", "prompt", "--ocpp-pics", "pics.toml",
-         "--ocpp-listen", f"127.0.0.1:{port}", "--ocpp-report", str(tmp_path / "out")],
+         "--ocpp-listen", f"127.0.0.1:{port}", "--ocpp-report", str(tmp_path / "out"),
+         "--ocpp-connect-timeout", "1"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         text=True)
     lines: queue.Queue[str] = queue.Queue()
