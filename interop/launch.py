@@ -1,7 +1,10 @@
-"""Start the ocpp-library implementations as subprocesses and know where they listen.
+"""Start the devices the harness is run against as subprocesses and know where they listen: the
+ocpp-library implementations, and the harness's own reference simulators started as a vendor starts
+a device (``python -m harness.sim ...``, driven over HTTP).
 
-Each prints one ``READY ...`` line on standard output once it serves; its log (standard error) goes
-to a file. Used by interop/run.py and tests/test_interop_suite.py.
+Each prints one line on standard output once it serves (``READY ...``; the simulators
+``... control on http://...``); its log (standard error) goes to a file. Used by interop/run.py and
+tests/test_interop_suite.py.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ CSMS_PICS = ROOT / "interop" / "ocpp_lib_csms.toml"
 SUPERVISED_PICS = ROOT / "interop" / "ocpp_lib_cp_supervised.toml"
 """The second charge point (interop/supervised_cp.py): no cable lock, no authorization cache,
 Charging -> Available, a firmware that exits on Reset and is restarted by its rig."""
-READY_TIMEOUT_S = 20.0
+READY_TIMEOUT_S = 90.0
+"""A Python process starting on a loaded 2-core machine may take tens of seconds to import."""
 
 
 def free_port() -> int:
@@ -43,15 +47,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def implementation(module: str, args: list[str], log_path: Path) -> Iterator[dict[str, str]]:
-    """Run ``python -m <module> <args>``; yields the READY line's fields (``ws``, ``control``)."""
+def implementation(module: str, args: list[str], log_path: Path,
+                   ready: str = "READY") -> Iterator[dict[str, str]]:
+    """Run ``python -m <module> <args>``; yields the ready line's fields (``ws``, ``control``):
+    the first line on standard output that contains ``ready``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         process = subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=log, text=True,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            yield _ready(process, module, log_path)
+            yield _ready(process, module, log_path, ready)
         finally:
             process.terminate()
             try:
@@ -63,7 +69,7 @@ def implementation(module: str, args: list[str], log_path: Path) -> Iterator[dic
                 process.stdout.close()
 
 
-def _ready(process: subprocess.Popen, module: str, log_path: Path) -> dict[str, str]:
+def _ready(process: subprocess.Popen, module: str, log_path: Path, marker: str) -> dict[str, str]:
     assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -77,11 +83,14 @@ def _ready(process: subprocess.Popen, module: str, log_path: Path) -> dict[str, 
                     break
                 buffered += chunk
                 for line in buffered.splitlines():
-                    if line.startswith("READY"):
+                    if marker in line:
                         fields = dict(re.findall(r"(\w+)=(\S+)", line))
-                        ws = re.search(r"\b(ws://\S+)", line)
+                        ws = re.search(r"\b(ws://[^\s;]+)", line)
                         if ws:
-                            fields["ws"] = ws.group(1)
+                            fields["ws"] = ws.group(1).split("/<")[0]
+                        control = re.search(r"control on (http://[^\s;]+)", line)
+                        if control:
+                            fields["control"] = control.group(1)
                         return fields
     raise RuntimeError(f"{module} did not get ready within {READY_TIMEOUT_S:g} s (exit code "
                        f"{process.poll()}); its log: {log_path}")
@@ -89,24 +98,53 @@ def _ready(process: subprocess.Popen, module: str, log_path: Path) -> dict[str, 
 
 @contextmanager
 def library_charge_point(harness_port: int, log_path: Path,
-                         pics: Path = CP_PICS) -> Iterator[str]:
+                         pics: Path = CP_PICS, control_port: int = 0) -> Iterator[str]:
     """The ocpp-library charge point, connecting to the harness at ``harness_port``; yields its
     control URL."""
     with implementation("interop.ocpp_lib_cp",
                         ["--csms", f"ws://127.0.0.1:{harness_port}/ocpp", "--pics", str(pics),
-                         "--control", "127.0.0.1:0"], log_path) as ready:
+                         "--control", f"127.0.0.1:{control_port}"], log_path) as ready:
         yield ready["control"]
+
+
+def wait_listening(port: int, process: subprocess.Popen, timeout: float) -> bool:
+    """Until the harness's central system listens on ``port``, ``process`` (the harness run) ends,
+    or ``timeout`` passes; True when it listens. Read from the kernel's socket table, without
+    touching the port: a probe connection would be a connection attempt in the harness's evidence,
+    and a probe bind could take the port from under the harness."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if _listening(port):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _listening(port: int) -> bool:
+    try:
+        table = Path("/proc/net/tcp").read_text()
+    except OSError:  # not Linux: connect, after all
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            return False
+    for row in table.splitlines()[1:]:
+        fields = row.split()
+        if len(fields) > 3 and fields[3] == "0A" and fields[1].endswith(f":{port:04X}"):
+            return True
+    return False
 
 
 @contextmanager
 def supervised_charge_point(harness_port: int, log_path: Path,
-                            pics: Path = SUPERVISED_PICS) -> Iterator[str]:
+                            pics: Path = SUPERVISED_PICS, control_port: int = 0) -> Iterator[str]:
     """The second charge point: the ocpp-library firmware under its rig's supervisor
     (interop/supervised_cp.py), connecting to the harness at ``harness_port``; yields the rig's
     control URL. Same shape as :func:`library_charge_point`."""
     with implementation("interop.supervised_cp",
                         ["--csms", f"ws://127.0.0.1:{harness_port}/ocpp", "--pics", str(pics),
-                         "--control", "127.0.0.1:0"], log_path) as ready:
+                         "--control", f"127.0.0.1:{control_port}"], log_path) as ready:
         yield ready["control"]
 
 
@@ -118,17 +156,42 @@ def library_central_system(log_path: Path) -> Iterator[tuple[str, str]]:
         yield f"{ready['ws']}/ocpp", ready["control"]
 
 
+@contextmanager
+def reference_charge_point(harness_port: int, log_path: Path, pics: Path | None = None,
+                           control_port: int = 0) -> Iterator[str]:
+    """The harness's reference charge point as a separate process (``python -m harness.sim
+    charge-point``), connecting to the harness at ``harness_port``; yields its control URL."""
+    args = ["charge-point", "--csms-url", f"ws://127.0.0.1:{harness_port}/ocpp",
+            "--control", f"127.0.0.1:{control_port}"] + (["--pics", str(pics)] if pics else [])
+    with implementation("harness.sim", args, log_path, ready="control on") as ready:
+        yield ready["control"]
+
+
+@contextmanager
+def reference_central_system(log_path: Path, pics: Path | None = None) -> Iterator[tuple[str, str]]:
+    """The harness's reference central system as a separate process (``python -m harness.sim
+    csms``); yields (its ws:// URL for charge points, control URL)."""
+    args = ["csms", "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0"] + (
+        ["--pics", str(pics)] if pics else [])
+    with implementation("harness.sim", args, log_path, ready="control on") as ready:
+        yield f"{ready['ws']}/ocpp", ready["control"]
+
+
 def pytest_args(sut: str, report_dir: Path, *, external: dict[str, str] | None = None,
-                select: str | None = None) -> list[str]:
-    """The harness run of the Core suite for ``sut``: against its embedded simulator, or with
-    ``external`` (pics, listen / csms_url, driver) against another implementation."""
-    args = [sys.executable, "-m", "pytest", "testcases", "-m", "core", "--ocpp-sut", sut,
+                select: str | None = None, markers: str | None = None) -> list[str]:
+    """The harness run of the suite for ``sut`` (all of it, or the ``markers`` selection, e.g.
+    ``core``): against its embedded simulator, or with ``external`` (pics, listen / csms_url, driver)
+    against a device in another process."""
+    args = [sys.executable, "-m", "pytest", "testcases", "--ocpp-sut", sut,
             "--ocpp-report", str(report_dir), "-p", "no:cacheprovider", "-q", "-rN"]
+    if markers:
+        args += ["-m", markers]
     if select:
         args += ["-k", select]
     if external:
-        args += ["--ocpp-dut", "external", "--ocpp-pics", external["pics"],
-                 "--ocpp-driver", external["driver"]]
+        args += ["--ocpp-dut", "external", "--ocpp-driver", external["driver"]]
+        if external.get("pics"):
+            args += ["--ocpp-pics", external["pics"]]
         if sut == "cs":
             args += ["--ocpp-listen", external["listen"]]
         else:
