@@ -19,7 +19,6 @@ import copy
 import os
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 import orjson
@@ -95,7 +94,7 @@ def judge(sender: str, array: list) -> None:
     if array[0] == 3:  # an answer is judged against its call: make that call outstanding
         from harness.rpc import Call
         checker.pending[("csms", array[1])] = Call(array[1], "GetConfiguration", {})
-    checker.check_array(sender, array, None, partial(offline._exact_line, line))
+    checker.check_array(sender, array, None, offline._exact_line, line)
 
 
 def main() -> int:

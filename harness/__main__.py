@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 
-from harness import pics as pics_mod
 from harness import offline
 from harness.offline import Reported  # noqa: F401 - part of this module's face since 2.7
 
@@ -84,6 +83,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _pics(args: argparse.Namespace) -> int:
+    from harness import pics as pics_mod  # here: `validate` starts without it (tomllib and more)
+
     try:
         p = pics_mod.load(args.pics)
     except pics_mod.PicsError as exc:

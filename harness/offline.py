@@ -55,13 +55,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import partial
 from glob import glob, has_magic
 from pathlib import Path
 from typing import Any
@@ -330,8 +328,7 @@ class Judge:
                 frame = obj.get("frame")
                 sender = obj.get("from", default)
                 if type(frame) is list and (sender == "cp" or sender == "csms"):
-                    checked = conn.checker.check_array(sender, frame, None,
-                                                       partial(_exact_line, line), line)
+                    checked = conn.checker.check_array(sender, frame, None, _exact_line, line)
                     self.frames += 1
                     if checked.message_type == 2:
                         conn.lines[(sender, checked.unique_id)] = number
@@ -417,8 +414,7 @@ class Judge:
         if text is not None:
             checked = conn.checker.check(sender, text)
         else:
-            checked = conn.checker.check_array(sender, array, None, partial(_exact_line, line),
-                                               line)
+            checked = conn.checker.check_array(sender, array, None, _exact_line, line)
         self._record(number, sender, checked, conn, line)
 
     def _infer(self, conn: _Connection, array: Any, text: str | None) -> str | None:
@@ -729,6 +725,8 @@ def judge_logs(paths: list[str], jobs: int = 1, default_sender: str | None = Non
             plan.append((path, _ranges(path, pieces)))
         else:
             plan.append((path, None))
+    import multiprocessing  # here: a run with one job starts without it
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with context.Pool(jobs) as pool:

@@ -33,6 +33,10 @@ _LONG_NUMBER = re.compile(r"[0-9][0-9.eE+\-]{15}|[eE][+\-]?[0-9]{3}")
 _LONG_NUMBER_BYTES = re.compile(_LONG_NUMBER.pattern.encode())
 
 
+def _exact_frame(text: str) -> Any:
+    return rpc.loads(text, exact=True)
+
+
 def floats_as_written(written: str | bytes) -> bool:
     """True when every number in ``written`` reads as a double whose shortest repr has the value
     written: each has at most 15 significant digits (DBL_DIG, so decimal -> double -> shortest
@@ -80,16 +84,16 @@ class Checker:
             array = rpc.load_frame(text)
         except rpc.FramingError as exc:
             return self._broken(sender, text, exc)
-        return self.check_array(sender, array, text, lambda: rpc.loads(text, exact=True), text)
+        return self.check_array(sender, array, text, _exact_frame, text)
 
     def check_array(self, sender: Sender, array: Any, text: str | None,
-                    exact: Callable[[], Any], written: str | bytes | None = None) -> Checked:
+                    exact: Callable[[Any], Any], written: str | bytes) -> Checked:
         """Judge a frame already parsed from JSON (floats as floats, as orjson reads them).
-        ``exact()`` returns the same frame parsed with its numbers as written (Decimal, integers of
-        any width): it is called only where that can change the verdict. ``written`` is the text
-        the frame was parsed from (the frame's own, or the log line holding it): when none of its
-        numbers is long (:func:`floats_as_written`), a valid frame is judged without ``exact()``
-        even where a schema compares numbers by value."""
+        ``written`` is the text the frame was parsed from (the frame's own, or the log line
+        holding it) and ``exact(written)`` returns the same frame parsed with its numbers as
+        written (Decimal, integers of any width). ``exact`` is called only where that can change
+        the verdict: when none of the numbers in ``written`` is long (:func:`floats_as_written`),
+        a valid frame is judged without it even where a schema compares numbers by value."""
         try:
             message = rpc.from_array(array)
         except rpc.FramingError as exc:
@@ -117,7 +121,7 @@ class Checker:
         return checked
 
     def _check_call(self, sender: Sender, text: str | None, call: Call,
-                    exact: Callable[[], Any], written: str | bytes | None) -> Checked:
+                    exact: Callable[[Any], Any], written: str | bytes) -> Checked:
         checked = Checked(sender, text, call, call.action, unique_id=call.unique_id,
                           message_type=rpc.CALL)
         findings = checked.findings
@@ -138,7 +142,7 @@ class Checker:
         return checked
 
     def _check_answer(self, sender: Sender, text: str | None, answer: CallResult | CallError,
-                      exact: Callable[[], Any], written: str | bytes | None) -> Checked:
+                      exact: Callable[[Any], Any], written: str | bytes) -> Checked:
         call = self.pending.pop((_OTHER[sender], answer.unique_id), None)
         checked = Checked(sender, text, answer, call.action if call else None, call=call,
                           unique_id=answer.unique_id,
@@ -165,25 +169,24 @@ class Checker:
                 checked.findings.append(spelling)
         return checked
 
-    def _validate(self, action: str, response: bool, payload: dict, exact: Callable[[], Any],
-                  written: str | bytes | None) -> list[Finding]:
+    def _validate(self, action: str, response: bool, payload: dict, exact: Callable[[Any], Any],
+                  written: str | bytes) -> list[Finding]:
         needs_exact = self.validator.needs_exact(action, response)
         if needs_exact:
             # A float is judged by its shortest repr, which is the number as written when the
             # text has no long number; a finding is reported as judged on the exact read, so
             # that its value is the same Decimal whichever way the frame came in.
-            if written is not None and floats_as_written(written) and \
-                    not self.validator.validate(action, response, payload):
+            if floats_as_written(written) and not self.validator.validate(action, response, payload):
                 return []
             # Re-read the numbers as written: multipleOf must not judge a float's rounding error.
-            payload = exact()[2 if response else 3]
+            payload = exact(written)[2 if response else 3]
         findings = self.validator.validate(action, response, payload)
         if findings and not needs_exact and any(type(f.value) is float for f in findings):
             # The fast parse reads integers wider than 64 bits as floats: a finding on a float is
             # only reported as judged on the number as written. (Only numbers are read
             # differently, and without needs_exact only a number's type is judged, so findings
             # on other values stand as they are.)
-            payload = exact()[2 if response else 3]
+            payload = exact(written)[2 if response else 3]
             findings = self.validator.validate(action, response, payload)
         return severity.classify(action, response, findings) if findings else findings
 
