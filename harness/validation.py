@@ -178,8 +178,8 @@ class _Facts:
     """What the explaining walk asks of one resolved schema node, worked out once: its Python
     types, its enum as a set (strings, by set lookup) plus the other options (compared as JSON),
     and, for a node that can hold an object or an array, its compiled fast validator, so that the
-    walk descends only into members that break a rule (explaining costs the path to the
-    findings, not the payload)."""
+    walk descends only into the array items that break a rule (explaining costs about the path to
+    the findings, not the whole payload)."""
     __slots__ = ("types", "enum_strings", "enum_others", "fast", "node")
 
     def __init__(self, schema: dict):
@@ -364,8 +364,9 @@ def _explain_object(schema: dict, value: dict, path: str, out: list[Finding]) ->
     for name, member in value.items():
         sub = properties.get(name)
         if sub is not None:
-            if not _valid_member(sub, member):
-                _explain(sub, member, _member(path, name), out)
+            # No fast check here: the payload failed it as a whole, and a member of an object is
+            # most often the part that did; the items of an array are checked one by one.
+            _explain(sub, member, _member(path, name), out)
         elif extra is False:
             allowed = ", ".join(properties) or "none"
             out.append(Finding("additionalProperties", _member(path, name),
