@@ -716,10 +716,12 @@ class Validator:
             raise SchemaError(f"no JSON schemas in {self.schema_dir}")
         self._texts: dict[tuple[str, bool], str] = {}
         self._fast: tuple[dict[str, Callable], dict[str, Callable]] = ({}, {})
+        """Compiled on first use (a run or a log meets a few of the 78 schemas): every schema is
+        read and checked here, so an unsupported keyword still fails loading."""
         self._resolved: tuple[dict[str, dict], dict[str, dict]] = ({}, {})
+        self._sources: dict[tuple[str, bool], str] = {}
+        self._compile_lock = threading.Lock()
         exact: tuple[set[str], set[str]] = (set(), set())
-        self.sources: dict[tuple[str, bool], str] = {}
-        """The generated fast-path source per (action, response), for reading and debugging."""
         for path in files:
             response = path.stem.endswith("Response")
             action = path.stem[:-len("Response")] if response else path.stem
@@ -728,20 +730,37 @@ class Validator:
                 # Decimal numbers: a multipleOf of 0.1 must be the decimal 1/10, not a float.
                 raw = json.loads(text, parse_float=Decimal)
                 resolved = _resolve(raw, raw, path.name)
-                name = re.sub(r"\W", "_", f"valid_{path.stem}")  # any file name: an identifier
-                function, source = _compile(resolved, name)
             except (ValueError, SchemaError) as exc:
                 raise SchemaError(f"{path}: {exc}") from exc
             key = (action, response)
             self._texts[key] = text
-            self._fast[response][action] = function
             self._resolved[response][action] = resolved
-            self.sources[key] = source
             if any(_uses(resolved, k) for k in ("multipleOf", "minimum", "maximum")) or \
                     _numeric_enum(resolved):
                 exact[response].add(action)
         self._exact = (frozenset(exact[False]), frozenset(exact[True]))
-        self.actions: frozenset[str] = frozenset(self._fast[False]) | frozenset(self._fast[True])
+        self.actions: frozenset[str] = frozenset(self._resolved[False]) | \
+            frozenset(self._resolved[True])
+
+    def _compiled(self, action: str, response: bool) -> Callable[[Any], bool] | None:
+        """The fast check of one schema, compiled the first time it is asked for."""
+        with self._compile_lock:
+            fast = self._fast[response].get(action)
+            if fast is None and action in self._resolved[response]:
+                stem = f"{action}Response" if response else action
+                name = re.sub(r"\W", "_", f"valid_{stem}")  # any file name: an identifier
+                fast, source = _compile(self._resolved[response][action], name)
+                self._fast[response][action] = fast
+                self._sources[(action, response)] = source
+            return fast
+
+    @property
+    def sources(self) -> dict[tuple[str, bool], str]:
+        """The generated fast-path source per (action, response), for reading and debugging."""
+        for response in (False, True):
+            for action in self._resolved[response]:
+                self._compiled(action, response)
+        return dict(self._sources)
 
     def needs_exact(self, action: str, response: bool) -> bool:
         """True when the schema compares numbers by value (``multipleOf``, ``minimum``,
@@ -752,7 +771,7 @@ class Validator:
 
     def validate(self, action: str, response: bool, payload: Any) -> list[Finding]:
         """Every rule ``payload`` breaks, or [] when it is valid."""
-        fast = self._fast[response].get(action)
+        fast = self._fast[response].get(action) or self._compiled(action, response)
         if fast is not None and fast(payload):
             return []
         if fast is None:
