@@ -52,11 +52,13 @@ Rules, in the order a line meets them:
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
 import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -271,12 +273,12 @@ class Judge:
 
     def end_connection(self, key: Any, why: str, line: int = 0) -> None:
         conn = self.connections.pop(key, None)
+        if self.chunk and key is None and self.first_reset is None:
+            self.first_reset = (line, why)
+            self.first_used = conn.checker._used_ids if conn else {"cp": set(), "csms": set()}
         if conn is None:
             return
         self._flush_waiting(conn)
-        if self.chunk and key is None and self.first_reset is None:
-            self.first_reset = (line, why)
-            self.first_used = conn.checker._used_ids
         for (sender, unique_id), call in conn.checker.pending.items():
             self.unanswered.append(Unanswered(conn.lines.get((sender, unique_id), 0), sender,
                                               call.action, unique_id, why, line))
@@ -314,7 +316,6 @@ class Judge:
         conn = self.connection()
         loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
         default = self.default_sender
-        reported, append = self.reported, self.reported.append
         for line in lines:
             number += 1
             try:
@@ -337,7 +338,6 @@ class Judge:
                     continue
             self._jsonl_slow(number, line, obj)
             conn = self.connection()
-        del reported, append
         return number
 
     def _jsonl_slow(self, number: int, line: bytes, obj: Any) -> None:
@@ -531,12 +531,17 @@ def judge_log(path: str, validator: Validator | None = None,
                                 "line of the ocpp library's or SteVe's logs")
                 return result
             result.format = judge.format = fmt
-            lines = _chain(head, fh)
-            if fmt == "jsonl":
-                judge.run_jsonl(lines)
-            else:
-                judge.run_text(lines, fmt)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            if head[0].startswith(codecs.BOM_UTF8):
+                head[0] = head[0][len(codecs.BOM_UTF8):]
+            broken: list[str] = []
+            lines = _guarded(_chain(head, fh), broken)
+            number = judge.run_jsonl(lines) if fmt == "jsonl" else judge.run_text(lines, fmt)
+            if broken:
+                # A log cut while it was written or copied: what was read is judged, and the
+                # cut is a finding of the line after the last one read.
+                judge.reported.append(Reported(number + 1, "?", None, None, _line_finding(
+                    f"the file ends early: {broken[0]} (a truncated or corrupt file)")))
+    except OSError as exc:
         result.error = f"{path}: cannot read: {exc}"
         return result
     result.frames = judge.frames
@@ -551,6 +556,15 @@ def judge_log(path: str, validator: Validator | None = None,
 def _chain(head: list[bytes], rest: Iterable[bytes]) -> Iterator[bytes]:
     yield from head
     yield from rest
+
+
+def _guarded(lines: Iterator[bytes], broken: list[str]) -> Iterator[bytes]:
+    """``lines`` until the file cannot be read on (a gzip stream cut short or corrupt); the reason
+    goes into ``broken``."""
+    try:
+        yield from lines
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        broken.append(str(exc) or type(exc).__name__)
 
 
 # --- --jobs: ranges of one file ------------------------------------------------------------------

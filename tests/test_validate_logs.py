@@ -326,3 +326,18 @@ def test_floats_as_written_is_conservative(text, as_written):
     from harness.protocol import floats_as_written
     assert floats_as_written(text) is as_written
     assert floats_as_written(text.encode()) is as_written
+
+
+def test_a_cut_gzip_log_keeps_what_was_read_and_a_bom_is_no_finding(tmp_path, capsys):
+    lines = "".join(f'{{"from":"cp","frame":[2,"{i}","Heartbeat",{{}}]}}\n'
+                    f'{{"from":"csms","frame":[3,"{i}",{HB_OK}]}}\n' for i in range(2000))
+    whole = gzip.compress(("\ufeff" + lines).encode())
+    log = tmp_path / "cut.jsonl.gz"
+    log.write_bytes(whole[:len(whole) // 2])
+    code, out, _ = run(capsys, "validate", str(log))
+    assert code == 1
+    cut = [line for line in out if "the file ends early" in line]
+    assert len(cut) == 1 and cut[0].endswith("(a truncated or corrupt file) [log.line]")
+    assert int(out[-1].split()[0]) > 100  # what was read before the cut was judged
+    log.write_bytes(whole)
+    assert run(capsys, "validate", str(log))[:2] == (0, ["4000 frames, 0 findings"])
