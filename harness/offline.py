@@ -725,41 +725,127 @@ def _splittable(path: str) -> bool:
 def judge_logs(paths: list[str], jobs: int = 1, default_sender: str | None = None) -> Iterator[Result]:
     """Judge logs in order, ``jobs`` processes side by side; yields one Result per log, in the
     order of ``paths``, each the same as ``judge_log`` gives."""
-    validator = Validator.default()  # compiled once, before the workers fork
-    if jobs <= 1:
+    validator = Validator.default()  # read once, before the workers fork
+    if jobs <= 1 or not hasattr(os, "fork"):
         for path in paths:
             yield judge_log(path, validator, default_sender)
         return
     plan: list[tuple[str, list[tuple[int, int]] | None]] = []
+    tasks: list[tuple[Any, tuple]] = []
     for path in paths:
         if _splittable(path):
             # Up to four ranges a process: a process slowed by the rest of the machine holds up
-            # less of the file.
-            pieces = max(1, min(jobs * 4, os.path.getsize(path) // CHUNK_BYTES))
-            plan.append((path, _ranges(path, pieces)))
+            # less of the file, as the others take its share.
+            spans = _ranges(path, max(1, min(jobs * 4, os.path.getsize(path) // CHUNK_BYTES)))
+            plan.append((path, spans))
+            tasks += [(_judge_range, (path, a, b, default_sender)) for a, b in spans]
         else:
             plan.append((path, None))
-    import multiprocessing  # here: a run with one job starts without it
+            tasks.append((_judge_file_task, (path, default_sender)))
+    results = _forked(tasks, jobs)
+    for path, spans in plan:
+        if spans is None:
+            result = next(results)
+            yield result if isinstance(result, Result) else judge_log(path, validator,
+                                                                      default_sender)
+            continue
+        pieces = [next(results) for _ in spans]
+        if any(not isinstance(p, _Range) or p.ordered for p in pieces):
+            yield judge_log(path, validator, default_sender)  # in order, in this process
+            continue
+        joiner = _Joiner(path, validator, default_sender)
+        for piece, span in zip(pieces, spans):
+            joiner.add(piece, span)
+        yield joiner.finish()
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(jobs) as pool:
-        handles = []
-        for path, spans in plan:
-            if spans is None:
-                handles.append(pool.apply_async(_judge_file_task, ((path, default_sender),)))
-            else:
-                handles.append([pool.apply_async(_judge_range, ((path, a, b, default_sender),))
-                                for a, b in spans])
-        for (path, spans), handle in zip(plan, handles):
-            if spans is None:
-                yield handle.get()
+
+def _forked(tasks: list[tuple[Any, tuple]], jobs: int) -> Iterator[Any]:
+    """Run ``fn(args)`` for each task in ``jobs`` forked processes; yield the results in task
+    order (an exception's text, as a string, where a task raised). Workers take the next task
+    index from one pipe written before they fork (no pool threads, nothing polled), and send
+    each result back, length-prefixed, on their own pipe."""
+    import pickle
+    import selectors
+    import struct
+
+    if not tasks:
+        return
+    jobs = min(jobs, len(tasks))
+    todo_read, todo_write = os.pipe()
+    indices = struct.pack(f"<{len(tasks)}I", *range(len(tasks)))
+    if len(indices) > 60_000:  # a pipe holds 64 KiB: beyond that, no task pipe
+        yield from (fn(args) for fn, args in tasks)
+        return
+    os.write(todo_write, indices)
+    os.close(todo_write)
+    workers: list[tuple[int, int]] = []
+    for _ in range(jobs):
+        out_read, out_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            code = 0
+            try:
+                os.close(out_read)
+                for _, other in workers:
+                    os.close(other)
+                while True:
+                    raw = os.read(todo_read, 4)
+                    if len(raw) < 4:
+                        break
+                    (index,) = struct.unpack("<I", raw)
+                    fn, args = tasks[index]
+                    try:
+                        value: Any = fn(args)
+                    except Exception as exc:  # noqa: BLE001 - the parent judges in order then
+                        value = f"{type(exc).__name__}: {exc}"
+                    data = pickle.dumps((index, value), protocol=pickle.HIGHEST_PROTOCOL)
+                    view = memoryview(struct.pack("<Q", len(data)) + data)
+                    while view:
+                        view = view[os.write(out_write, view):]
+            except BaseException:  # noqa: BLE001 - a worker must never run the parent's code
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(out_write)
+        workers.append((pid, out_read))
+    os.close(todo_read)
+    done: dict[int, Any] = {}
+    buffers = {fd: bytearray() for _, fd in workers}
+    selector = selectors.DefaultSelector()
+    for _, fd in workers:
+        selector.register(fd, selectors.EVENT_READ)
+    following = 0
+    try:
+        while following < len(tasks):
+            while following in done:
+                yield done.pop(following)
+                following += 1
+            if following >= len(tasks):
+                break
+            if not selector.get_map():
+                # Every worker has gone and a task never came back (a worker was killed).
+                done[following] = "a worker process ended without its result"
                 continue
-            pieces = [h.get() for h in handle]
-            if any(p.ordered for p in pieces):
-                yield judge_log(path, validator, default_sender)
-                continue
-            joiner = _Joiner(path, validator, default_sender)
-            for piece, span in zip(pieces, spans):
-                joiner.add(piece, span)
-            yield joiner.finish()
+            for key, _ in selector.select():
+                chunk = os.read(key.fd, 1 << 20)
+                if not chunk:
+                    selector.unregister(key.fd)
+                    continue
+                buffer = buffers[key.fd]
+                buffer += chunk
+                while len(buffer) >= 8:
+                    (size,) = struct.unpack_from("<Q", buffer)
+                    if len(buffer) < 8 + size:
+                        break
+                    index, value = pickle.loads(bytes(buffer[8:8 + size]))
+                    del buffer[:8 + size]
+                    done[index] = value
+    finally:
+        selector.close()
+        for pid, fd in workers:
+            os.close(fd)
+        for pid, _ in workers:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
