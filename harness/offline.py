@@ -314,30 +314,33 @@ class Judge:
     def run_jsonl(self, lines: Iterable[bytes], number: int = 0) -> int:
         """Judge JSON Lines; returns the number of the last line read."""
         conn = self.connection()
+        check, calls = conn.checker.check_array, conn.lines
         loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
         default = self.default_sender
+        frames = 0  # this loop's fast-path frames; the slow path counts its own
         for line in lines:
             number += 1
             try:
                 obj = loads(line)
             except JSONDecodeError:
-                self._jsonl_slow(number, line, None)
-                conn = self.connection()
-                continue
-            # The hot path, inlined: a wire-log frame line with its parsed array.
-            if type(obj) is dict and "raw" not in obj:
-                frame = obj.get("frame")
-                sender = obj.get("from", default)
-                if type(frame) is list and (sender == "cp" or sender == "csms"):
-                    checked = conn.checker.check_array(sender, frame, None, _exact_line, line)
-                    self.frames += 1
-                    if checked.message_type == 2:
-                        conn.lines[(sender, checked.unique_id)] = number
-                    if checked.findings:
-                        self._findings(number, sender, checked, line)
-                    continue
+                obj = None
+            else:
+                # The hot path, inlined: a wire-log frame line with its parsed array.
+                if type(obj) is dict and "raw" not in obj:
+                    frame = obj.get("frame")
+                    sender = obj.get("from", default)
+                    if type(frame) is list and (sender == "cp" or sender == "csms"):
+                        checked = check(sender, frame, None, _exact_line, line)
+                        frames += 1
+                        if checked.message_type == 2:
+                            calls[(sender, checked.unique_id)] = number
+                        if checked.findings:
+                            self._findings(number, sender, checked, line)
+                        continue
             self._jsonl_slow(number, line, obj)
-            conn = self.connection()
+            conn = self.connection()  # an event line may have begun a new connection
+            check, calls = conn.checker.check_array, conn.lines
+        self.frames += frames
         return number
 
     def _jsonl_slow(self, number: int, line: bytes, obj: Any) -> None:
