@@ -328,7 +328,13 @@ def stand_in_pics(sut: str = "cs", *, configuration: dict | None = None, **featu
 
     from harness import pics as pics_module
     base = pics_module.load(pics_module.default_path(sut))
+    given = dict(features)
     features = {**PINNED_FEATURES, **features}
+    # fixed_cable is the shorthand of cable = "fixed" (harness/pics.py): keep the two agreeing.
+    if "cable" in given:
+        features["fixed_cable"] = given["cable"] == "fixed"
+    elif "fixed_cable" in given:
+        features["cable"] = "fixed" if given["fixed_cable"] else "socket_with_lock"
     config = {**base.configuration, **PINNED_CONFIGURATION}
     config["NumberOfConnectors"] = str(features.get("connectors", base.features.connectors))
     config["SupportedFeatureProfiles"] = ",".join(features["profiles"])
