@@ -828,6 +828,20 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(f"  {profile:<24} {r['result']:<10} {profile_counts(r)}",
                       red=r["result"] == "Fail", green=r["result"] == "Pass",
                       yellow=r["result"] == "Incomplete")
+    robustness = run.report.robustness()
+    if robustness["counts"]:
+        counts = ", ".join(f"{n} {v}" for v, n in robustness["counts"].items())
+        tr.write_line(f"  {'Robustness':<24} {robustness['result']:<10} {counts} (outside the "
+                      f"certificate)", red=robustness["result"] == "Fail",
+                      green=robustness["result"] == "Pass")
+    remarks, waived = run.report.remarks(), run.report.waived()
+    if remarks["total"]:
+        tr.write_line(f"remarks: {remarks['total']} in {len(remarks['cases'])} case(s) "
+                      f"({', '.join(remarks['cases'])}); not FAILs"
+                      + ("" if run.strict else " (--ocpp-strict makes them FAILs)"))
+    for w in waived:
+        tr.write_line(f"waiver: {w['id']} {w['verdict']} ({w['status']}): {w['reason']} "
+                      f"(until {w['expires']})", yellow=True)
     html = run.report_dir / "report.html"
     tr.write_line(f"report: {html} (report.json and wire/ beside it)")
 

@@ -51,6 +51,7 @@ def test_robustness_cases_pass_the_reference_simulators_and_stay_out_of_the_cert
     assert data["robustness"] == {"result": "Pass", "in_certificate": False,
                                   "counts": {"PASS": 9}}
     assert "Robustness" not in data["profiles"] and "Robustness" not in data["profile_results"]
+    assert "Robustness               Pass       9 PASS (outside the certificate)" in proc.stdout
 
 
 def test_a_core_only_device_runs_them_and_is_asked_an_action_outside_its_profiles(tmp_path):
@@ -129,6 +130,7 @@ def test_remark_is_reported_and_fails_only_under_strict(tmp_path):
     assert "'OccurrenceConstraintViolation' is accepted as 'OccurenceConstraintViolation'" \
         in remarks[0]
     assert data["remarks"] == {"total": 1, "cases": {"RB_003_CS": 1}}
+    assert "remarks: 1 in 1 case(s) (RB_003_CS); not FAILs" in proc.stdout
     properties = [p.attrib for p in ET.parse(junit).iter("property")]
     assert any(p["name"] == "ocpp_remark" and "OccurrenceConstraintViolation" in p["value"]
                for p in properties)
@@ -197,7 +199,9 @@ def test_a_waived_fail_keeps_its_fail_but_the_run_is_green(pytester):
     assert {"name": "ocpp_waiver", "value": f"waived: known: FW-812 (until {TOMORROW})"} \
         in properties
     result.assert_outcomes(passed=1, xfailed=1)
-    result.stdout.fnmatch_lines(["*waived until*known: FW-812*"])
+    result.stdout.fnmatch_lines(["*TC_903_CS*FAIL*waived (known: FW-812): step 2*",
+                                 "waiver: TC_903_CS FAIL (waived): known: FW-812 (until *)",
+                                 "*waived until*known: FW-812*"])
     case = {c["id"]: c for c in data["test_cases"]}["TC_903_CS"]
     assert case["verdict"] == "FAIL" and "expected Accepted" in case["reason"]
     assert case["waiver"] == {"reason": "known: FW-812", "expires": TOMORROW.isoformat(),
