@@ -54,8 +54,9 @@ from harness import rpc
 from harness.session import DeviceDisconnected, DeviceTimeout, Response, Session
 from harness.severity import canonical_error_code
 
-__all__ = ["Probe", "PAYLOAD_CODES", "probe", "UNKNOWN_ACTION", "unsupported_profile_action",
-           "carries_on"]
+__all__ = ["Probe", "PAYLOAD_CODES", "UNKNOWN_ACTION", "probe", "unsupported_profile_action",
+           "unknown_action", "wrong_direction", "outside_profiles", "malformed", "incomplete",
+           "MISSING", "WRONG_TYPE", "OUT_OF_CONSTRAINT", "NOT_AN_OBJECT", "carries_on"]
 
 PAYLOAD_CODES = frozenset({"FormationViolation", "PropertyConstraintViolation",
                            "OccurenceConstraintViolation", "TypeConstraintViolation",
