@@ -14,6 +14,7 @@ FirmwareStatusNotification / DiagnosticsStatusNotification as the transfers real
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -97,11 +98,17 @@ async def firmware_status(cp: Session, pics: Any, expected: str | tuple[str, ...
 
 
 async def diagnostics_status(cp: Session, pics: Any, expected: str, *, step: str,
-                             timeout: float | None = None) -> Request:
-    """The next DiagnosticsStatusNotification; its status must be ``expected``."""
-    request = await cp.expect("DiagnosticsStatusNotification",
-                              timeout=triggered(pics) if timeout is None else timeout,
-                              what=f"{step}: DiagnosticsStatusNotification {expected}")
+                             timeout: float | None = None, skipping: tuple[str, ...] = ()) -> Request:
+    """The next DiagnosticsStatusNotification; its status must be ``expected``. Statuses in
+    ``skipping`` (an ``Uploading`` again for a retry) are passed over; the whole wait, however
+    many come, is bounded by ``timeout``."""
+    until = time.monotonic() + (triggered(pics) if timeout is None else timeout)
+    while True:
+        request = await cp.expect("DiagnosticsStatusNotification",
+                                  timeout=max(0.0, until - time.monotonic()),
+                                  what=f"{step}: DiagnosticsStatusNotification {expected}")
+        if request["status"] not in skipping:
+            break
     assert request["status"] == expected, (
         f"{step}: DiagnosticsStatusNotification status {request['status']!r}, expected "
         f"{expected!r} ({cite(request)})")
