@@ -26,6 +26,7 @@ from harness.drivers import (CHARGE_POINT_ACTIONS, Driver, HttpDriver, PromptDri
                              describe, make_driver)
 from harness.drivers.base import check_timeout, python_name, to_json
 from harness.verdicts import Inconclusive, NotApplicable
+from prompt_screen import Screen
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -416,18 +417,6 @@ def test_python_driver_bad_spec_is_a_clear_value_error(rigmod, spec, message):
 
 # ---------------------------------------------------------------- prompt
 
-class Screen(io.StringIO):
-    """A stdout that can answer as soon as the question is on screen."""
-
-    def __init__(self, on_question=None) -> None:
-        super().__init__()
-        self.on_question = on_question
-
-    def write(self, text: str) -> int:
-        n = super().write(text)
-        if text.endswith("> ") and self.on_question is not None:
-            self.on_question()
-        return n
 
 
 @pytest.fixture
@@ -448,7 +437,7 @@ def close_write_end(pipe):
 
 
 async def test_prompt_enter_means_done(pipe):
-    screen = Screen(on_question=lambda: os.write(pipe["w"], b"\n"))
+    screen = Screen(on_question=lambda _text: os.write(pipe["w"], b"\n"))
     with os.fdopen(os.dup(pipe["r"]), "rb", buffering=0) as stdin:  # a file object, not only a descriptor
         assert await PromptDriver(stdin=stdin, stdout=screen).plug_in(1, timeout=5) == {}
     shown = screen.getvalue()
@@ -537,7 +526,7 @@ async def test_prompt_on_a_terminal_ignores_keys_typed_before_the_question():
     try:
         os.write(master, b"n\n")  # typed before the question: must not answer it
         assert select.select([slave], [], [], 5)[0], "the pty did not deliver the early keys within 5 s"
-        screen = Screen(on_question=lambda: os.write(master, b"\n"))
+        screen = Screen(on_question=lambda _text: os.write(master, b"\n"))
         assert await PromptDriver(stdin=slave, stdout=screen).plug_in(1, timeout=5) == {}
     finally:
         os.close(master)
@@ -557,7 +546,7 @@ async def test_prompt_suspends_pytest_style_capture_around_the_question(pipe):
         def suspend_global_capture(self, in_=False):
             events.append(f"stdin released={in_}")
 
-    screen = Screen(on_question=lambda: (events.append("asked"), os.write(pipe["w"], b"\n")))
+    screen = Screen(on_question=lambda _text: (events.append("asked"), os.write(pipe["w"], b"\n")))
     driver = PromptDriver(stdin=pipe["r"], stdout=screen, capture_manager=FakeCaptureManager())
     await driver.plug_in(1, timeout=5)
     assert events == ["released", "stdin released=True", "asked", "captured again"]

@@ -5,7 +5,6 @@ shown, keys typed before the question said to be ignored; PICS [operator] and th
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import select
 import time
@@ -18,22 +17,11 @@ from harness import pics as pics_module
 from harness.drivers import PromptDriver
 from harness.drivers.prompt import expected_effect
 from harness.verdicts import Inconclusive
+from prompt_screen import Screen
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class Screen(io.StringIO):
-    """A stdout that calls back each time a question (or a reminder) waits for an answer."""
-
-    def __init__(self, on_question=None) -> None:
-        super().__init__()
-        self.on_question = on_question
-
-    def write(self, text: str) -> int:
-        n = super().write(text)
-        if text.endswith("> ") and self.on_question is not None:
-            self.on_question(text)
-        return n
 
 
 @dataclass
