@@ -85,17 +85,33 @@ def load(modules: list[str] | None = None) -> list[Entry]:
 _ID = re.compile(r"^(cs|csms)-[a-z0-9]+(-[a-z0-9]+)*$")
 
 
+def identity_problems(where: str, entry_id: str, sut: str, id_pattern: re.Pattern, prefix: str,
+                      description: str, case_ids: tuple[str, ...], seen: set[str]) -> list[str]:
+    """What every kind of entry (a fault here, a legal behaviour in harness.fidelity.legal) must
+    hold: a unique kebab-case id starting ``prefix``, a one-line description, and case ids of
+    its SUT. ``seen`` collects the ids."""
+    problems: list[str] = []
+    if entry_id in seen:
+        problems.append(f"{where}: duplicate id")
+    seen.add(entry_id)
+    if not id_pattern.match(entry_id) or not entry_id.startswith(prefix):
+        problems.append(f"{where}: the id must be kebab-case and start with '{prefix}'")
+    if not description or "\n" in description:
+        problems.append(f"{where}: the description is one line")
+    suffix = "_CS" if sut == "cs" else "_CSMS"
+    problems += [f"{where}: {case_id} is not a test case of SUT {sut}"
+                 for case_id in case_ids if not case_id.endswith(suffix)]
+    return problems
+
+
 def check(entries: list[Entry]) -> list[str]:
     """Everything wrong with a catalogue, one message per problem (empty when sound)."""
     problems: list[str] = []
     seen: set[str] = set()
     for entry in entries:
         where = f"fidelity entry {entry.id!r}"
-        if entry.id in seen:
-            problems.append(f"{where}: duplicate id")
-        seen.add(entry.id)
-        if not _ID.match(entry.id) or not entry.id.startswith(entry.sut + "-"):
-            problems.append(f"{where}: the id must be kebab-case and start with '{entry.sut}-'")
+        problems += identity_problems(where, entry.id, entry.sut, _ID, f"{entry.sut}-",
+                                      entry.description, tuple(entry.cases), seen)
         if entry.fault not in REGISTRY:
             problems.append(f"{where}: unknown simulator fault {entry.fault!r}")
         else:
@@ -105,14 +121,8 @@ def check(entries: list[Entry]) -> list[str]:
                 Faults(entry.side, [entry.cli])
             except FaultError as exc:
                 problems.append(f"{where}: {exc}")
-        if not entry.description or "\n" in entry.description:
-            problems.append(f"{where}: the description is one line")
-        suffix = "_CS" if entry.sut == "cs" else "_CSMS"
         if not entry.cases:
             problems.append(f"{where}: no intended test case")
-        for case_id in entry.cases:
-            if not case_id.endswith(suffix):
-                problems.append(f"{where}: {case_id} is not a test case of SUT {entry.sut}")
         try:
             re.compile(entry.symptom)
         except re.error as exc:

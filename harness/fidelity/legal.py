@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import pics as pics_module
+from harness.fidelity.catalogue import identity_problems
 from harness.fidelity.runner import (ROOT, CaseVerdict, gather_limited, run_pytest, trim)
 from harness.sim.faults import REGISTRY, FaultError, Faults
 
@@ -198,22 +199,12 @@ def check(entries: list[LegalEntry]) -> list[str]:
     seen: set[str] = set()
     for entry in entries:
         where = f"false-failure entry {entry.id!r}"
-        if entry.id in seen:
-            problems.append(f"{where}: duplicate id")
-        seen.add(entry.id)
-        if not _ID.match(entry.id) or not entry.id.startswith(entry.sut + "-"):
-            problems.append(f"{where}: the id must be kebab-case and start with "
-                            f"'{entry.sut}-legal-'")
-        if not entry.description or "\n" in entry.description:
-            problems.append(f"{where}: the description is one line")
+        problems += identity_problems(where, entry.id, entry.sut, _ID, f"{entry.sut}-legal-",
+                                      entry.description, tuple(entry.cases + entry.na), seen)
         if not entry.cases:
             problems.append(f"{where}: no case taking the other branch")
         if not entry.pics and not entry.behaviours:
             problems.append(f"{where}: neither a PICS change nor a behaviour: nothing differs")
-        suffix = "_CS" if entry.sut == "cs" else "_CSMS"
-        for case_id in entry.cases + entry.na:
-            if not case_id.endswith(suffix):
-                problems.append(f"{where}: {case_id} is not a test case of SUT {entry.sut}")
         for both in sorted(set(entry.cases) & set(entry.na)):
             problems.append(f"{where}: {both} cannot be both PASS and N/A")
         side = "cp" if entry.sut == "cs" else "csms"
