@@ -8,8 +8,9 @@ driver for manual actions and the session, set up once for a run and shared by i
 
 Connection policy (SUT ``cs``): one connection per charge point. A second connection with the
 device's id while its connection is open is checked with a ping on the old one: if the old one
-answers, the device holds two connections, a finding (``ws.duplicate-connection``) of the case that
-runs, and the newcomer is refused with 1008 (``BenchOptions.duplicate = "refuse"``, the default)
+answers, the device holds two connections, a remark (``ws.duplicate-connection``,
+:func:`harness.severity.duplicate_connection`: no normative rule forbids it; a FAIL under
+``--ocpp-strict``) of the case that runs, and the newcomer is refused with 1008 (``BenchOptions.duplicate = "refuse"``, the default)
 or the old one closed (``"replace"``); if it does not answer within :data:`PING_TIMEOUT_S`, it was
 a dead connection (a power cut leaves one) and the newcomer takes over. Both are logged.
 
@@ -24,9 +25,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from harness import defaults
+from harness import defaults, severity
 from harness.pics import Pics
-from harness.findings import Finding
 from harness.session import HandshakeViolation, Session
 from harness.transport import (SUBPROTOCOL, Attempt, CentralSystemServer, HandshakeFailed,
                                HandshakeRefused, Link, connect, tls_context)
@@ -139,21 +139,21 @@ class CentralSystemBench:
             await old.close(1001, "replaced by a new connection")
             self.session.attach(new)
             return
-        finding = Finding("ws.duplicate-connection", "handshake",
-                          f"a second connection as {new.charge_point_id!r} from "
-                          f"{_peer(new)} while its connection from {_peer(old)} is open and "
-                          f"answers pings; "
-                          + ("the newcomer is refused (1008)" if self.options.duplicate == "refuse"
-                             else "the old connection is closed (1008)")
-                          + " (the harness keeps one connection per charge point)",
-                          new.charge_point_id)
+        finding = severity.duplicate_connection(
+            f"a second connection as {new.charge_point_id!r} from {_peer(new)} while its "
+            f"connection from {_peer(old)} is open and answers pings; "
+            + ("the newcomer is refused (1008)" if self.options.duplicate == "refuse"
+               else "the old connection is closed (1008)")
+            + ", the harness keeps one connection per charge point", new.charge_point_id)
         self.server.refuse_link(new if self.options.duplicate == "refuse" else old, 1008, finding)
         self.session.duplicate_connection(finding)
         if self.options.duplicate == "refuse":
             await new.close(1008, "this charge point is already connected")
         else:
-            await old.close(1008, "replaced by a new connection of the same charge point")
+            # The new connection first, so that nothing the case sends meanwhile goes to the one
+            # being closed (its closing handshake may take the close timeout).
             self.session.attach(new)
+            await old.close(1008, "replaced by a new connection of the same charge point")
 
     async def stop(self) -> None:
         if self.sim is not None:

@@ -32,6 +32,12 @@ Beside the schemas, :data:`ERROR_CODE_SPELLINGS`: a CALLERROR code spelt ``Forma
 names, with a remark saying which spelling was used (OCPP-J 1.6 §4.2.3 spells them
 ``FormationViolation`` / ``OccurenceConstraintViolation``).
 
+And the connection policy's finding, :func:`duplicate_connection`: a charge point that opens a
+second WebSocket connection with its own chargePointId while the first is open and answers pings
+(``ws.duplicate-connection``) is a **remark**: OCPP-J 1.6 has no normative rule on it (section 3
+describes one connection per charge point but does not forbid a second), so the harness keeps
+one (the newcomer refused, or the old one closed) and says so, a FAIL only under ``--ocpp-strict``.
+
 :func:`classify` is applied by :class:`harness.protocol.Checker` to every finding, so the live
 session and the offline validator (``python -m harness validate``) agree. The schema-agreement
 campaign (``harness.fidelity.agreement``) judges against the OCA files + *every* row, so a remark
@@ -108,6 +114,14 @@ def _remark_reason(action: str | None, response: bool, finding: Finding) -> str 
         return ("stricter than the OCA's draft-06 security schema, which counts an integral "
                 "number as an integer (schemas/ERRATA.md D1)")
     return None
+
+
+def duplicate_connection(message: str, charge_point_id: str) -> Finding:
+    """The remark for a second live connection of the device (module docstring)."""
+    return Finding("ws.duplicate-connection", "handshake",
+                   f"{message} (OCPP-J 1.6 has no normative rule on a second connection with the "
+                   "same chargePointId: a remark, a FAIL under --ocpp-strict)",
+                   charge_point_id, REMARK)
 
 
 def error_code_spelling(code: str) -> Finding | None:

@@ -118,6 +118,8 @@ class Attempt:
         if self.finding is not None:
             out["rule"] = self.finding.rule
             out["reason"] = self.finding.message
+            if self.finding.is_remark:
+                out["severity"] = self.finding.severity
         elif not self.reached:
             out["reason"] = self.reason
         out.update(self.detail)

@@ -70,6 +70,8 @@ class Behaviour:
     """A [security] table for the PICS ("" = profile 0)."""
     remark: str = ""
     """A regular expression one of the case's remarks must match."""
+    args: tuple[str, ...] = ()
+    """More options of the harness run."""
 
 
 BEHAVIOURS: list[Behaviour] = []
@@ -272,16 +274,41 @@ async def _(ctx):
     await cp.serve(30)
 
 
-@behaviour("cs-duplicate-connection", "cs", "a second connection as itself, both alive", "FAIL",
-           r"ws\.duplicate-connection")
-async def _(ctx):
+async def duplicate(ctx):
     cp = await booted_cp(ctx)
     status, second = await P.connect_cp("127.0.0.1", ctx.port, CP_ID)
     await asyncio.gather(cp.serve(30), second.recv(30))
 
 
-@behaviour("cs-reconnect-storm", "cs", "30 more connections as itself at once", "FAIL",
-           r"\[ws\.duplicate-connection\]")
+DUPLICATE = r"a second connection as 'HOSTILE1'.*newcomer is refused.*\[ws\.duplicate-connection\] \(remark\)"
+# OCPP-J 1.6 has no normative rule on a second connection (harness.severity): a remark, the
+# newcomer refused (1008); a FAIL only under --ocpp-strict.
+BEHAVIOURS.append(Behaviour("cs-duplicate-connection", "cs",
+                            "a second connection as itself, both alive", duplicate, "PASS", r"^$",
+                            remark=DUPLICATE))
+BEHAVIOURS.append(Behaviour("cs-duplicate-connection-strict", "cs",
+                            "the same, under --ocpp-strict", duplicate, "FAIL",
+                            r"a second connection as 'HOSTILE1'.*\[ws\.duplicate-connection\]",
+                            args=("--ocpp-strict",)))
+
+
+@behaviour("cs-duplicate-connection-replace", "cs",
+           "a second connection as itself, both alive, under --ocpp-duplicate-connection replace",
+           "PASS", r"^$", remark=r"the old connection is closed.*\[ws\.duplicate-connection\] "
+           r"\(remark\)", args=("--ocpp-duplicate-connection", "replace"))
+async def _(ctx):
+    # The first connection boots; the second, opened as the same charge point, takes over (the
+    # harness closes the old one) and answers the case's DataTransfer.
+    first = await booted_cp(ctx)
+    status, ws = await P.connect_cp("127.0.0.1", ctx.port, CP_ID)
+    second = P.ChargePoint(ws, answers={"DataTransfer": {"status": "UnknownVendorId"},
+                                        "GetConfiguration": {"configurationKey": []}})
+    await asyncio.gather(first.serve(30), second.serve(30))
+
+
+@behaviour("cs-reconnect-storm", "cs", "30 more connections as itself at once", "PASS", r"^$",
+           remark=r"30 second connections of the device.*\[ws\.duplicate-connection\] "
+           r"\(remark\)")
 async def _(ctx):
     cp = await booted_cp(ctx)
     storm = await asyncio.gather(*(P.connect_cp("127.0.0.1", ctx.port, CP_ID) for _ in range(30)))
@@ -485,6 +512,7 @@ async def run_one(b: Behaviour, base: Path, gate: asyncio.Semaphore) -> Outcome:
                 "--ocpp-dut", "external", "--ocpp-pics", str(pics),
                 "--ocpp-report", str(folder / "out"), "--ocpp-driver", "prompt",
                 "-p", "no:cacheprovider", "-q", "-o", "addopts=", f"--rootdir={ROOT}"]
+        args += b.args
         if b.role == "cs":
             args += ["--ocpp-listen", f"127.0.0.1:{ctx.port}", "--ocpp-connect-timeout", "3"]
         started = time.monotonic()
