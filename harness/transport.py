@@ -30,6 +30,7 @@ import base64
 import binascii
 import functools
 import ssl
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -221,7 +222,7 @@ class _StampedClientConnection(_StampingMixin, ClientConnection):
 
 def _recording_sslobject(server: "CentralSystemServer") -> type[ssl.SSLObject]:
     """An SSLObject class that tells ``server`` of every failed TLS handshake (asyncio logs them
-    at debug level only, and the WebSocket layer never sees them)."""
+    at debug level only, and the WebSocket layer never sees them), with the peer's address."""
 
     class RecordingSSLObject(ssl.SSLObject):
         def do_handshake(self) -> None:
@@ -230,10 +231,56 @@ def _recording_sslobject(server: "CentralSystemServer") -> type[ssl.SSLObject]:
             except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 raise
             except ssl.SSLError as exc:
-                server._tls_failed(exc)
+                server._tls_failed(exc, _handshake_peer(sys._getframe(1)))
                 raise
 
     return RecordingSSLObject
+
+
+def _handshake_peer(frame: Any) -> str:
+    """The peer address of the TLS handshake failing in ``frame``'s call stack: an SSLObject
+    knows only its memory BIOs, and asyncio's SSLProtocol that drives it (its caller,
+    ``SSLProtocol._do_handshake``) holds the TCP transport. "" when not found (the campaign's
+    TLS behaviours assert the address is there, so a change in asyncio shows)."""
+    from asyncio.sslproto import SSLProtocol
+
+    for _ in range(3):
+        if frame is None:
+            break
+        protocol = frame.f_locals.get("self")
+        if isinstance(protocol, SSLProtocol):
+            transport = getattr(protocol, "_transport", None)
+            address = transport.get_extra_info("peername") if transport is not None else None
+            if isinstance(address, tuple) and len(address) >= 2:
+                return f"{address[0]}:{address[1]}"
+            break
+        frame = frame.f_back
+    return ""
+
+
+CERTIFICATE_FIELDS = {
+    2: "issuer (its issuer's certificate is not in the trust store)",
+    7: "signature (does not verify)",
+    9: "validity notBefore (not valid yet)",
+    10: "validity notAfter (expired)",
+    18: "issuer (self-signed, not in the trust store)",
+    19: "issuer (a self-signed certificate in the chain)",
+    20: "issuer (its issuer's certificate is not in the trust store)",
+    21: "issuer (the chain does not reach a trusted certificate)",
+    26: "extendedKeyUsage (not for this purpose)",
+    62: "subjectAltName (no DNS name matches the host)",
+    64: "subjectAltName (no IP address matches the host)",
+}
+"""OpenSSL's X509_V_ERR codes -> the certificate field at fault."""
+
+
+def certificate_field(exc: ssl.SSLError) -> str | None:
+    """The field of the peer's certificate at fault in a failed TLS handshake, where known."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return CERTIFICATE_FIELDS.get(exc.verify_code or 0)
+    if exc.reason in ("PEER_DID_NOT_RETURN_A_CERTIFICATE", "TLSV13_ALERT_CERTIFICATE_REQUIRED"):
+        return "certificate (none sent)"
+    return None
 
 
 class Link:
@@ -483,16 +530,20 @@ class CentralSystemServer:
         self._record(_attempt("tcp" if finding.rule == "ws.no-request" else "http", False, finding,
                               peer=_peer(connection)))
 
-    def _tls_failed(self, exc: ssl.SSLError) -> None:
+    def _tls_failed(self, exc: ssl.SSLError, peer: str = "") -> None:
         why = _describe(exc)
         if exc.reason in ("HTTP_REQUEST", "WRONG_VERSION_NUMBER"):
             why += " (a plain ws:// client on the harness's wss:// port?)"
-        field = ("client certificate" if isinstance(exc, ssl.SSLCertVerificationError)
-                 or "CERTIFICATE" in (exc.reason or "") else "TLS")
+        about_certificate = (isinstance(exc, ssl.SSLCertVerificationError)
+                             or "CERTIFICATE" in (exc.reason or ""))
+        field = certificate_field(exc)
+        if field:
+            why += f"; client certificate field at fault: {field}"
         self._record(_attempt("tls", False, Finding(
             "ws.tls", "handshake", f"TLS handshake failed: {why} (OCPP 1.6 security whitepaper: "
-            "TLS 1.2 or later" + (", a client certificate the CA signed" if field != "TLS" else "")
-            + ")", exc.reason)))
+            "TLS 1.2 or later" + (", a client certificate the CA signed" if about_certificate
+                                  else "") + ")", exc.reason), peer=peer,
+            detail=(("certificate_field", field),) if field else ()))
 
     def refuse_link(self, link: "Link", code: int, finding: Finding) -> None:
         """Record a WebSocket connection the harness closes right after the upgrade."""
@@ -603,15 +654,19 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
             "ws.subprotocol", "handshake", message), status=101) from None
     except ssl.SSLError as exc:
         why = _describe(exc)
+        field = certificate_field(exc)
         if isinstance(exc, ssl.SSLCertVerificationError):
             message = f"presented a certificate the harness does not accept: {why}"
+            if field:
+                message += f"; certificate field at fault: {field}"
         elif exc.reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNEXPECTED_EOF_WHILE_READING"):
             message = f"did not speak TLS on a wss:// URL: {why}"
         else:
             message = f"TLS handshake failed: {why}"
         message += " (OCPP 1.6 security whitepaper, profiles 2 and 3)"
         raise failed("tls", f"{url} {message}", Finding("ws.tls", "handshake", message,
-                                                        exc.reason)) from None
+                                                        exc.reason),
+                     detail=(("certificate_field", field),) if field else ()) from None
     except (InvalidHandshake, InvalidMessage, InvalidHeader, OSError, EOFError) as exc:
         cause = exc.__cause__ if isinstance(exc, InvalidMessage) and exc.__cause__ else exc
         why = _describe(cause)

@@ -72,6 +72,9 @@ class Behaviour:
     """A regular expression one of the case's remarks must match."""
     args: tuple[str, ...] = ()
     """More options of the harness run."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """detail key -> regular expression: a ``refused`` event of the wire log must match them all
+    (the evidence of the attempt: the peer's address, the certificate field at fault)."""
 
 
 BEHAVIOURS: list[Behaviour] = []
@@ -170,17 +173,20 @@ async def _(ctx):
 
 TLS_SERVER = (f'profile = 2\nbasic_auth_password = "{PASSWORD}"\ncert_file = "server.pem"\n'
               'key_file = "server.key"\n')
+PEER = r"^127\.0\.0\.1:\d+$"
+"""The peer's address in a refused attempt (the hostile peers connect from loopback)."""
 MTLS_SERVER = 'profile = 3\ncert_file = "server.pem"\nkey_file = "server.key"\nca_file = "ca.pem"\n'
 
 
 @behaviour("cs-plain-ws-on-wss", "cs", "plain ws:// to the harness's wss:// port", "FAIL",
-           r"ws\.tls.*plain ws:// client", security=TLS_SERVER)
+           r"ws\.tls.*plain ws:// client", security=TLS_SERVER, refused={"peer": PEER})
 async def _(ctx):
     await P.connect_cp("127.0.0.1", ctx.port, CP_ID, auth=(CP_ID, PASSWORD))
 
 
 @behaviour("cs-untrusted-client-cert", "cs", "a client certificate of another CA (profile 3)",
-           "FAIL", r"ws\.tls.*certificate", security=MTLS_SERVER)
+           "FAIL", r"ws\.tls.*certificate", security=MTLS_SERVER,
+           refused={"peer": PEER, "certificate_field": r"^issuer"})
 async def _(ctx):
     context = ssl.create_default_context(cafile=ctx.pki["ca"])
     ctx.pki["rogue_client"].configure_cert(context)
@@ -191,7 +197,8 @@ async def _(ctx):
 
 
 @behaviour("cs-no-client-cert", "cs", "no client certificate (profile 3)", "FAIL",
-           r"ws\.tls.*certificate", security=MTLS_SERVER)
+           r"ws\.tls.*certificate", security=MTLS_SERVER,
+           refused={"peer": PEER, "certificate_field": r"none sent"})
 async def _(ctx):
     try:
         await P.connect_cp("127.0.0.1", ctx.port, CP_ID,
@@ -421,10 +428,10 @@ for name, what, fn, verdict, rule, security in CSMS:
 TLS_CSMS = [
     ("csms-untrusted-cert", "a certificate the harness's trust store does not hold",
      "server", 'profile = 2\nbasic_auth_password = "%s"\n' % PASSWORD,
-     r"certificate verify failed.*\[ws\.tls\]"),
+     r"certificate verify failed.*field at fault: issuer.*\[ws\.tls\]"),
     ("csms-wrong-host-cert", "a certificate for another host name (CA trusted)",
      "other_host", 'profile = 2\nbasic_auth_password = "%s"\nca_file = "ca.pem"\n' % PASSWORD,
-     r"mismatch.*\[ws\.tls\]"),
+     r"mismatch.*field at fault: subjectAltName.*\[ws\.tls\]"),
     ("csms-plain-on-wss", "plain ws:// where the PICS says wss:// (silent on a ClientHello)",
      None, 'profile = 2\nbasic_auth_password = "%s"\nca_file = "ca.pem"\n' % PASSWORD,
      r"TLS handshake|no TCP connection"),
@@ -432,7 +439,9 @@ TLS_CSMS = [
 for name, what, cert, security, rule in TLS_CSMS:
     BEHAVIOURS.append(Behaviour(name, "csms", what, cert,
                                 USAGE if name == "csms-plain-on-wss" else "FAIL", rule,
-                                security=security))
+                                security=security,
+                                refused={} if name == "csms-plain-on-wss" else
+                                {"peer": PEER, "certificate_field": r"^(issuer|subjectAltName)"}))
 # Nothing to talk to at the URL is a set-up error found before the first case (DESIGN 2.3:
 # exit code 4, one line, no report), not a verdict on the device.
 BEHAVIOURS.append(Behaviour("csms-nothing-listening", "csms", "nothing listens at the URL",
@@ -618,6 +627,10 @@ def test_behaviour(campaign, name):
                 b.rule):
         # The attempt the harness refused or that failed is evidence in the case's wire log.
         assert "refused" in events, (name, events)
+    if b.refused:
+        details = [line.detail or {} for line in lines if line.event == "refused"]
+        assert any(all(re.search(rx, str(d.get(key, ""))) for key, rx in b.refused.items())
+                   for d in details), (name, b.refused, details)
     elif b.verdict != "INCONCLUSIVE":
         assert any(line.event is None for line in lines), f"{log}: no frame logged"
     # The reports: written, and no device markup live in the HTML.
