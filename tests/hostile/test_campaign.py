@@ -627,12 +627,12 @@ def test_behaviour(campaign, name):
                 b.rule):
         # The attempt the harness refused or that failed is evidence in the case's wire log.
         assert "refused" in events, (name, events)
+    elif b.verdict != "INCONCLUSIVE":
+        assert any(line.event is None for line in lines), f"{log}: no frame logged"
     if b.refused:
         details = [line.detail or {} for line in lines if line.event == "refused"]
         assert any(all(re.search(rx, str(d.get(key, ""))) for key, rx in b.refused.items())
                    for d in details), (name, b.refused, details)
-    elif b.verdict != "INCONCLUSIVE":
-        assert any(line.event is None for line in lines), f"{log}: no frame logged"
     # The reports: written, and no device markup live in the HTML.
     html = (o.folder / "out" / "report.html").read_text()
     assert MARKUP not in html and IMG not in html
