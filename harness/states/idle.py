@@ -58,6 +58,8 @@ from harness.verdicts import Inconclusive
 
 BUSY = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 """Statuses that mean an EV, a transaction or a pending authorization on the connector."""
+RUNNING = ("Charging", "SuspendedEV", "SuspendedEVSE")
+"""Statuses of a connector with a transaction running."""
 
 MAX_RETRY_WAIT_S = 300.0
 """The longest the Idle state waits for a device's retries of a refused transaction message."""
@@ -762,15 +764,15 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
             pass  # no cable in: nothing to unplug
         if await _available_within(cp, track, connector_id, triggered):
             return
+        if (track.status.get(connector_id) in RUNNING and pics.features.rfid_readers
+                and await _stop_by_id_tag(cp, driver, pics, track, connector_id)):
+            return
     if track.status.get(connector_id) == "Preparing" and pics.features.rfid_readers:
         # Still authorized past its ConnectionTimeOut (the device does not honour it): the last
         # resort is the idTag presented once more, which ends the authorization on a charge
         # point that reads it so. The harness knows the candidates, latest first: the idTags it
         # presented or remote-started.
-        candidates = [*reversed(track.tags.get(connector_id, [])),
-                      *reversed(track.tags.get(None, [])), track.last_authorized,
-                      track.last_tag.get(connector_id)]
-        for id_tag in dict.fromkeys(t for t in candidates if t):
+        for id_tag in _known_tags(track, connector_id):
             try:
                 await driver.present_id_tag(id_tag, connector_id, timeout=timing.response_timeout)
             except Inconclusive:
@@ -797,6 +799,45 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
                      f"{lapse:g} s, waited out, then the "
                      f"idTag presented once more and UnlockConnector)" if pending else ""),
                   f"{status} (connector {connector_id})")
+
+
+def _known_tags(track: Tracker, connector_id: int) -> list[str]:
+    """The idTags the harness knows for a connector, latest first: those it presented or
+    remote-started there or naming no connector, the last authorized, the last that started a
+    transaction there."""
+    candidates = [*reversed(track.tags.get(connector_id, [])),
+                  *reversed(track.tags.get(None, [])), track.last_authorized,
+                  track.last_tag.get(connector_id)]
+    return list(dict.fromkeys(t for t in candidates if t))
+
+
+async def _stop_by_id_tag(cp: Session, driver: Any, pics: Any, track: Tracker,
+                          connector_id: int) -> bool:
+    """A transaction still running with the EV gone (SuspendedEV/SuspendedEVSE after an EV-side
+    unplug with StopTransactionOnEVSideDisconnect false) whose transactionId the harness does not
+    know (its StartTransaction was refused, so RemoteStopTransaction cannot name it): stopped the
+    way a user ends it, the idTag that started it presented again (OCPP 1.6: a
+    StopTransaction with reason Local), then the cable taken out. True when the connector is
+    Available."""
+    triggered = pics.timing.triggered_function_timeout
+    for id_tag in _known_tags(track, connector_id):
+        try:
+            await driver.present_id_tag(id_tag, connector_id,
+                                        timeout=pics.timing.response_timeout)
+        except Inconclusive:
+            continue
+        await _quiet_expect(cp, "StatusNotification",
+                            lambda p: p.get("connectorId") == connector_id
+                            and p.get("status") not in RUNNING, triggered)
+        observe(cp)
+        if track.status.get(connector_id) in RUNNING:
+            continue
+        try:
+            await take_cable_out(driver, pics, connector_id)
+        except Inconclusive:
+            pass  # the cable left with the EV
+        return await _available_within(cp, track, connector_id, triggered)
+    return False
 
 
 async def _available_within(cp: Session, track: Tracker, connector_id: int, timeout: float) -> bool:
