@@ -29,6 +29,7 @@ from typing import Any, AsyncIterator, Callable
 from harness.rpc import CP_ACTIONS
 from harness.session import DeviceTimeout, HarnessError, Request, Response, Session
 from harness.states import connector_ids, cs_connected
+from harness.transport import Link
 from harness.verdicts import Inconclusive, NotApplicable
 
 DEFAULT = object()
@@ -145,7 +146,7 @@ def cite(message: Request | Response | None) -> str:
 
 async def expect_since(cp: Session, actions: str | tuple[str, ...] | frozenset[str], since_ns: int,
                        where: Callable[[dict], bool] | None = None, *, timeout: float,
-                       what: str, not_on: Any = None) -> Request:
+                       what: str, not_on: Link | None = None) -> Request:
     """The charge point's next ``actions`` request sent at or after ``since_ns`` (the harness's
     time.monotonic_ns(), the clock frames are stamped with) and not on the connection ``not_on``.
     Requests still waiting from before -- sent on the connection a power cycle closed, say, even
@@ -163,7 +164,7 @@ async def expect_since(cp: Session, actions: str | tuple[str, ...] | frozenset[s
 
 
 async def boot_retried(cp: Session, previous: Request, interval: float, *, since_ns: int,
-                       not_on: Any, timeout: float, step: str) -> Request:
+                       not_on: Link | None, timeout: float, step: str) -> Request:
     """The charge point's next request after a BootNotification answered Rejected or Pending
     (``previous``): it must be a BootNotification again (OCPP 1.6 4.2: while not Accepted it sends
     nothing else), not before the ``interval`` it was given. Requests from before ``since_ns`` or on
