@@ -10,8 +10,8 @@ Connection policy (SUT ``cs``): one connection per charge point. A second connec
 device's id while its connection is open is checked with a ping on the old one: if the old one
 answers, the device holds two connections, a remark (``ws.duplicate-connection``,
 :func:`harness.severity.duplicate_connection`: no normative rule forbids it; a FAIL under
-``--ocpp-strict``) of the case that runs, and the newcomer is refused with 1008 (``BenchOptions.duplicate = "refuse"``, the default)
-or the old one closed (``"replace"``); if it does not answer within :data:`PING_TIMEOUT_S`, it was
+``--ocpp-strict``) of the case that runs, and the newcomer is refused with 1008
+(``BenchOptions.duplicate = "refuse"``, the default) or the old one closed (``"replace"``); if it does not answer within :data:`PING_TIMEOUT_S`, it was
 a dead connection (a power cut leaves one) and the newcomer takes over. Both are logged.
 
 A connection the harness as charge point cannot open is not an error of the bench: the attempt is

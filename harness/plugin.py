@@ -532,13 +532,16 @@ async def csms(request: pytest.FixtureRequest, bench: Any):
         yield session
 
 
-def _flow_remark(item: pytest.Item) -> None:
-    """The device's flow (OCPP-J 4.1.1), counted and summarised in one remark whatever the
-    verdict (a flood past the bound is also a violation)."""
+def _counted_remarks(item: pytest.Item) -> None:
+    """What the session counts over a case, each summarised in one remark whatever the verdict:
+    the device's flow (OCPP-J 4.1.1; a flood past the bound is also a violation) and its second
+    connections."""
     session = item.stash.get(_SESSION_KEY, None)
-    flow = session.flow.summary() if session is not None else ""
-    if flow and flow not in session.remarks:
-        session.remarks.append(flow)
+    if session is None:
+        return
+    for summary in (session.flow.summary(), session.duplicates.summary()):
+        if summary and summary not in session.remarks:
+            session.remarks.append(summary)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -552,7 +555,7 @@ def pytest_runtest_call(item: pytest.Item):
     except NotApplicable as exc:
         pytest.skip(f"N/A: {exc.reason}")
     finally:
-        _flow_remark(item)
+        _counted_remarks(item)
     session = item.stash.get(_SESSION_KEY, None)
     if session is not None and session.violations:
         raise AssertionError("the device broke the protocol:\n" +

@@ -140,6 +140,21 @@ class Flow:
 
 
 @dataclass(slots=True)
+class Duplicates:
+    """Second connections of the device during one test case, found by the bench's connection
+    policy (harness.bench): one remark line counts them, as :class:`Flow` does for CALLs."""
+    count: int = 0
+    first: str = ""
+    """The first one, with its wire log line."""
+
+    def summary(self) -> str:
+        if self.count <= 1:
+            return self.first
+        return (f"{self.count:,} second connections of the device while its connection was "
+                f"open, the first at {self.first}")
+
+
+@dataclass(slots=True)
 class Violation:
     line: int
     """Line of the wire log where the frame is."""
@@ -296,8 +311,7 @@ class Session:
         self._device_calls: deque[list[int]] = deque(maxlen=4 * FLOW_MAX_OUTSTANDING)
         """[arrival_ns, answered_ns (0: not yet)] of the device's recent CALLs."""
         self._call_times: deque[int] = deque()
-        self._duplicates, self._duplicate_first, self._duplicate_text = 0, "", ""
-        """Second connections of the device in the current case (one remark line counts them)."""
+        self.duplicates = Duplicates()
 
     # --- test case boundaries -------------------------------------------------------------------
 
@@ -307,8 +321,7 @@ class Session:
         self.violations, self.harness_errors, self.requests = [], [], []
         self.remarks = []
         self.answer_delays_ns = []
-        self.attempts, self.flow = [], Flow()
-        self._duplicates, self._duplicate_first, self._duplicate_text = 0, "", ""
+        self.attempts, self.flow, self.duplicates = [], Flow(), Duplicates()
         self._responders.clear()
         self._backlog.clear()
         self._line = 0
@@ -353,26 +366,14 @@ class Session:
 
     def duplicate_connection(self, finding: Finding) -> None:
         """The bench's connection policy found the device connected twice (harness.bench): a
-        remark (harness.severity), counted in one line per case, or a violation under
-        ``strict``. The refused connection is a ``refused`` event line of the wire log."""
+        remark (harness.severity), counted in :attr:`duplicates` (one line per case, added with
+        the flow's when the case ends), or a violation under ``strict``. The refused connection is a ``refused`` event line of the wire log."""
         if self.strict or not finding.is_remark:
             self._violation(self.device, "<a second WebSocket connection of the device>", [finding])
             return
-        self._duplicates += 1
-        text = (f"wire log line {self._line}: {finding}" if self._duplicates == 1 else
-                f"{self._duplicates:,} second connections of the device while its connection "
-                f"was open, the first at {self._duplicate_first}")
-        if self._duplicates == 1:
-            self._duplicate_first = text
-            self.remarks.append(text)
-        else:
-            index = next((i for i, r in enumerate(self.remarks)
-                          if r == self._duplicate_text), None)
-            if index is None:
-                self.remarks.append(text)
-            else:
-                self.remarks[index] = text
-        self._duplicate_text = text
+        self.duplicates.count += 1
+        if not self.duplicates.first:
+            self.duplicates.first = f"wire log line {self._line}: {finding}"
 
     def attach(self, link: Link) -> None:
         """Take over a new connection from the device (after boot, reboot or reconnect)."""
