@@ -49,7 +49,8 @@ def test_a_status_on_the_old_connection_is_passed_over_to_the_last_step(pytester
     assert verdicts["TC_002_CS"] == ("PASS", ""), verdicts
     # The StatusNotification really came on the old connection, after the case began.
     wire = [json.loads(line) for line in (out / "wire" / "TC_002_CS.jsonl").read_text().splitlines()]
-    statuses = [f for f in wire if isinstance(f.get("frame"), list) and f["frame"][0] == 2
-                and f["frame"][2] == "StatusNotification"]
-    assert len(statuses) >= 2, statuses  # the old connection's, and step 9's
+    statuses = [i for i, f in enumerate(wire) if isinstance(f.get("frame"), list)
+                and f["frame"][0] == 2 and f["frame"][2] == "StatusNotification"]
+    closed = next(i for i, f in enumerate(wire) if f.get("event") == "closed")
+    assert len(statuses) >= 2 and statuses[0] < closed < statuses[-1], (statuses, closed)
     result.assert_outcomes(passed=1)
