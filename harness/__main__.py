@@ -7,6 +7,10 @@ Commands:
                                 that are violations; 2: a log cannot be read, is empty or is not a
                                 log.
   pics PICS.toml                check a PICS file and summarise it. Exit 0: usable; 2: not.
+  pics discover --listen HOST:PORT [--id ID] [-o draft.toml]
+  pics discover --csms-url URL --id ID [-o draft.toml]
+                                draft a PICS from the device itself (harness.discover). Exit 0: a
+                                draft written; 3: nothing to draft; 4: the set-up is wrong.
 """
 
 from __future__ import annotations
@@ -127,13 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(run=_validate)
     p = commands.add_parser("pics", help="check a PICS file (exit 2 if it is not usable)",
                             description="Load and check a PICS TOML file; print every problem, "
-                            "naming the key, or a summary.")
+                            "naming the key, or a summary. `python -m harness pics discover "
+                            "--help`: draft a PICS from the device itself.")
     p.add_argument("pics", metavar="PICS.toml")
     p.set_defaults(run=_pics)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ["pics", "discover"]:  # a PICS file named so is ./discover
+        from harness import discover
+        return discover.main(argv[2:])
     args = build_parser().parse_args(argv)
     return args.run(args)
 

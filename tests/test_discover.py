@@ -1,0 +1,244 @@
+"""`python -m harness pics discover`: a draft PICS read from the device (harness/discover.py).
+
+Against devices started as separate processes, as a lab's are: the reference charge point
+(``python -m harness.sim charge-point``) and the ocpp-library charge point (interop/ocpp_lib_cp.py).
+Each draft must check with ``python -m harness pics`` once its questions are answered with their
+defaults, and hold what the device really reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from harness import __main__ as cli
+from harness import discover
+from harness.discover import QUESTION, Reading, answered, check_answered
+from harness.sim import CsmsSim
+from harness.sim.testing import stand_in_pics
+from interop.launch import CP_PICS, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def device(*args: str, log: Path):
+    """``python -m <args>`` as a separate process (it retries until the harness listens)."""
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def run_discover(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["pics", "discover", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def configuration_lines(text: str) -> list[str]:
+    body = text.split("[configuration]", 1)[1].split("\n")[1:]
+    return [line for line in body if line and not line.startswith("#")]
+
+
+def check_as_answered(tmp_path: Path, text: str) -> int:
+    path = tmp_path / "answered.toml"
+    path.write_text(answered(text), encoding="utf-8")
+    return cli.main(["pics", str(path)])
+
+
+def frames(wire: Path) -> list[list]:
+    return [line["frame"] for line in map(json.loads, wire.read_text().splitlines())
+            if "frame" in line]
+
+
+def test_reference_charge_point_process_with_a_small_get_configuration_max_keys(tmp_path, capsys):
+    """The reference charge point, started as a vendor starts a device, limited to 5 keys a
+    GetConfiguration: every key read, every request within the limit, nothing refused."""
+    port = free_port()
+    out = tmp_path / "sim.toml"
+    with device("harness.sim", "charge-point", "--csms-url", f"ws://127.0.0.1:{port}/ocpp",
+                "--id", "SIM-CP-7", "--set", "GetConfigurationMaxKeys=5", "--set",
+                "HeartbeatInterval=77", log=tmp_path / "sim.log"):
+        code, said, err = run_discover(capsys, "--listen", f"127.0.0.1:{port}", "-o", str(out),
+                                       "--wait", "60", "--response-timeout", "15")
+    assert code == 0, err + said
+    assert f"listening on ws://127.0.0.1:{port}/<any path>/<any chargePointId>; waiting up " \
+           "to 60 s for a charge point" in said
+    text = out.read_text()
+    data = tomllib.loads(text)
+    assert data["dut"]["charge_point_id"] == "SIM-CP-7"
+    assert (data["dut"]["vendor"], data["dut"]["model"]) == ("OCPPHarness", "RefChargePoint")
+    assert data["features"]["connectors"] == 2
+    assert data["features"]["profiles"][0] == "Core" and "SmartCharging" in data["features"]["profiles"]
+    config = data["configuration"]
+    assert config["GetConfigurationMaxKeys"] == "5"
+    assert config["NumberOfConnectors"] == "2"
+    assert len(config) > 30
+    assert all("# read from the device (read-" in line for line in configuration_lines(text))
+    # the timings, idTags and hardware are questions, not invented answers
+    for key in ("response_timeout", "valid", "cable", "test_laboratory"):
+        assert any(line.startswith(f"{QUESTION}{key} = ") for line in text.splitlines()), key
+    assert "timing" not in data or "response_timeout" not in data["timing"]
+    # every GetConfiguration within the device's limit, none refused
+    wire = out.with_name("sim.wire.jsonl")
+    sent = [f for f in frames(wire) if f[0] == 2 and f[2] == "GetConfiguration"]
+    assert len(sent) >= 2 and all(len(f[3].get("key", [])) <= 5 for f in sent)
+    assert any(len(f[3].get("key", [])) == 5 for f in sent)  # chunked, not one key at a time
+    assert not [f for f in frames(wire) if f[0] == 4]
+    assert check_as_answered(tmp_path, text) == 0
+    assert cli.main(["pics", str(out)]) == 2  # unanswered: the check names the questions left
+
+
+def test_ocpp_library_charge_point_process(tmp_path, capsys):
+    """The independent charge point of interop/: the draft holds what its own PICS declares
+    (its configuration is read from that file), and --id refuses the other identities."""
+    port = free_port()
+    out = tmp_path / "lib.toml"
+    declared = tomllib.loads(CP_PICS.read_text())
+    with device("interop.ocpp_lib_cp", "--csms", f"ws://127.0.0.1:{port}/ocpp", "--id",
+                "INTEROP-CP-1", "--control", "127.0.0.1:0", "--pics", str(CP_PICS),
+                log=tmp_path / "lib.log"):
+        code, said, err = run_discover(capsys, "--listen", f"127.0.0.1:{port}", "--id",
+                                       "INTEROP-CP-1", "-o", str(out), "--wait", "60",
+                                       "--response-timeout", "15")
+    assert code == 0, err + said
+    assert "waiting up to 60 s for INTEROP-CP-1" in said
+    data = tomllib.loads(out.read_text())
+    for key in ("vendor", "model", "firmware_version", "charge_point_id"):
+        assert data["dut"][key] == declared["dut"][key], key
+    assert data["features"]["profiles"] == ["Core"]
+    assert data["features"]["connectors"] == 1
+    read = data["configuration"]
+    # its own 3, or the 300 of the harness's BootNotification.conf once it has applied that
+    assert read.pop("HeartbeatInterval") in ("3", "300")
+    want = {k: v for k, v in declared["configuration"].items() if k != "HeartbeatInterval"}
+    assert {k: read.get(k) for k in want} == want
+    assert check_as_answered(tmp_path, out.read_text()) == 0
+
+
+def test_nobody_connects_in_time_and_a_wrong_id_is_named(tmp_path, capsys):
+    """A bounded wait with a clear message: the identity that tried is named, no draft."""
+    port = free_port()
+    out = tmp_path / "none.toml"
+
+    async def wrong_identity() -> None:
+        await asyncio.sleep(0.3)
+        for _ in range(3):
+            try:
+                async with connect(f"ws://127.0.0.1:{port}/ocpp/CP-0001",
+                                   subprotocols=["ocpp1.6"]) as ws:
+                    await ws.wait_closed()
+            except OSError:
+                await asyncio.sleep(0.2)
+
+    async def both() -> Reading | Exception:
+        said: list[str] = []
+        task = asyncio.create_task(wrong_identity())
+        try:
+            return await discover.read_charge_point("127.0.0.1", port, charge_point_id="CP0001",
+                                                    wait=1.5, notify=said.append), said
+        except discover.NothingToDraft as exc:
+            return exc, said
+        finally:
+            await task
+    started = time.monotonic()
+    result, said = asyncio.run(both())
+    assert time.monotonic() - started < 10
+    assert isinstance(result, discover.NothingToDraft)
+    assert "no charge point connected within 1.5 s" in str(result)
+    assert "ws.charge-point-id" in str(result)
+    assert said[1] == "refused 'CP-0001': expected 'CP0001' (--id)"
+    assert len([s for s in said if s.startswith("refused")]) == 1  # not one line per retry
+    code, _, err = run_discover(capsys, "--listen", f"127.0.0.1:{port}", "-o", str(out),
+                                "--wait", "0.5")
+    assert code == discover.EXIT_NOTHING
+    assert "no charge point connected within 0.5 s (no connection attempt reached" in err
+    assert not out.exists()
+
+
+def test_port_in_use_is_one_line_and_exit_4(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run_discover(capsys, "--listen", f"127.0.0.1:{port}", "-o",
+                                    str(tmp_path / "x.toml"), "--wait", "1")
+    assert code == discover.EXIT_SETUP
+    assert err.startswith(f"discover: --listen 127.0.0.1:{port}: cannot listen there: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_draft_of_odd_device_answers_still_checks(tmp_path):
+    """Values the PICS check would reject are kept as comments saying why; device text is escaped;
+    a key spelt like a standard one goes to dut.vendor_keys; an unknown profile name leaves the
+    profiles a question."""
+    r = Reading("cs", charge_point_id="CP\"1", started="now")
+    r.boot = {"chargePointVendor": 'Ven"dor\\', "chargePointModel": "M\nodel",
+              "firmwareVersion": "x" * 51}
+    r.keys = {name: ({"key": name, "readonly": ro, "value": value}, 9) for name, ro, value in (
+        ("HeartbeatInterval", False, "five"), ("HeartbeatIntervall", False, "60"),
+        ("NumberOfConnectors", True, "3"), ("SupportedFeatureProfiles", True, "Core,Firmware"),
+        ("MeterValuesSampledData", False, "A,B,C"), ("MeterValuesSampledDataMaxLength", True, "2"),
+        ("Vendor.Key", False, 'a "quoted"\nvalue'), ("NoValue", True, None))}
+    r.statuses = {1: ({"status": "Available"}, 5), 3: ({"status": "Faulted"}, 6)}
+    text = discover.draft(r)
+    data = tomllib.loads(answered(text))
+    assert data["dut"]["vendor"] == 'Ven"dor\\' and data["dut"]["charge_point_id"] == 'CP"1'
+    assert data["dut"]["model"] == "M\nodel"
+    assert "firmware_version" not in tomllib.loads(text)["dut"]  # over CiString50: a question
+    assert data["dut"]["firmware_version"] == "1.0.0"
+    assert data["dut"]["vendor_keys"] == ["HeartbeatIntervall"]
+    assert data["configuration"]["HeartbeatIntervall"] == "60"
+    assert "HeartbeatInterval" not in data["configuration"]
+    assert '# HeartbeatInterval = "five"' in text and "not usable: expected an integer" in text
+    assert "MeterValuesSampledData" not in data["configuration"]  # over its own MaxLength
+    assert data["configuration"]["Vendor.Key"] == 'a "quoted"\nvalue'
+    assert data["features"]["connectors"] == 3
+    assert data["features"]["profiles"] == ["Core"]
+    assert f"{QUESTION}profiles = " in text and "Firmware, not an OCPP 1.6 profile" in text
+    assert "NoValue: reported without a value" in text
+    assert check_answered(text) == []
+    assert check_as_answered(tmp_path, text) == 0
+
+
+def test_central_system_side(tmp_path):
+    """The CSMS analogue: the harness connects as a charge point to the reference central
+    system and drafts what it saw."""
+    async def run() -> Reading:
+        sim = CsmsSim(stand_in_pics("csms"), host="127.0.0.1", port=0)
+        await sim.start()
+        try:
+            return await discover.read_central_system(
+                f"ws://127.0.0.1:{sim.port}/ocpp", "HARNESS-CP", response_timeout=5,
+                listen_for=0.5, wire_log=tmp_path / "csms.wire.jsonl", notify=lambda _: None)
+        finally:
+            await sim.stop()
+    reading = asyncio.run(run())
+    assert reading.boot_answer["status"] == "Accepted"
+    text = discover.draft(reading)
+    data = tomllib.loads(answered(text))
+    assert data["dut"]["sut"] == "csms"
+    assert data["dut"]["csms_url"].startswith("ws://127.0.0.1:")
+    assert "It answered BootNotification 'Accepted'" in text
+    assert check_answered(text) == []
