@@ -23,8 +23,8 @@ EXAMPLES ?= ecarplug-ac-cpt-ocpp cs-technology-charge-q-csms
 ## Measured 2026-12-03: 11 min 49 s in all -- the charge point suite 69 s, the CSMS suite 21 s,
 ## ecarplug-ac-cpt-ocpp 559 s, cs-technology-charge-q-csms 17 s, ~40 s of start-ups -- using 3 %
 ## of a core: the time is the devices' declared timings waited for (the ecarplug certificate
-## declares a 60 s triggered function timeout, and six of its cases wait it out), so a busy
-## machine hardly changes it.
+## declares a 60 s triggered function timeout, and six of its cases wait it out); at load 18 the
+## three short runs took 137 s instead of 107 s.
 demo: $(STAMP)
 	@echo "make demo: about 12 minutes -- the charge point suite ~1 min, the CSMS suite ~0.5 min," \
 	  "then the example certificates (default EXAMPLES): ecarplug-ac-cpt-ocpp ~9.5 min (it waits" \
