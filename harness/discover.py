@@ -247,7 +247,7 @@ async def _trigger_boot(session: Any, reading: Reading, timeout: float) -> Any:
         return None
 
 
-async def _timed(session: Any, reading: Reading, coro: Any) -> Any:
+async def _timed(reading: Reading, coro: Any) -> Any:
     started = time.monotonic()
     try:
         return await coro
@@ -263,7 +263,7 @@ async def _read_keys(session: Any, reading: Reading, notify: Notify) -> None:
     from harness.verdicts import Inconclusive
 
     try:
-        everything = await _timed(session, reading, session.call("GetConfiguration", {}))
+        everything = await _timed(reading, session.call("GetConfiguration", {}))
         reading.requests += 1
         if everything.error is not None:
             reading.notes.append(f"GetConfiguration with no key was answered CALLERROR "
@@ -279,7 +279,7 @@ async def _read_keys(session: Any, reading: Reading, notify: Notify) -> None:
     reading.max_keys = states_cs._positive_int(_value(reading, "GetConfigurationMaxKeys"))
     if reading.max_keys is None:
         try:
-            reading.max_keys = await _timed(session, reading, states_cs.get_configuration_max_keys(
+            reading.max_keys = await _timed(reading, states_cs.get_configuration_max_keys(
                 session, _no_pics()))
             reading.requests += 1
         except AssertionError as exc:
@@ -289,7 +289,7 @@ async def _read_keys(session: Any, reading: Reading, notify: Notify) -> None:
     if missing and session.connected:
         size = reading.max_keys or len(missing)
         try:
-            known, unknown, last = await _timed(session, reading, states_cs.read_configuration(
+            known, unknown, last = await _timed(reading, states_cs.read_configuration(
                 session, missing, max_keys=reading.max_keys))
             reading.requests += -(-len(missing) // size)
             _keep_keys(reading, list(known.values()), last.line)
@@ -389,7 +389,7 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
             vendor="OCPPHarness", model="HarnessChargePoint", firmware_version=_version(),
             serial_number=None))
         try:
-            boot = await _timed(session, reading, session.call("BootNotification",
+            boot = await _timed(reading, session.call("BootNotification",
                                                                 boot_notification(me)))
         except AssertionError as exc:
             raise NothingToDraft(f"BootNotification: {exc}") from None
@@ -401,7 +401,7 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
         for step in (lambda: session.call("StatusNotification", status_notification(1, "Available")),
                      lambda: session.call("Heartbeat", {})):
             try:
-                await _timed(session, reading, step())
+                await _timed(reading, step())
             except AssertionError as exc:
                 reading.notes.append(str(exc))
         deadline = asyncio.get_running_loop().time() + listen_for
@@ -443,6 +443,22 @@ class _Line:
     value: str = ""
     """TOML text of the value."""
     note: str = ""
+
+
+def _v(key: str, value: str, note: str = "") -> _Line:
+    return _Line("value", key, value, note)
+
+
+def _q(key: str, value: str, note: str = "") -> _Line:
+    return _Line("question", key, value, note)
+
+
+def _h(table: str, note: str = "") -> _Line:
+    return _Line("header", table, note=note)
+
+
+def _t(note: str = "") -> _Line:
+    return _Line("text", note=note)
 
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -542,17 +558,16 @@ def _draft_lines(r: Reading, demoted: dict[str, str]) -> list[_Line]:
 
 
 def _preamble(r: Reading, what: str) -> list[_Line]:
-    T = lambda note="": _Line("text", note=note)  # noqa: E731
-    lines = [T(f"Draft PICS of the {what} {_comment(r.charge_point_id)!r}, read from the device by"),
-             T(f"`python -m harness pics discover` on {r.started}"
+    lines = [_t(f"Draft PICS of the {what} {_comment(r.charge_point_id)!r}, read from the device by"),
+             _t(f"`python -m harness pics discover` on {r.started}"
                + (f" (wire log: {Path(r.wire_log).name})" if r.wire_log else "") + "."),
-             T("Values marked \"read from the device\" are what it reported. Lines starting "
+             _t("Values marked \"read from the device\" are what it reported. Lines starting "
                "\"#?\" are"),
-             T("questions the device cannot answer: remove the \"#? \", keep or change the value,"),
-             T("then check the file: .venv/bin/python -m harness pics THIS-FILE.toml"),
-             T("Every key is documented in harness/pics.py.")]
+             _t("questions the device cannot answer: remove the \"#? \", keep or change the value,"),
+             _t("then check the file: .venv/bin/python -m harness pics THIS-FILE.toml"),
+             _t("Every key is documented in harness/pics.py.")]
     for note in r.notes:
-        lines.append(T(f"Not read: {_comment(note)}"))
+        lines.append(_t(f"Not read: {_comment(note)}"))
     return lines
 
 
@@ -571,14 +586,11 @@ def _standard_profiles(reported: str | None) -> tuple[list[str], list[str]]:
 def _draft_cs(r: Reading, demoted: dict[str, str]) -> list[_Line]:
     from harness import ocpp_keys
 
-    V = lambda k, v, n="": _Line("value", k, v, n)  # noqa: E731
-    Q = lambda k, v, n="": _Line("question", k, v, n)  # noqa: E731
-    H = lambda k, n="": _Line("header", k, note=n)  # noqa: E731
     lines = _preamble(r, "charge point")
     boot = r.boot or {}
     read = lambda field_: f"read from the device (BootNotification {field_}{_wire(r.boot_line)})"  # noqa: E731
-    lines += [H("dut"), V("sut", '"cs"'),
-              V("charge_point_id", toml_string(r.charge_point_id),
+    lines += [_h("dut"), _v("sut", '"cs"'),
+              _v("charge_point_id", toml_string(r.charge_point_id),
                 "read from the device (the last segment of the URL it connected on)")]
     for key, field_, limit, default in (
             ("vendor", "chargePointVendor", 20, "Vendor"), ("model", "chargePointModel", 20, "Model"),
@@ -586,84 +598,93 @@ def _draft_cs(r: Reading, demoted: dict[str, str]) -> list[_Line]:
             ("serial_number", "chargePointSerialNumber", 25, None)):
         value = boot.get(field_)
         if isinstance(value, str) and value.strip() and len(value) <= limit:
-            lines.append(V(key, toml_string(value), read(field_)))
+            lines.append(_v(key, toml_string(value), read(field_)))
         elif default is not None:
-            lines.append(Q(key, toml_string(default), f"{field_} (not read"
+            lines.append(_q(key, toml_string(default), f"{field_} (not read"
                            + (": the BootNotification has none" if r.boot else "") + ")"))
     lookalikes = [k for k in r.keys if ocpp_keys.near_standard_key(k) and k not in demoted]
     if lookalikes:
-        lines.append(V("vendor_keys", _array(lookalikes), "read from the device: keys it "
+        lines.append(_v("vendor_keys", _array(lookalikes), "read from the device: keys it "
                        "reports that look like standard ones (" + ", ".join(
                            f"{k} ~ {ocpp_keys.near_standard_key(k)}" for k in lookalikes) + ")"))
 
-    lines.append(H("features"))
+    lines.append(_h("features"))
     supported = _value(r, "SupportedFeatureProfiles")
     profiles, other = _standard_profiles(supported)
     if profiles and "Core" in profiles and not other:
-        lines.append(V("profiles", _array(profiles), "read from the device "
+        lines.append(_v("profiles", _array(profiles), "read from the device "
                        "(SupportedFeatureProfiles)"))
     else:
         why = ("SupportedFeatureProfiles not reported" if supported is None else
                f"SupportedFeatureProfiles = {supported!r}"
                + (f" names {', '.join(other)}, not an OCPP 1.6 profile" if other else "")
                + ("; Core is required" if "Core" not in profiles else ""))
-        lines.append(Q("profiles", _array(profiles if "Core" in profiles else ["Core", *profiles]),
+        lines.append(_q("profiles", _array(profiles if "Core" in profiles else ["Core", *profiles]),
                        f"its feature profiles ({why})"))
     claimed = set(profiles) | {"Core"}
     n = _number_of_connectors(r)
     status_ids = sorted(c for c in r.statuses if c >= 1)
     reported = ", ".join(f"{c} {r.statuses[c][0].get('status')}" for c in sorted(r.statuses))
     if n is not None:
-        lines.append(V("connectors", str(n), "read from the device (NumberOfConnectors"
+        lines.append(_v("connectors", str(n), "read from the device (NumberOfConnectors"
                        + (f"; StatusNotification: {reported}" if reported else "") + ")"))
     elif status_ids:
-        lines.append(V("connectors", str(max(status_ids)), f"read from the device "
+        lines.append(_v("connectors", str(max(status_ids)), f"read from the device "
                        f"(StatusNotification: {reported})"))
     else:
-        lines.append(Q("connectors", "1", "NumberOfConnectors (not read)"))
+        lines.append(_q("connectors", "1", "NumberOfConnectors (not read)"))
     lines += [
-        Q("cable", '"socket_with_lock"', "the connectors: socket_with_lock | "
+        _q("cable", '"socket_with_lock"', "the connectors: socket_with_lock | "
           "socket_without_lock | fixed"),
-        Q("unplug_at_ev", '"cable_leaves"', "sockets: cable_leaves | cable_stays (what the "
+        _q("unplug_at_ev", '"cable_leaves"', "sockets: cable_leaves | cable_stays (what the "
           "rig's unplug does)"),
-        Q("communication", '"Ethernet"', "free text: Ethernet, WiFi, LTE ..."),
-        Q("rfid_readers", "1", "card readers (0: the local idTag cases are N/A)")]
+        _q("communication", '"Ethernet"', "free text: Ethernet, WiFi, LTE ..."),
+        _q("rfid_readers", "1", "card readers (0: the local idTag cases are N/A)")]
     cache = _value(r, "AuthorizationCacheEnabled")
-    lines.append(Q("authorization_cache", "true" if cache is not None else "false",
+    lines.append(_q("authorization_cache", "true" if cache is not None else "false",
                    "it keeps an authorization cache" + (
                        f" (it reports AuthorizationCacheEnabled = {cache!r})" if cache is not None
                        else " (it does not report AuthorizationCacheEnabled)")))
     zero = _value(r, "ReserveConnectorZeroSupported")
     if zero is not None and zero.strip().lower() in ("true", "false") and "Reservation" in claimed:
-        lines.append(V("reserve_connector_zero", zero.strip().lower(), "read from the device "
+        lines.append(_v("reserve_connector_zero", zero.strip().lower(), "read from the device "
                        "(ReserveConnectorZeroSupported)"))
     if "FirmwareManagement" in claimed:
-        lines.append(Q("file_transfer_protocols", '["HTTP"]', "what its UpdateFirmware and "
+        lines.append(_q("file_transfer_protocols", '["HTTP"]', "what its UpdateFirmware and "
                        "GetDiagnostics accept: HTTP, HTTPS, FTP, FTPS, SFTP"))
     lines.append(_Line("text", note="backup_power = true | false: leave it out unless the "
                        "vendor states it (the harness then watches a power cut)"))
 
-    slow = (f"; it answered the harness within {r.slowest_s:.2f} s" if r.slowest_s else "")
-    lines += [H("timing", "seconds, as the vendor declares them in the OCTT PICS"),
-              Q("response_timeout", "30", f"how long it may take to answer a CALL{slow}"),
-              Q("triggered_function_timeout", "30", "a trigger to the request it causes"),
-              Q("remote_start_response", "10", "RemoteStartTransaction.req -> .conf"),
-              Q("boot_timeout", "180", "a reboot or power cycle until BootNotification"),
-              Q("max_time_deviation", "4", "tolerance of observed intervals (OCTT default)")]
-    lines += [H("id_tags", "cards the harness's central system answers"),
-              Q("valid", '"VALID-TAG-1"', "a card it answers Accepted (keep it at hand)"),
-              Q("valid2", '"VALID-TAG-2"', "a second accepted card"),
-              Q("invalid", '"INVALID-TAG"', "a card it answers Invalid"),
-              Q("blocked", '"BLOCKED-TAG"', "optional: answered Blocked"),
-              Q("expired", '"EXPIRED-TAG"', "optional: answered Expired")]
     lines += _common_tables(r)
     lines += _configuration(r, demoted)
     return lines
 
 
 def _common_tables(r: Reading) -> list[_Line]:
-    Q = lambda k, v, n="": _Line("question", k, v, n)  # noqa: E731
-    H = lambda k, n="": _Line("header", k, note=n)  # noqa: E731
+    """[timing], [id_tags], [security], [lab], [operator] (and [files] for a charge point): the
+    questions no device answers."""
+    cs = r.sut == "cs"
+    slow = f"; it answered the harness within {r.slowest_s:.2f} s" if r.slowest_s else ""
+    lines = [_h("timing", "seconds, as the vendor declares them in the OCTT PICS"),
+             _q("response_timeout", "30", f"how long it may take to answer a CALL{slow}"),
+             _q("triggered_function_timeout", "30", "a trigger to the request it causes"),
+             _q("remote_start_response", "10", "RemoteStartTransaction.req -> .conf") if cs else
+             _q("authorize_response", "10", "Authorize.req -> .conf"),
+             *([_q("boot_timeout", "180", "a reboot or power cycle until BootNotification")]
+               if cs else []),
+             _q("max_time_deviation", "4", "tolerance of observed intervals (OCTT default)")]
+    lines += [_h("id_tags", "cards the harness's central system answers" if cs
+                 else "cards the central system knows"),
+              _q("valid", '"VALID-TAG-1"', "a card answered Accepted (keep it at hand)"),
+              _q("valid2", '"VALID-TAG-2"', "a second accepted card"),
+              _q("invalid", '"INVALID-TAG"', "a card answered Invalid" if cs
+                 else "a card it does not know"),
+              _q("blocked", '"BLOCKED-TAG"', "optional: answered Blocked"),
+              _q("expired", '"EXPIRED-TAG"', "optional: answered Expired")]
+    return lines + _other_tables(r)
+
+
+def _other_tables(r: Reading) -> list[_Line]:
     seen = []
     if r.basic_auth_user:
         seen.append(f"it sent HTTP Basic credentials as {r.basic_auth_user!r}: profile 1 or 2")
@@ -674,22 +695,22 @@ def _common_tables(r: Reading) -> list[_Line]:
         who = "it connected" if r.sut == "cs" else "the harness connected"
         seen.append(f"{who} over " + ("wss://" if r.secure else "ws:// without credentials"))
     return [
-        H("security"),
-        Q("profile", "0", "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client "
+        _h("security"),
+        _q("profile", "0", "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client "
           f"certificate ({'; '.join(seen)})"),
         _Line("text", note="basic_auth_password, ca_file, cert_file, key_file: see "
               "harness/pics.py"),
-        H("lab", "the report's laboratory block, as on a certificate"),
-        Q("test_laboratory", '"Test Laboratory"', "the laboratory"),
-        Q("location", '"City, Country"', "where the laboratory is"),
-        Q("test_execution_location", '"Test Laboratory (City)"', "where the tests ran"),
-        Q("report_reference", '"REPORT-001"', "this report's reference"),
-        Q("tester", '"A. Tester"', "named in the Statement of Approval"),
-        H("operator"),
-        Q("timeout", "120", "the operator's time for one action at the prompt"),
-    ] + ([H("files", "the harness's file servers"),
-          Q("address", '"127.0.0.1"', "an address of this machine the charge point can reach"),
-          Q("transfer_timeout", "60", "one download or upload")] if r.sut == "cs" else [])
+        _h("lab", "the report's laboratory block, as on a certificate"),
+        _q("test_laboratory", '"Test Laboratory"', "the laboratory"),
+        _q("location", '"City, Country"', "where the laboratory is"),
+        _q("test_execution_location", '"Test Laboratory (City)"', "where the tests ran"),
+        _q("report_reference", '"REPORT-001"', "this report's reference"),
+        _q("tester", '"A. Tester"', "named in the Statement of Approval"),
+        _h("operator"),
+        _q("timeout", "120", "the operator's time for one action at the prompt"),
+    ] + ([_h("files", "the harness's file servers"),
+          _q("address", '"127.0.0.1"', "an address of this machine the charge point can reach"),
+          _q("transfer_timeout", "60", "one download or upload")] if r.sut == "cs" else [])
 
 
 def _configuration(r: Reading, demoted: dict[str, str]) -> list[_Line]:
@@ -719,39 +740,23 @@ def _configuration(r: Reading, demoted: dict[str, str]) -> list[_Line]:
 
 
 def _draft_csms(r: Reading, demoted: dict[str, str]) -> list[_Line]:
-    V = lambda k, v, n="": _Line("value", k, v, n)  # noqa: E731
-    Q = lambda k, v, n="": _Line("question", k, v, n)  # noqa: E731
-    H = lambda k, n="": _Line("header", k, note=n)  # noqa: E731
-    T = lambda n: _Line("text", note=n)  # noqa: E731
     answer = r.boot_answer or {}
     lines = _preamble(r, "central system, as charge point")
-    lines.append(T(f"It answered BootNotification {answer.get('status')!r} with interval "
+    lines.append(_t(f"It answered BootNotification {answer.get('status')!r} with interval "
                    f"{answer.get('interval')!r}{_wire(r.boot_line)}."))
     actions = sorted({a for a, _ in r.received})
-    lines.append(T("It sent meanwhile: " + (", ".join(
+    lines.append(_t("It sent meanwhile: " + (", ".join(
         f"{a} (wire log line {next(line for b, line in r.received if b == a)})" for a in actions)
         if actions else "nothing")))
-    lines += [H("dut"), V("sut", '"csms"'),
-              V("csms_url", toml_string(r.url), "the URL it accepted the connection on"),
-              V("charge_point_id", toml_string(r.charge_point_id), "the identity it accepted"),
-              Q("vendor", '"Vendor"', "the central system's vendor"),
-              Q("model", '"Model"', "its product name"),
-              Q("firmware_version", '"1.0.0"', "its software version")]
-    lines += [H("features"),
-              Q("profiles", '["Core"]', "the feature profiles it claims"),
-              Q("connectors", "1", "connectors of the charge point the harness plays")]
-    lines += [H("timing", "seconds, as the vendor declares them"),
-              Q("response_timeout", "30", "how long it may take to answer a CALL"
-                + (f"; it answered within {r.slowest_s:.2f} s" if r.slowest_s else "")),
-              Q("triggered_function_timeout", "30", "a trigger to the request it causes"),
-              Q("authorize_response", "10", "Authorize.req -> .conf"),
-              Q("max_time_deviation", "4", "tolerance of observed intervals (OCTT default)")]
-    lines += [H("id_tags", "cards the central system knows"),
-              Q("valid", '"VALID-TAG-1"', "a card it accepts"),
-              Q("valid2", '"VALID-TAG-2"', "a second card it accepts"),
-              Q("invalid", '"INVALID-TAG"', "a card it does not know"),
-              Q("blocked", '"BLOCKED-TAG"', "optional: a card it answers Blocked"),
-              Q("expired", '"EXPIRED-TAG"', "optional: a card it answers Expired")]
+    lines += [_h("dut"), _v("sut", '"csms"'),
+              _v("csms_url", toml_string(r.url), "the URL it accepted the connection on"),
+              _v("charge_point_id", toml_string(r.charge_point_id), "the identity it accepted"),
+              _q("vendor", '"Vendor"', "the central system's vendor"),
+              _q("model", '"Model"', "its product name"),
+              _q("firmware_version", '"1.0.0"', "its software version")]
+    lines += [_h("features"),
+              _q("profiles", '["Core"]', "the feature profiles it claims"),
+              _q("connectors", "1", "connectors of the charge point the harness plays")]
     lines += _common_tables(r)
     del demoted
     return lines

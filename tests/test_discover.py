@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import tomllib
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from websockets.asyncio.client import connect
 
 from harness import __main__ as cli
@@ -27,27 +22,7 @@ from harness import discover
 from harness.discover import QUESTION, Reading, answered, check_answered
 from harness.sim import CsmsSim
 from harness.sim.testing import stand_in_pics
-from interop.launch import CP_PICS, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@contextmanager
-def device(*args: str, log: Path):
-    """``python -m <args>`` as a separate process (it retries until the harness listens)."""
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+from interop.launch import CP_PICS, free_port, implementation, library_charge_point
 
 
 def run_discover(capsys, *argv: str) -> tuple[int, str, str]:
@@ -77,9 +52,10 @@ def test_reference_charge_point_process_with_a_small_get_configuration_max_keys(
     GetConfiguration: every key read, every request within the limit, nothing refused."""
     port = free_port()
     out = tmp_path / "sim.toml"
-    with device("harness.sim", "charge-point", "--csms-url", f"ws://127.0.0.1:{port}/ocpp",
-                "--id", "SIM-CP-7", "--set", "GetConfigurationMaxKeys=5", "--set",
-                "HeartbeatInterval=77", log=tmp_path / "sim.log"):
+    with implementation("harness.sim", ["charge-point", "--csms-url",
+                                        f"ws://127.0.0.1:{port}/ocpp", "--id", "SIM-CP-7",
+                                        "--set", "GetConfigurationMaxKeys=5"],
+                        tmp_path / "sim.log", ready="control on"):
         code, said, err = run_discover(capsys, "--listen", f"127.0.0.1:{port}", "-o", str(out),
                                        "--wait", "60", "--response-timeout", "15")
     assert code == 0, err + said
@@ -116,9 +92,7 @@ def test_ocpp_library_charge_point_process(tmp_path, capsys):
     port = free_port()
     out = tmp_path / "lib.toml"
     declared = tomllib.loads(CP_PICS.read_text())
-    with device("interop.ocpp_lib_cp", "--csms", f"ws://127.0.0.1:{port}/ocpp", "--id",
-                "INTEROP-CP-1", "--control", "127.0.0.1:0", "--pics", str(CP_PICS),
-                log=tmp_path / "lib.log"):
+    with library_charge_point(port, tmp_path / "lib.log"):  # its PICS: INTEROP-CP-1
         code, said, err = run_discover(capsys, "--listen", f"127.0.0.1:{port}", "--id",
                                        "INTEROP-CP-1", "-o", str(out), "--wait", "60",
                                        "--response-timeout", "15")
