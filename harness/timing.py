@@ -170,6 +170,15 @@ class Recorder:
         self._trigger_messages.clear()
         self._requests.clear()
 
+    def restart_case(self) -> None:
+        """What was measured in the current case so far is not the case's (the Idle state's
+        clean-up before it: a device sending back to back the Heartbeats it held back behind the
+        retries of an earlier case's refused message): dropped; the case is measured afresh."""
+        self.samples = [s for s in self.samples if s.case != self.case]
+        self._last.clear()
+        self._trigger_messages.clear()
+        self._requests.clear()
+
     def end_case(self) -> None:
         self.case = self.wire_log = None
         self._last.clear()

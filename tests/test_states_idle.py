@@ -261,3 +261,76 @@ def test_a_reservation_an_earlier_run_left_is_cancelled_while_the_device_holds_i
     assert track.adopt(left, "CP1") == ["reservation 7", "charging profile 3",
                                         "configuration key MeterValueSampleInterval"]
     assert track.leftovers("CP1") == {**left, "charge_point_id": "CP1"}
+
+
+def _violation(text: str, at: float):
+    from harness.session import Violation
+    return Violation(1, "cp", text, [], at)
+
+
+def test_the_retries_of_a_refused_message_end_with_its_last_allowed_attempt():
+    """Tracker.retries_until, from the device's own timers (section 4.7): a message refused n
+    times is tried again TransactionMessageRetryInterval x n after its last attempt, and not after
+    the TransactionMessageAttempts-th; a retry under a new uniqueId is an attempt of the same
+    message (same action and payload), another message counts apart; a BootNotification refused
+    leaves the device not accepted until a boot is."""
+    from types import SimpleNamespace
+
+    from harness.states.idle import MAX_RETRY_WAIT_S, Tracker
+
+    track = Tracker(pics=SimpleNamespace(timing=SimpleNamespace(triggered_function_timeout=2.0)),
+                    config_known={"TransactionMessageAttempts": "3",
+                                  "TransactionMessageRetryInterval": "5"})
+    start = '"StartTransaction",{"connectorId":1,"idTag":"A","timestamp":"2024-05-01T10:00:00Z"}]'
+    track.took_violations([_violation(f'[2,"u1",{start}', 100.0)])
+    assert track.retries_until() == 100.0 + 5 * 1 + 2
+    track.took_violations([_violation(f'[2,"u1",{start}', 100.0)])  # seen again: not an attempt
+    track.took_violations([_violation(f'[2,"u2",{start}', 105.0)])
+    assert track.retries_until() == 105.0 + 5 * 2 + 2
+    track.took_violations([_violation(f'[2,"u3", {start}', 115.0)])
+    assert track.retries_until() == 115.0  # the third and last: nothing more to wait for
+    other = '"StopTransaction",{"transactionId":7,"meterStop":1,"timestamp":"x"}]'
+    track.took_violations([_violation(f'[2,"u4",{other}', 116.0)])
+    assert track.retries_until() == 116.0 + 5 + 2
+    assert len(track.retrying) == 2
+    track.config_known["TransactionMessageRetryInterval"] = "1000"
+    assert track.retries_until() == 116.0 + MAX_RETRY_WAIT_S  # bounded after its first attempt
+    assert not track.not_accepted
+    track.took_violations([_violation('[2,"b1","BootNotification",{"chargePointVendor":"V"}]',
+                                      117.0)])
+    assert track.not_accepted
+    assert track.dirt(SimpleNamespace(features=SimpleNamespace(connectors=1))).startswith(
+        "not accepted")
+
+
+BOOT_CASES = """
+from harness.cases import case
+from harness.states import cs
+
+@case("TC_931_CS", "Boots", profile="Core")
+async def test_tc_931_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+
+@case("TC_932_CS", "Boots too", profile="Core")
+async def test_tc_932_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+"""
+
+
+def test_a_device_whose_boot_was_refused_boots_again_for_the_next_case(pytester, tmp_path):
+    """A BootNotification that breaks the protocol is answered with a CALLERROR, so the device is
+    never accepted and sends nothing else (section 4.2). The next case is not BLOCKED and does not
+    run on that silent connection: the Idle state power-cycles it and leaves its boot to the
+    case, which FAILs on the same violation as it does alone on a fresh device (~5 s)."""
+    pytester.makepyfile(test_cases=BOOT_CASES)
+    out = tmp_path / "out"
+    run(pytester, "--ocpp-sut", "cs", "--ocpp-report", str(out), "-p", "no:randomly",
+        "--ocpp-sim-fault", "missing_field:action=BootNotification,field=chargePointModel")
+    cases = {c["id"]: c for c in json.loads((out / "report.json").read_text())["test_cases"]}
+    for case_id in ("TC_931_CS", "TC_932_CS"):
+        assert cases[case_id]["verdict"] == "FAIL", cases[case_id]
+        assert "chargePointModel" in cases[case_id]["reason"], cases[case_id]
+    frames = _frames(out / "wire" / "TC_932_CS.jsonl")
+    actions = [f["detail"]["action"] for f in frames if f.get("event") == "driver"
+               and f["detail"].get("phase") == "asked"]
+    assert actions == ["power_cycle"], actions

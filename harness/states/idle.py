@@ -44,6 +44,7 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import datetime, timezone
@@ -80,14 +81,17 @@ TRANSACTION_MESSAGES = ("StartTransaction", "StopTransaction", "MeterValues")
 transaction)."""
 _TRANSACTION_CALL = re.compile(r'^\s*\[\s*2\s*,\s*"([^"\\]{0,36})"\s*,\s*"('
                                + "|".join(TRANSACTION_MESSAGES) + ')"')
+_BOOT_CALL = re.compile(r'^\s*\[\s*2\s*,\s*"[^"\\]{0,36}"\s*,\s*"BootNotification"')
 
 
 def retried_message(violation: Violation) -> str | None:
-    """The uniqueId of the transaction message CALL a violation is about, if it is one (read from
-    the frame's head by a pattern: the device's text never reaches a JSON parser here)."""
+    """What identifies the transaction message CALL a violation is about, if it is one: its action
+    and its payload as written, so the device's retries of it (OCPP 1.6 section 4.7: the same
+    message again, under a new uniqueId or the same) are counted as attempts of one message. Read
+    from the frame by a pattern: the device's text never reaches a JSON parser here."""
     text = violation.text if isinstance(violation.text, str) else ""
     match = _TRANSACTION_CALL.match(text[:200])
-    return match.group(1) if match else None
+    return f"{match.group(2)} {text[match.end():].strip()}" if match else None
 
 
 class NotIdle(Inconclusive):
@@ -182,9 +186,14 @@ class Tracker:
     harness last set it; the PICS [configuration] until then."""
     config_original: dict[str, str] = field(default_factory=dict)
     """Key -> the value before the harness first changed it, for keys changed and not restored."""
-    retrying: dict[str, float] = field(default_factory=dict)
-    """uniqueId -> time.monotonic() of the first violation of a transaction message the device
-    will retry (answered with a CALLERROR)."""
+    retrying: dict[str, set[float]] = field(default_factory=dict)
+    """A transaction message the device will retry (answered with a CALLERROR), as
+    :func:`retried_message` names it -> the times (time.monotonic()) the harness saw its attempts."""
+    boot_refused_at: float = 0.0
+    """time.monotonic() of the device's last BootNotification the harness did not accept (a
+    violation answered with a CALLERROR, or answered Pending or Rejected by a case)."""
+    boot_accepted_at: float = 0.0
+    """time.monotonic() of its last BootNotification answered Accepted."""
     stuck: Stuck | None = None
     """Set when the device could not be brought idle: later cases are BLOCKED (plugin)."""
     started: bool = False
@@ -230,6 +239,11 @@ class Tracker:
             self.open_tx.pop(p.get("transactionId"), None)
         elif action == "BootNotification":
             self.powered_off = self.reset_unseen = False
+            answer = request.answer if isinstance(request.answer, dict) else {}
+            if answer.get("status") == "Accepted":
+                self.boot_accepted_at = max(self.boot_accepted_at, at)
+            else:
+                self.boot_refused_at = max(self.boot_refused_at, at)
             self.status.clear()  # the boot reports every connector again
             self.pending_until.clear()
             if self.firmware is not None:
@@ -254,24 +268,40 @@ class Tracker:
 
     def retries_until(self) -> float:
         """When the device's retries of the transaction messages the harness refused end at the
-        latest: TransactionMessageRetryInterval x (1 + 2 + ... + attempts - 1) after the first
-        try, plus the triggered function timeout, bounded (:data:`MAX_RETRY_WAIT_S`)."""
+        latest (time.monotonic()), from its own timers (section 4.7): a message refused n times
+        is tried again TransactionMessageRetryInterval x n after its last attempt, unless n is
+        TransactionMessageAttempts (the device's values as the harness knows them, else the
+        PICS's); plus the triggered function timeout for the attempt to arrive. Bounded by
+        :data:`MAX_RETRY_WAIT_S` after the first attempt."""
         if not self.retrying:
             return 0.0
         attempts = _seconds(self.config_known.get("TransactionMessageAttempts", ""), None) or 3
         interval = _seconds(self.config_known.get("TransactionMessageRetryInterval", ""), None)
         interval = 60.0 if interval is None else interval
-        n = max(1, min(int(attempts), 10))
+        limit = max(1, min(int(attempts), 10))
         triggered = (self.pics.timing.triggered_function_timeout if self.pics is not None
                      else 30.0)
-        span = min(interval * n * (n - 1) / 2 + triggered, MAX_RETRY_WAIT_S)
-        return max(self.retrying.values()) + span
+        ends = []
+        for seen in self.retrying.values():
+            first, last, n = min(seen), max(seen), len(seen)
+            end = last if n >= limit else last + interval * n + triggered
+            ends.append(min(end, first + MAX_RETRY_WAIT_S))
+        return max(ends)
+
+    @property
+    def not_accepted(self) -> bool:
+        """The device's last boot was not accepted: it sends nothing but BootNotification until
+        it is (OCPP 1.6 section 4.2), and only a new boot brings it back."""
+        return self.boot_refused_at > self.boot_accepted_at
 
     def took_violations(self, violations: list[Violation]) -> None:
         for violation in violations:
-            unique_id = retried_message(violation)
-            if unique_id is not None:
-                self.retrying.setdefault(unique_id, violation.at)
+            text = violation.text if isinstance(violation.text, str) else ""
+            if _BOOT_CALL.match(text[:200]):
+                self.boot_refused_at = max(self.boot_refused_at, violation.at)
+            message = retried_message(violation)
+            if message is not None:
+                self.retrying.setdefault(message, set()).add(violation.at)
 
     def connection_timeout_at(self, at: float) -> float:
         """The ConnectionTimeOut in force at ``at`` (time.monotonic()), as the harness knows it."""
@@ -359,6 +389,7 @@ class Tracker:
             if ends is not None and ends.tzinfo is not None and ends <= now:
                 self.reservations.pop(reservation_id)  # expired
         return (not self.powered_off and not self.reset_unseen and not self.plugged
+                and not self.not_accepted
                 and not self.open_tx and not self.reservations
                 and not self.inoperative and self.firmware is None and self.diagnostics is None
                 and not self.profiles and not self.config_original
@@ -425,6 +456,8 @@ class Tracker:
         """What is left, in the words of "the device stayed ...", most telling first."""
         if self.powered_off:
             return "powered off"
+        if self.not_accepted:
+            return "not accepted (its last BootNotification refused)"
         if self.firmware is not None:
             return f"in a firmware update (last status {self.firmware.status!r})"
         if self.diagnostics is not None:
@@ -550,6 +583,9 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
         return
     try:
         await _retries_out(cp, pics, track)
+        if track.not_accepted and not track.powered_off:
+            await _boot_again(cp, driver, pics, track)
+            return  # its boot is the case's, as on a fresh device
         await _make_idle(cp, driver, pics, track)
     except (Inconclusive, DeviceTimeout, AssertionError, OSError) as exc:
         why = str(exc) if isinstance(exc, Inconclusive) else f"{type(exc).__name__}: {exc}"
@@ -580,6 +616,56 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     cp.requests.clear()
     track.seen = 0
     cp.forget()
+    if cp.timing is not None:
+        cp.timing.restart_case()  # its intervals and times are measured from the case's start
+
+
+async def _boot_again(cp: Session, driver: Any, pics: Any, track: Tracker) -> None:
+    """A device whose last boot the harness did not accept (a case refused it, or its
+    BootNotification broke the protocol and was answered with a CALLERROR) sends nothing else
+    until a new boot is accepted (section 4.2), so no clean-up can reach it. What the harness did
+    to it is undone by the rig (its cables out), then it is power-cycled -- the rig's
+    ``power_cycle``, what a lab does with a charger that is not registered -- and the Idle state
+    ends as soon as it is connected again: its BootNotification and start-up statuses are the
+    case's own Booted state's to take and judge, as on a fresh device (the case's verdict is the
+    one it has run alone). A rig that cannot power-cycle leaves it so: NotIdle."""
+    timing = pics.timing
+    for connector_id in sorted(track.plugged):
+        try:
+            await take_cable_out(driver, pics, connector_id)
+        except Inconclusive:
+            pass  # already out
+        track.plugged.discard(connector_id)
+    if driver.cannot(["power_cycle"]) if hasattr(driver, "cannot") else False:
+        raise NotIdle("the charge point's last BootNotification was not accepted, and the rig "
+                      "cannot power-cycle it (its capabilities do not list power_cycle)",
+                      track.dirt(pics))
+    # What the harness saw so far is the clean-up's, not the case's (the wire log keeps it).
+    _forgive_retries(cp, track)
+    track.retrying.clear()
+    track.tags.clear()
+    observe(cp)
+    cp.requests.clear()
+    track.seen = 0
+    cp.forget()
+    before = cp.link
+    await driver.power_cycle(timeout=timing.boot_timeout)
+    try:
+        if before is not None:
+            await asyncio.wait_for(before.closed.wait(), timing.boot_timeout)
+        await cp.wait_connected(timing.boot_timeout)
+    except TimeoutError:
+        raise NotIdle(f"the charge point's connection stayed open {timing.boot_timeout:g} s "
+                      f"(PICS boot_timeout) after the rig's power_cycle", track.dirt(pics)) from None
+    except DeviceTimeout as exc:
+        raise NotIdle(str(exc), "disconnected") from None
+    # What it was in before the power cycle went with it: its new boot tells.
+    track.status.clear()
+    track.pending_until.clear()
+    track.open_tx.clear()
+    track.boot_refused_at = track.boot_accepted_at = 0.0
+    if cp.timing is not None:
+        cp.timing.restart_case()
 
 
 async def recheck(cp: Session, pics: Any) -> bool:
@@ -882,7 +968,15 @@ def _forgive_retries(cp: Session, track: Tracker) -> bool:
 
 async def _retries_out(cp: Session, pics: Any, track: Tracker) -> None:
     """Wait out the device's retries of the transaction messages the harness refused (they hold
-    back its other messages on many devices), bounded by its own retry timers."""
+    back its other messages on many devices), bounded by its own retry timers: the bound is
+    counted again at every attempt that comes (the last allowed one ends the wait at once)."""
     while track.retrying and (left := track.retries_until() - time.monotonic()) > 0:
-        await _quiet_expect(cp, TRANSACTION_MESSAGES, lambda p: False, left)
+        try:
+            await cp.expect(TRANSACTION_MESSAGES, lambda p: False, timeout=left,
+                            what="Idle: the end of the device's retries")
+        except DeviceTimeout:
+            pass
+        except ProtocolViolation:
+            if not _forgive_retries(cp, track):
+                raise
         observe(cp)
