@@ -281,3 +281,33 @@ def test_rejudge_refuses_reports_made_with_another_fault(tmp_path):
     (tmp_path / ENTRY.id / "fault.txt").write_text("wrong_stop_reason:reason=Local\n")
     j = rejudge([ENTRY], tmp_path, full=False)[0]
     assert not j.ok and "run the entry again" in j.problems[0]
+
+
+def test_the_alone_document_replaces_the_rows_run_and_keeps_the_others():
+    """render_alone: the rows of the entries run now (n of m intended cases the same, BLOCKED,
+    wall time, date) replace theirs; an earlier row of another entry is kept with its date; an
+    entry never run is listed as such; the totals count the rows."""
+    from harness.fidelity.report import NOT_RUN, render_alone
+
+    other = Entry(**{**ENTRY.__dict__, "id": "cs-other"})
+    never = Entry(**{**ENTRY.__dict__, "id": "cs-never"})
+    suite = {**BASELINE, "TC_012_CS": FAILED, "TC_013_CS": CaseVerdict("BLOCKED", "not run: x")}
+    j = judge(ENTRY, {"TC_012_CS": FAILED}, suite, BASELINE, alone=True)
+    j.duration_s = 41.6
+    first = render_alone([j, judge(other, {"TC_012_CS": FAILED}, suite, BASELINE, alone=True)],
+                         [ENTRY, other, never], previous="", when="2026-12-01 10:00",
+                         command="python -m harness.fidelity --alone")
+    assert "| cs-demo | cs | 1 of 1 | TC_012_CS: FAIL / FAIL |" in first
+    assert "| 1 | 42 s | 2026-12-01 10:00 |" in first
+    assert f"| cs-never | cs | - | - | - | - | - | {NOT_RUN} |" in first
+    again = judge(ENTRY, {"TC_012_CS": FAILED}, {**suite, "TC_012_CS": CaseVerdict("PASS", "")},
+                  BASELINE, alone=True)
+    second = render_alone([again], [ENTRY, other, never], previous=first,
+                          when="2026-12-03 08:00", command="python -m harness.fidelity --alone "
+                          "--entry cs-demo")
+    assert "| cs-demo | cs | 0 of 1 **differs** | TC_012_CS: FAIL / PASS |" in second
+    assert "2026-12-01 10:00" in second.split("| cs-other |")[1].splitlines()[0]
+    assert "`python -m harness.fidelity --alone --entry cs-demo`" in second
+    assert ("intended cases 1 of 2 with the same verdict alone and in the full run (entries "
+            "that differ: 1); 2 cases BLOCKED in the full runs; entries not run by this runner "
+            "yet: 1.") in second

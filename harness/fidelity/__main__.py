@@ -3,7 +3,8 @@
     python -m harness.fidelity [--full] [--fast] [--sut cs|csms] [--entry ID ...] [--jobs N]
                                [--workdir DIR] [--doc PATH]
     python -m harness.fidelity --repeat 10 [--sut ...] [--jobs N]
-    python -m harness.fidelity --alone [--entry ID ...] [--jobs N]   (full run vs alone)
+    python -m harness.fidelity --alone [--entry ID ...] [--jobs N] [--doc FILE]   (full run vs
+        alone; the rows of the entries run replace theirs in FILE, the others are kept)
     python -m harness.fidelity --full --rejudge --workdir DIR   (judge a previous run's reports again)
     python -m harness.fidelity --list
 
@@ -16,12 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import asyncio
+import shlex
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.fidelity import catalogue
-from harness.fidelity.report import render
+from harness.fidelity.report import render, render_alone
 from harness.fidelity.runner import ROOT, Judgement, campaign, rejudge, stability, trim
 
 
@@ -33,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--alone", action="store_true", help="full mode, and the property behind the "
                    "Idle state: each intended case's verdict in the whole suite with the fault must "
                    "be its verdict run alone with the fault; cases reported BLOCKED are counted "
-                   "(writes docs/verdict-fidelity-alone.md unless --doc)")
+                   "(writes docs/verdict-fidelity-alone.md unless --doc: one row per entry, "
+                   "the rows of the entries run replaced, the others kept with their date)")
     p.add_argument("--fast", action="store_true", help="only the entries marked fast")
     p.add_argument("--sut", choices=("cs", "csms"), help="only the entries of this SUT")
     p.add_argument("--entry", action="append", default=[], metavar="ID", help="only this entry "
@@ -85,6 +89,7 @@ def _line(j: Judgement) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     problems = catalogue.check(catalogue.load())
     if problems:
@@ -121,7 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     doc = args.doc or (ROOT / "docs" / ("verdict-fidelity-alone.md" if args.alone
                                         else "verdict-fidelity.md") if args.full else None)
-    if doc is not None:
+    if doc is not None and args.alone:
+        previous = doc.read_text() if doc.exists() else ""
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        command = shlex.join(["python", "-m", "harness.fidelity", *argv])
+        doc.write_text(render_alone(judgements, catalogue.load(), previous=previous, when=when,
+                                    command=command, note=args.note))
+    elif doc is not None:
         doc.write_text(render(judgements, full=args.full, elapsed_s=elapsed, jobs=args.jobs,
                               rejudged=args.rejudge, note=args.note, agreement=agreement,
                               alone=args.alone))

@@ -35,7 +35,30 @@ ROOT = Path(__file__).resolve().parents[2]
 FAULT_FILE = "fault.txt"
 """Written next to an entry's reports: the fault it ran with, so --rejudge can refuse stale ones."""
 RUN_TIMEOUT_S = 900.0
-"""A bound on one pytest subprocess; the Core suite of one SUT takes about a minute."""
+"""A bound on one pytest subprocess, before :func:`run_timeout` adds the device's own retry timers;
+the whole suite of one SUT takes about a minute and a half unfaulted."""
+
+
+def run_timeout(sut: str, pics: Path | None = None) -> float:
+    """The bound on one pytest subprocess of ``sut``: :data:`RUN_TIMEOUT_S`, plus for every case
+    of that SUT the time the device's retries of a transaction message the harness refused may
+    hold the next case's Idle state (OCPP 1.6 section 4.7, from the simulator's PICS:
+    TransactionMessageRetryInterval x (1 + ... + TransactionMessageAttempts - 1) and the
+    triggered function timeout). A fault that breaks every StopTransaction makes every case that
+    stops a transaction wait them out (cs-offline-stop-no-timezone: about 17 s a case)."""
+    from harness import pics as pics_module
+
+    try:
+        device = pics_module.load(pics or pics_module.default_path(sut))
+        config = device.configuration
+        attempts = max(1, min(int(str(config.get("TransactionMessageAttempts", "3"))), 10))
+        interval = float(str(config.get("TransactionMessageRetryInterval", "60")))
+        triggered = device.timing.triggered_function_timeout
+    except (pics_module.PicsError, ValueError, OSError):
+        return RUN_TIMEOUT_S
+    cases = len(re.findall(rf'@case\("(?:TC|RB)_\w+_{sut.upper()}"',
+                           "\n".join(p.read_text() for p in (ROOT / "testcases").rglob("test_*.py"))))
+    return RUN_TIMEOUT_S + cases * (interval * attempts * (attempts - 1) / 2 + triggered)
 
 
 @dataclass(frozen=True)
@@ -112,13 +135,14 @@ def pytest_command(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
 
 
 async def run_pytest(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
-                     faults: tuple[str, ...] = (), timeout: float = RUN_TIMEOUT_S,
+                     faults: tuple[str, ...] = (), timeout: float | None = None,
                      pics: Path | None = None) -> Run:
     """One pytest subprocess; its output goes to ``report_dir/pytest.log``. ``pics``: the
     simulator's PICS instead of the embedded one (the false-failure entries' hardware)."""
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "report.json").unlink(missing_ok=True)
     run = Run(sut, report_dir)
+    timeout = run_timeout(sut, pics) if timeout is None else timeout
     started = time.monotonic()
     with open(report_dir / "pytest.log", "wb") as log:
         process = await asyncio.create_subprocess_exec(
