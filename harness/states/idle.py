@@ -607,8 +607,12 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
         if await _quiet_expect(cp, "StatusNotification", None,
                                pics.timing.triggered_function_timeout) is None:
             break
-    # What the clean-up made the device send is not the case's: the case starts afresh (the
-    # wire log keeps it).
+    _afresh(cp, track)
+
+
+def _afresh(cp: Session, track: Tracker) -> None:
+    """What the clean-up made the device send is not the case's: the case starts afresh (the
+    wire log keeps it), its intervals and times measured from here."""
     observe(cp)
     _forgive_retries(cp, track)
     track.retrying.clear()
@@ -617,7 +621,7 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
     track.seen = 0
     cp.forget()
     if cp.timing is not None:
-        cp.timing.restart_case()  # its intervals and times are measured from the case's start
+        cp.timing.restart_case()
 
 
 async def _boot_again(cp: Session, driver: Any, pics: Any, track: Tracker) -> None:
@@ -636,18 +640,12 @@ async def _boot_again(cp: Session, driver: Any, pics: Any, track: Tracker) -> No
         except Inconclusive:
             pass  # already out
         track.plugged.discard(connector_id)
-    if driver.cannot(["power_cycle"]) if hasattr(driver, "cannot") else False:
+    cannot = getattr(driver, "cannot", None)
+    if cannot is not None and cannot(["power_cycle"]):
         raise NotIdle("the charge point's last BootNotification was not accepted, and the rig "
                       "cannot power-cycle it (its capabilities do not list power_cycle)",
                       track.dirt(pics))
-    # What the harness saw so far is the clean-up's, not the case's (the wire log keeps it).
-    _forgive_retries(cp, track)
-    track.retrying.clear()
-    track.tags.clear()
-    observe(cp)
-    cp.requests.clear()
-    track.seen = 0
-    cp.forget()
+    _afresh(cp, track)
     before = cp.link
     await driver.power_cycle(timeout=timing.boot_timeout)
     try:
@@ -664,8 +662,6 @@ async def _boot_again(cp: Session, driver: Any, pics: Any, track: Tracker) -> No
     track.pending_until.clear()
     track.open_tx.clear()
     track.boot_refused_at = track.boot_accepted_at = 0.0
-    if cp.timing is not None:
-        cp.timing.restart_case()
 
 
 async def recheck(cp: Session, pics: Any) -> bool:
