@@ -259,12 +259,13 @@ async def _read_keys(session: Any, reading: Reading, notify: Notify) -> None:
     """Every key the charge point lists, then the standard keys it left out, by name, within its
     GetConfigurationMaxKeys (the configuration-reading state of the test cases)."""
     from harness import ocpp_keys
+    from harness.session import DeviceTimeout
     from harness.states import cs as states_cs
     from harness.verdicts import Inconclusive
 
     try:
-        everything = await _timed(reading, session.call("GetConfiguration", {}))
         reading.requests += 1
+        everything = await _timed(reading, session.call("GetConfiguration", {}))
         if everything.error is not None:
             reading.notes.append(f"GetConfiguration with no key was answered CALLERROR "
                                  f"{everything.error.error_code} (wire log line "
@@ -272,7 +273,10 @@ async def _read_keys(session: Any, reading: Reading, notify: Notify) -> None:
         else:
             _keep_keys(reading, everything.get("configurationKey") or [], everything.line)
             reading.unknown += list(everything.get("unknownKey") or [])
-    except AssertionError as exc:
+    except DeviceTimeout as exc:  # it does not answer: asking again would only wait again
+        reading.notes.append(f"GetConfiguration with no key: {exc}")
+        return
+    except AssertionError as exc:  # it broke the protocol (the wire log has the frame), or left
         reading.notes.append(f"GetConfiguration with no key: {exc}")
         if not session.connected:
             return
@@ -489,7 +493,7 @@ def _array(items: list[str]) -> str:
 
 def _comment(text: str) -> str:
     """Device text inside a comment: on one line, printable."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
+    return "".join(ch if ch.isprintable() else " " if ch.isspace() else "?" for ch in text)
 
 
 def _render(lines: list[_Line]) -> str:

@@ -15,6 +15,7 @@ import time
 import tomllib
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.client import connect
 
 from harness import __main__ as cli
@@ -149,6 +150,49 @@ def test_nobody_connects_in_time_and_a_wrong_id_is_named(tmp_path, capsys):
     assert code == discover.EXIT_NOTHING
     assert "no charge point connected within 0.5 s (no connection attempt reached" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("answer", ["nothing", "invalid"])
+def test_a_charge_point_that_boots_then_does_not_answer_gives_a_draft_in_bounded_time(tmp_path,
+                                                                                     answer):
+    """It boots, then never answers GetConfiguration (or answers with a payload the schema
+    rejects): the waits end at the response timeout, the draft keeps the BootNotification and says
+    what could not be read."""
+    port = free_port()
+
+    async def charge_point() -> None:
+        for _ in range(50):
+            try:
+                async with connect(f"ws://127.0.0.1:{port}/ocpp/MUTE-1",
+                                   subprotocols=["ocpp1.6"]) as ws:
+                    await ws.send(json.dumps([2, "b1", "BootNotification", {
+                        "chargePointVendor": "Mute", "chargePointModel": "M1"}]))
+                    async for text in ws:
+                        frame = json.loads(text)
+                        if frame[0] == 2 and answer == "invalid":
+                            await ws.send(json.dumps([3, frame[1], {"configurationKey": "x"}]))
+                return
+            except OSError:
+                await asyncio.sleep(0.1)
+
+    async def both() -> Reading:
+        task = asyncio.create_task(charge_point())
+        try:
+            return await discover.read_charge_point(
+                "127.0.0.1", port, wait=10, response_timeout=1, status_wait=0.5,
+                wire_log=tmp_path / "mute.wire.jsonl", notify=lambda _: None)
+        finally:
+            await asyncio.wait_for(task, 10)
+    started = time.monotonic()
+    reading = asyncio.run(both())
+    assert time.monotonic() - started < 8
+    assert reading.boot["chargePointVendor"] == "Mute" and not reading.keys
+    assert reading.requests == 1 if answer == "nothing" else reading.requests >= 1
+    text = discover.draft(reading)
+    assert "# Not read: GetConfiguration with no key: " in text
+    assert ("within 1 s" if answer == "nothing" else "broke the protocol") in text
+    assert 'vendor = "Mute"' in text and f"{QUESTION}connectors = 1" in text
+    assert check_answered(text) == []
 
 
 def test_port_in_use_is_one_line_and_exit_4(tmp_path, capsys):
