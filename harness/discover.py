@@ -1,7 +1,9 @@
 """A draft PICS read from the device itself: ``python -m harness pics discover``.
 
     python -m harness pics discover --listen HOST:PORT [--id ID] [-o draft.toml] [--wait S]
-    python -m harness pics discover --csms-url ws://HOST:PORT/PATH --id ID [-o draft.toml]
+        [--cert-file PEM [--key-file PEM] [--ca-file PEM]]     (wss://, security profile 2/3)
+    python -m harness pics discover --csms-url ws[s]://HOST:PORT/PATH --id ID [-o draft.toml]
+        [--ca-file PEM] [--cert-file PEM [--key-file PEM]]
 
 A lab starts from the device's truth, not from the simulator's file.
 
@@ -103,6 +105,29 @@ class SetupError(Exception):
     """The set-up is wrong (the port taken, the URL unreachable): one line naming the option."""
 
 
+@dataclass(frozen=True)
+class Tls:
+    """``--cert-file``, ``--key-file``, ``--ca-file``: with --listen the harness's server
+    certificate (wss://, security profile 2) and, with a CA, the client certificates it requires
+    (profile 3); with --csms-url wss:// the CA to trust (default: the system's) and the harness's
+    client certificate (profile 3)."""
+    cert_file: str | None = None
+    key_file: str | None = None
+    ca_file: str | None = None
+
+    def context(self, *, server: bool) -> Any:
+        import ssl
+
+        from harness.transport import tls_context
+        try:
+            return tls_context(server=server, ca_file=self.ca_file, cert_file=self.cert_file,
+                               key_file=self.key_file, require_client_cert=bool(
+                                   server and self.ca_file))
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            files = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(self).items() if v)
+            raise SetupError(f"{files}: cannot use them for TLS: {exc}") from None
+
+
 def _no_pics(configuration: dict[str, str] | None = None) -> Any:
     """The little of a PICS the engine's default answers read, before any PICS exists: no idTag
     is known (every Authorize is answered Invalid), no configuration declared."""
@@ -120,7 +145,7 @@ def _now() -> str:
 async def read_charge_point(host: str, port: int, *, charge_point_id: str | None = None,
                             wait: float = 120.0, response_timeout: float = 30.0,
                             status_wait: float = 10.0, wire_log: Path | None = None,
-                            notify: Notify = print) -> Reading:
+                            notify: Notify = print, tls: Tls | None = None) -> Reading:
     """Listen on ``host:port``, take the charge point that connects (``charge_point_id`` or any)
     and read what it says about itself (module docstring). Raises :class:`NothingToDraft` when
     nobody connected within ``wait`` seconds or it answered nothing, :class:`SetupError` when the
@@ -133,11 +158,12 @@ async def read_charge_point(host: str, port: int, *, charge_point_id: str | None
     problems = startup.check_listen(host, port)
     if problems:
         raise SetupError(problems[0].replace("--ocpp-listen", "--listen", 1))
-    reading = Reading("cs", started=_now())
+    reading = Reading("cs", started=_now(), secure=tls is not None)
     session = Session("csms", response_timeout=response_timeout,
                       defaults=defaults.central_system(_no_pics()))
     server = CentralSystemServer(host, port, expected_id=charge_point_id,
-                                 open_timeout=min(10.0, response_timeout))
+                                 open_timeout=min(10.0, response_timeout),
+                                 ssl_context=tls.context(server=True) if tls else None)
     server.listeners.append(session.connection_attempt)
 
     said: dict[str, list[float]] = {}
@@ -359,7 +385,8 @@ async def _wait_statuses(session: Any, reading: Reading, status_wait: float) -> 
 
 async def read_central_system(csms_url: str, charge_point_id: str, *,
                               response_timeout: float = 30.0, listen_for: float = 10.0,
-                              wire_log: Path | None = None, notify: Notify = print) -> Reading:
+                              wire_log: Path | None = None, notify: Notify = print,
+                              tls: Tls | None = None) -> Reading:
     """Connect to ``csms_url`` as ``charge_point_id``, boot, send a Heartbeat, and answer what the
     central system sends for ``listen_for`` seconds after that."""
     from harness import defaults, startup
@@ -382,7 +409,9 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
         notify(f"connecting to {csms_url.rstrip('/')}/{charge_point_id} (up to "
                f"{response_timeout:g} s)")
         try:
-            link = await connect(csms_url, charge_point_id, timeout=response_timeout)
+            link = await connect(csms_url, charge_point_id, timeout=response_timeout,
+                                 ssl_context=(tls or Tls()).context(server=False)
+                                 if csms_url.startswith("wss://") else None)
         except HandshakeFailed as failed:
             session.connection_attempt(failed.attempt)
             raise NothingToDraft(f"the central system did not accept the connection: "
@@ -690,14 +719,17 @@ def _common_tables(r: Reading) -> list[_Line]:
 
 def _other_tables(r: Reading) -> list[_Line]:
     seen = []
+    if r.secure:
+        seen.append(("it" if r.sut == "cs" else "the harness") + " connected over wss:// (TLS: "
+                    "profile 2 or 3; give cert_file and key_file)")
     if r.basic_auth_user:
         seen.append(f"it sent HTTP Basic credentials as {r.basic_auth_user!r}: profile 1 or 2")
     security_key = _value(r, "SecurityProfile")
     if security_key is not None:
         seen.append(f"it reports SecurityProfile = {security_key!r}")
     if not seen:
-        who = "it connected" if r.sut == "cs" else "the harness connected"
-        seen.append(f"{who} over " + ("wss://" if r.secure else "ws:// without credentials"))
+        seen.append(("it" if r.sut == "cs" else "the harness") + " connected over ws:// "
+                    "without credentials")
     return [
         _h("security"),
         _q("profile", "0", "0 none, 1 basic auth, 2 TLS + basic auth, 3 TLS + client "
@@ -813,6 +845,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="--listen: how long to wait for the connectors' "
                         "StatusNotifications once the configuration is read (default 10); "
                         "--csms-url: how long to answer the central system's requests")
+    parser.add_argument("--cert-file", metavar="PEM", help="--listen: serve wss:// with this "
+                        "certificate (chain, and its key unless --key-file); --csms-url wss://: "
+                        "the harness's client certificate (security profile 3)")
+    parser.add_argument("--key-file", metavar="PEM", help="the private key of --cert-file")
+    parser.add_argument("--ca-file", metavar="PEM", help="--listen: require client "
+                        "certificates signed by this CA (profile 3); --csms-url wss://: the CA "
+                        "that signed the central system's certificate (default: the system's)")
     parser.add_argument("--force", action="store_true", help="overwrite DRAFT.toml")
     return parser
 
@@ -823,6 +862,10 @@ def main(argv: list[str]) -> int:
     out: Path = args.output
     if args.csms_url and not args.charge_point_id:
         parser.error("--csms-url needs --id (the identity the harness connects with)")
+    if args.listen and (args.ca_file or args.key_file) and not args.cert_file:
+        parser.error("--listen with --ca-file or --key-file needs --cert-file (the server's)")
+    tls = Tls(args.cert_file, args.key_file, args.ca_file) \
+        if args.cert_file or args.ca_file or args.key_file else None
     if out.exists() and not args.force:
         print(f"discover: {out} exists; give another -o or --force", file=sys.stderr)
         return EXIT_SETUP
@@ -833,11 +876,11 @@ def main(argv: list[str]) -> int:
             reading = asyncio.run(read_charge_point(
                 *args.listen, charge_point_id=args.charge_point_id, wait=args.wait,
                 response_timeout=args.response_timeout, status_wait=args.status_wait,
-                wire_log=wire, notify=say))
+                wire_log=wire, notify=say, tls=tls))
         else:
             reading = asyncio.run(read_central_system(
                 args.csms_url, args.charge_point_id, response_timeout=args.response_timeout,
-                listen_for=args.status_wait, wire_log=wire, notify=say))
+                listen_for=args.status_wait, wire_log=wire, notify=say, tls=tls))
     except SetupError as exc:
         print(f"discover: {exc}", file=sys.stderr)
         return EXIT_SETUP

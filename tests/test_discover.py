@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import time
 import tomllib
 from pathlib import Path
 
 import pytest
+import trustme
 from websockets.asyncio.client import connect
 
 from harness import __main__ as cli
@@ -23,7 +25,9 @@ from harness import discover
 from harness.discover import QUESTION, Reading, answered, check_answered
 from harness.sim import CsmsSim
 from harness.sim.testing import stand_in_pics
-from interop.launch import CP_PICS, free_port, implementation, library_charge_point
+from interop.launch import CP_PICS, ROOT, free_port, implementation, library_charge_point
+
+ECARPLUG = ROOT / "examples" / "pics" / "ecarplug-ac-cpt-ocpp.toml"
 
 
 def run_discover(capsys, *argv: str) -> tuple[int, str, str]:
@@ -48,13 +52,16 @@ def frames(wire: Path) -> list[list]:
             if "frame" in line]
 
 
-def test_reference_charge_point_process_with_a_small_get_configuration_max_keys(tmp_path, capsys):
-    """The reference charge point, started as a vendor starts a device, limited to 5 keys a
-    GetConfiguration: every key read, every request within the limit, nothing refused."""
+def test_reference_charge_point_process_playing_a_certificate_with_a_small_max_keys(tmp_path,
+                                                                                   capsys):
+    """The reference charge point, started as a vendor starts a device, playing the full
+    certificate's charge point (examples/pics/ecarplug-ac-cpt-ocpp.toml) and limited to 5 keys a
+    GetConfiguration: the draft holds that certificate's identity, profiles, connectors and
+    configuration; every request within the limit, nothing refused."""
     port = free_port()
     out = tmp_path / "sim.toml"
     with implementation("harness.sim", ["charge-point", "--csms-url",
-                                        f"ws://127.0.0.1:{port}/ocpp", "--id", "SIM-CP-7",
+                                        f"ws://127.0.0.1:{port}/ocpp", "--pics", str(ECARPLUG),
                                         "--set", "GetConfigurationMaxKeys=5"],
                         tmp_path / "sim.log", ready="control on"):
         code, said, err = run_discover(capsys, "--listen", f"127.0.0.1:{port}", "-o", str(out),
@@ -64,19 +71,21 @@ def test_reference_charge_point_process_with_a_small_get_configuration_max_keys(
            "to 60 s for a charge point" in said
     text = out.read_text()
     data = tomllib.loads(text)
-    assert data["dut"]["charge_point_id"] == "SIM-CP-7"
-    assert (data["dut"]["vendor"], data["dut"]["model"]) == ("OCPPHarness", "RefChargePoint")
-    assert data["features"]["connectors"] == 2
-    assert data["features"]["profiles"][0] == "Core" and "SmartCharging" in data["features"]["profiles"]
+    declared = tomllib.loads(ECARPLUG.read_text())
+    for key in ("vendor", "model", "firmware_version", "charge_point_id"):
+        assert data["dut"][key] == declared["dut"][key], key
+    for key in ("profiles", "connectors", "reserve_connector_zero"):
+        assert data["features"][key] == declared["features"][key], key
     config = data["configuration"]
-    assert config["GetConfigurationMaxKeys"] == "5"
-    assert config["NumberOfConnectors"] == "2"
-    assert len(config) > 30
+    assert config.pop("GetConfigurationMaxKeys") == "5"
+    want = {k: str(v) for k, v in declared["configuration"].items()
+            if k not in ("GetConfigurationMaxKeys", "HeartbeatInterval")}
+    assert {k: config.get(k) for k in want} == want
     assert all("# read from the device (read-" in line for line in configuration_lines(text))
     # the timings, idTags and hardware are questions, not invented answers
     for key in ("response_timeout", "valid", "cable", "test_laboratory"):
         assert any(line.startswith(f"{QUESTION}{key} = ") for line in text.splitlines()), key
-    assert "timing" not in data or "response_timeout" not in data["timing"]
+    assert "response_timeout" not in data["timing"]
     # every GetConfiguration within the device's limit, none refused
     wire = out.with_name("sim.wire.jsonl")
     sent = [f for f in frames(wire) if f[0] == 2 and f[2] == "GetConfiguration"]
@@ -152,6 +161,67 @@ def test_nobody_connects_in_time_and_a_wrong_id_is_named(tmp_path, capsys):
     assert not out.exists()
 
 
+async def fake_charge_point(url: str, ssl_context, *, answer: str = "keys") -> None:
+    """Boots as vendor Mute, then answers every CALL with ``answer``: nothing, an invalid
+    GetConfiguration.conf, or two keys (and reports connector 1 after its boot)."""
+    for _ in range(50):
+        try:
+            async with connect(url, subprotocols=["ocpp1.6"], ssl=ssl_context) as ws:
+                await ws.send(json.dumps([2, "b1", "BootNotification", {
+                    "chargePointVendor": "Mute", "chargePointModel": "M1"}]))
+                async for text in ws:
+                    frame = json.loads(text)
+                    if frame[:2] == [3, "b1"] and answer == "keys":
+                        await ws.send(json.dumps([2, "s1", "StatusNotification", {
+                            "connectorId": 1, "errorCode": "NoError", "status": "Available"}]))
+                    elif frame[0] == 2 and answer == "invalid":
+                        await ws.send(json.dumps([3, frame[1], {"configurationKey": "x"}]))
+                    elif frame[0] == 2 and answer == "keys":
+                        await ws.send(json.dumps([3, frame[1], {"configurationKey": [
+                            {"key": "NumberOfConnectors", "readonly": True, "value": "1"},
+                            {"key": "SupportedFeatureProfiles", "readonly": True,
+                             "value": "Core"}]}]))
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+
+
+def test_tls_listen_serves_wss(tmp_path):
+    """--cert-file: the charge point connects over wss:// (security profile 2); the draft says so."""
+    ca = trustme.CA()
+    server = tmp_path / "server.pem"
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    port = free_port()
+
+    async def both() -> Reading:
+        task = asyncio.create_task(fake_charge_point(f"wss://127.0.0.1:{port}/ocpp/TLS-1", client))
+        try:
+            return await discover.read_charge_point(
+                "127.0.0.1", port, wait=10, response_timeout=5, status_wait=2,
+                notify=lambda _: None, tls=discover.Tls(cert_file=str(server)))
+        finally:
+            await asyncio.wait_for(task, 10)
+    reading = asyncio.run(both())
+    assert reading.secure and reading.charge_point_id == "TLS-1"
+    text = discover.draft(reading)
+    assert "it connected over wss:// (TLS: profile 2 or 3" in text
+    data = tomllib.loads(answered(text))
+    assert data["features"]["connectors"] == 1 and data["features"]["profiles"] == ["Core"]
+    assert check_answered(text) == []
+
+
+def test_unusable_tls_files_are_one_line_and_exit_4(tmp_path, capsys):
+    bad = tmp_path / "not-a-cert.pem"
+    bad.write_text("nothing here")
+    code, _, err = run_discover(capsys, "--listen", f"127.0.0.1:{free_port()}", "--cert-file",
+                                str(bad), "-o", str(tmp_path / "x.toml"), "--wait", "1")
+    assert code == discover.EXIT_SETUP
+    assert err.startswith(f"discover: --cert-file {bad}: cannot use them for TLS: ")
+    assert len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("answer", ["nothing", "invalid"])
 def test_a_charge_point_that_boots_then_does_not_answer_gives_a_draft_in_bounded_time(tmp_path,
                                                                                      answer):
@@ -161,19 +231,7 @@ def test_a_charge_point_that_boots_then_does_not_answer_gives_a_draft_in_bounded
     port = free_port()
 
     async def charge_point() -> None:
-        for _ in range(50):
-            try:
-                async with connect(f"ws://127.0.0.1:{port}/ocpp/MUTE-1",
-                                   subprotocols=["ocpp1.6"]) as ws:
-                    await ws.send(json.dumps([2, "b1", "BootNotification", {
-                        "chargePointVendor": "Mute", "chargePointModel": "M1"}]))
-                    async for text in ws:
-                        frame = json.loads(text)
-                        if frame[0] == 2 and answer == "invalid":
-                            await ws.send(json.dumps([3, frame[1], {"configurationKey": "x"}]))
-                return
-            except OSError:
-                await asyncio.sleep(0.1)
+        await fake_charge_point(f"ws://127.0.0.1:{port}/ocpp/MUTE-1", None, answer=answer)
 
     async def both() -> Reading:
         task = asyncio.create_task(charge_point())
