@@ -23,9 +23,8 @@ from websockets.asyncio.client import connect
 from harness import __main__ as cli
 from harness import discover
 from harness.discover import QUESTION, Reading, answered, check_answered
-from harness.sim import CsmsSim
-from harness.sim.testing import stand_in_pics
-from interop.launch import CP_PICS, ROOT, free_port, implementation, library_charge_point
+from interop.launch import (CP_PICS, ROOT, free_port, implementation, library_central_system,
+                            library_charge_point, reference_central_system)
 
 ECARPLUG = ROOT / "examples" / "pics" / "ecarplug-ac-cpt-ocpp.toml"
 
@@ -298,23 +297,20 @@ def test_a_draft_of_odd_device_answers_still_checks(tmp_path):
     assert check_as_answered(tmp_path, text) == 0
 
 
-def test_central_system_side(tmp_path):
-    """The CSMS analogue: the harness connects as a charge point to the reference central
-    system and drafts what it saw."""
-    async def run() -> Reading:
-        sim = CsmsSim(stand_in_pics("csms"), host="127.0.0.1", port=0)
-        await sim.start()
-        try:
-            return await discover.read_central_system(
-                f"ws://127.0.0.1:{sim.port}/ocpp", "HARNESS-CP", response_timeout=5,
-                listen_for=0.5, wire_log=tmp_path / "csms.wire.jsonl", notify=lambda _: None)
-        finally:
-            await sim.stop()
-    reading = asyncio.run(run())
-    assert reading.boot_answer["status"] == "Accepted"
-    text = discover.draft(reading)
+@pytest.mark.parametrize("which", ["reference", "library"])
+def test_central_system_process(tmp_path, capsys, which):
+    """The CSMS analogue, through the command line, against the reference central system and
+    the ocpp-library one, each a separate process: the harness connects as a charge point, boots,
+    and drafts what it saw."""
+    start = reference_central_system if which == "reference" else library_central_system
+    out = tmp_path / "csms.toml"
+    with start(tmp_path / "csms.log") as (url, _control):
+        code, said, err = run_discover(capsys, "--csms-url", url, "--id", "HARNESS-CP", "-o",
+                                       str(out), "--response-timeout", "15", "--status-wait", "1")
+    assert code == 0, err + said
+    assert f"connecting to {url}/HARNESS-CP (up to 15 s)" in said
+    text = out.read_text()
     data = tomllib.loads(answered(text))
-    assert data["dut"]["sut"] == "csms"
-    assert data["dut"]["csms_url"].startswith("ws://127.0.0.1:")
-    assert "It answered BootNotification 'Accepted'" in text
-    assert check_answered(text) == []
+    assert (data["dut"]["sut"], data["dut"]["csms_url"]) == ("csms", url)
+    assert "It answered BootNotification 'Accepted' with interval " in text
+    assert check_as_answered(tmp_path, text) == 0
