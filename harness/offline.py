@@ -63,6 +63,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from glob import glob, has_magic
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -314,7 +315,7 @@ class Judge:
     def run_jsonl(self, lines: Iterable[bytes], number: int = 0) -> int:
         """Judge JSON Lines; returns the number of the last line read."""
         conn = self.connection()
-        check, calls = conn.checker.check_array, conn.lines
+        valid, check, calls = conn.checker.check_valid, conn.checker.check_array, conn.lines
         loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
         default = self.default_sender
         frames = 0  # this loop's fast-path frames; the slow path counts its own
@@ -330,8 +331,13 @@ class Judge:
                     frame = obj.get("frame")
                     sender = obj.get("from", default)
                     if type(frame) is list and (sender == "cp" or sender == "csms"):
-                        checked = check(sender, frame, None, _exact_line, line)
                         frames += 1
+                        booked = valid(sender, frame, line)  # a valid CALL or CALLRESULT
+                        if booked is not None:
+                            if booked is not True:
+                                calls[booked] = number
+                            continue
+                        checked = check(sender, frame, None, _exact_line, line)
                         if checked.message_type == 2:
                             calls[(sender, checked.unique_id)] = number
                         if checked.findings:
@@ -339,7 +345,7 @@ class Judge:
                         continue
             self._jsonl_slow(number, line, obj)
             conn = self.connection()  # an event line may have begun a new connection
-            check, calls = conn.checker.check_array, conn.lines
+            valid, check, calls = conn.checker.check_valid, conn.checker.check_array, conn.lines
         self.frames += frames
         return number
 
@@ -537,7 +543,9 @@ def judge_log(path: str, validator: Validator | None = None,
             if head[0].startswith(codecs.BOM_UTF8):
                 head[0] = head[0][len(codecs.BOM_UTF8):]
             broken: list[str] = []
-            lines = _guarded(_chain(head, fh), broken)
+            lines: Iterable[bytes] = chain(head, fh)
+            if isinstance(fh, gzip.GzipFile):
+                lines = _guarded(lines, broken)  # a plain file is not cut mid-read
             number = judge.run_jsonl(lines) if fmt == "jsonl" else judge.run_text(lines, fmt)
             if broken:
                 # A log cut while it was written or copied: what was read is judged, and the
@@ -554,11 +562,6 @@ def judge_log(path: str, validator: Validator | None = None,
             if result.findings else ""
         result.error = f"{path}: no frame and no event in the log{detail}"
     return result
-
-
-def _chain(head: list[bytes], rest: Iterable[bytes]) -> Iterator[bytes]:
-    yield from head
-    yield from rest
 
 
 def _guarded(lines: Iterator[bytes], broken: list[str]) -> Iterator[bytes]:

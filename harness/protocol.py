@@ -26,10 +26,15 @@ from harness.rpc import Call, CallError, CallResult, Message, Sender
 from harness.validation import Validator
 
 _OTHER = {"cp": "csms", "csms": "cp"}
+CALL_TYPE, CALLRESULT_TYPE, MAX_UNIQUE_ID = rpc.CALL, rpc.CALLRESULT, rpc.MAX_UNIQUE_ID
+_CP_ACTIONS, _CSMS_ACTIONS = rpc.CP_ACTIONS, rpc.CSMS_ACTIONS
 
 # A number of 16 characters or more (digits, point, exponent), or a three-digit exponent: one a
-# double may not hold as written. Strings that look so (an ICCID) only cost an exact re-read.
-_LONG_NUMBER = re.compile(r"[0-9][0-9.eE+\-]{15}|[eE][+\-]?[0-9]{3}")
+# double may not hold as written. A JSON number starts after ':', ',', '[' or whitespace, so a run
+# of digits inside a word (a UUID's "40643-4278-4946-", its hex "e631", a quoted ICCID) is none;
+# the same text inside a string after such a character only costs an exact re-read.
+_LONG_NUMBER = re.compile(
+    r"(?<=[:,\[\s])-?(?:[0-9][0-9.eE+\-]{15}|[0-9.]+[eE][+\-]?[0-9]{3})")
 _LONG_NUMBER_BYTES = re.compile(_LONG_NUMBER.pattern.encode())
 
 
@@ -40,8 +45,8 @@ def _exact_frame(text: str) -> Any:
 def floats_as_written(written: str | bytes) -> bool:
     """True when every number in ``written`` reads as a double whose shortest repr has the value
     written: each has at most 15 significant digits (DBL_DIG, so decimal -> double -> shortest
-    decimal gives it back) and a modest exponent. Conservative: a long digit run anywhere, even in
-    a string, says no."""
+    decimal gives it back) and a modest exponent. Conservative: a long run of digits where a
+    number may start says no, even inside a string."""
     pattern = _LONG_NUMBER_BYTES if isinstance(written, bytes) else _LONG_NUMBER
     return pattern.search(written) is None
 
@@ -77,6 +82,7 @@ class Checker:
         """Outstanding CALLs by (sender of the call, uniqueId)."""
         self._used_ids: dict[str, set[str]] = {"cp": set(), "csms": set()}
         self._exact = self.validator._exact
+        self._fast = self.validator._fast  # compiled on first use: check_array compiles them
 
     def check(self, sender: Sender, text: str | bytes) -> Checked:
         if isinstance(text, bytes):
@@ -102,6 +108,55 @@ class Checker:
         if type(message) is Call:
             return self._check_call(sender, text, message, exact, written)
         return self._check_answer(sender, text, message, exact, written)
+
+    def check_valid(self, sender: Sender, array: Any, written: str | bytes) -> Any:
+        """:meth:`check_array`'s verdict on what nearly every frame of a log is, a well-formed CALL
+        or CALLRESULT that breaks no rule, without building anything for it (the offline hot
+        path). Returns the CALL's key in :attr:`pending` (``(sender, uniqueId)``) or True for a
+        CALLRESULT: the frame was valid and is booked exactly as :meth:`check_array` books it.
+        Returns None, having changed nothing, for every other frame: judge it with
+        :meth:`check_array`, which says what is wrong (or, where only an exact re-read of its
+        numbers can tell, that nothing is)."""
+        if type(array) is not list:
+            return None
+        size = len(array)
+        if size == 4:
+            mtype, unique_id, action, payload = array
+            if not (mtype == CALL_TYPE and type(mtype) is int and type(unique_id) is str
+                    and 0 < len(unique_id) <= MAX_UNIQUE_ID and type(payload) is dict
+                    and type(action) is str and action in (_CP_ACTIONS if sender == "cp"
+                                                           else _CSMS_ACTIONS)):
+                return None  # not framed by the shortcut, or sent by the wrong side
+            used = self._used_ids[sender]
+            if unique_id in used:
+                return None
+            if action in self._exact[0] and not floats_as_written(written):
+                return None  # multipleOf and bounds: only the numbers as written can tell
+            fast = self._fast[0].get(action)
+            if fast is None or not fast(payload):
+                return None
+            used.add(unique_id)
+            key = (sender, unique_id)
+            self.pending[key] = Call(unique_id, action, payload)
+            return key
+        if size == 3:
+            mtype, unique_id, payload = array
+            if not (mtype == CALLRESULT_TYPE and type(mtype) is int and type(unique_id) is str
+                    and 0 < len(unique_id) <= MAX_UNIQUE_ID and type(payload) is dict):
+                return None
+            key = (_OTHER[sender], unique_id)
+            call = self.pending.get(key)
+            if call is None:
+                return None
+            action = call.action
+            if action in self._exact[1] and not floats_as_written(written):
+                return None
+            fast = self._fast[1].get(action)  # None for "?", a CALL that could not be read
+            if fast is None or not fast(payload):
+                return None
+            del self.pending[key]
+            return True
+        return None
 
     def _broken(self, sender: Sender, text: str | None, exc: rpc.FramingError) -> Checked:
         checked = Checked(sender, text, None, None, list(exc.findings),

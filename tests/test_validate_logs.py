@@ -307,6 +307,52 @@ def test_live_checker_streaming_and_jobs_give_the_same_findings(tmp_path, monkey
         assert parallel.findings == streamed.findings
 
 
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_check_valid_books_only_what_check_array_finds_nothing_wrong_with(seed):
+    """The offline hot path (Checker.check_valid) against the live path (check_array), frame by
+    frame from the same state: where the hot path says valid, check_array finds nothing and leaves
+    the same pairing state; where it declines, it changed nothing. The mixed trace has valid and
+    invalid payloads, reused and unmatched uniqueIds, answers to broken CALLs, SetChargingProfile
+    limits (multipleOf) written exactly and not."""
+    trace = mixed_trace(seed) + [
+        ("csms", '[2,"p1","SetChargingProfile",%s]' % PROFILE.replace("LIMIT", "7.1")),
+        ("cp", '[3,"p1",{"status":"Accepted"}]'),
+        ("csms", '[2,"p2","SetChargingProfile",%s]' % PROFILE.replace("LIMIT", "7.15")),
+        ("cp", '[3,"p2",{"status":"Accepted"}]'),
+        ("csms", '[2,"p3","SetChargingProfile",%s]' % PROFILE.replace(
+            "LIMIT", "7.1000000000000000001")),
+        ("cp", '[3,"p3",{"status":"Accepted"}]'),
+        ("cp", '[2,"b1","Heartbeat",{}]'), ("cp", '[3,"b1",{"currentTime":"%s"}]' % NOW)]
+    hot, live, booked = Checker(), Checker(), 0
+    for item in trace:
+        if item == "connected":
+            hot, live = Checker(), Checker()
+            continue
+        sender, text = item
+        try:
+            array = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue  # not JSON: no array for either path
+        before = (dict(hot.pending), {s: set(u) for s, u in hot._used_ids.items()})
+        result = hot.check_valid(sender, array, text)
+        checked = live.check(sender, text)
+        if result is None:
+            assert (hot.pending, hot._used_ids) == before  # declined: nothing changed
+            hot.check(sender, text)
+        else:
+            booked += 1
+            assert not checked.findings, (item, checked.findings)
+            assert result is True or result == (sender, array[1])
+        assert hot.pending == live.pending and hot._used_ids == live._used_ids
+    assert booked > 200
+
+
+PROFILE = ('{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,'
+           '"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Absolute",'
+           '"chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":'
+           '[{"startPeriod":0,"limit":LIMIT}]}}}')
+
+
 def test_jobs_on_a_log_that_needs_inference_and_on_many_files(tmp_path, monkeypatch):
     monkeypatch.setattr(offline, "CHUNK_BYTES", 200)
     bare = write(tmp_path / "bare.jsonl", *[line for i in range(40) for line in (
@@ -321,7 +367,12 @@ def test_jobs_on_a_log_that_needs_inference_and_on_many_files(tmp_path, monkeypa
 @pytest.mark.parametrize("text, as_written", [
     ('[2,"1","X",{"limit":7.1,"n":123456789012345}]', True),
     ('{"limit":6.1000000000000000001}', False), ('{"n":18446744073709551616}', False),
-    ('{"x":1e-400}', False), ('{"x":1E+308}', False), ('{"iccid":"8931080019073183445"}', False)])
+    ('{"x":1e-400}', False), ('{"x":1E+308}', False), ('{"x": -1.5e308}', False),
+    ('[1,\n12345678901234567]', False), ('{"x":[0.10000000000000001]}', False),
+    ('{"note":"id :1234567890123456"}', False),  # inside a string, where a number may start
+    # no number starts inside a word: a quoted ICCID, a UUID's digits and hex
+    ('{"iccid":"8931080019073183445"}', True),
+    ('[2,"844948a8-6c51-4e92-be89-f91859082551","X",{"id":"40643-4278-4946-e631"}]', True)])
 def test_floats_as_written_is_conservative(text, as_written):
     from harness.protocol import floats_as_written
     assert floats_as_written(text) is as_written
