@@ -214,10 +214,12 @@ class WireLog:
 
 @dataclass(frozen=True, slots=True)
 class LogLine:
-    """One line of a wire log: a frame (``sender`` and ``text`` set) or an event (``event`` set)."""
+    """One line of a wire log: a frame (``sender`` and ``text`` set) or an event (``event`` set).
+    ``ts`` and ``mono`` are None where the line has none (a log written by another tool, or cut
+    down by hand: offline validation never needs them, the report leaves their time blank)."""
     line: int
-    ts: str
-    mono: float
+    ts: str | None
+    mono: float | None
     sender: str | None = None
     text: str | None = None
     """The frame's text, good for re-judging: ``raw`` if stored, else the array dumped again."""
@@ -260,18 +262,22 @@ def _parse_line(source: Path, number: int, text: str) -> LogLine:
         raise WireLogError(f"{where}: not a wire log line: expected a JSON object, "
                            f"found {type(obj).__name__}")
     ts, mono = obj.get("ts"), obj.get("mono")
-    if not isinstance(ts, str):
+    if ts is not None and not isinstance(ts, str):
         raise WireLogError(f"{where}: not a wire log line: \"ts\" must be an RFC 3339 string, "
                            f"found {ts!r}")
-    if not isinstance(mono, (int, float)) or isinstance(mono, bool):
+    if mono is not None and (not isinstance(mono, (int, float)) or isinstance(mono, bool)):
         raise WireLogError(f"{where}: not a wire log line: \"mono\" must be a number of seconds, "
                            f"found {mono!r}")
+    if mono is not None:
+        mono = float(mono)
+    if "event" not in obj and "frame" not in obj and "from" not in obj:
+        raise WireLogError(f"{where}: not a wire log line: no \"frame\" and no \"event\"")
     if "event" in obj:
         event, detail = obj["event"], obj.get("detail", {})
         if not isinstance(event, str) or not isinstance(detail, dict):
             raise WireLogError(f"{where}: an event line needs \"event\" (a string) and \"detail\" "
                                f"(an object)")
-        return LogLine(number, ts, float(mono), event=event, detail=detail)
+        return LogLine(number, ts, mono, event=event, detail=detail)
     sender = obj.get("from")
     if sender not in SENDERS:
         raise WireLogError(f"{where}: not a wire log line: \"from\" must be \"cp\" or \"csms\", "
@@ -293,7 +299,7 @@ def _parse_line(source: Path, number: int, text: str) -> LogLine:
     findings = obj.get("findings", [])
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         raise WireLogError(f"{where}: \"findings\" must be a list of objects")
-    return LogLine(number, ts, float(mono), sender, frame_text, tuple(findings))
+    return LogLine(number, ts, mono, sender, frame_text, tuple(findings))
 
 
 def _kind(value: Any) -> str:

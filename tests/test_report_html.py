@@ -140,6 +140,32 @@ def test_sequence_diagram_has_an_arrow_per_frame_and_findings_in_red(tmp_path):
     assert int(boot.group(1)) > int(boot.group(2))
 
 
+def test_a_wire_log_without_clocks_leaves_the_times_blank(tmp_path):
+    report = _report(tmp_path)
+    wire = Path(report.test_cases[0].wire_log)
+    stripped = []
+    for number, text in enumerate(wire.read_text(encoding="utf-8").splitlines(), start=1):
+        line = json.loads(text)
+        if number != 3:  # the BootNotification.conf keeps its clocks: its time is shown
+            line.pop("mono"), line.pop("ts")
+        stripped.append(json.dumps(line))
+    wire.write_text("\n".join(stripped) + "\n", encoding="utf-8")
+    arrows, total, error = evidence.arrows(wire, 100)
+    assert error is None and total == 8
+    assert [a.offset_s for a in arrows[:4]] == [None, None, 0.0, None]
+    assert arrows[2].ts and arrows[1].ts is None
+    update_evidence(report)
+    data = report.to_json()
+    assert data["configuration_source"]["line"] == 7 and "read_at" not in \
+        data["configuration_source"]
+    page = html.render(data)
+    svg = re.search(r"<svg class=\"msc\".*?</svg>", page, re.S).group(0)
+    assert svg.count("<polygon") == 7 and svg.count("+0.000 s") == 1  # only line 3 has a time
+    frames = re.search(r'<table class="frames">.*?</table>', page, re.S).group(0)
+    assert frames.count('<td class="mono ts"></td>') == 7
+    assert "(time not recorded; wire log" in page
+
+
 def test_configuration_from_the_device_with_differences_flagged(tmp_path):
     report = _report(tmp_path)
     update_evidence(report)

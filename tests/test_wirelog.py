@@ -68,6 +68,21 @@ def test_read_gives_back_frames_events_and_line_numbers(tmp_path):
     assert entries[2].ts == "2026-11-21T10:00:00.123Z" and entries[0].detail == {}
 
 
+def test_lines_without_mono_or_ts_are_read_with_their_time_unknown(tmp_path):
+    # A wire log cut down by hand or written by another tool: the clocks are never judged.
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"event": "connected", "detail": {}}\n'
+                    '{"from": "cp", "frame": [2, "1", "Heartbeat", {}]}\n'
+                    '{"ts": "2026-11-21T10:00:00.123Z", "from": "csms", '
+                    '"frame": [3, "1", {"currentTime": "2026-11-21T10:00:00Z"}]}\n'
+                    '{"mono": 7, "event": "closed"}\n', encoding="utf-8")
+    entries = list(wirelog.read(path))
+    assert [(e.line, e.ts, e.mono, e.sender, e.event) for e in entries] == [
+        (1, None, None, None, "connected"), (2, None, None, "cp", None),
+        (3, "2026-11-21T10:00:00.123Z", None, "csms", None), (4, None, 7.0, None, "closed")]
+    assert entries[1].text == '[2,"1","Heartbeat",{}]' and entries[3].detail == {}
+
+
 @pytest.mark.parametrize("text", [
     "garbage", '{"not": "an array"}', '"a JSON string"', "[2,", "", "NaN"])
 def test_text_that_is_not_a_json_array_comes_back_verbatim(tmp_path, text):
@@ -126,7 +141,8 @@ def test_writer_refuses_misuse(tmp_path):
     ("hello world\n", r"bad\.jsonl:1: not a wire log line: not JSON"),
     ('{"ts": "x", "mono": 1, "from": "cp", "frame": []}\n[1, 2]\n',
      r"bad\.jsonl:2: not a wire log line: expected a JSON object, found list"),
-    ('{"dut": "CP1", "profiles": {}}\n', r'bad\.jsonl:1: not a wire log line: "ts" must be'),
+    ('{"dut": "CP1", "profiles": {}}\n', r'bad\.jsonl:1: not a wire log line: no "frame"'),
+    ('{"ts": 5, "mono": 1, "from": "cp", "frame": []}\n', r'"ts" must be an RFC 3339 string'),
     ('{"ts": "x", "mono": "1", "from": "cp", "frame": []}\n', r'"mono" must be a number'),
     ('{"ts": "x", "mono": 1, "from": "ev", "frame": []}\n', r'"from" must be "cp" or "csms"'),
     ('{"ts": "x", "mono": 1, "from": "cp"}\n', r'no "frame" and no "event"'),

@@ -57,7 +57,7 @@ class ConfigurationAnswer:
     readonly: dict[str, bool]
     wire_log: str
     line: int
-    ts: str
+    ts: str | None
 
 
 @dataclass
@@ -72,8 +72,11 @@ class CaseEvidence:
 class Arrow:
     """One line of a wire log as the sequence diagram and the frame list show it."""
     line: int
-    ts: str
-    offset_s: float
+    ts: str | None
+    """The wall clock of the line; None where the wire log line has none."""
+    offset_s: float | None
+    """Seconds since the first line with a monotonic clock; None where this line or every line
+    before it has none (the diagram leaves its time blank)."""
     sender: str | None
     """cp, csms, or None for an event (connected, closed ...)."""
     label: str
@@ -159,7 +162,7 @@ def arrows(path: str | Path, limit: int) -> tuple[list[Arrow], int, str | None]:
                 start = line.mono
             if len(out) >= limit:
                 continue
-            offset = line.mono - start
+            offset = None if line.mono is None or start is None else line.mono - start
             if not line.is_frame:
                 detail = line.detail or {}
                 out.append(Arrow(line.line, line.ts, offset, None, _event_label(line.event or "",

@@ -147,7 +147,7 @@ def sequence(arrows: list[evidence.Arrow], device: str, *, width: int = 800,
     y = top
     for arrow in arrows:
         y += step
-        offset = f"+{arrow.offset_s:.3f} s"
+        offset = "" if arrow.offset_s is None else f"+{arrow.offset_s:.3f} s"
         if arrow.kind == "event" or arrow.sender is None:
             rows.append(Row(y, "event", _clip(arrow.label, 70), left, right, offset, arrow.line))
             continue

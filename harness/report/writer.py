@@ -55,9 +55,10 @@ def use_answer(report: RunReport, answer: evidence.ConfigurationAnswer, how: str
                note: str) -> None:
     report.configuration = dict(answer.values)
     failed = report.configuration_source.get("end_of_run_error")
-    report.configuration_source = {"how": how, "wire_log": answer.wire_log, "line": answer.line,
-                                   "read_at": answer.ts, "note": note,
-                                   "readonly": dict(answer.readonly)}
+    source = {"how": how, "wire_log": answer.wire_log, "line": answer.line}
+    if answer.ts is not None:  # None: a wire log line without its wall clock
+        source["read_at"] = answer.ts
+    report.configuration_source = {**source, "note": note, "readonly": dict(answer.readonly)}
     if failed:
         report.configuration_source["end_of_run_error"] = failed
 
