@@ -4,6 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REPORTS ?= reports
+## Every run here starts many pytest subprocesses (the fidelity and interop campaigns, the hostile
+## campaign): with bytecode caching off (PYTHONDONTWRITEBYTECODE, set on some CI images) each one
+## recompiles the harness and re-rewrites every test module, which doubles its start-up CPU
+## (2.5 s -> 1.35 s for one case, measured). The caches go under .venv, not into the tree.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 
 .PHONY: demo test bench interop fidelity stability clean
 

@@ -1,4 +1,12 @@
+import os
+
 import pytest
+from hypothesis import settings
+
+# A deterministic hypothesis profile for CI (hypothesis is in the test extra).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 pytest_plugins = ["pytester"]
 
