@@ -56,15 +56,16 @@ def _cases_of(runs, key):
 def test_the_simulator_as_a_separate_process_gives_the_in_process_verdicts(runs, sut):
     reference = _cases_of(runs, f"{sut}-simulator")
     external = _cases_of(runs, f"{sut}-simulator-process")
-    differing = {case_id: (case["verdict"], (external.get(case_id) or {}).get("verdict", "not run"),
-                           (external.get(case_id) or {}).get("reason", ""))
+    differing = {case_id: (case["verdict"], case.get("reason") or "",
+                           (external.get(case_id) or {}).get("verdict", "not run"),
+                           (external.get(case_id) or {}).get("reason") or "")
                  for case_id, case in reference.items()
                  if (external.get(case_id) or {}).get("verdict") != case["verdict"]}
     extra = sorted(set(external) - set(reference))
-    assert not differing and not extra, (
+    assert not differing and not extra, (  # both reasons: either run may be the one that is wrong
         f"SUT {sut}, the reference simulator as a separate process through the http driver: "
-        + "; ".join(f"{i}: {now} (in process {was}): {why[:400]}"
-                    for i, (was, now, why) in differing.items())
+        + "; ".join(f"{i}: {now} {why[:400]!r} (in process {was} {was_why[:400]!r})"
+                    for i, (was, was_why, now, why) in differing.items())
         + (f"; cases only in the external run: {extra}" if extra else "")
         + f"\ndevice log: {runs[f'{sut}-simulator-process'][1] / 'device.log'}\n"
         + _tail(runs[f"{sut}-simulator-process"][2]))
