@@ -1,6 +1,6 @@
 """report.html: the certification-style report, rendered with Jinja2 from the report.json
-content, self-contained (inline CSS and SVG, no network) and printable; report.pdf through
-WeasyPrint when the ``[pdf]`` extra is installed.
+content, self-contained (inline CSS and SVG, no network) and printable; report.pdf has a print
+layout of its own (harness/report/pdf.py).
 
 Autoescaping is on for everything: what the device sent (frames, vendor strings, reasons quoting
 them) is text, never markup. The message sequence diagrams are SVG drawn here from the wire logs.
@@ -21,7 +21,6 @@ import jinja2
 from harness.report import evidence
 
 TEMPLATES = Path(__file__).parent / "templates"
-PDF_HINT = "pip install 'ocpp-harness[pdf]'"
 MAX_ARROWS = 150
 """Frames drawn per test case; the rest are counted (the wire log has them all)."""
 
@@ -90,24 +89,6 @@ def pics_seconds(seconds: float | None) -> str:
     return f"{seconds:g}s"
 
 
-def pdf_available() -> bool:
-    try:
-        import weasyprint  # noqa: F401
-    except Exception:  # ImportError, or OSError when its system libraries are missing
-        return False
-    return True
-
-
-def write_pdf(html_text: str, path: Path) -> Path | None:
-    """report.pdf from the HTML, or None without WeasyPrint (the HTML then says how to get it)."""
-    if not pdf_available():
-        return None
-    import weasyprint
-
-    weasyprint.HTML(string=html_text, base_url=str(path.parent)).write_pdf(str(path))
-    return path
-
-
 # --- the message sequence diagram ------------------------------------------------------------
 
 @dataclass
@@ -172,7 +153,7 @@ def _clip(text: str, limit: int) -> str:
 # --- the view --------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     """One per process: the report is rendered after every case, and compiling the template is
     most of the cost of a render."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
@@ -341,8 +322,8 @@ def view(data: dict, base: Path | None = None) -> dict[str, Any]:
     }
 
 
-def render(data: dict, *, pdf_available: bool = False, base: Path | None = None) -> str:
-    env = _environment()
+def render(data: dict, *, base: Path | None = None) -> str:
+    env = environment()
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     return env.get_template("report.html.j2").render(
-        css=css, pdf_available=pdf_available, pdf_hint=PDF_HINT, **view(data, base))
+        css=css, **view(data, base))

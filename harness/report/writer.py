@@ -1,5 +1,5 @@
-"""Writing a run's report: report.json, report.html and (at the end, with the ``[pdf]`` extra)
-report.pdf, all from the same :class:`RunReport`.
+"""Writing a run's report: report.json and report.html, both from the same :class:`RunReport`
+(report.pdf, on request, from the same content: harness/report/pdf.py).
 
 Called after every test case (so an interrupted run keeps a readable report of what ran) and at
 session finish (``final=True``). The wire-log evidence of a case (its timestamps, a full
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from dataclasses import asdict
 from html import escape
@@ -79,8 +78,7 @@ def _html_due(report: RunReport, final: bool) -> bool:
 
 
 def write_report(report: RunReport, directory: Path, *, final: bool = False) -> Path:
-    """Write report.json and report.html (and report.pdf when ``final`` and WeasyPrint is
-    installed); returns the path of report.json. The HTML is best effort: a rendering problem is
+    """Write report.json and report.html; returns the path of report.json. The HTML is best effort: a rendering problem is
     written into the HTML's place as text and never loses report.json."""
     from harness.report import html
 
@@ -92,18 +90,13 @@ def write_report(report: RunReport, directory: Path, *, final: bool = False) -> 
     target = directory / "report.html"
     tmp = target.with_suffix(".html.tmp")
     try:
-        text = html.render(report.to_json(), pdf_available=html.pdf_available(), base=directory)
+        text = html.render(report.to_json(), base=directory)
     except Exception as exc:  # the JSON is the record; the HTML must not take it down with it
         text = (f"<!doctype html><title>report</title><pre>report.html could not be rendered: "
                 f"{escape(repr(exc))}; report.json is complete</pre>")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
     setattr(report, _LAST_RENDER, (time.monotonic(), time.monotonic() - started))
-    if final:
-        try:
-            html.write_pdf(text, directory / "report.pdf")
-        except Exception as exc:  # noqa: BLE001 -- the PDF is a copy; the run's record is above
-            print(f"report.pdf could not be written: {exc!r}", file=sys.stderr)
     return path
 
 
