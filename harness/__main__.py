@@ -11,6 +11,8 @@ Commands:
   pics discover --csms-url URL --id ID [-o draft.toml]
                                 draft a PICS from the device itself (harness.discover). Exit 0: a
                                 draft written; 3: nothing to draft; 4: the set-up is wrong.
+  report DIR --pdf summary|full write DIR/report.pdf again from DIR/report.json (headless
+                                Chromium). Exit 0: written; 2: no report.json or no PDF made.
 """
 
 from __future__ import annotations
@@ -101,6 +103,23 @@ def _pics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.report import pdf
+
+    directory = Path(args.directory)
+    source = directory / "report.json"
+    try:
+        data = orjson.loads(source.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"harness report: {source}: {reason}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    made = pdf.write_reporting(data, directory, args.pdf, print)
+    return EXIT_OK if made is not None else EXIT_UNUSABLE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness", description="OCPP 1.6J conformance harness tools. The test "
@@ -135,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "--help`: draft a PICS from the device itself.")
     p.add_argument("pics", metavar="PICS.toml")
     p.set_defaults(run=_pics)
+    r = commands.add_parser("report", help="write report.pdf again from a run's report.json",
+                            description="Render DIR/report.pdf from DIR/report.json (and the "
+                            "wire logs it names) with headless Chromium: summary = the "
+                            "certificate-like abstract, full = summary and an annex of the "
+                            "evidence. Exit 0: written; 2: no readable report.json, or no PDF.")
+    r.add_argument("directory", metavar="DIR", help="a report directory (--ocpp-report)")
+    r.add_argument("--pdf", choices=("summary", "full"), required=True)
+    r.set_defaults(run=_report)
     return parser
 
 

@@ -96,6 +96,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "PICS [operator] timeout, else 120.")
     group.addoption("--ocpp-report", default="reports", metavar="DIR",
                     help="where report.json and the wire logs go. Default: reports/.")
+    group.addoption("--ocpp-pdf", choices=("none", "summary", "full"), default="none",
+                    help="also write report.pdf at the end of the run (headless Chromium): "
+                         "summary = the certificate-like abstract (3-4 pages), full = summary "
+                         "and an annex of the evidence (samples, sequence diagrams). Afterwards: "
+                         "python -m harness report DIR --pdf summary|full. Default: none.")
     group.addoption("--ocpp-allow-paths", action="store_true", default=False,
                     help="let the PICS name files outside its own folder (security.*_file, "
                          "files.firmware ...). Default: refused, so that a PICS cannot make the "
@@ -173,6 +178,7 @@ class OcppRun:
             except waivers_module.WaiverError as exc:
                 raise pytest.UsageError(str(exc)) from None
         self.report_dir = Path(option("--ocpp-report"))
+        self.pdf_mode: str = option("--ocpp-pdf") or "none"
         operator_timeout = option("--ocpp-operator-timeout")
         if operator_timeout is not None and not 0 < operator_timeout < float("inf"):
             raise pytest.UsageError(f"--ocpp-operator-timeout must be a positive number of "
@@ -787,6 +793,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run.report.complete = exitstatus != pytest.ExitCode.INTERRUPTED and \
         len(run.report.test_cases) >= collected
     write_report(run.report, run.report_dir, final=True)
+    if run.pdf_mode != "none":
+        from harness.report import pdf
+
+        tr = session.config.pluginmanager.getplugin("terminalreporter")
+        say = (lambda text: tr.write_line(text)) if tr is not None else print
+        # A missing or failing renderer is one line; the verdicts and the exit code stay.
+        pdf.write_reporting(run.report.to_json(), run.report_dir, run.pdf_mode, say)
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml's own unconfigure forgets the file

@@ -12,7 +12,8 @@ Why Chromium and not WeasyPrint (measured on the full charge-point example, 101 
 finished the whole (its line breaker is quadratic on ``word-break: break-all`` text, the wire
 frames), and it ignores CSS on inline SVG (the diagrams lose their red cited frames); Chromium
 prints the same pages in seconds with the SVG as on screen. Chromium is a system package, found
-as tests/test_report_browser.py finds it (``/usr/bin/chromium``, else on PATH); page margin
+as tests/test_report_browser.py finds it (``/usr/bin/chromium``, else on PATH; or the path in
+the environment variable OCPP_HARNESS_CHROMIUM); page margin
 boxes (the footer) need version 131 or later.
 
 Nothing here changes a verdict: a missing or failing renderer is one line on the terminal.
@@ -35,7 +36,7 @@ from harness.report import html
 MODES = ("none", "summary", "full")
 CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome",
               "google-chrome-stable")
-INSTALL_HINT = "apt-get install chromium (Debian/Ubuntu), or put chromium on PATH"
+INSTALL_HINT = "apt-get install chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--no-pdf-header-footer")
@@ -63,10 +64,15 @@ class PdfError(Exception):
     """The PDF could not be made; the message is one line for the terminal."""
 
 
+ENV = "OCPP_HARNESS_CHROMIUM"
+"""A Chromium elsewhere: its path (only that one is tried; a path that is not an executable
+means no renderer)."""
+
+
 def find_chromium() -> str | None:
-    for name in CANDIDATES:
-        found = name if os.path.isabs(name) and os.access(name, os.X_OK) else (
-            None if os.path.isabs(name) else shutil.which(name))
+    chosen = os.environ.get(ENV)
+    for name in (chosen,) if chosen is not None else CANDIDATES:
+        found = shutil.which(name)  # an absolute path too, when it is an executable file
         if found:
             return found
     return None
@@ -120,8 +126,9 @@ def write(data: dict, directory: Path, mode: str, *, chromium: str | None = None
     PdfError with a one-line reason (no renderer, Chromium failed or timed out)."""
     browser = chromium or find_chromium()
     if browser is None:
-        raise PdfError(f"report.pdf not written: Chromium is not installed ({INSTALL_HINT}); "
-                       f"then `python -m harness report {directory} --pdf {mode}`")
+        where = os.environ.get(ENV) or "/usr/bin/chromium, or chromium on PATH"
+        raise PdfError(f"report.pdf not written: no Chromium ({where}); install it with `{INSTALL_HINT}`, then `python -m harness "
+                       f"report {directory} --pdf {mode}`")
     directory = Path(directory)
     target = directory / "report.pdf"
     started = time.monotonic()
