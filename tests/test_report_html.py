@@ -204,13 +204,11 @@ def test_hms_truncates_like_the_certificates(seconds, text):
     assert html.hms(seconds) == text
 
 
-def test_without_weasyprint_the_html_says_how_to_get_a_pdf(tmp_path, monkeypatch):
-    monkeypatch.setattr(html, "pdf_available", lambda: False)
-    report = _report(tmp_path)
-    write_report(report, tmp_path / "out", final=True)
+def test_the_html_says_how_to_get_a_pdf(tmp_path):
+    write_report(_report(tmp_path), tmp_path / "out", final=True)
     page = (tmp_path / "out" / "report.html").read_text()
-    assert "pip install &#39;ocpp-harness[pdf]&#39;" in page
-    assert not (tmp_path / "out" / "report.pdf").exists()
+    assert "--ocpp-pdf summary" in page and "python -m harness report DIR --pdf summary" in page
+    assert not (tmp_path / "out" / "report.pdf").exists()  # none unless asked for
 
 
 def test_a_missing_wire_log_is_said_not_fatal(tmp_path):
@@ -220,22 +218,3 @@ def test_a_missing_wire_log_is_said_not_fatal(tmp_path):
     assert json.loads(path.read_text())["complete"] is False
     page = (tmp_path / "out" / "report.html").read_text()
     assert "gone.jsonl is missing" in page and "INCOMPLETE RUN" in page
-
-
-def test_with_weasyprint_the_end_of_the_run_writes_a_pdf(tmp_path):
-    pytest.importorskip("weasyprint", reason="the [pdf] extra (WeasyPrint) is not installed")
-    report = _report(tmp_path)
-    write_report(report, tmp_path / "out", final=True)
-    pdf = tmp_path / "out" / "report.pdf"
-    assert pdf.read_bytes()[:5] == b"%PDF-"
-    assert "report.pdf" in (tmp_path / "out" / "report.html").read_text()
-
-
-def test_a_failing_pdf_writer_does_not_lose_the_report(tmp_path, monkeypatch, capsys):
-    def broken(text, path):
-        raise OSError("cannot load library 'pango'")
-
-    monkeypatch.setattr(html, "write_pdf", broken)
-    path = write_report(_report(tmp_path), tmp_path / "out", final=True)
-    assert path.is_file() and (tmp_path / "out" / "report.html").is_file()
-    assert "report.pdf could not be written" in capsys.readouterr().err

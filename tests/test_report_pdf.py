@@ -125,3 +125,55 @@ def test_the_footer_string_cannot_leave_css():
     escaped = pdf.css_string(HOSTILE_REF + "\\\n")
     assert all(ch.isalnum() or ch in " \\" for ch in escaped)
     assert pdf.css_string("Report A-1, run") == "Report A\\00002d 1\\00002c  run"
+
+
+def _fake_browser(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "fake-chromium"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def _data(tmp_path: Path) -> dict:
+    from test_report_html import _report  # a report with a wire log, as the HTML tests use
+
+    return _report(tmp_path).to_json()
+
+
+def test_a_failing_renderer_is_one_line_with_its_last_words(tmp_path):
+    browser = _fake_browser(tmp_path, 'echo "starting" >&2\necho "boom: no display" >&2\nexit 3\n')
+    said: list[str] = []
+    (tmp_path / "out").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(pdf.ENV, browser)
+        assert pdf.write_reporting(_data(tmp_path), tmp_path / "out", "summary", said.append) \
+            is None
+    assert said == ["report.pdf: rendering the summary layout ...",
+                    f"report.pdf not written: {browser} exited 3: boom: no display"]
+    assert not (tmp_path / "out" / "report.pdf").exists()
+    assert not (tmp_path / "out" / ".report-print.html").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status  # a zombie is dead, only not yet reaped
+
+
+def test_a_hanging_renderer_is_stopped_at_the_bound_with_its_children(tmp_path):
+    import time
+
+    pidfile = tmp_path / "child.pid"
+    browser = _fake_browser(tmp_path, f"sleep 60 &\necho $! > {pidfile}\nsleep 60\n")
+    (tmp_path / "out").mkdir()
+    started = time.monotonic()
+    with pytest.raises(pdf.PdfError, match=r"did not finish within 0\.5 s"):
+        pdf.write(_data(tmp_path), tmp_path / "out", "full", chromium=browser, timeout=0.5)
+    assert time.monotonic() - started < 5
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "a renderer child outlived the timeout"

@@ -21,9 +21,11 @@ Nothing here changes a verdict: a missing or failing renderer is one line on the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -139,21 +141,12 @@ def write(data: dict, directory: Path, mode: str, *, chromium: str | None = None
         partial = Path(tmp) / "report.pdf"
         page.write_text(text, encoding="utf-8")
         try:
-            done = subprocess.run(
-                [browser, *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
-                 f"--print-to-pdf={partial}", page.resolve().as_uri()],
-                capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise PdfError(f"report.pdf not written: {browser} did not finish within "
-                           f"{timeout:g} s") from None
-        except OSError as exc:
-            raise PdfError(f"report.pdf not written: {browser} could not start: "
-                           f"{exc.strerror or exc}") from None
+            returncode, said = _print(browser, page, partial, Path(tmp), timeout)
         finally:
             page.unlink(missing_ok=True)
-        if done.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
-            raise PdfError(f"report.pdf not written: {browser} exited {done.returncode}: {last}")
+        if returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
+            last = (said.strip().splitlines() or ["no output"])[-1][:200]
+            raise PdfError(f"report.pdf not written: {browser} exited {returncode}: {last}")
         body = partial.read_bytes()
         tmp_target = target.with_suffix(".pdf.tmp")
         tmp_target.write_bytes(body)
@@ -162,7 +155,36 @@ def write(data: dict, directory: Path, mode: str, *, chromium: str | None = None
                 f"{Path(browser).name} {mode}")
 
 
-def write_reporting(data: dict, directory: Path, mode: str, say: Callable[[str], None]) -> Made | None:
+def _print(browser: str, page: Path, pdf: Path, tmp: Path, timeout: float) -> tuple[int, str]:
+    """Run Chromium once in its own process group, with a new empty profile; on the timeout (or
+    an interrupt) the whole group is killed, so no renderer child outlives it. Its stderr goes to
+    a file, not a pipe, so a child holding the pipe open cannot stall the wait."""
+    log = tmp / "chromium.log"
+    with open(log, "wb") as err:
+        try:
+            proc = subprocess.Popen(
+                [browser, *FLAGS, f"--user-data-dir={tmp / 'profile'}", f"--print-to-pdf={pdf}",
+                 page.resolve().as_uri()],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                start_new_session=True)
+        except OSError as exc:
+            raise PdfError(f"report.pdf not written: {browser} could not start: "
+                           f"{exc.strerror or exc}") from None
+        try:
+            returncode = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise PdfError(f"report.pdf not written: {browser} did not finish within "
+                           f"{timeout:g} s") from None
+        finally:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    return returncode, log.read_text(errors="replace")
+
+
+def write_reporting(data: dict, directory: Path, mode: str,
+                    say: Callable[[str], None]) -> Made | None:
     """:func:`write` with its progress and outcome said through ``say``, one line each; never
     raises for a renderer problem (the run's verdicts do not depend on the PDF)."""
     say(f"report.pdf: rendering the {mode} layout ...")
