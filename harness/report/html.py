@@ -322,8 +322,13 @@ def view(data: dict, base: Path | None = None) -> dict[str, Any]:
     }
 
 
+def stylesheet(name: str) -> str:
+    """A page's stylesheet with the sequence diagrams' (msc.css) after it."""
+    return "\n".join((TEMPLATES / n).read_text(encoding="utf-8") for n in (name, "msc.css"))
+
+
 def render(data: dict, *, base: Path | None = None) -> str:
     env = environment()
-    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    css = stylesheet("report.css")
     return env.get_template("report.html.j2").render(
         css=css, **view(data, base))

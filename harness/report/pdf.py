@@ -102,7 +102,7 @@ def reference(data: dict) -> str:
 def render_html(data: dict, mode: str, base: Path | None = None) -> str:
     if mode not in MODES[1:]:
         raise ValueError(f"PDF mode must be summary or full, got {mode!r}")
-    css = (html.TEMPLATES / "report-print.css").read_text(encoding="utf-8")
+    css = html.stylesheet("report-print.css")
     return html.environment().get_template("report-print.html.j2").render(
         css=css, mode=mode, footer_left=css_string(reference(data)),
         reason_limit=REASON_LIMIT, max_arrows=html.MAX_ARROWS,
