@@ -78,8 +78,9 @@ def _html_due(report: RunReport, final: bool) -> bool:
 
 
 def write_report(report: RunReport, directory: Path, *, final: bool = False) -> Path:
-    """Write report.json and report.html; returns the path of report.json. The HTML is best effort: a rendering problem is
-    written into the HTML's place as text and never loses report.json."""
+    """Write report.json and report.html; returns the path of report.json. The HTML is best
+    effort: a rendering problem is written into the HTML's place as text and never loses
+    report.json."""
     from harness.report import html
 
     update_evidence(report)
