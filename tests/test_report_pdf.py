@@ -177,3 +177,22 @@ def test_a_hanging_renderer_is_stopped_at_the_bound_with_its_children(tmp_path):
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child), "a renderer child outlived the timeout"
+
+
+@pytest.mark.parametrize("mode", ["summary", "full"])
+def test_the_print_layout_escapes_the_device_and_puts_the_annex_last(tmp_path, mode):
+    from test_report_html import HOSTILE
+
+    data = _data(tmp_path)
+    data["lab"] = {"report_reference": HOSTILE_REF}
+    page = pdf.render_html(data, mode, tmp_path)
+    assert HOSTILE not in page and HOSTILE_REF not in page  # the vendor, the frames, the footer
+    assert "&lt;script&gt;" in page
+    order = [page.index(f'id="{s}"') for s in ("summary", "performance", "configuration",
+                                               "cases", "approval")]
+    assert order == sorted(order)
+    if mode == "summary":
+        assert "annex-" not in page and "<svg" not in page
+    else:  # samples and diagrams only after the certificate's pages
+        assert order[-1] < page.index('id="annex-samples"') < page.index('id="annex-cases"')
+        assert page.index("<svg") > page.index('id="annex-cases"')
