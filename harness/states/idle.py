@@ -31,7 +31,15 @@ Rules:
   device (OCPP 1.6 section 4.7: TransactionMessageAttempts, TransactionMessageRetryInterval x the
   attempts so far), and many devices hold back every later message meanwhile. Those retries belong
   to the case that caused them: the Idle state waits them out within that bound, the violations
-  they repeat kept out of the next case's verdict (its wire log still shows them).
+  they repeat kept out of the next case's verdict (its wire log still shows them). A retry is the
+  same message again (same action and payload, whatever its uniqueId): the wait ends with its
+  TransactionMessageAttempts-th attempt, or when the next one is overdue. What the device sends
+  meanwhile (Heartbeats it held back, sent back to back) is not measured for the next case.
+- A device whose last BootNotification was not accepted (a case answered it Pending or Rejected
+  and ended, or it broke the protocol and got a CALLERROR) sends nothing else until a boot is
+  (section 4.2): no clean-up reaches it. The rig power-cycles it and its new boot is left to the
+  case's Booted state, as on a fresh device, so the case's verdict is the one it has alone; a rig
+  that cannot power-cycle leaves it stuck (NotIdle, later cases BLOCKED).
 - A device that cannot be brought idle raises :class:`NotIdle` (an INCONCLUSIVE: the case under
   test has not started, so never a FAIL), naming what it stays in. The plugin then reports every
   later case BLOCKED by the case that left the device so, after a cheap re-check
