@@ -288,7 +288,8 @@ def test_the_retries_of_a_refused_message_end_with_its_last_allowed_attempt():
     track.took_violations([_violation(f'[2,"u2",{start}', 105.0)])
     assert track.retries_until() == 105.0 + 5 * 2 + 2
     track.took_violations([_violation(f'[2,"u3", {start}', 115.0)])
-    assert track.retries_until() == 115.0  # the third and last: nothing more to wait for
+    # The third and last: only what it queued behind it is waited for.
+    assert track.retries_until() == 115.0 + 2
     other = '"StopTransaction",{"transactionId":7,"meterStop":1,"timestamp":"x"}]'
     track.took_violations([_violation(f'[2,"u4",{other}', 116.0)])
     assert track.retries_until() == 116.0 + 5 + 2

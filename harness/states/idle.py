@@ -279,8 +279,11 @@ class Tracker:
         latest (time.monotonic()), from its own timers (section 4.7): a message refused n times
         is tried again TransactionMessageRetryInterval x n after its last attempt, unless n is
         TransactionMessageAttempts (the device's values as the harness knows them, else the
-        PICS's); plus the triggered function timeout for the attempt to arrive. Bounded by
-        :data:`MAX_RETRY_WAIT_S` after the first attempt."""
+        PICS's); plus the triggered function timeout for the attempt to arrive. After the last
+        allowed attempt the device sends what it queued behind it at once, maybe another message
+        it gets refused (the MeterValues of a transaction, one after the other): the wait lasts
+        the triggered function timeout more for it. Bounded by :data:`MAX_RETRY_WAIT_S` after the
+        first attempt."""
         if not self.retrying:
             return 0.0
         attempts = _seconds(self.config_known.get("TransactionMessageAttempts", ""), None) or 3
@@ -292,7 +295,7 @@ class Tracker:
         ends = []
         for seen in self.retrying.values():
             first, last, n = min(seen), max(seen), len(seen)
-            end = last if n >= limit else last + interval * n + triggered
+            end = last + (0.0 if n >= limit else interval * n) + triggered
             ends.append(min(end, first + MAX_RETRY_WAIT_S))
         return max(ends)
 
@@ -590,6 +593,10 @@ async def idle(cp: Session, driver: Any, pics: Any) -> None:
         track.last_violation = None
         return
     try:
+        if track.retrying and track.open_tx and cp.connected and not track.powered_off:
+            # A transaction left running keeps making messages (MeterValues) that the device
+            # queues behind its retries: stopped first, so that the retries come to an end.
+            await _stop_transactions(cp, track, 0.0)
         await _retries_out(cp, pics, track)
         if track.not_accepted and not track.powered_off:
             await _boot_again(cp, driver, pics, track)
@@ -683,7 +690,7 @@ async def recheck(cp: Session, pics: Any) -> bool:
             if track.status.get(connector_id, "Available") == "Available":
                 continue
             try:
-                response = await cp.call("TriggerMessage", {"requestedMessage": "StatusNotification",
+                response = await _call(cp, "TriggerMessage", {"requestedMessage": "StatusNotification",
                                                             "connectorId": connector_id})
             except (DeviceTimeout, AssertionError):
                 return False
@@ -742,24 +749,19 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
         from harness.states.cs import booted
         await booted(cp, pics)
         observe(cp)
-    for transaction_id, (connector_id, _) in list(track.open_tx.items()):
-        response = await cp.call("RemoteStopTransaction", {"transactionId": transaction_id})
-        if response.error is None and response.status == "Accepted":
-            await _quiet_expect(cp, "StopTransaction",
-                                lambda p, t=transaction_id: p.get("transactionId") == t, triggered)
-        track.open_tx.pop(transaction_id, None)
+    await _stop_transactions(cp, track, triggered)
     for reservation_id in list(track.reservations):
-        await cp.call("CancelReservation", {"reservationId": reservation_id})
+        await _call(cp, "CancelReservation", {"reservationId": reservation_id})
         track.reservations.pop(reservation_id, None)
     for connector_id in sorted(track.inoperative):
-        await cp.call("ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
+        await _call(cp, "ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
         track.inoperative.discard(connector_id)
     for profile_id in sorted(track.profiles):
         # What the harness installed, by its id: nothing else of the device's goes.
-        await cp.call("ClearChargingProfile", {"id": profile_id})
+        await _call(cp, "ClearChargingProfile", {"id": profile_id})
         track.profiles.pop(profile_id, None)
     for key, value in sorted(track.config_original.items()):
-        response = await cp.call("ChangeConfiguration", {"key": key, "value": value})
+        response = await _call(cp, "ChangeConfiguration", {"key": key, "value": value})
         if response.error is not None or response.status not in ("Accepted", "RebootRequired"):
             track.config_original.pop(key, None)  # it does not take it back: not the case's
     observe(cp)
@@ -773,6 +775,33 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
         await _available_within(cp, track, connector_id, triggered)
     for connector_id in connector_ids(pics, with_zero=False):
         await _connector_available(cp, driver, pics, track, connector_id)
+
+
+async def _stop_transactions(cp: Session, track: Tracker, wait: float) -> None:
+    """RemoteStopTransaction for every transaction the harness saw start and not stop, its
+    StopTransaction waited for ``wait`` seconds."""
+    for transaction_id in list(track.open_tx):
+        response = await _call(cp, "RemoteStopTransaction", {"transactionId": transaction_id})
+        if response.error is None and response.status == "Accepted" and wait > 0:
+            await _quiet_expect(cp, "StopTransaction",
+                                lambda p, t=transaction_id: p.get("transactionId") == t, wait)
+        track.open_tx.pop(transaction_id, None)
+
+
+async def _call(cp: Session, action: str, payload: dict) -> Response:
+    """A CALL of the clean-up. The session fails every wait, a CALL's too, when the device breaks
+    the protocol; a retry of a refused transaction message arriving meanwhile is the earlier
+    case's (forgiven, :func:`_forgive_retries`) and the CALL is made again, its first answer
+    passed over (the clean-up's CALLs are safe to repeat: a second RemoteStopTransaction of a
+    transaction stopped is Rejected, a second CancelReservation of one cancelled too). Any other
+    violation ends the clean-up."""
+    for _ in range(3):
+        try:
+            return await cp.call(action, payload)
+        except ProtocolViolation:
+            if not _forgive_retries(cp, tracker(cp)):
+                raise
+    return await cp.call(action, payload)
 
 
 async def _transfer_ends(cp: Session, pics: Any, track: Tracker, kind: str) -> None:
@@ -824,7 +853,7 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
     if "RemoteTrigger" in pics.features.profiles:
         # What the harness knows may be stale (statuses a charge point dropped while offline, a
         # stop it sent in a frame the harness could not read): ask for the present status.
-        response = await cp.call("TriggerMessage", {"requestedMessage": "StatusNotification",
+        response = await _call(cp, "TriggerMessage", {"requestedMessage": "StatusNotification",
                                                     "connectorId": connector_id})
         if response.error is None and response.status == "Accepted":
             await _quiet_expect(cp, "StatusNotification",
@@ -874,11 +903,11 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
                 break
     if track.status.get(connector_id) in ("Finishing", "Preparing"):
         # A cable the charge point still holds locked is released by UnlockConnector.
-        await cp.call("UnlockConnector", {"connectorId": connector_id})
+        await _call(cp, "UnlockConnector", {"connectorId": connector_id})
         if await _available_within(cp, track, connector_id, triggered):
             return
     if track.status.get(connector_id) == "Unavailable":
-        await cp.call("ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
+        await _call(cp, "ChangeAvailability", {"connectorId": connector_id, "type": "Operative"})
     # A status on its way (a cancelled reservation, a stop, an unlock): give it the time a
     # triggered message may take.
     if await _available_within(cp, track, connector_id, triggered):
@@ -953,9 +982,10 @@ async def _quiet_expect(cp: Session, action: Any, where: Any, timeout: float) ->
         except DeviceTimeout:
             return None
         except ProtocolViolation:
-            track = tracker(cp)
-            if not _forgive_retries(cp, track) or time.monotonic() >= until:
+            if not _forgive_retries(cp, tracker(cp)):
                 raise
+            if time.monotonic() >= until:
+                return None
 
 
 def _forgive_retries(cp: Session, track: Tracker) -> bool:
@@ -973,8 +1003,16 @@ def _forgive_retries(cp: Session, track: Tracker) -> bool:
 async def _retries_out(cp: Session, pics: Any, track: Tracker) -> None:
     """Wait out the device's retries of the transaction messages the harness refused (they hold
     back its other messages on many devices), bounded by its own retry timers: the bound is
-    counted again at every attempt that comes (the last allowed one ends the wait at once)."""
+    counted again at every attempt that comes (the last allowed one ends the wait at once), and
+    all of them within :data:`MAX_RETRY_WAIT_S` (a device that keeps making messages it gets
+    refused, one after the other, is stuck)."""
+    deadline = time.monotonic() + MAX_RETRY_WAIT_S
     while track.retrying and (left := track.retries_until() - time.monotonic()) > 0:
+        if time.monotonic() >= deadline:
+            raise NotIdle(f"the device kept retrying transaction messages the harness refused "
+                          f"for {MAX_RETRY_WAIT_S:g} s (last: {track.last_violation})",
+                          "retrying refused transaction messages")
+        left = min(left, deadline - time.monotonic())
         try:
             await cp.expect(TRANSACTION_MESSAGES, lambda p: False, timeout=left,
                             what="Idle: the end of the device's retries")
