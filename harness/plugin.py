@@ -798,8 +798,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         tr = session.config.pluginmanager.getplugin("terminalreporter")
         say = (lambda text: tr.write_line(text)) if tr is not None else print
-        # A missing or failing renderer is one line; the verdicts and the exit code stay.
-        pdf.write_reporting(run.report.to_json(), run.report_dir, run.pdf_mode, say)
+        if exitstatus == pytest.ExitCode.INTERRUPTED:  # the user asked to stop: not 30 s more
+            say(f"report.pdf: not rendered, the run was interrupted; `python -m harness report "
+                f"{run.report_dir} --pdf {run.pdf_mode}` makes it from what ran")
+        else:  # a missing or failing renderer is one line; the verdicts and exit code stay
+            pdf.write_reporting(run.report.to_json(), run.report_dir, run.pdf_mode, say)
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml's own unconfigure forgets the file

@@ -115,6 +115,21 @@ def test_without_a_renderer_one_line_says_how_and_the_verdicts_stay(pytester, tm
     assert again.returncode == 2 and "report.pdf not written: no Chromium" in again.stdout
 
 
+def test_an_interrupted_run_says_how_to_make_the_pdf_later_and_renders_none(pytester, tmp_path):
+    from test_report_run import INTERRUPTED
+
+    pytester.makepyfile(test_cases=INTERRUPTED.format(stop="raise KeyboardInterrupt"))
+    out = tmp_path / "out"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ocpp-sut", "cs",
+                                           "--ocpp-report", str(out), "--ocpp-pdf", "full",
+                                           timeout=110)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    said = [x for x in result.stdout.str().splitlines() if x.startswith("report.pdf")]
+    assert said == [f"report.pdf: not rendered, the run was interrupted; `python -m harness "
+                    f"report {out} --pdf full` makes it from what ran"]
+    assert not (out / "report.pdf").exists() and (out / "report.json").is_file()
+
+
 def test_the_report_command_without_a_report_json_exits_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "harness", "report", str(tmp_path), "--pdf",
                            "summary"], capture_output=True, text=True, timeout=60, cwd=ROOT)
