@@ -211,3 +211,18 @@ def test_the_print_layout_escapes_the_device_and_puts_the_annex_last(tmp_path, m
     else:  # samples and diagrams only after the certificate's pages
         assert order[-1] < page.index('id="annex-samples"') < page.index('id="annex-cases"')
         assert page.index("<svg") > page.index('id="annex-cases"')
+
+
+def test_the_result_line_names_the_chromium_and_warns_when_it_draws_no_footer(tmp_path):
+    browser = _fake_browser(tmp_path, """for a in "$@"; do case "$a" in
+  --version) echo "Chromium 120.0.6099.224 built on Debian"; exit 0;;
+  --print-to-pdf=*) out="${a#--print-to-pdf=}";;
+esac; done
+printf '%%PDF-1.4\\n1 0 obj << /Type /Page /Parent 2 0 R >> endobj\\n2 0 obj << /Type /Pages >> endobj\\n' > "$out"
+""")
+    (tmp_path / "out").mkdir()
+    made = pdf.write(_data(tmp_path), tmp_path / "out", "summary", chromium=browser)
+    assert made.line().startswith("report.pdf: 1 page, ")
+    assert made.line().endswith("s (Chromium 120.0.6099.224, summary; Chromium 120.0.6099.224 "
+                                "draws no page footer (page numbers, report reference): 131 or "
+                                "later does)")

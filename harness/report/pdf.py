@@ -129,8 +129,9 @@ def write(data: dict, directory: Path, mode: str, *, chromium: str | None = None
     browser = chromium or find_chromium()
     if browser is None:
         where = os.environ.get(ENV) or "/usr/bin/chromium, or chromium on PATH"
-        raise PdfError(f"report.pdf not written: no Chromium ({where}); install it with `{INSTALL_HINT}`, then `python -m harness "
-                       f"report {directory} --pdf {mode}`")
+        raise PdfError(f"report.pdf not written: no Chromium ({where}); install it with "
+                       f"`{INSTALL_HINT}`, then `python -m harness report {directory} "
+                       f"--pdf {mode}`")
     directory = Path(directory)
     target = directory / "report.pdf"
     started = time.monotonic()
@@ -151,8 +152,30 @@ def write(data: dict, directory: Path, mode: str, *, chromium: str | None = None
         tmp_target = target.with_suffix(".pdf.tmp")
         tmp_target.write_bytes(body)
         os.replace(tmp_target, target)
+    version, major = chromium_version(browser)
+    note = "" if major is None or major >= FOOTER_SINCE else (
+        f"; {version} draws no page footer (page numbers, report reference): "
+        f"{FOOTER_SINCE} or later does")
     return Made(target, count_pages(body), time.monotonic() - started,
-                f"{Path(browser).name} {mode}")
+                f"{version}, {mode}{note}")
+
+
+FOOTER_SINCE = 131
+"""The first Chromium that draws CSS page margin boxes (the footer)."""
+
+
+def chromium_version(browser: str) -> tuple[str, int | None]:
+    """("Chromium 156.0.8078.114", 156) from ``--version`` (bounded; the name of the file when
+    it does not say)."""
+    try:
+        said = subprocess.run([browser, "--version"], capture_output=True, text=True,
+                              timeout=10, stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        said = ""
+    found = re.search(r"([A-Za-z][\w ]*?)\s+(\d+)((?:\.\d+)*)", said)
+    if not found:
+        return Path(browser).name, None
+    return f"{found.group(1)} {found.group(2)}{found.group(3)}", int(found.group(2))
 
 
 def _print(browser: str, page: Path, pdf: Path, tmp: Path, timeout: float) -> tuple[int, str]:
