@@ -226,3 +226,12 @@ printf '%%PDF-1.4\\n1 0 obj << /Type /Page /Parent 2 0 R >> endobj\\n2 0 obj << 
     assert made.line().endswith("s (Chromium 120.0.6099.224, summary; Chromium 120.0.6099.224 "
                                 "draws no page footer (page numbers, report reference): 131 or "
                                 "later does)")
+
+
+def test_a_report_directory_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv(pdf.ENV, _fake_browser(tmp_path, "exit 0\n"))  # a renderer is there
+    said: list[str] = []
+    missing = tmp_path / "gone"  # the page beside report.html cannot be written there
+    assert pdf.write_reporting(_data(tmp_path), missing, "summary", said.append) is None
+    assert said[-1] == f"report.pdf not written: {missing / '.report-print.html'}: " \
+                       "No such file or directory", said

@@ -216,5 +216,11 @@ def write_reporting(data: dict, directory: Path, mode: str,
     except PdfError as exc:
         say(str(exc))
         return None
+    except OSError as exc:  # the report directory cannot be written
+        say(f"report.pdf not written: {exc.filename or directory}: {exc.strerror or exc}")
+        return None
+    except Exception as exc:  # noqa: BLE001 -- a bug in the print layout; report.html stands
+        say(f"report.pdf not written: the print layout failed: {exc!r}")
+        return None
     say(made.line())
     return made
