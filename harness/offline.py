@@ -53,6 +53,7 @@ Rules, in the order a line meets them:
 from __future__ import annotations
 
 import codecs
+import gc
 import gzip
 import io
 import json
@@ -81,8 +82,9 @@ CSMS_ONLY = rpc.CSMS_ACTIONS - rpc.CP_ACTIONS
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".txt")
 DETECT_LINES = 1000
 """How many leading lines may pass before the format is known; none recognised: not a log."""
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 2 << 20
 """--jobs: a file is cut into ranges of at least this many bytes."""
+RANGES_PER_JOB = 8
 
 _STEVE = re.compile(
     r"\[chargeBoxId=(?P<id>[^,\]]*), sessionId=(?P<session>[^\]]*)\] (?:(?P<verb>Received|Sending): "
@@ -740,9 +742,11 @@ def judge_logs(paths: list[str], jobs: int = 1, default_sender: str | None = Non
     tasks: list[tuple[Any, tuple]] = []
     for path in paths:
         if _splittable(path):
-            # Up to four ranges a process: a process slowed by the rest of the machine holds up
-            # less of the file, as the others take its share.
-            spans = _ranges(path, max(1, min(jobs * 4, os.path.getsize(path) // CHUNK_BYTES)))
+            # Up to RANGES_PER_JOB ranges a process: a process slowed by the rest of the
+            # machine holds up less of the file, as the others take its share, and the last
+            # range to finish is short.
+            spans = _ranges(path, max(1, min(jobs * RANGES_PER_JOB,
+                                             os.path.getsize(path) // CHUNK_BYTES)))
             plan.append((path, spans))
             tasks += [(_judge_range, (path, a, b, default_sender)) for a, b in spans]
         else:
@@ -784,6 +788,7 @@ def _forked(tasks: list[tuple[Any, tuple]], jobs: int) -> Iterator[Any]:
         return
     os.write(todo_write, indices)
     os.close(todo_write)
+    gc.freeze()  # what exists now is never collected in a worker: its pages stay shared
     workers: list[tuple[int, int]] = []
     for _ in range(jobs):
         out_read, out_write = os.pipe()
@@ -814,6 +819,7 @@ def _forked(tasks: list[tuple[Any, tuple]], jobs: int) -> Iterator[Any]:
                 os._exit(code)
         os.close(out_write)
         workers.append((pid, out_read))
+    gc.unfreeze()
     os.close(todo_read)
     done: dict[int, Any] = {}
     buffers = {fd: bytearray() for _, fd in workers}
