@@ -299,7 +299,7 @@ def test_the_alone_document_replaces_the_rows_run_and_keeps_the_others():
                          command="python -m harness.fidelity --alone")
     assert "| cs-demo | cs | 1 of 1 | TC_012_CS: FAIL / FAIL |" in first
     assert "| 1 | 42 s | 2026-12-01 10:00 |" in first
-    assert f"| cs-never | cs | - | - | - | - | - | {NOT_RUN} |" in first
+    assert f"| cs-never | cs | - | - | - | - | - | {NOT_RUN} | - |" in first
     again = judge(ENTRY, {"TC_012_CS": FAILED}, {**suite, "TC_012_CS": CaseVerdict("PASS", "")},
                   BASELINE, alone=True)
     second = render_alone([again], [ENTRY, other, never], previous=first,
@@ -308,6 +308,10 @@ def test_the_alone_document_replaces_the_rows_run_and_keeps_the_others():
     assert "| cs-demo | cs | 0 of 1 **differs** | TC_012_CS: FAIL / PASS |" in second
     assert "2026-12-01 10:00" in second.split("| cs-other |")[1].splitlines()[0]
     assert "`python -m harness.fidelity --alone --entry cs-demo`" in second
+    again.every_case = {"TC_012_CS": ("FAIL", "FAIL"), "TC_013_CS": ("PASS", "BLOCKED")}
+    third = render_alone([again], [ENTRY], previous="", when="w", command="c")
+    assert third.split("| cs-demo |")[1].splitlines()[0].endswith(
+        "| w | 1 of 2 **differs**: TC_013_CS: PASS / BLOCKED |")
     assert ("intended cases 1 of 2 with the same verdict alone and in the full run (entries "
             "that differ: 1); 2 cases BLOCKED in the full runs; entries not run by this runner "
             "yet: 1.") in second

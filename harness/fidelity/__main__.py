@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
                    "be its verdict run alone with the fault; cases reported BLOCKED are counted "
                    "(writes docs/verdict-fidelity-alone.md unless --doc: one row per entry, "
                    "the rows of the entries run replaced, the others kept with their date)")
+    p.add_argument("--every-case", type=int, default=0, metavar="JOBS", help="alone mode: also "
+                   "run every case of the full run alone with the fault (its own pytest run on a "
+                   "fresh simulator, JOBS at a time) and compare: the property for every case, "
+                   "not only the intended ones (about 100 runs an entry)")
     p.add_argument("--fast", action="store_true", help="only the entries marked fast")
     p.add_argument("--sut", choices=("cs", "csms"), help="only the entries of this SUT")
     p.add_argument("--entry", action="append", default=[], metavar="ID", help="only this entry "
@@ -83,6 +87,8 @@ def _line(j: Judgement) -> str:
             f"{c} {a}/{f}" for c, (a, f) in j.alone_vs_full.items())
         text += f"; others: {j.same_as_baseline} as baseline, {len(j.also_caught)} also caught, " \
                 f"{len(j.collateral_seen)} collateral, {len(j.blocked)} BLOCKED"
+        if j.every_case:
+            text += f"; every case alone = full: {j.every_case_same} of {len(j.every_case)}"
     if j.problems:
         text += "\n       " + "\n       ".join(trim(p, 300) for p in j.problems)
     return text
@@ -168,7 +174,8 @@ async def _campaign_and_agreement(args: argparse.Namespace, entries: list[catalo
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     judgements, _ = await campaign(entries, args.workdir, full=args.full, jobs=args.jobs,
                                    progress=lambda j: print(_line(j), flush=True),
-                                   alone=args.alone)
+                                   alone=args.alone,
+                                   every_case=args.every_case if args.alone else 0)
     if agreement_run is None:
         return judgements, None
     out, err = await agreement_run.communicate()

@@ -106,7 +106,8 @@ def render(judgements: list[Judgement], *, full: bool, elapsed_s: float, jobs: i
 # --- docs/verdict-fidelity-alone.md: full run vs alone, one row per entry, kept across runs -------
 
 ALONE_HEADER = ("| entry | SUT | intended cases, same verdict alone and in the full run | "
-                "alone / full | other cases of the full run | BLOCKED | wall time | run (UTC) |")
+                "alone / full | other cases of the full run | BLOCKED | wall time | run (UTC) | "
+                "every case, same verdict alone and in the full run |")
 NOT_RUN = "not run by this runner yet"
 
 
@@ -123,8 +124,13 @@ def alone_row(j: Judgement, *, when: str) -> str:
                   f"{len(j.collateral_seen)} collateral")
     else:
         cell, detail, others = "no result", trim("; ".join(j.problems), 200), "-"
+    every = "-"
+    if j.every_case:
+        differ = [f"{c}: {a} / {f}" for c, (a, f) in j.every_case.items() if a != f]
+        every = f"{j.every_case_same} of {len(j.every_case)}" + (
+            f" **differs**: {', '.join(differ)}" if differ else "")
     cells = [j.entry.id, j.entry.sut, cell, detail, others, str(len(j.blocked)),
-             f"{j.duration_s:.0f} s", when]
+             f"{j.duration_s:.0f} s", when, every]
     return "| " + " | ".join(_cell(x) for x in cells) + " |"
 
 
@@ -159,20 +165,23 @@ def render_alone(judgements: list[Judgement], entries: list, *, previous: str, w
         "(`harness/states/idle.py`): an intended case's verdict in the full run is its verdict "
         "alone; the other cases of the full run are compared with the unfaulted baseline (\"also "
         "caught\": they FAIL naming the same bug; \"collateral\": declared in the catalogue, with "
-        "why); BLOCKED: cases the full run did not run because the device stayed stuck.",
+        "why); BLOCKED: cases the full run did not run because the device stayed stuck. With "
+        "`--every-case JOBS` every case of the full run is also run alone with the fault, each on "
+        "a fresh simulator (last column; wall time includes those runs).",
         "",
         f"Last run: `{command}`",
         "",
         *([note, ""] if note else []),
         ALONE_HEADER,
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     pending = 0
     for entry in entries:
         row = rows.get(entry.id)
         if row is None:
             pending += 1
-            row = "| " + " | ".join([entry.id, entry.sut, "-", "-", "-", "-", "-", NOT_RUN]) + " |"
+            row = "| " + " | ".join([entry.id, entry.sut, "-", "-", "-", "-", "-", NOT_RUN, "-"]) \
+                + " |"
         lines.append(row)
     counted = [r for r in (rows.get(e.id) for e in entries) if r is not None]
     same = total = blocked = differs = 0

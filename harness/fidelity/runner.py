@@ -98,6 +98,14 @@ class Judgement:
     """Full mode: cases the full run reports BLOCKED (not run, the device stuck)."""
     same_as_baseline: int = 0
     """Full mode: other cases whose verdict is the unfaulted baseline's."""
+    every_case: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """``--every-case``: every case of the full run -> (its verdict run alone with the fault on a
+    fresh device, its verdict in the full run): the property for all of them, not only the
+    intended ones."""
+
+    @property
+    def every_case_same(self) -> int:
+        return sum(a == f for a, f in self.every_case.values())
 
     @property
     def alone_same(self) -> bool:
@@ -248,7 +256,7 @@ def trim(text: str, limit: int = 160) -> str:
 
 async def run_entry(entry: Entry, workdir: Path, *, full: bool,
                     baseline: dict[str, CaseVerdict] | None = None,
-                    alone: bool = False) -> Judgement:
+                    alone: bool = False, every_case: int = 0) -> Judgement:
     """The intended cases alone (detection, free of what earlier cases leave behind); in full mode
     also the whole suite with the fault, compared case by case with the baseline."""
     runs = [run_pytest(entry.sut, workdir / entry.id, cases=entry.after + entry.cases,
@@ -264,7 +272,32 @@ async def run_entry(entry: Entry, workdir: Path, *, full: bool,
         judgement = judge(entry, results[0].verdicts,
                           results[1].verdicts if full else None, baseline, alone=alone)
     judgement.duration_s = max(run.duration_s for run in results)
+    if every_case and full and not failed:
+        started = time.monotonic()
+        judgement.every_case = await every_case_alone(entry, results[1].verdicts,
+                                                      workdir / entry.id / "alone",
+                                                      jobs=every_case)
+        judgement.duration_s += time.monotonic() - started
+        for case_id, (by_itself, in_full) in judgement.every_case.items():
+            if by_itself != in_full and case_id not in entry.cases:
+                judgement.problems.append(f"{case_id} is {in_full} in the full run but "
+                                          f"{by_itself} alone")
     return judgement
+
+
+async def every_case_alone(entry: Entry, suite: dict[str, CaseVerdict], workdir: Path, *,
+                           jobs: int) -> dict[str, tuple[str, str]]:
+    """Every case of the full run ``suite`` run alone with the entry's fault, each in its own
+    pytest run on a fresh simulator, ``jobs`` at a time: case id -> (alone, full run)."""
+    ids = list(suite)
+    runs = await gather_limited([run_pytest(entry.sut, workdir / case_id, cases=(case_id,),
+                                            faults=(entry.cli,)) for case_id in ids], jobs)
+    out = {}
+    for case_id, run in zip(ids, runs):
+        by_itself = run.verdicts.get(case_id)
+        out[case_id] = (by_itself.verdict if by_itself else (run.error or "absent"),
+                        suite[case_id].verdict)
+    return out
 
 
 async def gather_limited(coroutines: list, jobs: int) -> list:
@@ -278,7 +311,8 @@ async def gather_limited(coroutines: list, jobs: int) -> list:
 
 
 async def campaign(entries: list[Entry], workdir: Path, *, full: bool = False, jobs: int = 6,
-                   progress=None, alone: bool = False) -> tuple[list[Judgement], dict[str, Run]]:
+                   progress=None, alone: bool = False,
+                   every_case: int = 0) -> tuple[list[Judgement], dict[str, Run]]:
     """Every entry judged; in full mode first one unfaulted baseline run per SUT concerned.
     ``alone`` (implies ``full``): the intended cases' full-run verdicts compared with alone."""
     full = full or alone
@@ -296,7 +330,8 @@ async def campaign(entries: list[Entry], workdir: Path, *, full: bool = False, j
                                                      f"{base.error if base else 'not run'}"])
         else:
             judgement = await run_entry(entry, workdir, full=full,
-                                        baseline=base.verdicts if base else None, alone=alone)
+                                        baseline=base.verdicts if base else None, alone=alone,
+                                        every_case=every_case)
         if progress is not None:
             progress(judgement)
         return judgement
