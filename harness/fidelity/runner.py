@@ -56,8 +56,8 @@ def run_timeout(sut: str, pics: Path | None = None) -> float:
         triggered = device.timing.triggered_function_timeout
     except (pics_module.PicsError, ValueError, OSError):
         return RUN_TIMEOUT_S
-    cases = len(re.findall(rf'@case\("(?:TC|RB)_\w+_{sut.upper()}"',
-                           "\n".join(p.read_text() for p in (ROOT / "testcases").rglob("test_*.py"))))
+    sources = "\n".join(p.read_text() for p in (ROOT / "testcases").rglob("test_*.py"))
+    cases = len(re.findall(rf'@case\("(?:TC|RB)_\w+_{sut.upper()}"', sources))
     return RUN_TIMEOUT_S + cases * (interval * attempts * (attempts - 1) / 2 + triggered)
 
 

@@ -32,8 +32,9 @@ Rules:
   attempts so far), and many devices hold back every later message meanwhile. Those retries belong
   to the case that caused them: the Idle state waits them out within that bound, the violations
   they repeat kept out of the next case's verdict (its wire log still shows them). A retry is the
-  same message again (same action and payload, whatever its uniqueId): the wait ends with its
-  TransactionMessageAttempts-th attempt, or when the next one is overdue. What the device sends
+  same message again (same action and payload, whatever its uniqueId): the wait ends the
+  triggered function timeout after its TransactionMessageAttempts-th attempt (time for a next
+  refused message queued behind it), or when its next attempt is overdue. What the device sends
   meanwhile (Heartbeats it held back, sent back to back) is not measured for the next case.
 - A device whose last BootNotification was not accepted (a case answered it Pending or Rejected
   and ended, or it broke the protocol and got a CALLERROR) sends nothing else until a boot is
@@ -690,8 +691,9 @@ async def recheck(cp: Session, pics: Any) -> bool:
             if track.status.get(connector_id, "Available") == "Available":
                 continue
             try:
-                response = await _call(cp, "TriggerMessage", {"requestedMessage": "StatusNotification",
-                                                            "connectorId": connector_id})
+                response = await _call(cp, "TriggerMessage",
+                                       {"requestedMessage": "StatusNotification",
+                                        "connectorId": connector_id})
             except (DeviceTimeout, AssertionError):
                 return False
             if response.error is None and response.status == "Accepted":
@@ -854,7 +856,7 @@ async def _connector_available(cp: Session, driver: Any, pics: Any, track: Track
         # What the harness knows may be stale (statuses a charge point dropped while offline, a
         # stop it sent in a frame the harness could not read): ask for the present status.
         response = await _call(cp, "TriggerMessage", {"requestedMessage": "StatusNotification",
-                                                    "connectorId": connector_id})
+                                                      "connectorId": connector_id})
         if response.error is None and response.status == "Accepted":
             await _quiet_expect(cp, "StatusNotification",
                                 lambda p: p.get("connectorId") == connector_id, triggered)
@@ -1003,8 +1005,8 @@ def _forgive_retries(cp: Session, track: Tracker) -> bool:
 async def _retries_out(cp: Session, pics: Any, track: Tracker) -> None:
     """Wait out the device's retries of the transaction messages the harness refused (they hold
     back its other messages on many devices), bounded by its own retry timers: the bound is
-    counted again at every attempt that comes (the last allowed one ends the wait at once), and
-    all of them within :data:`MAX_RETRY_WAIT_S` (a device that keeps making messages it gets
+    counted again at every attempt that comes (:meth:`Tracker.retries_until`), and all of them
+    within :data:`MAX_RETRY_WAIT_S` (a device that keeps making messages it gets
     refused, one after the other, is stuck)."""
     deadline = time.monotonic() + MAX_RETRY_WAIT_S
     while track.retrying and (left := track.retries_until() - time.monotonic()) > 0:
