@@ -439,3 +439,20 @@ def test_heartbeats_off_the_configured_interval_fail_the_case(pytester, tmp_path
         assert "after the previous one, configured HeartbeatInterval" in case["reason"]
         assert "PICS max_time_deviation is" in case["reason"]
     result.assert_outcomes(**({"failed": 1} if fault else {"passed": 1}))
+
+
+def test_restart_case_drops_what_the_idle_state_measured():
+    """Recorder.restart_case: the samples of the current case so far (the Idle state's clean-up
+    before it) are dropped and the pairing starts afresh; other cases' samples stay."""
+    recorder = timing.Recorder(timing=Timing(5.0, 2.0, None, None, max_time_deviation=0.5),
+                               sut="cs")
+    recorder.begin_case("TC_A", None)
+    recorder.add("heartbeat_interval", 2.0, lines=[1, 3], what="Heartbeat 0 s after")
+    recorder.end_case()
+    recorder.begin_case("TC_B", None)
+    recorder.add("heartbeat_interval", 2.0, lines=[4, 6], what="Heartbeat 0 s after")
+    recorder._last["Heartbeat"] = object()
+    recorder.restart_case()
+    assert [s.case for s in recorder.samples] == ["TC_A"]
+    assert recorder.failures("TC_B") == [] and recorder.failures("TC_A")
+    assert recorder._last == {} and recorder.case == "TC_B"
