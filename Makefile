@@ -43,10 +43,10 @@ demo: $(STAMP)
 	examples=0; for name in $(EXAMPLES); do \
 	  echo "== example certificate examples/pics/$$name.toml"; \
 	  $(PY) -m pytest testcases --ocpp-pics examples/pics/$$name.toml --ocpp-report $(REPORTS)/$$name \
-	    -p no:cacheprovider -q || examples=1; \
+	    --ocpp-pdf summary -p no:cacheprovider -q || examples=1; \
 	done; \
 	echo "reports: $(REPORTS)/cs/report.json $(REPORTS)/csms/report.json (report.html beside each;" \
-	  "examples: $(foreach n,$(EXAMPLES),$(REPORTS)/$(n)/report.html))"; \
+	  "examples: $(foreach n,$(EXAMPLES),$(REPORTS)/$(n)/report.html and report.pdf))"; \
 	test $$cs -eq 0 -a $$csms -eq 0 -a $$examples -eq 0
 
 ## The harness's own tests.
