@@ -11,7 +11,7 @@ REPORTS ?= reports
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 
-.PHONY: demo test bench interop fidelity stability clean
+.PHONY: demo test bench interop fidelity stability load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,19 @@ bench: $(STAMP)
 	$(PY) bench/bench_explain.py
 	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_roundtrip.py
+
+## Conformance under load (harness/load/, README "Load"): a swarm of Locust charge points against the
+## reference CSMS started as a separate process (python -m harness.sim csms), a steady state then a
+## boot storm, each judged against harness/load/objectives.toml (PASS / FAIL / INCONCLUSIVE);
+## report.json in $(REPORTS)/load-steady and $(REPORTS)/load-boot-storm.
+LOAD_USERS ?= 200
+LOAD_TIME ?= 20
+load: $(STAMP)
+	$(PY) -m harness.load.refsim --heartbeat-interval 5 -- --scenario steady --users $(LOAD_USERS) \
+	  --spawn-rate 50 --time $(LOAD_TIME) --report $(REPORTS)/load-steady; s=$$?; \
+	$(PY) -m harness.load.refsim --heartbeat-interval 5 -- --scenario boot-storm \
+	  --users $(LOAD_USERS) --time $(LOAD_TIME) --report $(REPORTS)/load-boot-storm; b=$$?; \
+	test $$s -eq 0 -a $$b -eq 0
 
 clean:
 	rm -rf $(VENV) $(REPORTS)/* .pytest_cache .hypothesis

@@ -13,6 +13,10 @@ Commands:
                                 draft written; 3: nothing to draft; 4: the set-up is wrong.
   report DIR --pdf summary|full write DIR/report.pdf again from DIR/report.json (headless
                                 Chromium). Exit 0: written; 2: no report.json or no PDF made.
+  load --csms-url URL --users N --time T --report DIR [--scenario steady|boot-storm] ...
+                                a swarm of charge points (Locust) against a CSMS on loopback,
+                                judged against service objectives (harness.load). Exit 0: PASS;
+                                1: FAIL; 3: INCONCLUSIVE; 4: the set-up is wrong.
 """
 
 from __future__ import annotations
@@ -165,8 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load(argv: list[str]) -> int:
+    """Locust monkey-patches the standard library (gevent) when imported: the run gets a process
+    of its own, this one stays as it is."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("locust") is None or importlib.util.find_spec("websocket") is None:
+        print("harness load: Locust is not installed: pip install -e '.[load]'", file=sys.stderr)
+        return 4
+    return subprocess.call([sys.executable, "-m", "harness.load", *argv])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["load"]:
+        return _load(argv[1:])
     if argv[:2] == ["pics", "discover"]:  # a PICS file named so is ./discover
         from harness import discover
         return discover.main(argv[2:])

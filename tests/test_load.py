@@ -1,0 +1,152 @@
+"""harness/load/: the Locust swarm against the reference CSMS in its own process, and the verdicts.
+
+The end-to-end runs (each 50 charge points for 10 s, python -m harness.load.refsim) go side by side
+in one test, so that the file takes about as long as one of them (~25 s at load 20 on 2 cores).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.load import objectives
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_TIMEOUT = 180
+
+
+def _figures(**over):
+    base = {"users": 10, "users_started": 10, "booted": 10, "time_to_all_booted_s": 2.0,
+            "actions": {a: {"n": 30, "p50_ms": 1, "p95_ms": 5, "p99_ms": 9}
+                        for a in ("Heartbeat", "BootNotification", "StatusNotification")},
+            "callerrors": 0, "timeouts": 0, "connect_failures": 0, "disconnects": 0,
+            "csms_violations": 0, "generator_findings": 0,
+            "generator": {"cpu_mean_percent": 20, "loop_lag_p99_ms": 30,
+                          "heartbeat_lag_p95_ms": 40}}
+    base.update(over)
+    return base
+
+
+def test_objectives_verdicts():
+    slo = objectives.load(None)
+    assert objectives.judge(slo, "steady", _figures())["verdict"] == "PASS"
+    slow = _figures()
+    slow["actions"]["Heartbeat"] = {"n": 30, "p50_ms": 1500, "p95_ms": 1600, "p99_ms": 1700}
+    verdict = objectives.judge(slo, "steady", slow)
+    assert verdict["verdict"] == "FAIL"
+    assert verdict["reasons"] == ["Heartbeat p95: 1600 > 1000 (30 answered)"]
+    # A saturated generator never makes a FAIL of the CSMS, even with a missed objective.
+    saturated = dict(slow, generator={"cpu_mean_percent": 99, "loop_lag_p99_ms": 30})
+    verdict = objectives.judge(slo, "steady", saturated)
+    assert verdict["verdict"] == "INCONCLUSIVE"
+    assert "CPU averaged 99 %" in verdict["reasons"][0]
+    lagging = dict(slow, generator={"cpu_mean_percent": 50, "loop_lag_p99_ms": 900})
+    assert objectives.judge(slo, "steady", lagging)["verdict"] == "INCONCLUSIVE"
+    # Nothing measured to judge an objective on: INCONCLUSIVE, not PASS.
+    quiet = _figures()
+    del quiet["actions"]["Heartbeat"]
+    verdict = objectives.judge(slo, "steady", quiet)
+    assert verdict["verdict"] == "INCONCLUSIVE"
+    assert verdict["reasons"] == ["Heartbeat p95: no Heartbeat answered"]
+    # Not all booted: FAIL with the count.
+    verdict = objectives.judge(slo, "boot-storm", _figures(booted=7, time_to_all_booted_s=None,
+                                                           actions={}))
+    assert verdict["verdict"] == "FAIL"
+    assert any("7 of 10 booted" in r for r in verdict["reasons"])
+    assert objectives.judge(slo, "steady", _figures(generator_findings=2))["verdict"] == \
+        "INCONCLUSIVE"
+
+
+def test_objectives_file_errors(tmp_path):
+    bad = tmp_path / "slo.toml"
+    bad.write_text("[steady]\nmax_callerors = 0\n")
+    with pytest.raises(objectives.ObjectivesError, match=r"\[steady\] max_callerors"):
+        objectives.load(bad)
+    bad.write_text("[steady]\np95_ms = 5\n")
+    with pytest.raises(objectives.ObjectivesError, match="p95_ms"):
+        objectives.load(bad)
+
+
+def _start(report: Path, refsim: list[str], load: list[str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "harness.load.refsim", *refsim, "--",
+               "--users", "50", "--time", "10", "--report", str(report), *load]
+    # (a later --users / --time in `load` wins: argparse keeps the last)
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "OCPP_LOAD_TEST_PASSWORD": "s3cret-pw"})
+
+
+def test_swarm_against_reference_csms(tmp_path):
+    pics1 = tmp_path / "csms-profile1.toml"
+    default = (ROOT / "harness/sim/default_csms.toml").read_text()
+    pics1.write_text(default.replace("[security]\nprofile = 0",
+                                     '[security]\nprofile = 1\nbasic_auth_password = "s3cret-pw"'))
+    assert "profile = 1" in pics1.read_text()
+    runs = {
+        "steady": _start(tmp_path / "steady", ["--heartbeat-interval", "2"],
+                         ["--scenario", "steady", "--spawn-rate", "25"]),
+        "slow": _start(tmp_path / "slow", ["--heartbeat-interval", "2", "--fault",
+                                           "late_answer:action=Heartbeat,delay_ms=1500"],
+                       ["--scenario", "steady", "--spawn-rate", "25"]),
+        # A boot storm on security profile 1 (HTTP Basic), the CSMS Pending for its first 3 s.
+        "storm": _start(tmp_path / "storm", ["--heartbeat-interval", "2", "--boot-pending", "3",
+                                             "--pics", str(pics1)],
+                        ["--scenario", "boot-storm", "--password-env",
+                         "OCPP_LOAD_TEST_PASSWORD"]),
+    }
+    out, reports = {}, {}
+    for name, process in runs.items():
+        out[name] = process.communicate(timeout=RUN_TIMEOUT)[0]
+        out[name] = (process.returncode, out[name])
+        path = tmp_path / name / "report.json"
+        reports[name] = json.loads(path.read_text()) if path.exists() else None
+
+    code, text = out["steady"]
+    steady = reports["steady"]
+    assert code == 0 and steady["verdict"] == "PASS", text
+    assert steady["booted"] == 50 and steady["boot_status"] == {"Accepted": 50}
+    assert steady["actions"]["Heartbeat"]["n"] >= 50  # interval 2 s, 10 s run
+    assert steady["actions"]["StatusNotification"]["n"] >= 150  # connectors 0, 1, 2 of each
+    assert steady["sessions"].get("completed", 0) > 0, steady["sessions"]
+    assert steady["generator_findings"] == 0 and steady["csms_violations"] == 0
+    assert steady["generator"]["cpu_mean_percent"] is not None
+
+    code, text = out["slow"]
+    slow = reports["slow"]
+    assert code == 1 and slow["verdict"] == "FAIL", text
+    assert any(r.startswith("Heartbeat p95: ") for r in slow["reasons"]), slow["reasons"]
+    assert slow["actions"]["Heartbeat"]["p95_ms"] >= 1500
+    assert slow["actions"]["StatusNotification"]["p95_ms"] < 1000  # only Heartbeat is late
+
+    code, text = out["storm"]
+    storm = reports["storm"]
+    assert code == 0 and storm["verdict"] == "PASS", text
+    # Pending for 3 s with interval 1: a charge point that honours the interval boots ~4 times.
+    assert storm["boot_status"]["Accepted"] == 50
+    assert 50 <= storm["boot_status"].get("Pending", 0) <= 50 * 5, storm["boot_status"]
+    assert storm["time_to_all_booted_s"] >= 3 - 0.5
+    assert "Authorize" not in storm["actions"]  # a storm has no sessions
+    assert storm["booted"] == 50 and storm["connect_failures"] == 0
+    assert "s3cret-pw" not in (tmp_path / "storm" / "report.json").read_text()
+    assert "s3cret-pw" not in text
+
+
+def test_wrong_password_fails(tmp_path):
+    """Profile 1 with the wrong password: every connection refused (HTTP 401) -> FAIL with the
+    count, not a hang and not an ERROR."""
+    pics1 = tmp_path / "csms-profile1.toml"
+    default = (ROOT / "harness/sim/default_csms.toml").read_text()
+    pics1.write_text(default.replace("[security]\nprofile = 0",
+                                     '[security]\nprofile = 1\nbasic_auth_password = "other-pw"'))
+    process = _start(tmp_path / "r", ["--pics", str(pics1)],
+                     ["--scenario", "boot-storm", "--password-env", "OCPP_LOAD_TEST_PASSWORD",
+                      "--users", "5", "--time", "4"])
+    text = process.communicate(timeout=RUN_TIMEOUT)[0]
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert process.returncode == 1 and report["verdict"] == "FAIL", text
+    assert report["booted"] == 0 and report["connect_failures"] >= 5
+    assert any(r.startswith("connect_failures: ") for r in report["reasons"]), report["reasons"]
