@@ -121,6 +121,7 @@ class Health:
         self.rss_peak = max(self.rss_peak, self.process.memory_info().rss)
         return {"cpu_mean_percent": round(100 * cpu / wall, 1) if wall else None,
                 "cpu_max_percent": max(self.cpu_samples, default=None),
+                "loop_lag_p95_ms": _ms(_percentile(self.lags, 0.95)),
                 "loop_lag_p99_ms": _ms(_percentile(self.lags, 0.99)),
                 "loop_lag_max_ms": _ms(max(self.lags, default=None)),
                 "rss_peak_mb": round(self.rss_peak / 2 ** 20, 1),
@@ -251,8 +252,8 @@ def _print(m: dict, where: Path) -> None:
     print(f"booted {m['booted']}/{m['users']} (all in {m['time_to_all_booted_s']} s); "
           f"CALLERRORs {m['callerrors']}, timeouts {m['timeouts']}, connect failures "
           f"{m['connect_failures']}, CSMS violations {m['csms_violations']}; generator CPU "
-          f"{g['cpu_mean_percent']} % (max {g['cpu_max_percent']}), loop lag p99 "
-          f"{g['loop_lag_p99_ms']} ms, RSS {g['rss_peak_mb']} MB, load {g['load_average']}")
+          f"{g['cpu_mean_percent']} % (max {g['cpu_max_percent']}), loop lag p95 "
+          f"{g['loop_lag_p95_ms']} ms (p99 {g['loop_lag_p99_ms']}), RSS {g['rss_peak_mb']} MB, load {g['load_average']}")
     print(f"{m['scenario']}: {m['verdict']}" + "".join(f"\n  {r}" for r in m["reasons"]))
     print(f"report: {where}", flush=True)
 
