@@ -74,6 +74,7 @@ class CentralSystemBench:
             ssl_context = tls_context(server=True, ca_file=pics.security.ca_file,
                                       cert_file=pics.security.cert_file,
                                       key_file=pics.security.key_file,
+                                      key_password=pics.security.key_password,
                                       require_client_cert=pics.security.profile == 3)
         host, port = options.listen
         if options.dut == "sim":
@@ -186,7 +187,7 @@ class ChargePointBench:
                                     cert_file=pics.security.cert_file if pics.security.profile == 3
                                     else None,
                                     key_file=pics.security.key_file if pics.security.profile == 3
-                                    else None)
+                                    else None, key_password=pics.security.key_password)
 
     async def start(self) -> None:
         if self.options.dut == "sim":

@@ -75,6 +75,9 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       (harness = TLS server): cert_file and key_file for profiles 2 and 3, ca_file
                       for 3 (to verify client certificates). sut "csms" (harness = TLS client):
                       cert_file and key_file for 3; ca_file optional (default: system trust store).
+  key_password        optional: the passphrase of an encrypted key_file. Never shown, as
+                      basic_auth_password; without it an encrypted key is a usage error (the
+                      harness never prompts for it).
 [files]               optional: the harness's file servers (firmware download, diagnostics upload;
                       started only by the cases that need them, on ephemeral ports)
   address             the address they listen on and put in the URLs the charge point is given;
@@ -241,6 +244,8 @@ class Security:
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
+    key_password: str | None = field(default=None, repr=False)
+    """The passphrase of an encrypted ``key_file``; a secret, as ``basic_auth_password``."""
 
 
 @dataclass(frozen=True)
@@ -494,7 +499,8 @@ _TABLES = {
     "timing": ("response_timeout", "triggered_function_timeout", "remote_start_response",
                "authorize_response", "boot_timeout", "max_time_deviation"),
     "id_tags": ("valid", "valid2", "invalid", "expired", "blocked", "parent"),
-    "security": ("profile", "basic_auth_password", "ca_file", "cert_file", "key_file"),
+    "security": ("profile", "basic_auth_password", "ca_file", "cert_file", "key_file",
+                 "key_password"),
     "files": ("address", "firmware", "invalid_firmware", "transfer_timeout"),
     "operator": ("timeout",),
     "lab": ("test_laboratory", "location", "test_execution_location", "report_reference",
@@ -703,7 +709,8 @@ def _read_security(r: _Reader, dut: dict, source: Path) -> dict:
     profile = r.get("security", t, "profile", _int(0, 3), default=0)
     out = {"profile": profile,
            "basic_auth_password": r.get("security", t, "basic_auth_password", _string(),
-                                        required=profile in (1, 2))}
+                                        required=profile in (1, 2)),
+           "key_password": r.get("security", t, "key_password", _string(), required=False)}
     server = dut.get("sut") == "cs"  # the harness is the TLS server when the device is a CP
     needs = {
         "ca_file": profile == 3 and server,

@@ -154,6 +154,7 @@ class OcppRun:
             raise pytest.UsageError(str(exc)) from None
         from harness.wirelog import secret
         secret(self.pics.security.basic_auth_password)
+        secret(self.pics.security.key_password)
         self.sut = option("--ocpp-sut") or self.pics.dut.sut
         if self.sut != self.pics.dut.sut:
             raise pytest.UsageError(

@@ -136,7 +136,7 @@ class Flow:
                 f"outstanding, first at wire log line {self.first_line}; up to "
                 f"{self.max_outstanding} outstanding at once, {self.max_rate} CALLs in one second "
                 f"(OCPP-J 1.6 section 4.1.1: SHOULD NOT send a CALL before the previous one is "
-                f"answered or timed out)")
+                f"answered or timed out) [ocpp-j.flow] (remark)")
 
 
 @dataclass(slots=True)

@@ -9,7 +9,8 @@ Rules:
   usage error (exit code 4) before any report exists, so no report blames the device for it.
 - Each check is bounded: the CSMS URL is reached once, within the PICS response timeout.
 - Nothing here starts a conversation with the device: the CSMS is reached with a TCP connection
-  (and for ``wss://`` a TLS handshake), never an OCPP session it would have to account for.
+  only, never a TLS or OCPP session it would have to account for (how it answers those is the
+  device's, judged by the cases).
 
 The engine's own modules do the real work later; these checks use the same parsers (the driver
 spec, the TLS context) so that what passes here cannot fail there for the same reason.
@@ -36,7 +37,7 @@ def check(pics: Any, options: Any) -> list[str]:
     if options.dut == "external" and options.sut == "csms":
         source = "--ocpp-csms-url" if options.csms_url else "PICS dut.csms_url"
         problems += check_csms_url(options.csms_url or pics.dut.csms_url, source,
-                                   pics.timing.response_timeout, pics)
+                                   pics.timing.response_timeout)
     problems += check_tls_files(pics)
     return problems
 
@@ -105,9 +106,15 @@ def check_listen(host: str, port: int) -> list[str]:
     return []
 
 
-def check_csms_url(url: str | None, source: str, timeout: float, pics: Any = None) -> list[str]:
-    """The CSMS endpoint: a ws:// or wss:// URL whose host accepts a TCP connection (and a TLS
-    handshake for wss://) within ``timeout`` seconds."""
+def check_csms_url(url: str | None, source: str, timeout: float) -> list[str]:
+    """The CSMS endpoint: a ws:// or wss:// URL whose host accepts a TCP connection within
+    ``timeout`` seconds.
+
+    Only TCP: nothing listening there (refused, unreachable, unresolvable, no answer to the SYN)
+    is the set-up's problem. Once TCP is reached, what the central system does with the TLS or
+    WebSocket handshake (no TLS on a wss:// URL, a certificate the harness refuses, HTTP 401) is
+    the device's: every case FAILs it naming the rule, the attempt in its wire log.
+    """
     if not url:
         return ["--ocpp-csms-url: SUT csms with --ocpp-dut external needs the CSMS endpoint "
                 "(--ocpp-csms-url or PICS dut.csms_url)"]
@@ -122,39 +129,17 @@ def check_csms_url(url: str | None, source: str, timeout: float, pics: Any = Non
     if not parts.hostname:
         return [f"{where}: no host"]
     try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout) as connection:
-            if parts.scheme == "wss":
-                context = _client_tls(pics)
-                with context.wrap_socket(connection, server_hostname=parts.hostname):
-                    pass
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            pass
     except socket.gaierror as exc:
         return [f"{where}: cannot resolve {parts.hostname!r}: {exc.strerror}"]
     except TimeoutError:
         return [f"{where}: no TCP connection to {parts.hostname}:{port} within {timeout:g} s "
                 f"(PICS timing.response_timeout)"]
-    except ssl.SSLCertVerificationError:
-        # The central system's certificate is the device's fault, not a set-up error: every case
-        # FAILs it with the certificate field in the reason and the attempt in its wire log.
-        return []
-    except ssl.SSLError as exc:
-        return [f"{where}: the TLS handshake with {parts.hostname}:{port} failed: "
-                f"{exc.reason or exc}"]
     except OSError as exc:
         return [f"{where}: cannot reach {parts.hostname}:{port}: "
                 f"{(exc.strerror or str(exc)).lower()}"]
     return []
-
-
-def _client_tls(pics: Any) -> ssl.SSLContext:
-    from harness.transport import tls_context
-
-    security = getattr(pics, "security", None)
-    if security is None:
-        return tls_context(server=False)
-    mutual = security.profile == 3
-    return tls_context(server=False, ca_file=security.ca_file,
-                       cert_file=security.cert_file if mutual else None,
-                       key_file=security.key_file if mutual else None)
 
 
 def check_tls_files(pics: Any) -> list[str]:
@@ -173,10 +158,18 @@ def check_tls_files(pics: Any) -> list[str]:
     if problems:
         return problems
     if security.cert_file:
+        from harness.transport import key_passphrase
+
         try:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(security.cert_file, security.key_file)
+            context.load_cert_chain(security.cert_file, security.key_file,
+                                    password=key_passphrase(security.key_password))
         except ssl.SSLError as exc:
+            if _encrypted(security.key_file):
+                return [f"PICS security.key_file {security.key_file!r}: an encrypted key that "
+                        + ("security.key_password does not decrypt" if security.key_password
+                           else "needs security.key_password (its passphrase)")
+                        + f" ({exc.reason or exc})"]
             return [f"PICS security.key_file {security.key_file!r}: not the private key of "
                     f"security.cert_file, or not a PEM key ({exc.reason or exc})"]
         except OSError as exc:
@@ -188,6 +181,15 @@ def check_tls_files(pics: Any) -> list[str]:
             return [f"PICS security.ca_file {security.ca_file!r}: cannot be used as a CA file "
                     f"({getattr(exc, 'reason', None) or exc})"]
     return []
+
+
+def _encrypted(path: str | None) -> bool:
+    """A PEM key file that holds an encrypted key (PKCS#8 or the legacy OpenSSL form)."""
+    try:
+        text = open(path or "", "rb").read()
+    except OSError:
+        return False
+    return b"ENCRYPTED PRIVATE KEY" in text or b"Proc-Type: 4,ENCRYPTED" in text
 
 
 def _holds_certificate(path: str) -> bool:

@@ -218,6 +218,13 @@ class _StampedClientConnection(_StampingMixin, ClientConnection):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.arrivals = deque()
+        self.transport_up = False
+        """The transport is up: for wss://, the TLS handshake is done (asyncio calls
+        ``connection_made`` only then)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport_up = True
+        super().connection_made(transport)
 
 
 def _recording_sslobject(server: "CentralSystemServer") -> type[ssl.SSLObject]:
@@ -618,19 +625,30 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
                      detail=(("reason", why),)) from None
     sock = writer.get_extra_info("socket").dup()
     writer.transport.abort()
+    made: list[_StampedClientConnection] = []
+
+    def create_connection(*args: Any, **kwargs: Any) -> _StampedClientConnection:
+        made.append(_StampedClientConnection(*args, **kwargs))
+        return made[-1]
+
     try:
         ws = await asyncio.wait_for(ws_connect(
             url, subprotocols=list(subprotocols) or None, additional_headers=headers,
             ssl=ssl_context, max_size=max_size, ping_interval=ping_interval,
-            create_connection=_StampedClientConnection, open_timeout=None, sock=sock,
+            create_connection=create_connection, open_timeout=None, sock=sock,
             **({"server_hostname": host} if secure else {}),
         ), max(0.0, deadline - loop.time()))
     except TimeoutError:
         sock.close()
-        message = (f"no answer to the {'TLS or ' if secure else ''}WebSocket opening handshake "
-                   f"within {timeout:g} s of the TCP connection (RFC 6455 section 4.1"
-                   + ("; a plain ws:// server may stay silent on a TLS ClientHello" if secure
-                      else "") + ")")
+        if secure and not any(connection.transport_up for connection in made):
+            message = (f"no answer to the TLS ClientHello within {timeout:g} s of the TCP "
+                       "connection: the central system did not speak TLS on a wss:// URL (a "
+                       "plain ws:// server stays silent on it; OCPP 1.6 security whitepaper, "
+                       "profiles 2 and 3)")
+            raise failed("tls", f"{url}: {message}",
+                         Finding("ws.tls", "handshake", message, url)) from None
+        message = (f"no answer to the WebSocket opening handshake within {timeout:g} s of the "
+                   "TCP connection (RFC 6455 section 4.1)")
         raise failed("http", f"{url}: {message}",
                      Finding("ws.handshake-timeout", "handshake", message, url)) from None
     except InvalidStatus as exc:
@@ -685,6 +703,12 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
     return Link(ws, "cp", charge_point_id, findings, max_size)
 
 
+def key_passphrase(password: str | None) -> Any:
+    """``load_cert_chain``'s password: the PICS's, or an empty one (an encrypted key then fails
+    to load instead of OpenSSL prompting on the terminal)."""
+    return password if password is not None else (lambda: b"")
+
+
 def _peer(ws: Any) -> str:
     try:
         address = ws.transport.get_extra_info("peername")
@@ -696,16 +720,18 @@ def _peer(ws: Any) -> str:
 
 
 def tls_context(*, server: bool, ca_file: str | None = None, cert_file: str | None = None,
-                key_file: str | None = None, require_client_cert: bool = False) -> ssl.SSLContext:
+                key_file: str | None = None, require_client_cert: bool = False,
+                key_password: str | None = None) -> ssl.SSLContext:
     """A TLS context for security profiles 2 (server certificate) and 3 (mutual TLS).
 
-    TLS 1.2 at least, as the OCPP 1.6 security whitepaper requires.
+    TLS 1.2 at least, as the OCPP 1.6 security whitepaper requires. ``key_password`` decrypts an
+    encrypted key; without it such a key fails (OpenSSL is never left to prompt on the terminal).
     """
     purpose = ssl.Purpose.CLIENT_AUTH if server else ssl.Purpose.SERVER_AUTH
     context = ssl.create_default_context(purpose, cafile=ca_file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if cert_file:
-        context.load_cert_chain(cert_file, key_file)
+        context.load_cert_chain(cert_file, key_file, password=key_passphrase(key_password))
     if server and require_client_cert:
         context.verify_mode = ssl.CERT_REQUIRED
     return context

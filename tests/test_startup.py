@@ -7,6 +7,10 @@ import socket
 from pathlib import Path
 
 import pytest
+# At import, not in the test: pytester restores sys.modules after each test, and a re-imported
+# cryptography refuses the curve objects of the first import.
+import trustme
+from cryptography.hazmat.primitives import serialization
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE_CASE = str(ROOT / "testcases/cs/core/test_tc_003_charging_plugin_first.py")
@@ -80,6 +84,35 @@ def test_a_certificate_file_that_holds_no_certificate(pytester, tmp_path):
     path = pytester.path.joinpath("server.pem").resolve()
     assert_usage_error(result, out, f"PICS security.cert_file '{path}': no PEM certificate in "
                                     f"the file (-----BEGIN CERTIFICATE-----)")
+
+
+@pytest.mark.parametrize("given, says", [
+    (None, "needs security.key_password (its passphrase)"),
+    ("not-the-passphrase", "security.key_password does not decrypt"),
+])
+def test_an_encrypted_key_without_its_passphrase(pytester, tmp_path, given, says):
+    """A usage error naming the key, never OpenSSL's prompt on the terminal (nor the phrase)."""
+    out = tmp_path / "out"
+    server = trustme.CA().issue_cert("localhost")
+    server.cert_chain_pems[0].write_to_path(pytester.path / "server.pem")
+    key = serialization.load_pem_private_key(server.private_key_pem.bytes(), None)
+    pytester.path.joinpath("server.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"the-right-passphrase")))
+    pics = (ROOT / "harness/sim/default_cs.toml").read_text().replace(
+        "[security]\nprofile = 0\n",
+        '[security]\nprofile = 2\nbasic_auth_password = "0123456789abcdef"\n'
+        'cert_file = "server.pem"\nkey_file = "server.key"\n'
+        + (f'key_password = "{given}"\n' if given else ""))
+    pytester.path.joinpath("tls.toml").write_text(pics)
+    result = run(pytester, CORE_CASE, "--ocpp-pics", "tls.toml", "--ocpp-report", str(out))
+    path = pytester.path.joinpath("server.key").resolve()
+    errors = [x for x in result.stderr.lines if x.startswith("ERROR: ")]
+    assert result.ret == 4 and len(errors) == 1, result.stdout.str() + result.stderr.str()
+    assert errors[0].startswith(f"ERROR: PICS security.key_file '{path}': an encrypted key that "
+                                f"{says} ("), errors
+    assert "pass phrase" not in result.stdout.str() + result.stderr.str()
+    assert not (out / "report.json").exists()
 
 
 def test_collect_only_checks_nothing(pytester, tmp_path):

@@ -14,6 +14,7 @@ peer PASSes it); SUT csms runs TC_001_CSMS (the harness boots, reports, heartbea
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import os
 import re
@@ -29,6 +30,7 @@ import pytest
 
 from harness import wirelog
 from harness.__main__ import main as harness_cli
+import browser
 import hostile_peer as P
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -434,18 +436,35 @@ TLS_CSMS = [
      r"mismatch.*field at fault: subjectAltName.*\[ws\.tls\]"),
     ("csms-plain-on-wss", "plain ws:// where the PICS says wss:// (silent on a ClientHello)",
      None, 'profile = 2\nbasic_auth_password = "%s"\nca_file = "ca.pem"\n' % PASSWORD,
-     r"TLS handshake|no TCP connection"),
+     r"no answer to the TLS ClientHello.*did not speak TLS.*\[ws\.tls\]"),
+    ("csms-http-on-wss", "plain HTTP where the PICS says wss:// (answers a ClientHello with 400)",
+     None, 'profile = 2\nbasic_auth_password = "%s"\nca_file = "ca.pem"\n' % PASSWORD,
+     r"did not speak TLS on a wss:// URL: TLS error.*\[ws\.tls\]"),
 ]
+TLS_PEERS = {"csms-http-on-wss": lambda r, w: http_on_tls(r, w)}
+"""The plain (not TLS) central systems of TLS_CSMS; the others are ``upgrade_then`` behind TLS."""
+
+
+async def http_on_tls(reader, writer) -> None:
+    """A plain HTTP server: whatever arrives (a TLS ClientHello), it answers 400 and closes."""
+    await asyncio.wait_for(reader.read(1), 10)
+    writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    writer.close()
+
+
 for name, what, cert, security, rule in TLS_CSMS:
-    BEHAVIOURS.append(Behaviour(name, "csms", what, cert,
-                                USAGE if name == "csms-plain-on-wss" else "FAIL", rule,
-                                security=security,
-                                refused={} if name == "csms-plain-on-wss" else
-                                {"peer": PEER, "certificate_field": r"^(issuer|subjectAltName)"}))
+    BEHAVIOURS.append(Behaviour(
+        name, "csms", what, TLS_PEERS.get(name, cert), "FAIL", rule, security=security,
+        refused={"peer": PEER, "certificate_field": r"^(issuer|subjectAltName)"} if cert else
+        {"peer": PEER}))
 # Nothing to talk to at the URL is a set-up error found before the first case (DESIGN 2.3:
-# exit code 4, one line, no report), not a verdict on the device.
+# exit code 4, one line, no report), not a verdict on the device: nothing reached it. The
+# start-up check reaches the URL with TCP only; what a central system that accepted TCP does with
+# the TLS or WebSocket handshake is the device's (FAIL, ws.tls and the like, above).
 BEHAVIOURS.append(Behaviour("csms-nothing-listening", "csms", "nothing listens at the URL",
-                            None, USAGE, r"cannot reach"))
+                            None, USAGE, r"^ERROR: PICS dut\.csms_url 'ws://127\.0\.0\.1:\d+/ocpp': "
+                            r"cannot reach 127\.0\.0\.1:\d+: connection refused$"))
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -493,6 +512,13 @@ class Outcome:
     case: dict | None = None
     report: dict | None = None
 
+    @property
+    def usage(self) -> list[str]:
+        """The usage error's lines (pytest prints them as ``ERROR: ...``), if the run stopped
+        before the first case."""
+        return [line[len("ERROR: "):] for line in self.stdout.splitlines()
+                if line.startswith("ERROR: ")]
+
 
 async def run_one(b: Behaviour, base: Path, gate: asyncio.Semaphore) -> Outcome:
     async with gate:
@@ -506,10 +532,11 @@ async def run_one(b: Behaviour, base: Path, gate: asyncio.Semaphore) -> Outcome:
                 port = free_port()
             else:
                 tls = None
-                if b.name in ("csms-untrusted-cert", "csms-wrong-host-cert"):
+                if isinstance(b.peer, str):  # a certificate of make_pki's: TLS, then correct
                     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     pki[b.peer].configure_cert(tls)
-                handler = b.peer if callable(b.peer) else (lambda r, w: upgrade_then(r, w))
+                handler = (b.peer if callable(b.peer) else  # None: plain, where TLS is expected
+                           (lambda r, w: upgrade_then(r, w)))
                 srv = await P.central_system(handler, tls=tls)
                 servers.append(srv)
                 port = srv.sockets[0].getsockname()[1]
@@ -520,6 +547,7 @@ async def run_one(b: Behaviour, base: Path, gate: asyncio.Semaphore) -> Outcome:
         args = [sys.executable, "-m", "pytest", str(case), "--ocpp-sut", b.role,
                 "--ocpp-dut", "external", "--ocpp-pics", str(pics),
                 "--ocpp-report", str(folder / "out"), "--ocpp-driver", "prompt",
+                f"--junitxml={folder / 'out' / 'junit.xml'}",
                 "-p", "no:cacheprovider", "-q", "-o", "addopts=", f"--rootdir={ROOT}"]
         args += b.args
         if b.role == "cs":
@@ -542,6 +570,7 @@ async def run_one(b: Behaviour, base: Path, gate: asyncio.Semaphore) -> Outcome:
         for srv in servers:
             srv.close()
         outcome = Outcome(b, wall, process.returncode, stdout.decode("utf-8", "replace"), folder)
+        (folder / "terminal.txt").write_text(outcome.stdout)  # to read, with OCPP_HOSTILE_DIR
         report = folder / "out" / "report.json"
         if report.is_file():
             outcome.report = json.loads(report.read_text())
@@ -566,30 +595,83 @@ def campaign(request, tmp_path_factory) -> dict[str, Outcome]:
 
     started = time.monotonic()
     outcomes = {o.behaviour.name: o for o in asyncio.run(everything())}
-    if os.environ.get("OCPP_HOSTILE_DOC"):
-        write_table(outcomes, time.monotonic() - started)
+    wall = time.monotonic() - started
+    if os.environ.get("OCPP_HOSTILE_DOC") and set(outcomes) == {b.name for b in BEHAVIOURS}:
+        DOC.write_text(render_table(outcomes, wall), encoding="utf-8")
+    request.config.stash[WALL] = wall
     return outcomes
 
 
-def write_table(outcomes: dict[str, Outcome], wall: float) -> None:
+DOC = ROOT / "docs" / "hostile.md"
+WALL = pytest.StashKey[float]()
+RULE_TAG = re.compile(r"\[([a-z][\w.:-]*)\]( \(remark\))?")
+
+
+def verdict_and_rule(o: Outcome) -> tuple[str, str]:
+    """What the table shows for one behaviour: the verdict, and the rules the reason names (for a
+    PASS, those its remarks name, "(remark)"); a usage error, with its line (the port left out)."""
+    if o.behaviour.verdict == USAGE or (o.case is None and o.usage):
+        line = "; ".join(o.usage) or "-"
+        line = re.sub(r"^.*?'[a-z]+://[^']*': ", "", line)  # the option and URL, the port in it
+        return "usage error (exit 4)", re.sub(r":\d+\b", ":PORT", line)
+    case = o.case or {}
+    reason = case.get("reason", "")
+    rules = sorted({m.group(1) for m in RULE_TAG.finditer(reason)})
+    if not rules and not reason:
+        rules = sorted({f"{m.group(1)} (remark)" for r in case.get("remarks", [])
+                        for m in RULE_TAG.finditer(r)})
+    named = ", ".join(rules) or (reason.split(":")[0][:80] if reason else "-")
+    return case.get("verdict", "?"), named
+
+
+def render_table(outcomes: dict[str, Outcome], wall: float | None) -> str:
+    """docs/hostile.md from the campaign's outcomes, in BEHAVIOURS' order; ``wall`` None: the
+    timings left out (what :func:`comparable` keeps of a generated file)."""
+    counts: dict[str, int] = {}
+    rows = []
+    for b in BEHAVIOURS:
+        o = outcomes[b.name]
+        verdict, named = verdict_and_rule(o)
+        counts[verdict] = counts.get(verdict, 0) + 1
+        took = "-" if wall is None else f"{o.wall_s:.1f}"
+        rows.append(f"| {b.name} | {b.role} | {b.what} | {verdict} | {named} | {took} |")
+    tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    timing = "" if wall is None else f", {wall:.0f} s wall"
     lines = ["# The hostile-device campaign", "",
              "Generated by `OCPP_HOSTILE_DOC=1 .venv/bin/python -m pytest tests/hostile` "
              "(tests/hostile/test_campaign.py): each behaviour is a hand-made peer on a real "
              "loopback socket; the harness is run as users run it (pytest on testcases, "
              "`--ocpp-dut external`): TC_062_CS for a charge point, TC_001_CSMS for a central "
-             "system.", "",
-             f"{len(outcomes)} behaviours, {PARALLEL} runs at a time, {wall:.0f} s wall.", "",
+             "system. `tests/hostile/test_campaign.py::test_docs_hostile_md_is_the_campaigns` "
+             "fails when this file is not what the campaign produced (timings aside).", "",
+             f"{len(outcomes)} behaviours ({tally}), {PARALLEL} runs at a time{timing}.", "",
+             "A PASS shows the rule its remark names (a remark: a FAIL only under "
+             "`--ocpp-strict`); a usage error is the set-up's, found before the first case (one "
+             "line, exit code 4, no report): nothing reached a device.", "",
              "| behaviour | role | what the device does | verdict | rule named in the reason | "
-             "run (s) |", "|---|---|---|---|---|---|"]
-    for name, o in outcomes.items():
-        case = o.case or {}
-        reason = case.get("reason", "")
-        rules = sorted(set(re.findall(r"\[([a-z][\w.:-]*)\]", reason)))
-        named = ", ".join(rules) or (reason.split(":")[0][:80] if reason else
-                                     ("; ".join(case.get("remarks", []))[:80] or "-"))
-        lines.append(f"| {name} | {o.behaviour.role} | {o.behaviour.what} | "
-                     f"{case.get('verdict', '?')} | {named} | {o.wall_s:.1f} |")
-    (ROOT / "docs" / "hostile.md").write_text("\n".join(lines) + "\n")
+             "run (s) |", "|---|---|---|---|---|---|", *rows]
+    return "\n".join(lines) + "\n"
+
+
+def comparable(text: str) -> str:
+    """A generated docs/hostile.md without its timings (the wall time, each run's seconds)."""
+    text = re.sub(r", \d+ s wall\.", ".", text)
+    return re.sub(r"\| [\d.]+ \|$", "| - |", text, flags=re.M)
+
+
+def test_docs_hostile_md_is_the_campaigns(campaign, request):
+    """docs/hostile.md is what this campaign produced (regenerated with OCPP_HOSTILE_DOC=1),
+    timings aside; checked when the whole campaign ran (not under -k)."""
+    if set(campaign) != {b.name for b in BEHAVIOURS}:
+        pytest.skip("only part of the campaign ran (-k); docs/hostile.md is the whole one's")
+    produced = render_table(campaign, request.config.stash[WALL])
+    committed = DOC.read_text(encoding="utf-8") if DOC.is_file() else ""
+    assert comparable(committed) == comparable(produced), (
+        "docs/hostile.md is not what the campaign produced: OCPP_HOSTILE_DOC=1 .venv/bin/python "
+        "-m pytest tests/hostile -p no:cacheprovider\n" + "\n".join(
+            line for line in difflib.unified_diff(comparable(committed).splitlines(),
+                                                  comparable(produced).splitlines(),
+                                                  "docs/hostile.md", "the campaign", lineterm="")))
 
 
 @pytest.mark.timeout(900)
@@ -598,9 +680,13 @@ def test_behaviour(campaign, name):
     o = campaign[name]
     b = o.behaviour
     if b.verdict == USAGE:
+        # One line naming the PICS key, exit code 4, before any case: no report, no wire log.
         assert o.returncode == 4, (o.returncode, o.stdout[-2000:])
-        assert re.search(b.rule, o.stdout), o.stdout[-2000:]
+        assert len(o.usage) == 1 and re.fullmatch(b.rule, "ERROR: " + o.usage[0]), o.stdout[-2000:]
+        assert "Traceback" not in o.stdout and o.report is None
+        assert not (o.folder / "out" / "wire").exists() or not any((o.folder / "out" / "wire").iterdir())
         assert o.wall_s < RUN_BOUND_S
+        assert_no_secret(o, PASSWORD)
         return
     assert o.case is not None, f"no report.json with the case; harness output:\n{o.stdout[-3000:]}"
     assert o.case["verdict"] == b.verdict, (
@@ -623,7 +709,7 @@ def test_behaviour(campaign, name):
     events = {line.event for line in lines if line.event}
     if re.match(r"ws\\\.(charge-point-id|upgrade|http|handshake|no-request|basic-auth|tls)|"
                 r"HTTP|no answer to the WebSocket|broke the WebSocket|selected a|did not speak|"
-                r"certificate verify failed|mismatch",
+                r"certificate verify failed|mismatch|no answer to the TLS",
                 b.rule):
         # The attempt the harness refused or that failed is evidence in the case's wire log.
         assert "refused" in events, (name, events)
@@ -633,11 +719,63 @@ def test_behaviour(campaign, name):
         details = [line.detail or {} for line in lines if line.event == "refused"]
         assert any(all(re.search(rx, str(d.get(key, ""))) for key, rx in b.refused.items())
                    for d in details), (name, b.refused, details)
-    # The reports: written, and no device markup live in the HTML.
+    # The reports: written, the device's markup escaped in the HTML (the browser check below
+    # renders them), and the PICS's password in no output of the run.
     html = (o.folder / "out" / "report.html").read_text()
     assert MARKUP not in html and IMG not in html
-    assert PASSWORD not in html and PASSWORD not in json.dumps(o.report)
-    assert PASSWORD not in log.read_text() and PASSWORD not in o.stdout
+    assert (o.folder / "out" / "junit.xml").is_file()
+    assert_no_secret(o, PASSWORD)
+
+
+def outputs(o: Outcome) -> dict[str, str]:
+    """Every output of one run: the terminal's, and each file it wrote (report.json and .html,
+    the wire logs, JUnit XML, device-state.json), by name."""
+    found = {"terminal output": o.stdout}
+    out = o.folder / "out"
+    if out.is_dir():
+        for path in sorted(out.rglob("*")):
+            if path.is_file():
+                found[str(path.relative_to(o.folder))] = path.read_text("utf-8", "replace")
+    return found
+
+
+def assert_no_secret(o: Outcome, *secrets: str) -> None:
+    from urllib.parse import quote
+    for where, text in outputs(o).items():
+        for value in secrets:
+            for form in {value, quote(value, safe="")}:
+                assert form not in text, f"{o.behaviour.name}: a secret in {where}"
+
+
+MARKUP_BEHAVIOURS = ("cs-markup", "csms-markup")
+"""Their reports show the device's markup (as text) in the case's reason."""
+
+
+@pytest.mark.skipif(not browser.available(), reason="/usr/bin/chromium is absent (apt-get "
+                    "install chromium; .ci/run installs it)")
+def test_no_device_markup_is_live_in_any_rendered_report(campaign, tmp_path):
+    """Every report.html of the campaign, rendered in one headless Chromium (one launch, one
+    tab): no script or handler the device sent ran, none became an element. A control page with
+    the same markup live shows that the probe sees it when it is."""
+    reports = {name: o.folder / "out" / "report.html" for name, o in campaign.items()
+               if (o.folder / "out" / "report.html").is_file()}
+    assert len(reports) == sum(b.verdict != USAGE for b in BEHAVIOURS if b.name in campaign)
+    control = tmp_path / "live.html"
+    control.write_text(f"<!doctype html><html><body><p>{MARKUP}{IMG}</p></body></html>")
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    started = time.monotonic()
+    seen = asyncio.run(browser.probe([control, *reports.values()], profile))
+    took = time.monotonic() - started
+    assert seen[control]["pwned"] and seen[control]["handlers"] == 1, seen[control]
+    for name, page in reports.items():
+        result = seen[page]
+        assert not result["pwned"] and not result["scripts"] and not result["handlers"], \
+            (name, {k: v for k, v in result.items() if k != "text"})
+        assert result["title"] and "TC_0" in result["text"], (name, result["title"])
+        if name in MARKUP_BEHAVIOURS:
+            assert MARKUP in result["text"] or IMG in result["text"], name
+    print(f"{len(reports)} reports rendered in one chromium in {took:.1f} s")
 
 
 def test_the_campaign_covers_forty_behaviours_in_both_roles():
