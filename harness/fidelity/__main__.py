@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if doc is not None and args.alone:
         previous = doc.read_text() if doc.exists() else ""
         when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
-        command = shlex.join(["python", "-m", "harness.fidelity", *argv])
+        shown = [("…" if i and argv[i - 1] == "--note" else a) for i, a in enumerate(argv)]
+        command = shlex.join(["python", "-m", "harness.fidelity", *shown])
         doc.write_text(render_alone(judgements, catalogue.load(), previous=previous, when=when,
                                     command=command, note=args.note))
     elif doc is not None:
