@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Union
@@ -59,6 +60,37 @@ ERROR_CODES = frozenset({
 })
 _MISSPELT = {"FormatViolation": "FormationViolation",
              "OccurrenceConstraintViolation": "OccurenceConstraintViolation"}
+
+ERROR_CODE_FOR_RULE = {
+    # the frame (harness.rpc, harness.protocol)
+    "rpc.action": "NotImplemented",       # "Requested Action is not known by receiver"
+    "rpc.direction": "NotSupported",      # "recognized but not supported by the receiver"
+    "rpc.length": "ProtocolError",        # "Payload for Action is incomplete"
+    # the payload, by the JSON Schema keyword broken (harness.validation)
+    "required": "OccurenceConstraintViolation", "minItems": "OccurenceConstraintViolation",
+    "maxItems": "OccurenceConstraintViolation",
+    "type": "TypeConstraintViolation",
+    "additionalProperties": "FormationViolation",  # "not conform the PDU structure for Action"
+}
+"""How a peer answers a CALL that broke a rule (OCPP-J 1.6 section 4.2.3), by the rule of the
+finding: the one table both the harness's :class:`harness.session.Session` and the simulators'
+:class:`harness.sim.link.Link` answer from. Any other ``rpc.*`` rule (not a JSON array, a payload
+that is not an object, ...) is a :data:`FormationViolation`; any other schema keyword (``enum``,
+``maxLength``, ``format:date-time``, ``pattern``, ``minimum``, ...) says a field holds an invalid
+value: ``PropertyConstraintViolation``."""
+
+
+def error_code_for(findings: Sequence[Finding]) -> str:
+    """The CALLERROR code answering a CALL with ``findings`` (:data:`ERROR_CODE_FOR_RULE`): the
+    first finding whose rule the table names decides; else FormationViolation if the frame itself
+    is broken (an ``rpc.*`` rule), else PropertyConstraintViolation."""
+    for finding in findings:
+        code = ERROR_CODE_FOR_RULE.get(finding.rule)
+        if code is not None:
+            return code
+    if any(f.rule.startswith("rpc.") for f in findings):
+        return "FormationViolation"
+    return "PropertyConstraintViolation"
 
 
 @dataclass(slots=True)

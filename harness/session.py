@@ -241,22 +241,6 @@ class _Waiter:
         return call.action in self.actions and (self.where is None or bool(self.where(call.payload)))
 
 
-# How the harness answers a device request that broke a rule (OCPP-J 1.6 section 4.2.3).
-_ERROR_FOR_RULE = {
-    "rpc.action": "NotImplemented", "rpc.direction": "NotSupported", "rpc.length": "ProtocolError",
-    "required": "OccurenceConstraintViolation", "additionalProperties": "PropertyConstraintViolation",
-}
-
-
-def _error_code_for(findings: list[Finding]) -> str:
-    for finding in findings:
-        if finding.rule in _ERROR_FOR_RULE:
-            return _ERROR_FOR_RULE[finding.rule]
-    if any(f.rule.startswith("rpc.") for f in findings):
-        return "FormationViolation"
-    return "TypeConstraintViolation"
-
-
 class Session:
     """The harness (``role``) talking to the device (the other role)."""
 
@@ -701,7 +685,7 @@ class Session:
         if call is None or checked.findings and not _only_tolerable(checked.findings,
                                                                      self.strict):
             # A request the harness cannot read answers with a CALLERROR, as a real peer would.
-            error = CallError(checked.unique_id or "-1", _error_code_for(checked.findings),
+            error = CallError(checked.unique_id or "-1", rpc.error_code_for(checked.findings),
                               "; ".join(str(f) for f in checked.findings)[:255], {})
             self._answered(frame, await self._send(link, rpc.dumps(error), answering=frame))
             return

@@ -121,7 +121,7 @@ async def test_unknown_action_answered_not_implemented_and_recorded(harness):
 async def test_schema_violation_answered_with_callerror(harness):
     await harness.peer_send([2, "s1", "StatusNotification", {**STATUS, "status": "Availble"}])
     answer = await harness.peer_recv()
-    assert answer[:3] == [4, "s1", "TypeConstraintViolation"]
+    assert answer[:3] == [4, "s1", "PropertyConstraintViolation"]  # an invalid value (enum)
     finding = harness.session.violations[0].findings[0]
     assert (finding.rule, finding.path, finding.value) == ("enum", "$.status", "Availble")
 

@@ -20,7 +20,6 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from harness import rpc
-from harness.findings import Finding
 from harness.rpc import Call, CallError, CallResult
 from harness.sim.common import EventLog, log
 from harness.sim.faults import Faults
@@ -56,19 +55,6 @@ class Answer:
 
 Handler = Callable[[str, dict], Awaitable["dict | Answer"]]
 FrameObserver = Callable[[str, str], None]
-
-# OCPP-J 4.2.3 codes for a request that breaks its schema, by the JSON Schema keyword broken.
-_ERROR_FOR_RULE = {"required": "OccurenceConstraintViolation", "minItems": "OccurenceConstraintViolation",
-                   "maxItems": "OccurenceConstraintViolation", "type": "TypeConstraintViolation",
-                   "additionalProperties": "FormationViolation"}
-
-
-def error_code_for(findings: list[Finding]) -> str:
-    for finding in findings:
-        if finding.rule in _ERROR_FOR_RULE:
-            return _ERROR_FOR_RULE[finding.rule]
-    return "PropertyConstraintViolation"
-
 
 _validator: Any = None
 
@@ -211,10 +197,8 @@ class Link:
         if exc.unique_id is None:
             return
         if exc.message_type == rpc.CALL:
-            # OCPP-J 4.2.3: an unknown action is NotImplemented; a CALL missing an element is
-            # incomplete (ProtocolError); any other broken CALL does not fit the PDU structure.
-            code = ("NotImplemented" if rules == ["rpc.action"] else
-                    "ProtocolError" if "rpc.length" in rules else "FormationViolation")
+            # OCPP-J 4.2.3, the engine's one table (harness.rpc.ERROR_CODE_FOR_RULE).
+            code = rpc.error_code_for(exc.findings)
             self._spawn(self._send_error(exc.unique_id, code, "; ".join(map(str, exc.findings))),
                         "callerror")
         elif exc.message_type in (rpc.CALLRESULT, rpc.CALLERROR):
@@ -242,7 +226,7 @@ class Link:
         if findings:
             self._events.add("invalid_request", peer=self.peer_id, action=action,
                              findings=[str(f) for f in findings[:5]])
-            error: tuple[str, str] | None = (error_code_for(findings),
+            error: tuple[str, str] | None = (rpc.error_code_for(findings),
                                              "; ".join(map(str, findings))[:255])
             payload = None
         else:
