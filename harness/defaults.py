@@ -9,14 +9,9 @@ transaction id is unique within the run. A test case overrides any of them with 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
 from typing import Any, Callable
 
-
-
-def now_iso() -> str:
-    """The current UTC time as OCPP writes it: RFC 3339 with milliseconds and ``Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from harness.clock import now_iso
 
 
 def id_tag_statuses(pics: Any) -> dict[str, dict]:

@@ -67,13 +67,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any, Iterable, Mapping
 
+from harness import clock
+
 __all__ = [
     "Period", "Schedule", "ChargingProfile", "Transaction", "CompositePeriod", "Composite",
-    "composite", "compare", "convert", "describe", "exact", "parse_time", "iso", "limits_at",
+    "composite", "compare", "convert", "describe", "exact", "moment_of", "limits_at",
     "reported_periods", "impossible_values", "DEFAULT_VOLTAGE",
     "DEFAULT_PHASES",
 ]
@@ -97,17 +99,10 @@ def exact(number: Any) -> Decimal:
     return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
 
 
-def parse_time(text: str) -> datetime:
-    """An OCPP dateTime as an aware UTC datetime (a value without an offset is read as UTC)."""
-    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00").replace("z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def iso(moment: datetime) -> str:
-    """An aware datetime as OCPP writes it: UTC, milliseconds, Z."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def moment_of(text: str) -> datetime:
+    """A profile's or a transaction's dateTime for the model (:func:`harness.clock.require_time`;
+    the model reads one without an offset as UTC): ValueError if it is not one."""
+    return clock.require_time(text, default_zone=clock.UTC)
 
 
 def seconds(delta: timedelta) -> Decimal:
@@ -161,7 +156,7 @@ class Schedule:
              for p in raw["chargingSchedulePeriod"]), key=lambda p: p.start))
         return cls(raw["chargingRateUnit"], periods,
                    int(raw["duration"]) if raw.get("duration") is not None else None,
-                   parse_time(raw["startSchedule"]) if raw.get("startSchedule") else None,
+                   moment_of(raw["startSchedule"]) if raw.get("startSchedule") else None,
                    exact(raw["minChargingRate"]) if raw.get("minChargingRate") is not None
                    else None)
 
@@ -195,8 +190,8 @@ class ChargingProfile:
         return cls(int(raw["chargingProfileId"]), connector_id, int(raw["stackLevel"]),
                    raw["chargingProfilePurpose"], raw["chargingProfileKind"],
                    Schedule.from_ocpp(raw["chargingSchedule"]), raw.get("recurrencyKind"),
-                   parse_time(raw["validFrom"]) if raw.get("validFrom") else None,
-                   parse_time(raw["validTo"]) if raw.get("validTo") else None,
+                   moment_of(raw["validFrom"]) if raw.get("validFrom") else None,
+                   moment_of(raw["validTo"]) if raw.get("validTo") else None,
                    raw.get("transactionId"))
 
     def valid_at(self, t: datetime) -> bool:

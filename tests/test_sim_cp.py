@@ -12,7 +12,7 @@ import pytest
 
 from harness.rpc import CallError
 from harness.sim import ChargePointSim
-from harness.sim.common import iso, parse_iso, utc_now
+from harness import clock
 from harness.sim.testing import ScriptedCsms, stand_in_pics
 
 
@@ -87,7 +87,7 @@ async def test_heartbeat_follows_the_boot_interval(csms, make_cp):
 
 
 async def test_rejected_boot_is_retried_after_the_interval_and_nothing_else_is_sent(csms, make_cp):
-    answers = iter([{"status": "Rejected", "currentTime": iso(utc_now()), "interval": 1}])
+    answers = iter([{"status": "Rejected", "currentTime": clock.now_iso(), "interval": 1}])
     csms.responder = lambda action, p: next(answers, None) if action == "BootNotification" else None
     await make_cp(boot=False)
     first = await csms.expect("BootNotification")
@@ -99,7 +99,7 @@ async def test_rejected_boot_is_retried_after_the_interval_and_nothing_else_is_s
 
 
 async def test_pending_boot_answers_the_csms_and_a_trigger_cuts_the_wait(csms, make_cp):
-    answers = iter([{"status": "Pending", "currentTime": iso(utc_now()), "interval": 60}])
+    answers = iter([{"status": "Pending", "currentTime": clock.now_iso(), "interval": 60}])
     csms.responder = lambda action, p: next(answers, None) if action == "BootNotification" else None
     await make_cp(boot=False)
     await csms.expect("BootNotification")
@@ -383,8 +383,8 @@ async def test_sampled_meter_values_are_spaced_by_the_interval(csms, make_cp):
     await charging(cp, csms)
     first = await csms.expect("MeterValues", timeout=3)
     second = await csms.expect("MeterValues", timeout=3)
-    t1 = parse_iso(first.payload["meterValue"][0]["timestamp"])
-    t2 = parse_iso(second.payload["meterValue"][0]["timestamp"])
+    t1 = clock.parse_time(first.payload["meterValue"][0]["timestamp"])
+    t2 = clock.parse_time(second.payload["meterValue"][0]["timestamp"])
     assert (t2 - t1).total_seconds() == 1
     values = first.payload["meterValue"][0]["sampledValue"]
     assert [v["measurand"] for v in values] == ["Energy.Active.Import.Register", "SoC"]
@@ -400,7 +400,7 @@ async def test_clock_aligned_meter_values_sit_on_the_boundaries(csms, make_cp):
     cp = await make_cp({"ClockAlignedDataInterval": "1", "MeterValueSampleInterval": "0"})
     await charging(cp, csms)
     aligned = await csms.expect("MeterValues", timeout=3)
-    moment = parse_iso(aligned.payload["meterValue"][0]["timestamp"])
+    moment = clock.parse_time(aligned.payload["meterValue"][0]["timestamp"])
     assert moment.microsecond == 0
     assert aligned.payload["meterValue"][0]["sampledValue"][0]["context"] == "Sample.Clock"
     await cp.control("present_id_tag", {"idTag": "VALID0001"})
@@ -567,7 +567,7 @@ async def test_unclaimed_profiles_are_not_supported(csms, make_cp):
     assert await csms.result("SendLocalList", {"listVersion": 1, "updateType": "Full"}) == \
         {"status": "NotSupported"}
     for action, payload in [
-            ("ReserveNow", {"connectorId": 1, "expiryDate": iso(utc_now()), "idTag": "X",
+            ("ReserveNow", {"connectorId": 1, "expiryDate": clock.now_iso(), "idTag": "X",
                             "reservationId": 1}),
             ("TriggerMessage", {"requestedMessage": "Heartbeat"}),
             ("GetDiagnostics", {"location": "http://127.0.0.1:1/"}),

@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from harness.rpc import CallError
 from harness.sim import ControlError, CsmsSim
-from harness.sim.common import iso, utc_now
+from harness import clock
 from harness.sim.testing import ScriptedCp, stand_in_pics
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}
@@ -36,7 +36,7 @@ async def cp(csms):
 
 def start_tx(id_tag: str, connector_id: int = 1) -> dict:
     return {"connectorId": connector_id, "idTag": id_tag, "meterStart": 100,
-            "timestamp": iso(utc_now())}
+            "timestamp": clock.now_iso()}
 
 
 async def test_boot_policy(csms, cp):
@@ -78,11 +78,11 @@ async def test_transactions_get_ids_and_are_stored(csms, cp):
     refused = await cp.result("StartTransaction", start_tx("BLOCKED0001", 3))
     assert refused["idTagInfo"]["status"] == "Blocked" and "transactionId" in refused
     meter = {"connectorId": 1, "transactionId": first["transactionId"],
-             "meterValue": [{"timestamp": iso(utc_now()),
+             "meterValue": [{"timestamp": clock.now_iso(),
                              "sampledValue": [{"value": "150", "unit": "Wh"}]}]}
     assert await cp.result("MeterValues", meter) == {}
     stop = await cp.result("StopTransaction", {"transactionId": first["transactionId"],
-                                               "meterStop": 250, "timestamp": iso(utc_now()),
+                                               "meterStop": 250, "timestamp": clock.now_iso(),
                                                "idTag": "VALID0001", "reason": "Local"})
     assert stop["idTagInfo"]["status"] == "Accepted"
     tx = csms.transactions[first["transactionId"]]

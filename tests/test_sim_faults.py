@@ -15,7 +15,7 @@ import pytest
 
 from harness.rpc import CallError
 from harness.sim import ChargePointSim, CsmsSim
-from harness.sim.common import iso, parse_iso, utc_now
+from harness import clock
 from harness.sim.faults import REGISTRY, Faults
 from harness.sim.testing import ScriptedCp, ScriptedCsms, stand_in_pics
 
@@ -187,7 +187,7 @@ async def _(rig):
 
 
 @scenario(CP, "boot_ignore_interval", {"responder": lambda action, p: {
-    "status": "Rejected", "currentTime": iso(utc_now()), "interval": 60}
+    "status": "Rejected", "currentTime": clock.now_iso(), "interval": 60}
     if action == "BootNotification" else None})
 async def _(rig):
     first = await rig.csms.expect("BootNotification")
@@ -402,7 +402,7 @@ async def _(rig):
 def _reserve(seconds: float = 300, parent: str | None = None) -> dict:
     from datetime import timedelta
     payload = {"connectorId": 1, "reservationId": 1, "idTag": "VALID0001",
-               "expiryDate": iso(utc_now() + timedelta(seconds=seconds))}
+               "expiryDate": clock.iso(clock.now() + timedelta(seconds=seconds))}
     return {**payload, "parentIdTag": parent} if parent else payload
 
 
@@ -449,7 +449,7 @@ async def _(rig):
     async with FileServers(protocols=["HTTP"]) as servers:
         servers.offer("fw.bin", image("x", 1024))
         await rig.csms.result("UpdateFirmware", {"location": servers.url("HTTP", "fw.bin"),
-                                                 "retrieveDate": iso(utc_now())})
+                                                 "retrieveDate": clock.now_iso()})
         assert await _firmware_statuses(rig, "Downloaded") == ["Downloading", "Downloaded"]
         assert servers.downloads() == []  # nothing was fetched
 
@@ -461,7 +461,7 @@ async def _(rig):
     async with FileServers(protocols=["HTTP"]) as servers:
         servers.offer("fw.bin", image("x", 1024))
         await rig.csms.result("UpdateFirmware", {"location": servers.url("HTTP", "fw.bin"),
-                                                 "retrieveDate": iso(utc_now())})
+                                                 "retrieveDate": clock.now_iso()})
         await _firmware_statuses(rig, "Installing")
         installing = time.monotonic()
         await rig.csms.expect("BootNotification", timeout=5)
@@ -595,7 +595,7 @@ BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}
 
 
 def start(id_tag: str) -> dict:
-    return {"connectorId": 1, "idTag": id_tag, "meterStart": 0, "timestamp": iso(utc_now())}
+    return {"connectorId": 1, "idTag": id_tag, "meterStart": 0, "timestamp": clock.now_iso()}
 
 
 @pytest.mark.parametrize("name", sorted(Faults.names("csms")))
@@ -744,13 +744,13 @@ async def _(csms, cp):
 @scenario(CSMS, "wrong_current_time")
 async def _(csms, cp):
     answer = await cp.result("Heartbeat", {})
-    assert (parse_iso(answer["currentTime"]) - utc_now()).total_seconds() > 3500
+    assert (clock.parse_time(answer["currentTime"]) - clock.now()).total_seconds() > 3500
 
 
 @scenario(CSMS, "expiry_in_past")
 async def _(csms, cp):
     info = (await cp.result("Authorize", {"idTag": "VALID0001"}))["idTagInfo"]
-    assert info["status"] == "Accepted" and parse_iso(info["expiryDate"]) < utc_now()
+    assert info["status"] == "Accepted" and clock.parse_time(info["expiryDate"]) < clock.now()
 
 
 @scenario(CSMS, "unsolicited_result")

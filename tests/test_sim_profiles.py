@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from harness.sim import ChargePointSim
-from harness.sim.common import iso, parse_iso, utc_now
+from harness import clock
 from harness.sim.testing import FileServer, FtpServer, ScriptedCsms, stand_in_pics
 
 
@@ -46,7 +46,7 @@ def status_is(status: str, connector_id: int = 1):
 def reserve(connector_id: int = 1, reservation_id: int = 1, id_tag: str = "VALID0001",
             seconds: float = 300, parent: str | None = None) -> dict:
     payload = {"connectorId": connector_id, "reservationId": reservation_id, "idTag": id_tag,
-               "expiryDate": iso(utc_now() + timedelta(seconds=seconds))}
+               "expiryDate": clock.iso(clock.now() + timedelta(seconds=seconds))}
     if parent:
         payload["parentIdTag"] = parent
     return payload
@@ -152,7 +152,7 @@ def profile(pid: int, purpose: str, stack: int, periods: list[tuple[int, float]]
     schedule = {"chargingRateUnit": unit,
                 "chargingSchedulePeriod": [{"startPeriod": s, "limit": lim} for s, lim in periods]}
     if kind != "Relative":
-        schedule["startSchedule"] = iso(utc_now() + timedelta(seconds=start_offset))
+        schedule["startSchedule"] = clock.iso(clock.now() + timedelta(seconds=start_offset))
     if duration is not None:
         schedule["duration"] = duration
     return {"chargingProfileId": pid, "stackLevel": stack, "chargingProfilePurpose": purpose,
@@ -182,7 +182,7 @@ async def test_composite_schedule_of_stacked_profiles(csms, make_cp):
     answer = await csms.result("GetCompositeSchedule", {"connectorId": 1, "duration": 600,
                                                         "chargingRateUnit": "A"})
     assert answer["status"] == "Accepted" and answer["connectorId"] == 1
-    assert abs((parse_iso(answer["scheduleStart"]) - utc_now()).total_seconds()) < 2
+    assert abs((clock.parse_time(answer["scheduleStart"]) - clock.now()).total_seconds()) < 2
     # The profiles started a second ago: every boundary comes one second early.
     assert_periods(answer, [(0, 4), (149, 8), (199, 10), (399, 32)])
     cap = profile(3, "ChargePointMaxProfile", 0, [(0, 5)], duration=300)
@@ -296,7 +296,7 @@ async def test_firmware_update_downloads_installs_and_reboots(csms, make_cp):
     cp = await make_cp()
     async with FileServer({"fw-2.0.bin": b"\x7fOCPPFW" + bytes(1000)}) as files:
         await csms.result("UpdateFirmware", {"location": files.url("fw-2.0.bin"),
-                                             "retrieveDate": iso(utc_now())})
+                                             "retrieveDate": clock.now_iso()})
         await firmware_statuses(csms, "Downloading", "Downloaded", "Installing")
         boot = await csms.expect("BootNotification", timeout=5)
         assert boot.payload["firmwareVersion"] == "fw-2.0"
@@ -309,10 +309,10 @@ async def test_firmware_download_and_installation_failures(csms, make_cp):
     await make_cp()
     async with FileServer({"bad.bin": b"INVALID image"}) as files:
         await csms.result("UpdateFirmware", {"location": files.url("does_not_exist_fw.bin"),
-                                             "retrieveDate": iso(utc_now()), "retries": 0})
+                                             "retrieveDate": clock.now_iso(), "retries": 0})
         await firmware_statuses(csms, "Downloading", "DownloadFailed")
         await csms.result("UpdateFirmware", {"location": files.url("bad.bin"),
-                                             "retrieveDate": iso(utc_now())})
+                                             "retrieveDate": clock.now_iso()})
         await firmware_statuses(csms, "Downloading", "Downloaded", "Installing",
                                 "InstallationFailed")
     assert len(csms.seen("BootNotification")) == 1
@@ -347,7 +347,7 @@ async def test_firmware_and_diagnostics_over_ftp(csms, make_cp):
     async with FtpServer({"/fw/fw-3.1.bin": b"\x7fOCPPFW" + bytes(100)}) as ftp:
         await make_cp()
         await csms.result("UpdateFirmware", {"location": ftp.url("/fw/fw-3.1.bin"),
-                                             "retrieveDate": iso(utc_now())})
+                                             "retrieveDate": clock.now_iso()})
         await firmware_statuses(csms, "Downloading", "Downloaded", "Installing")
         assert (await csms.expect("BootNotification", timeout=5)).payload["firmwareVersion"] == \
             "fw-3.1"

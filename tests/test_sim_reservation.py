@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from harness.sim.common import iso, utc_now
+from harness import clock
 # The reference charge point and its scripted central system, set up as for the other optional
 # profiles: the same fixtures, not a copy.
 from test_sim_profiles import csms, make_cp, status_is  # noqa: F401
@@ -18,7 +18,7 @@ from test_sim_profiles import csms, make_cp, status_is  # noqa: F401
 def reserve(expiry, *, connector_id: int = 1, reservation_id: int = 1, id_tag: str = "VALID0001",
             parent: str | None = None) -> dict:
     payload = {"connectorId": connector_id, "reservationId": reservation_id, "idTag": id_tag,
-               "expiryDate": iso(expiry)}
+               "expiryDate": clock.iso(expiry)}
     if parent:
         payload["parentIdTag"] = parent
     return payload
@@ -28,7 +28,7 @@ async def test_expiry_is_read_on_the_charge_points_clock(csms, make_cp):
     cp = await make_cp()
     cp.clock_offset = timedelta(hours=1)  # its clock is an hour ahead of real time
     # Ahead of real time, but in the past on the charge point's clock: refused.
-    past = utc_now() + timedelta(minutes=30)
+    past = clock.now() + timedelta(minutes=30)
     assert await csms.result("ReserveNow", reserve(past)) == {"status": "Rejected"}
     # Half a second ahead on its clock: held, then ended half a second later, not an hour.
     soon = cp.now() + timedelta(seconds=0.5)
@@ -42,7 +42,7 @@ async def test_expiry_is_read_on_the_charge_points_clock(csms, make_cp):
 
 async def test_refuse_reservation_rejects_the_next_reserve_now_only(csms, make_cp):
     cp = await make_cp()
-    expiry = utc_now() + timedelta(minutes=5)
+    expiry = clock.now() + timedelta(minutes=5)
     assert await cp.control("refuse_reservation", {}) == {}
     assert await csms.result("ReserveNow", reserve(expiry)) == {"status": "Rejected"}
     assert await csms.result("CancelReservation", {"reservationId": 1}) == {"status": "Rejected"}
@@ -55,7 +55,7 @@ async def test_refuse_reservation_rejects_the_next_reserve_now_only(csms, make_c
 async def test_refuse_reservation_covers_connector_zero(csms, make_cp):
     cp = await make_cp(reserve_connector_zero=True)
     await cp.control("refuse_reservation", {})
-    expiry = utc_now() + timedelta(minutes=5)
+    expiry = clock.now() + timedelta(minutes=5)
     assert await csms.result("ReserveNow", reserve(expiry, connector_id=0)) == \
         {"status": "Rejected"}
     csms.assert_clean()
@@ -68,7 +68,7 @@ async def test_remote_start_by_a_child_of_the_reserved_parent(csms, make_cp):
                                                       "parentIdTag": "PARENT0001"}} \
         if action == "Authorize" else None
     cp = await make_cp(configuration={"AuthorizeRemoteTxRequests": "false"})
-    expiry = utc_now() + timedelta(minutes=5)
+    expiry = clock.now() + timedelta(minutes=5)
     assert await csms.result("ReserveNow", reserve(expiry, reservation_id=7,
                                                    parent="PARENT0001")) == {"status": "Accepted"}
     await csms.expect("StatusNotification", status_is("Reserved"))
@@ -88,7 +88,7 @@ async def test_remote_start_by_a_stranger_to_the_reservation_starts_nothing(csms
                                                       "parentIdTag": "OTHERPARENT"}} \
         if action == "Authorize" else None
     cp = await make_cp(configuration={"AuthorizeRemoteTxRequests": "false"})
-    expiry = utc_now() + timedelta(minutes=5)
+    expiry = clock.now() + timedelta(minutes=5)
     await csms.result("ReserveNow", reserve(expiry, parent="PARENT0001"))
     await csms.expect("StatusNotification", status_is("Reserved"))
     await csms.result("RemoteStartTransaction", {"idTag": "VALID0002", "connectorId": 1})
@@ -196,7 +196,7 @@ def _status(status: str, *, sent_at: float, arrived_at: float, line: int = 1) ->
     """A StatusNotification stamped ``sent_at`` on the device's clock, read ``arrived_at`` on the
     harness's."""
     from datetime import datetime, timezone
-    stamp = res.iso(datetime.fromtimestamp(sent_at, timezone.utc))
+    stamp = clock.iso(datetime.fromtimestamp(sent_at, timezone.utc))
     payload = {"connectorId": 1, "errorCode": "NoError", "status": status, "timestamp": stamp}
     frame = Frame("cp", "", 0, int(arrived_at * 1e9))
     return Request(Call(str(line), "StatusNotification", payload), frame, line)

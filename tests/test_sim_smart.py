@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from harness.sim.common import iso
+from harness import clock
 from harness.sim.cp.smart import ProfileStore
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=timezone.utc)  # a Monday
@@ -16,7 +16,7 @@ def raw(pid: int, purpose: str, stack: int, periods, *, kind="Absolute", unit="A
         {"startPeriod": s, "limit": lim, **({"numberPhases": ph} if ph else {})}
         for s, lim, ph in ((*p, None) if len(p) == 2 else p for p in periods)]}
     if start is not None and kind != "Relative":
-        schedule["startSchedule"] = iso(start)
+        schedule["startSchedule"] = clock.iso(start)
     if duration is not None:
         schedule["duration"] = duration
     return {"chargingProfileId": pid, "stackLevel": stack, "chargingProfilePurpose": purpose,
@@ -47,8 +47,8 @@ def test_nothing_installed_means_the_hardware_limit():
 
 def test_validity_window_bounds_a_profile():
     s = store((1, raw(1, "TxDefaultProfile", 0, [(0, 10)],
-                      validFrom=iso(T0 + timedelta(minutes=10)),
-                      validTo=iso(T0 + timedelta(minutes=20)))))
+                      validFrom=clock.iso(T0 + timedelta(minutes=10)),
+                      validTo=clock.iso(T0 + timedelta(minutes=20)))))
     assert composite(s) == [(0, 32.0), (600, 10.0), (1200, 32.0)]
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import smart_charging as sc
-from harness.sim.common import iso
+from harness import clock
 from harness.sim.cp.smart import ProfileStore
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -26,8 +26,9 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 def profile(pid: int, stack: int, periods: list[tuple[int, float]], *,
             purpose: str = "TxDefaultProfile", start: datetime = T0,
             duration: int | None = None) -> dict:
-    schedule = {"chargingRateUnit": "A", "startSchedule": iso(start), "chargingSchedulePeriod": [
-        {"startPeriod": s, "limit": limit} for s, limit in periods]}
+    schedule = {"chargingRateUnit": "A", "startSchedule": clock.iso(start),
+                "chargingSchedulePeriod": [{"startPeriod": s, "limit": limit}
+                                           for s, limit in periods]}
     if duration is not None:
         schedule["duration"] = duration
     return {"chargingProfileId": pid, "stackLevel": stack, "chargingProfilePurpose": purpose,
@@ -102,12 +103,13 @@ def any_profiles(draw, pid: int) -> tuple[int, dict]:
            "chargingProfilePurpose": purpose, "chargingProfileKind": kind,
            "chargingSchedule": schedule}
     if kind != "Relative":
-        schedule["startSchedule"] = iso(T0 + timedelta(seconds=draw(st.integers(-90000, 200))))
+        offset = timedelta(seconds=draw(st.integers(-90000, 200)))
+        schedule["startSchedule"] = clock.iso(T0 + offset)
     if kind == "Recurring":
         raw["recurrencyKind"] = draw(st.sampled_from(["Daily", "Weekly"]))
     for key, low, high in (("validFrom", -100, 400), ("validTo", 0, 500)):
         if draw(st.booleans()):
-            raw[key] = iso(T0 + timedelta(seconds=draw(st.integers(low, high))))
+            raw[key] = clock.iso(T0 + timedelta(seconds=draw(st.integers(low, high))))
     return connector, raw
 
 
@@ -133,7 +135,7 @@ def test_the_simulator_and_the_harness_compute_the_same_composite(profiles, sinc
                              allowed_units=[], max_installed=10) == "Accepted"
     schedule = store.composite(1, T0, 400, unit, connectors=2, tx_id=5 if running else None,
                                tx_start=tx.started if tx else None)
-    schedule = {**schedule, "startSchedule": iso(T0)}
+    schedule = {**schedule, "startSchedule": clock.iso(T0)}
     model = [sc.ChargingProfile.from_ocpp(c, raw) for c, raw in kept.values()]
     expected = sc.composite(model, 1, T0, 400, unit, transaction=tx)
     assert sc.compare(expected, schedule, deviation=Decimal(0)) == [], (

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness import clock
 from harness import smart_charging as sc
 
 T0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=timezone.utc)
@@ -39,14 +40,14 @@ def schedules(draw, unit: str = "A") -> dict:
 @st.composite
 def absolute_profiles(draw, profile_id: int, purpose: str, connector_id: int) -> sc.ChargingProfile:
     schedule = draw(schedules())
-    schedule["startSchedule"] = sc.iso(T0 + timedelta(seconds=draw(st.integers(-200, 300))))
+    schedule["startSchedule"] = clock.iso(T0 + timedelta(seconds=draw(st.integers(-200, 300))))
     raw = {"chargingProfileId": profile_id, "stackLevel": draw(st.integers(0, 3)),
            "chargingProfilePurpose": purpose, "chargingProfileKind": "Absolute",
            "chargingSchedule": schedule}
     if draw(st.booleans()):
-        raw["validFrom"] = sc.iso(T0 + timedelta(seconds=draw(st.integers(-100, WINDOW))))
+        raw["validFrom"] = clock.iso(T0 + timedelta(seconds=draw(st.integers(-100, WINDOW))))
     if draw(st.booleans()):
-        raw["validTo"] = sc.iso(T0 + timedelta(seconds=draw(st.integers(0, WINDOW + 100))))
+        raw["validTo"] = clock.iso(T0 + timedelta(seconds=draw(st.integers(0, WINDOW + 100))))
     return sc.ChargingProfile.from_ocpp(connector_id, raw)
 
 
@@ -135,7 +136,7 @@ def test_composite_never_exceeds_the_charge_point_maximum_in_force(profiles):
 @given(schedules(), schedules(), st.integers(0, 4), st.integers(1, 4))
 def test_a_higher_stack_level_wins(low, high, low_level, gap):
     for schedule in (low, high):
-        schedule["startSchedule"] = sc.iso(T0)
+        schedule["startSchedule"] = clock.iso(T0)
         schedule.pop("duration", None)  # both cover the whole window
     make = lambda pid, level, schedule: sc.ChargingProfile.from_ocpp(1, {  # noqa: E731
         "chargingProfileId": pid, "stackLevel": level, "chargingProfilePurpose":
@@ -169,7 +170,7 @@ def test_relative_and_absolute_agree_when_the_transaction_starts_with_the_schedu
     relative = {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
                 "chargingProfileKind": "Relative", "chargingSchedule": dict(schedule)}
     absolute = {**relative, "chargingProfileKind": "Absolute",
-                "chargingSchedule": {**schedule, "startSchedule": sc.iso(started)}}
+                "chargingSchedule": {**schedule, "startSchedule": clock.iso(started)}}
     tx = sc.Transaction(7, started)
     a = sc.composite([sc.ChargingProfile.from_ocpp(1, relative)], 1, T0, WINDOW, "A",
                      transaction=tx)
@@ -183,7 +184,7 @@ def test_relative_and_absolute_agree_when_the_transaction_starts_with_the_schedu
        st.integers(-3, 3))
 def test_recurring_profiles_repeat_with_their_period(schedule, kind, into, cycles):
     cycle = timedelta(days=1 if kind == "Daily" else 7)
-    schedule["startSchedule"] = sc.iso(T0)
+    schedule["startSchedule"] = clock.iso(T0)
     raw = {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
            "chargingProfileKind": "Recurring", "recurrencyKind": kind,
            "chargingSchedule": schedule}
@@ -210,13 +211,13 @@ def test_mixed_units_take_the_lower_limit_after_conversion(amps, phases):
     cp_max = sc.ChargingProfile.from_ocpp(0, {
         "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "ChargePointMaxProfile",
         "chargingProfileKind": "Absolute", "chargingSchedule": {
-            "startSchedule": sc.iso(T0), "chargingRateUnit": "W",
+            "startSchedule": clock.iso(T0), "chargingRateUnit": "W",
             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11040,
                                         "numberPhases": 3}]}})
     tx = sc.ChargingProfile.from_ocpp(1, {
         "chargingProfileId": 2, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
         "chargingProfileKind": "Absolute", "chargingSchedule": {
-            "startSchedule": sc.iso(T0), "chargingRateUnit": "A",
+            "startSchedule": clock.iso(T0), "chargingRateUnit": "A",
             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps,
                                         "numberPhases": phases}]}})
     composite = sc.composite([cp_max, tx], 1, T0, WINDOW, "A")
@@ -266,7 +267,7 @@ def test_message_names_the_period_the_expected_and_the_reported_limit():
     profile = sc.ChargingProfile.from_ocpp(1, {
         "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
         "chargingProfileKind": "Absolute", "chargingSchedule": {
-            "startSchedule": sc.iso(T0), "chargingRateUnit": "A", "chargingSchedulePeriod": [
+            "startSchedule": clock.iso(T0), "chargingRateUnit": "A", "chargingSchedulePeriod": [
                 {"startPeriod": 0, "limit": 10}, {"startPeriod": 600, "limit": 16}]}})
     expected = sc.composite([profile], 1, T0, 900, "A")
     device = {"chargingRateUnit": "A", "chargingSchedulePeriod": [
@@ -290,7 +291,7 @@ def test_a_start_beyond_the_deviation_is_caught():
     profile = sc.ChargingProfile.from_ocpp(1, {
         "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
         "chargingProfileKind": "Absolute", "chargingSchedule": {
-            "startSchedule": sc.iso(T0), "chargingRateUnit": "A", "chargingSchedulePeriod": [
+            "startSchedule": clock.iso(T0), "chargingRateUnit": "A", "chargingSchedulePeriod": [
                 {"startPeriod": 0, "limit": 6}, {"startPeriod": 100, "limit": 8}]}})
     expected = sc.composite([profile], 1, T0, 400, "A")
     # deviation 4 s, plus the whole second a startPeriod may be rounded by
@@ -305,7 +306,7 @@ def test_a_tx_profile_applies_only_to_its_transaction(kind):
     schedule = {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0,
                                                                       "limit": 6}]}
     if kind == "Absolute":
-        schedule["startSchedule"] = sc.iso(T0)
+        schedule["startSchedule"] = clock.iso(T0)
     profile = sc.ChargingProfile.from_ocpp(1, {
         "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
         "chargingProfileKind": kind, "transactionId": 5, "chargingSchedule": schedule})

@@ -1,48 +1,19 @@
-"""Small pieces both simulators share: wall-clock timestamps, the event log behind GET /status, and
-a set of background tasks that is cancelled as a whole on stop (tests start many simulators in one
-process, so nothing may outlive its simulator)."""
+"""Small pieces both simulators share: the event log behind GET /status, and a set of background
+tasks that is cancelled as a whole on stop (tests start many simulators in one process, so nothing
+may outlive its simulator). OCPP time is :mod:`harness.clock`'s."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
 import logging
-import re
 from collections.abc import Coroutine
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from harness import clock
+
 log = logging.getLogger("harness.sim")
-
-UTC = timezone.utc
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """RFC 3339 in UTC with milliseconds and a 'Z', the form every OCPP 1.6 timestamp here uses."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
-
-
-def parse_iso(text: str) -> datetime | None:
-    """A peer's date-time, or None when it is not one. A timestamp without a timezone is read as UTC
-    (the simulators are lenient in what they accept; the harness is the one that judges)."""
-    if not isinstance(text, str) or not _TS.fullmatch(text):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def looks_like_timestamp(value: Any) -> bool:
-    return isinstance(value, str) and _TS.fullmatch(value) is not None
 
 
 class EventLog:
@@ -57,7 +28,7 @@ class EventLog:
 
     def add(self, kind: str, **detail: Any) -> None:
         self.counters[kind] += 1
-        self.events.append({"ts": iso(utc_now()), "kind": kind, **detail})
+        self.events.append({"ts": clock.now_iso(), "kind": kind, **detail})
         # Standalone (python -m harness.sim) this is the simulator's console log.
         log.info("%s: %s %s", self.name, kind,
                  " ".join(f"{k}={v}" for k, v in detail.items()))
@@ -119,4 +90,4 @@ async def wait_event(event: asyncio.Event, timeout: float | None) -> bool:
 
 
 def seconds_until(moment: datetime) -> float:
-    return (moment - utc_now()) / timedelta(seconds=1)
+    return (moment - clock.now()) / timedelta(seconds=1)

@@ -14,7 +14,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.sim.common import looks_like_timestamp
+from harness import clock
 
 Side = Literal["cp", "csms", "both"]
 
@@ -402,7 +402,7 @@ def _strip_zones(value: Any) -> Any:
         return {k: _strip_zones(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_strip_zones(v) for v in value]
-    if looks_like_timestamp(value):
+    if clock.parse_time(value, default_zone=clock.UTC) is not None:  # one the simulator wrote
         return value[:-1] if value.endswith("Z") else value[:-6] if value[-6] in "+-" else value
     return value
 

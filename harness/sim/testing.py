@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from harness import rpc
 from harness.rpc import Call, CallError, CallResult
-from harness.sim.common import iso, utc_now
+from harness import clock
 
 Responder = Callable[[str, dict], "dict | CallError | None"]
 
@@ -219,7 +219,7 @@ class ScriptedCsms(_Peer):
             await self.closed.wait()
 
     def default_answer(self, action: str, payload: dict) -> Any:
-        now = iso(utc_now())
+        now = clock.now_iso()
         if action == "BootNotification":
             return {"status": "Accepted", "currentTime": now, "interval": self.interval}
         if action == "Heartbeat":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.session import DeviceTimeout, Session
 from harness.verdicts import Inconclusive
 

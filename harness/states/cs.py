@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
+from harness.clock import parse_time
 from harness.rpc import CP_ACTIONS
 from harness.session import DeviceTimeout, HarnessError, Request, Response, Session
 from harness.states import connector_ids, cs_connected
@@ -943,15 +944,6 @@ async def id_tag_cached_remotely(cp: Session, pics: Any, *, lapse: float,
 # --- meter values -----------------------------------------------------------------------------
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
-
-
-def parse_time(text: str):
-    """An OCPP timestamp as an aware datetime (None if it cannot be read)."""
-    from datetime import datetime
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 async def configured_list(cp: Session, key: str, *, step: str) -> list[str]:

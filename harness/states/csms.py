@@ -30,7 +30,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.session import DeviceTimeout, Request, Responder, Response, Session
 from harness.states import boot_notification, connector_ids, status_notification
 from harness.verdicts import Inconclusive

@@ -394,7 +394,7 @@ class Tracker:
                                         + _transfer_bound(self.pics, payload))
 
     def clean(self, pics: Any) -> bool:
-        from harness.states.cs import parse_time
+        from harness.clock import parse_time
         now = datetime.now(timezone.utc)
         for reservation_id in list(self.reservations):
             ends = parse_time(self.expiry.get(reservation_id) or "")
@@ -502,7 +502,7 @@ def _transfer_bound(pics: Any, payload: dict) -> float:
     (``retries`` + 1) one PICS transfer_timeout, the ``retryInterval`` between them, then a reboot
     (boot_timeout) and the triggered function timeout for its last status; counted from its start
     date when it lies ahead."""
-    from harness.states.cs import parse_time
+    from harness.clock import parse_time
     files = getattr(pics, "files", None)
     transfer = files.transfer_timeout if files is not None else 60.0
     timing = getattr(pics, "timing", None)

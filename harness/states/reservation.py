@@ -22,15 +22,13 @@ import itertools
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, AsyncIterator
 
+from harness.clock import UTC, iso, now, parse_time
 from harness.session import DeviceTimeout, Request, Response, Session
 from harness.states.cs import (change_availability, cite, connector_under_test, next_status,
-                               other_connectors, parse_time, short_interval, status_until,
-                               triggered)
-
-UTC = timezone.utc
+                               other_connectors, short_interval, status_until, triggered)
 
 CONNECTOR_ZERO_NA = (
     lambda pics: not pics.features.reserve_connector_zero,
@@ -51,10 +49,6 @@ _IDS = itertools.count(int(time.time()) % 100_000 * 10_000)
 
 def new_reservation_id() -> int:
     return next(_IDS)
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def lasting(pics: Any) -> float:
@@ -81,7 +75,7 @@ class DeviceClock:
     source: str
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.offset_s)
+        return now() + timedelta(seconds=self.offset_s)
 
     def at(self, wall_ns: int) -> datetime:
         """The device's time when a frame stamped ``wall_ns`` (harness clock) arrived."""
@@ -369,7 +363,7 @@ def device_clock_after(r: Reservation) -> DeviceClock:
 
 def expiry_ahead(pics: Any, seconds: float) -> str:
     """An expiryDate ``seconds`` ahead on the harness's charge point's clock (the harness's own)."""
-    return iso(datetime.now(UTC) + timedelta(seconds=seconds))
+    return iso(now() + timedelta(seconds=seconds))
 
 
 def reserve_request(pics: Any, *, connector_id: int, id_tag: str | None = None,
@@ -405,7 +399,7 @@ async def start_reserved(csms: Session, connector_id: int, id_tag: str, reservat
     """Harness: StartTransaction.req with the reservationId of the reservation it uses.
     :func:`harness.states.csms.start_transaction` has no reservationId; this sends the same request
     with it and enters the transaction in the same ledger, so that clean-up stops it."""
-    from harness.defaults import now_iso
+    from harness.clock import now_iso
     from harness.states import csms as csms_states
 
     ledger = csms_states._ledger(csms)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, AsyncIterator
 
-from harness import rpc
+from harness import clock, rpc
 from harness import smart_charging as sc
+from harness.clock import now  # noqa: F401 (the cases' wall clock, imported from here)
 from harness.session import Response, Session
 from harness.states.cs import cite
 
@@ -66,10 +67,6 @@ def config_int(pics: Any, key: str, default: int) -> int:
         return default
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def period(start: int, value: Decimal, phases: int | None = NUMBER_PHASES) -> dict:
     entry: dict[str, Any] = {"startPeriod": start, "limit": value}
     if phases is not None:
@@ -88,13 +85,13 @@ def profile(pics: Any, profile_id: int, purpose: str, periods: list[tuple[int, s
     if duration is not None:
         schedule["duration"] = duration
     if start_schedule is not None:
-        schedule["startSchedule"] = sc.iso(start_schedule)
+        schedule["startSchedule"] = clock.iso(start_schedule)
     raw: dict[str, Any] = {"chargingProfileId": profile_id, "stackLevel": stack_level,
                            "chargingProfilePurpose": purpose, "chargingProfileKind": kind,
                            "chargingSchedule": schedule}
     for key, value in (("validFrom", valid_from), ("validTo", valid_to)):
         if value is not None:
-            raw[key] = sc.iso(value)
+            raw[key] = clock.iso(value)
     if transaction_id is not None:
         raw["transactionId"] = transaction_id
     if recurrency is not None:
@@ -155,7 +152,7 @@ class Installed:
 def transaction_of(tx: Any) -> sc.Transaction:
     """The model's transaction from a :class:`harness.states.cs.Tx`: its id and the start the
     charge point stamped on StartTransaction.req (its own clock, like its composite)."""
-    return sc.Transaction(tx.transaction_id, sc.parse_time(tx.start["timestamp"]))
+    return sc.Transaction(tx.transaction_id, sc.moment_of(tx.start["timestamp"]))
 
 
 async def clear_all(cp: Session, *, step: str) -> Response:
@@ -247,11 +244,11 @@ async def check_composite(cp: Session, pics: Any, installed: Installed, *, conne
     assert start_text, (
         f"step {step}: GetCompositeSchedule.conf gives neither scheduleStart nor "
         f"chargingSchedule.startSchedule, so its periods cannot be placed in time {where}")
-    start = sc.parse_time(start_text)
+    start = sc.moment_of(start_text)
     off = sc.seconds(start - asked)
     assert abs(off) <= deviation(pics), (
         f"step {step}: the composite schedule starts at {start_text}, {off:+.3f} s from the "
-        f"moment the harness asked ({sc.iso(asked)}), expected within ± "
+        f"moment the harness asked ({clock.iso(asked)}), expected within ± "
         f"{pics.timing.max_time_deviation} s (PICS max_time_deviation) {where}")
     if schedule.get("duration") is not None:
         assert schedule["duration"] == duration, (
@@ -329,7 +326,7 @@ def composite_answer(pics: Any, amps: str = "16") -> Any:
     def answer(payload: dict) -> dict:
         unit = payload.get("chargingRateUnit") or rate_unit(pics)
         value = sc.convert(Decimal(amps), "A", unit, NUMBER_PHASES)
-        start = sc.iso(now())
+        start = clock.iso(now())
         return {"status": "Accepted", "connectorId": payload["connectorId"],
                 "scheduleStart": start,
                 "chargingSchedule": {"duration": payload["duration"], "startSchedule": start,

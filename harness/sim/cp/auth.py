@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.sim.common import parse_iso, utc_now
+from harness import clock
 
 
 def _effective(info: dict) -> dict:
     """An Accepted entry whose expiryDate has passed is Expired (section 3.5.1)."""
-    expiry = parse_iso(info.get("expiryDate", "")) if info.get("expiryDate") else None
-    if info.get("status") == "Accepted" and expiry is not None and expiry <= utc_now():
+    expiry = clock.parse_time(info.get("expiryDate"), default_zone=clock.UTC)
+    if info.get("status") == "Accepted" and expiry is not None and expiry <= clock.now():
         return {**info, "status": "Expired"}
     return info
 

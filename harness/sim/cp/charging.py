@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from harness.sim.common import iso, utc_now
+from harness import clock
 from harness.sim.cp.metering import power_for, sampled_values
 from harness.sim.cp.model import Connector, PendingStart, Transaction, connector_status, is_free
 from harness.sim.cp.outbox import Offline
@@ -29,13 +29,12 @@ class ChargingMixin:
 
     def now(self: ChargePointSim) -> datetime:
         """The charge point's clock: UTC, set from the CSMS's currentTime."""
-        return utc_now() + self.clock_offset
+        return clock.now() + self.clock_offset
 
     def sync_clock(self: ChargePointSim, current_time: str | None) -> None:
-        from harness.sim.common import parse_iso
-        moment = parse_iso(current_time) if current_time else None
+        moment = clock.parse_time(current_time, default_zone=clock.UTC) if current_time else None
         if moment is not None:
-            offset = moment - utc_now()
+            offset = moment - clock.now()
             # Sub-second differences are transmission delay, not a wrong clock.
             self.clock_offset = offset if abs(offset) > timedelta(seconds=1) else timedelta(0)
 
@@ -101,7 +100,7 @@ class ChargingMixin:
         wrong = self.faults.get("wrong_status")
         sent = wrong["sent"] if wrong is not None and wrong["real"] == status else status
         payload = {"connectorId": c.id, "errorCode": c.fault or "NoError", "status": sent,
-                   "timestamp": iso(self.now())}
+                   "timestamp": clock.iso(self.now())}
 
         def acknowledged(_: dict) -> None:
             c.reported = status
@@ -219,7 +218,7 @@ class ChargingMixin:
         self.events.add("transaction_started", connectorId=c.id, idTag=id_tag)
         self.history_update(tx)
         payload = {"connectorId": c.id, "idTag": id_tag, "meterStart": tx.meter_start,
-                   "timestamp": iso(tx.started)}
+                   "timestamp": clock.iso(tx.started)}
         if reservation_id is not None:
             payload["reservationId"] = reservation_id
         self.outbox.post("StartTransaction", lambda: payload, tx=True,
@@ -287,7 +286,7 @@ class ChargingMixin:
             c.finishing = True  # something is left at the connector: Finishing after all
         wrong = self.faults.get("wrong_stop_reason")
         sent = wrong["reason"] if wrong is not None and wrong["when"] in ("*", reason) else reason
-        stop = {"meterStop": c.meter.register, "timestamp": iso(self.now()), "reason": sent}
+        stop = {"meterStop": c.meter.register, "timestamp": clock.iso(self.now()), "reason": sent}
         if id_tag is not None:
             stop["idTag"] = id_tag
         if tx.stop_data:
@@ -398,7 +397,7 @@ class ChargingMixin:
         self.update_power(c)
         values = sampled_values(measurands, c, context) or \
             sampled_values(["Energy.Active.Import.Register"], c, context)
-        return {"timestamp": iso(at or self.now()), "sampledValue": values}
+        return {"timestamp": clock.iso(at or self.now()), "sampledValue": values}
 
     def send_meter_values(self: ChargePointSim, c: Connector, context: str,
                           measurands: list[str], at: datetime | None = None,

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from harness import filetransfer as files
-from harness.sim.common import iso, parse_iso, seconds_until, utc_now, wait_event
+from harness import clock
+from harness.sim.common import seconds_until, wait_event
 from harness.sim.cp.model import Reservation, Transaction
 from harness.sim.link import Answer, Reply
 
@@ -111,7 +112,7 @@ class ProfileHandlers:
     async def on_ReserveNow(self: ChargePointSim, p: dict) -> dict:
         self.require("Reservation")
         rid, connector_id = p["reservationId"], p["connectorId"]
-        expiry = parse_iso(p["expiryDate"])
+        expiry = clock.parse_time(p["expiryDate"], default_zone=clock.UTC)
         c = self.connector(connector_id)
         if c is None or expiry is None:
             return {"status": "Rejected"}
@@ -222,7 +223,7 @@ class ProfileHandlers:
         schedule = self.profiles.composite(
             c.id, start, p["duration"], unit, connectors=len(self.connectors),
             tx_id=tx.transaction_id if tx else None, tx_start=tx.started if tx else None)
-        schedule["startSchedule"] = iso(start)
+        schedule["startSchedule"] = clock.iso(start)
         if self.faults.get("composite_negative_sentinel") is not None and not self.profiles.profiles:
             for period in schedule["chargingSchedulePeriod"]:
                 period["limit"], period["numberPhases"] = -1, -1
@@ -231,7 +232,7 @@ class ProfileHandlers:
             limits = [period["limit"] for period in periods]
             for period, late in zip(periods[1:], limits):
                 period["limit"] = late
-        return {"status": "Accepted", "connectorId": c.id, "scheduleStart": iso(start),
+        return {"status": "Accepted", "connectorId": c.id, "scheduleStart": clock.iso(start),
                 "chargingSchedule": schedule}
 
     # --- Remote Trigger -----------------------------------------------------------------------
@@ -301,7 +302,7 @@ class ProfileHandlers:
 
     async def on_UpdateFirmware(self: ChargePointSim, p: dict) -> Answer:
         self.require("FirmwareManagement")
-        when = parse_iso(p["retrieveDate"]) or utc_now()
+        when = clock.parse_time(p["retrieveDate"], default_zone=clock.UTC) or clock.now()
         return Answer({}, lambda: self._firmware_job(p["location"], when, p.get("retries"),
                                                      p.get("retryInterval")))
 
@@ -348,9 +349,9 @@ class ProfileHandlers:
 
     async def on_GetDiagnostics(self: ChargePointSim, p: dict) -> dict | Answer:
         self.require("FirmwareManagement")
-        start = parse_iso(p["startTime"]) if p.get("startTime") else None
-        stop = parse_iso(p["stopTime"]) if p.get("stopTime") else None
-        name = f"diagnostics-{self.id}-{utc_now().strftime('%Y%m%dT%H%M%SZ')}.log"[:255]
+        start = clock.parse_time(p.get("startTime"), default_zone=clock.UTC)
+        stop = clock.parse_time(p.get("stopTime"), default_zone=clock.UTC)
+        name = f"diagnostics-{self.id}-{clock.now().strftime('%Y%m%dT%H%M%SZ')}.log"[:255]
         return Answer({"fileName": name}, lambda: self._diagnostics_job(
             p["location"], name, start, stop, p.get("retries"), p.get("retryInterval")))
 
@@ -358,7 +359,7 @@ class ProfileHandlers:
                          stop: datetime | None) -> bytes:
         lines = [f"charge point {self.id} firmware {self.firmware_version}"]
         for event in self.events.events:
-            moment = parse_iso(event["ts"])
+            moment = clock.parse_time(event["ts"], default_zone=clock.UTC)
             if (start and moment and moment < start) or (stop and moment and moment > stop):
                 continue
             lines.append(" ".join(f"{k}={v}" for k, v in event.items()))

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from harness.sim.common import parse_iso
+from harness import clock
 from harness.sim.cp.model import CONNECTOR_MAX_A, PHASES, VOLTAGE
 
 _CYCLE = {"Daily": timedelta(days=1), "Weekly": timedelta(days=7)}
@@ -50,14 +50,13 @@ class Profile:
         return self.raw["chargingSchedule"]
 
     def _bound(self, key: str) -> datetime | None:
-        return parse_iso(self.raw[key]) if self.raw.get(key) else None
+        return clock.parse_time(self.raw.get(key), default_zone=clock.UTC)
 
     def _start(self, tx_start: datetime | None, now: datetime) -> datetime:
         kind = self.raw.get("chargingProfileKind")
         if kind == "Relative":
             return tx_start or now
-        given = parse_iso(self.schedule.get("startSchedule", "")) if \
-            self.schedule.get("startSchedule") else None
+        given = clock.parse_time(self.schedule.get("startSchedule"), default_zone=clock.UTC)
         return given or self._bound("validFrom") or self.installed
 
     def cycle_starts(self, t0: datetime, t1: datetime, tx_start: datetime | None,

@@ -23,7 +23,8 @@ from urllib.parse import unquote, urlsplit
 from websockets.asyncio.server import ServerConnection, serve
 
 from harness import rpc
-from harness.sim.common import EventLog, TaskSet, iso, utc_now
+from harness import clock
+from harness.sim.common import EventLog, TaskSet
 from harness.sim.control import REQUIRED, ControlError, Spec, check_params
 from harness.sim.csms.handlers import CsmsHandlers, unsupported
 from harness.sim.csms.records import ChargePointRecord, IdTagTable, TransactionRecord
@@ -282,7 +283,7 @@ class CsmsSim(CsmsHandlers):
             self.file_servers.offer("firmware.bin", image("csms-sim"))
         if action == "GetDiagnostics":
             return {**payload, "location": self.file_servers.upload_location(protocol)}
-        return {"retrieveDate": iso(utc_now()), **payload,
+        return {"retrieveDate": clock.now_iso(), **payload,
                 "location": self.file_servers.url(protocol, "firmware.bin")}
 
     async def _ctl_set_boot_policy(self, p: dict) -> dict:

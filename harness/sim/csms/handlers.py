@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from harness import rpc
 from harness.rpc import CallResult
-from harness.sim.common import iso, utc_now
+from harness import clock
 from harness.sim.csms.records import ChargePointRecord, TransactionRecord
 from harness.sim.link import Answer, LinkDown, Reply
 
@@ -25,7 +25,7 @@ class CsmsHandlers:
     def current_time(self: CsmsSim) -> str:
         wrong = self.faults.get("wrong_current_time")
         offset = timedelta(seconds=wrong["offset_s"]) if wrong is not None else timedelta(0)
-        return iso(utc_now() + offset)
+        return clock.iso(clock.now() + offset)
 
     def id_tag_info(self: CsmsSim, id_tag: str) -> dict:
         info = self.id_tags.lookup(id_tag)
@@ -34,13 +34,13 @@ class CsmsHandlers:
                 (status == "Invalid" and self.faults.get("accept_unknown_idtag") is not None):
             info = {"status": "Accepted"}
         if info["status"] == "Accepted" and self.faults.get("expiry_in_past") is not None:
-            info["expiryDate"] = iso(utc_now() - timedelta(days=1))
+            info["expiryDate"] = clock.iso(clock.now() - timedelta(days=1))
         return info
 
     async def on_BootNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> Answer:
         policy = self.boot_policies.get(rec.id, self.boot_policy)
         rec.registration = policy["status"]
-        rec.boots.append({"received": iso(utc_now()), "request": p, "status": policy["status"]})
+        rec.boots.append({"received": clock.now_iso(), "request": p, "status": policy["status"]})
         answer = {"status": policy["status"], "currentTime": self.current_time(),
                   "interval": policy["interval"]}
         self.events.add("boot", chargePointId=rec.id, status=policy["status"])
@@ -58,13 +58,13 @@ class CsmsHandlers:
 
     async def on_Heartbeat(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
         rec.heartbeats += 1
-        rec.last_heartbeat = iso(utc_now())
+        rec.last_heartbeat = clock.now_iso()
         return {"currentTime": self.current_time()}
 
     async def on_Authorize(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
         info = self.id_tag_info(p["idTag"])
         rec.authorizations.append({"idTag": p["idTag"], "status": info["status"],
-                                   "received": iso(utc_now())})
+                                   "received": clock.now_iso()})
         return {"idTagInfo": info}
 
     async def on_StartTransaction(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
@@ -103,7 +103,7 @@ class CsmsHandlers:
         return {}
 
     async def on_MeterValues(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
-        rec.meter_values.append({"received": iso(utc_now()), **p})
+        rec.meter_values.append({"received": clock.now_iso(), **p})
         tx = self.transactions.get(p.get("transactionId"))
         if tx is not None:
             tx.meter_values += 1
@@ -111,7 +111,7 @@ class CsmsHandlers:
 
     async def on_StatusNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
         entry = {"status": p["status"], "errorCode": p["errorCode"],
-                 "timestamp": p.get("timestamp"), "received": iso(utc_now())}
+                 "timestamp": p.get("timestamp"), "received": clock.now_iso()}
         rec.statuses[p["connectorId"]] = entry
         rec.status_history.append({"connectorId": p["connectorId"], **entry})
         return {}

@@ -7,7 +7,7 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.sim.common import iso, utc_now
+from harness import clock
 
 
 @dataclass
@@ -103,15 +103,10 @@ class IdTagTable:
     def lookup(self, id_tag: str) -> dict:
         info = dict(self._table.get(id_tag.casefold(), {"status": "Invalid"}))
         if info.get("status") == "Accepted" and info.get("expiryDate"):
-            from harness.sim.common import parse_iso
-            expiry = parse_iso(info["expiryDate"])
-            if expiry is not None and expiry <= utc_now():
+            expiry = clock.parse_time(info["expiryDate"], default_zone=clock.UTC)
+            if expiry is not None and expiry <= clock.now():
                 info["status"] = "Expired"
         return info
 
     def to_json(self) -> dict:
         return dict(self._table)
-
-
-def now_iso() -> str:
-    return iso(utc_now())

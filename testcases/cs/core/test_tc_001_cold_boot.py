@@ -10,7 +10,7 @@ Accepted BootNotification.conf, within the PICS max_time_deviation.
 import time
 
 from harness.cases import case
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.states import connector_ids, cs_connected, heartbeat_interval
 from harness.states.cs import boot_retried, expect_since, harness_answered, settled
 

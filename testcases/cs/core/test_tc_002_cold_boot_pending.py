@@ -18,7 +18,7 @@ Readings chosen (the catalogue's copy is cut off, P-t):
 import time
 
 from harness.cases import case
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.states import connector_ids, cs_connected, heartbeat_interval
 from harness.states.cs import (boot_retried, cite, configured, expect_since, harness_answered,
                                sample_interval, settled, triggered)

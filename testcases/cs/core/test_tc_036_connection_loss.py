@@ -28,10 +28,11 @@ import math
 import time
 
 from harness.cases import case
+from harness.clock import parse_time
 from harness.session import DeviceTimeout
 from harness.states.cs import (booted, charging, cite, configured, configured_list,
-                               meter_value_problems, offline, parse_time, read_configuration,
-                               requests_of, sample_interval, sample_times)
+                               meter_value_problems, offline, read_configuration, requests_of,
+                               sample_interval, sample_times)
 from harness.verdicts import Inconclusive
 
 INTERVALS_OFFLINE = 3

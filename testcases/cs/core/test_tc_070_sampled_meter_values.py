@@ -16,8 +16,9 @@ start, which some charge points send) is not a periodic sample and is not counte
 """
 
 from harness.cases import case
+from harness.clock import parse_time
 from harness.states.cs import (booted, charging, configured, configured_list, meter_value_problems,
-                               parse_time, sample_interval, sample_times)
+                               sample_interval, sample_times)
 
 SAMPLES = 3
 

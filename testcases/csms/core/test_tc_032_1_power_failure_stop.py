@@ -7,7 +7,7 @@ the StopTransaction (and every other request).
 """
 
 from harness.cases import case
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.states import boot_notification, connector_ids
 from harness.states.csms import (booted, call, charging, notify_status, record_boot,
                                  stop_transaction)

@@ -6,7 +6,7 @@ StartTransaction.req, with the time the transaction started offline, must be acc
 """
 
 from harness.cases import case
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.states.csms import (back_online, booted, configured_connector, end_charging,
                                  go_offline, transaction_started)
 

@@ -10,7 +10,7 @@ reason DeAuthorized.
 """
 
 from harness.cases import case
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.states.csms import (back_online, booted, configured_connector, go_offline,
                                  notify_status, start_transaction, stop_transaction)
 

@@ -7,7 +7,7 @@ transactionId the central system has just given. The start must be accepted and 
 """
 
 from harness.cases import case
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.states.csms import (back_online, booted, configured_connector, go_offline,
                                  start_transaction, stop_transaction)
 

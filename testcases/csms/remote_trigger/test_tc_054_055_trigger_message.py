@@ -12,7 +12,7 @@ Rejected; the central system must stay connected and answering.
 """
 
 from harness.cases import case
-from harness.defaults import now_iso
+from harness.clock import now_iso
 from harness.states.csms import (booted, call, configured_connector, notify_status, operator_sends)
 
 METER_WH = 12345

@@ -20,8 +20,8 @@ time fails the case. The harness's charge point reports Available at the expiryD
 from datetime import datetime, timezone
 
 from harness.cases import case
+from harness.clock import parse_time
 from harness.drivers import PromptDriver
-from harness.states.cs import parse_time
 from harness.states.csms import booted, configured_connector, notify_status, operator_timeout
 from harness.states.reservation import expiry_offset, operator_reserves, reserve_request
 from harness.verdicts import Inconclusive
