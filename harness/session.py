@@ -45,6 +45,8 @@ from harness.findings import Finding
 from harness.protocol import Checked, Checker
 from harness.rpc import Call, CallError, CallResult, Sender
 from harness.transport import Attempt, Frame, HandshakeFailed, Link, LinkClosed
+from harness.verdicts import (DeviceDisconnected, DeviceTimeout, HandshakeViolation,  # noqa: F401
+                              HarnessError, ProtocolViolation)
 
 FLOW_MAX_OUTSTANDING = 10
 """Device CALLs outstanding at once past which flow is a violation, not a remark."""
@@ -96,27 +98,6 @@ class CallObserver(Protocol):
     def sending(self, action: str, payload: dict) -> None: ...
 
     def answered(self, action: str, payload: dict, response: "Response") -> None: ...
-
-
-class ProtocolViolation(AssertionError):
-    """The device broke a protocol rule. An AssertionError, so pytest reports a failure."""
-
-
-class DeviceTimeout(AssertionError):
-    """The device did not answer, or did not send what was expected, in time."""
-
-
-class DeviceDisconnected(AssertionError):
-    """The device closed the connection while the harness waited for it."""
-
-
-class HarnessError(Exception):
-    """The harness broke the protocol itself: a bug in the harness or in a test case."""
-
-
-class HandshakeViolation(ProtocolViolation):
-    """The device tried to connect and broke the handshake (wrong id, credentials, subprotocol,
-    certificate, not a WebSocket upgrade): a FAIL, with the attempts in the wire log."""
 
 
 @dataclass(slots=True)

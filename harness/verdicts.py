@@ -1,9 +1,58 @@
-"""Verdicts a test case can reach other than PASS, FAIL and ERROR (DESIGN 2.3).
+"""The exceptions that decide a test case's verdict (DESIGN 2.3), all of them, in one place.
 
-FAIL is an ``AssertionError`` and ERROR any other exception; these two need their own classes so
-that the pytest plugin can tell them apart from both.
+A case that returns is PASS. Otherwise the exception it ends with decides, as the pytest plugin
+reads it (``harness.plugin``):
+
+* :exc:`AssertionError` -- **FAIL**: the device did something the specification forbids.
+
+  * :exc:`ProtocolViolation` -- it broke a protocol rule (a frame, a schema, OCPP-J).
+
+    * :exc:`HandshakeViolation` -- it broke the WebSocket/OCPP-J handshake when connecting.
+
+  * :exc:`DeviceTimeout` -- it did not answer, or did not send what was expected, in time.
+  * :exc:`DeviceDisconnected` -- it closed the connection while the harness waited for it.
+  * a plain ``assert`` of a case or a state.
+
+* :exc:`Inconclusive` -- **INCONCLUSIVE**: a precondition was not reached, not the device's fault.
+
+  * :exc:`ActionNotDone` -- the rig, the operator or the driver said the action cannot be done.
+  * :exc:`ActionTimedOut` -- no answer to a manual action within its timeout.
+  * ``harness.states.idle.NotIdle`` -- the charge point could not be brought idle before a case
+    (defined beside the Idle state, which another change is reworking; it moves here after it).
+
+* :exc:`NotApplicable` -- **N/A**: found at run time that the case does not apply.
+* :exc:`HarnessError` -- **ERROR**: the harness broke the protocol itself (a harness or case bug);
+  so is any other exception.
+
+This module imports nothing of the harness: every layer may raise these.
 """
 
+from __future__ import annotations
+
+__all__ = ["ProtocolViolation", "HandshakeViolation", "DeviceTimeout", "DeviceDisconnected",
+           "Inconclusive", "ActionNotDone", "ActionTimedOut", "NotApplicable", "HarnessError"]
+
+
+# --- FAIL ---------------------------------------------------------------------------------------
+
+class ProtocolViolation(AssertionError):
+    """The device broke a protocol rule. An AssertionError, so pytest reports a failure."""
+
+
+class HandshakeViolation(ProtocolViolation):
+    """The device tried to connect and broke the handshake (wrong id, credentials, subprotocol,
+    certificate, not a WebSocket upgrade): a FAIL, with the attempts in the wire log."""
+
+
+class DeviceTimeout(AssertionError):
+    """The device did not answer, or did not send what was expected, in time."""
+
+
+class DeviceDisconnected(AssertionError):
+    """The device closed the connection while the harness waited for it."""
+
+
+# --- INCONCLUSIVE -------------------------------------------------------------------------------
 
 class Inconclusive(Exception):
     """A precondition was not reached: the operator did not act in time or could not do the action,
@@ -14,6 +63,25 @@ class Inconclusive(Exception):
         self.reason = reason
 
 
+class ActionNotDone(Inconclusive):
+    """The rig, the operator or the driver object said the action could not be done. ``status``:
+    the rig's HTTP status (or the simulator's), when it gave one."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class ActionTimedOut(Inconclusive):
+    """No answer within the action's timeout: the harness abandoned it."""
+
+    def __init__(self, reason: str, timeout: float) -> None:
+        super().__init__(reason)
+        self.timeout = timeout
+
+
+# --- N/A ----------------------------------------------------------------------------------------
+
 class NotApplicable(Exception):
     """Found at run time that the test case does not apply, e.g. the device answered NotSupported
     for an "if implemented" feature. Reported as N/A with the reason."""
@@ -21,3 +89,9 @@ class NotApplicable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+# --- ERROR --------------------------------------------------------------------------------------
+
+class HarnessError(Exception):
+    """The harness broke the protocol itself: a bug in the harness or in a test case."""

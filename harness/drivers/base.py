@@ -31,28 +31,11 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Callable
 
-from harness.verdicts import Inconclusive, NotApplicable
+from harness.verdicts import ActionNotDone, ActionTimedOut, Inconclusive, NotApplicable
 
 __all__ = ["Driver", "CHARGE_POINT_ACTIONS", "OPTIONAL_ACTIONS", "describe", "is_csms_action",
            "python_name", "check_timeout", "to_json", "ActionNotDone", "ActionTimedOut",
            "acting_for", "parse_capabilities"]
-
-
-class ActionNotDone(Inconclusive):
-    """The rig, the operator or the driver object said the action could not be done. ``status``:
-    the rig's HTTP status (or the simulator's), when it gave one."""
-
-    def __init__(self, reason: str, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class ActionTimedOut(Inconclusive):
-    """No answer within the action's timeout: the harness abandoned it."""
-
-    def __init__(self, reason: str, timeout: float) -> None:
-        super().__init__(reason)
-        self.timeout = timeout
 
 
 _PURPOSE: contextvars.ContextVar[str] = contextvars.ContextVar("driver_purpose", default="case")
