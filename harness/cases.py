@@ -6,22 +6,9 @@
 ``na_when`` lists (condition, reason) pairs on the PICS: the first that holds makes the case N/A with
 that reason. A profile the PICS does not list makes every case of that profile N/A.
 
-Beside the six OCPP feature profiles there is one pseudo-profile, **Robustness** (marker
-``robustness``): the negative cases the OCTT implies (CALLERROR codes for an unknown action, a
-known but unsupported one, malformed payloads and frames; TC_088_CSMS subprotocol negotiation; a
-composite schedule with nothing installed). Decision: a pseudo-profile, not cases filed under
-Core, because these are not cases of the OCTT's Core test plan:
-
-- every device runs them whatever profiles its PICS declares (a Core-only device too); a case that
-  needs a profile says so in its ``na_when``;
-- their verdicts are reported (per case, and as ``robustness`` in report.json), but they are not a
-  functionality of the certificate: ``RunReport.profiles()`` and the certificate type are computed
-  from the six OCPP profiles only, so a Robustness FAIL never changes the certificate type the
-  OCTT cases imply. It does fail the pytest run, like any FAIL.
-- ``-m robustness`` runs them alone; ``-m "not robustness"`` leaves them out.
-
-Their ids are the harness's (``RB_001_CS``), except TC_088_CSMS, an OCTT case of the security
-section that belongs to no feature profile.
+The profiles a case may be filed under, the Robustness pseudo-profile (``-m robustness`` runs its
+cases alone; ``-m "not robustness"`` leaves them out) and the certificate rule are
+:mod:`harness.profiles`' (no pytest there: the report model reads them too).
 """
 
 from __future__ import annotations
@@ -36,19 +23,7 @@ from typing import Any, Callable, Iterable
 
 import pytest
 
-PROFILE_MARKERS = {
-    "Core": "core",
-    "FirmwareManagement": "firmware_management",
-    "LocalAuthListManagement": "local_auth_list_management",
-    "Reservation": "reservation",
-    "SmartCharging": "smart_charging",
-    "RemoteTrigger": "remote_trigger",
-}
-
-PSEUDO_PROFILES = {"Robustness": "robustness"}
-"""Profiles that are not OCPP feature profiles: always applicable, outside the certificate."""
-CASE_MARKERS = {**PROFILE_MARKERS, **PSEUDO_PROFILES}
-"""Every profile a case may be filed under, with its pytest marker."""
+from harness.profiles import CASE_MARKERS, PROFILE_MARKERS
 
 Condition = Callable[[Any], bool]
 

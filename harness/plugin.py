@@ -17,7 +17,8 @@ from harness import pics as pics_module
 from harness import timing
 from harness.bench import BenchOptions, make_bench
 from harness import waivers as waivers_module
-from harness.cases import PROFILE_MARKERS, PSEUDO_PROFILES, CaseInfo
+from harness.cases import CaseInfo
+from harness.profiles import PROFILE_MARKERS, PSEUDO_PROFILES
 from harness.report.model import CaseResult, RunReport, utc_now
 from harness.report.writer import pics_block, read_configuration_at_end, write_report
 from harness.session import HarnessError

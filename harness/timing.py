@@ -40,6 +40,8 @@ import statistics as stats
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from harness.report.model import Measurement
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -302,8 +304,6 @@ class Recorder:
 
     def measurements(self) -> list:
         """One harness.report.model.Measurement per metric of the SUT, measured or not."""
-        from harness.report.model import Measurement  # the report model pulls in pytest
-
         out = []
         for metric in self.metrics():
             samples = [s for s in self.samples if s.metric == metric.key]

@@ -23,7 +23,8 @@ from typing import Any
 import orjson
 
 import harness
-from harness.cases import PROFILE_MARKERS
+from harness.profiles import PROFILE_MARKERS
+from harness.profiles import certificate as _certificate
 
 VERDICTS = ("PASS", "FAIL", "N/A", "INCONCLUSIVE", "ERROR", "BLOCKED")
 BLOCKED = "BLOCKED"
@@ -153,7 +154,7 @@ class RunReport:
         return {p: r["result"] for p, r in self.profile_results().items()}
 
     def robustness(self) -> dict[str, Any]:
-        """The Robustness pseudo-profile (harness/cases.py): its result and verdict counts, apart
+        """The Robustness pseudo-profile (harness/profiles.py): its result and verdict counts, apart
         from the certificate's profiles (which it never changes)."""
         verdicts = [c.verdict for c in self.test_cases if c.profile == "Robustness"]
         applicable = [v for v in verdicts if v != "N/A"]
@@ -211,14 +212,6 @@ class RunReport:
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _certificate(results: dict[str, dict[str, Any]]) -> str:
-    if any(r["result"] == "Incomplete" for r in results.values()):
-        return "None"
-    if results["Core"]["result"] != "Pass":
-        return "None"
-    return "Full" if all(r["result"] == "Pass" for r in results.values()) else "Subset"
 
 
 def _plural(n: int, word: str) -> str:

@@ -1,0 +1,54 @@
+"""The OCPP 1.6 feature profiles, the harness's pseudo-profile, and the certificate rule; no pytest
+(:mod:`harness.report.model` and :mod:`harness.timing` read them outside a pytest run).
+
+Rules, stated first:
+
+- The six OCPP feature profiles (:data:`PROFILE_MARKERS`, with the pytest marker of each) are what
+  a certificate covers; a case of a profile the PICS does not list is N/A.
+- Beside them there is one pseudo-profile, **Robustness** (:data:`PSEUDO_PROFILES`, marker
+  ``robustness``): the negative cases the OCTT implies (CALLERROR codes for an unknown action, a
+  known but unsupported one, malformed payloads and frames; TC_088_CSMS subprotocol negotiation; a
+  composite schedule with nothing installed). A pseudo-profile, not cases filed under Core,
+  because these are not cases of the OCTT's Core test plan: every device runs them whatever
+  profiles its PICS declares (a case that needs a profile says so in its ``na_when``); their
+  verdicts are reported (per case, and as ``robustness`` in report.json) but they are not a
+  functionality of the certificate, so a Robustness FAIL never changes the certificate type the
+  OCTT cases imply. It does fail the pytest run, like any FAIL. Their ids are the harness's
+  (``RB_001_CS``), except TC_088_CSMS, an OCTT case of the security section that belongs to no
+  feature profile.
+- The certificate (:func:`certificate`), from the six profiles' results only: implied only when no
+  profile is Incomplete; **Full** when all six pass, **Subset** when Core passes, else **None**.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["PROFILE_MARKERS", "PSEUDO_PROFILES", "CASE_MARKERS", "certificate"]
+
+PROFILE_MARKERS = {
+    "Core": "core",
+    "FirmwareManagement": "firmware_management",
+    "LocalAuthListManagement": "local_auth_list_management",
+    "Reservation": "reservation",
+    "SmartCharging": "smart_charging",
+    "RemoteTrigger": "remote_trigger",
+}
+"""The OCPP 1.6 feature profiles, with the pytest marker of each."""
+
+PSEUDO_PROFILES = {"Robustness": "robustness"}
+"""Profiles that are not OCPP feature profiles: always applicable, outside the certificate."""
+
+CASE_MARKERS = {**PROFILE_MARKERS, **PSEUDO_PROFILES}
+"""Every profile a case may be filed under, with its pytest marker."""
+
+
+def certificate(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """The certificate type the six profiles' results imply: ``Full``, ``Subset`` or ``None``
+    (``results``: per profile of :data:`PROFILE_MARKERS`, a mapping with its ``result``)."""
+    if any(r["result"] == "Incomplete" for r in results.values()):
+        return "None"
+    if results["Core"]["result"] != "Pass":
+        return "None"
+    return "Full" if all(r["result"] == "Pass" for r in results.values()) else "Subset"
