@@ -40,6 +40,7 @@ import statistics as stats
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from harness import clock
 from harness.report.model import Measurement
 
 
@@ -413,16 +414,9 @@ def _replayed(request: Any, deviation: float) -> bool:
     max_time_deviation: data queued while offline and sent in a burst after the reconnection. Its
     arrival says nothing about the sampling interval, so it is not paired. A timestamp that cannot
     be read counts as replayed too: not judged rather than judged wrongly."""
-    from datetime import datetime
-
-    stamps = []
-    for mv in request.get("meterValue") or []:
-        try:
-            stamps.append(datetime.fromisoformat(str(mv.get("timestamp")).replace("Z", "+00:00")))
-        except ValueError:
-            return True  # cannot tell: not judged, rather than judged wrongly
-    if not stamps or any(s.tzinfo is None for s in stamps):
-        return True
+    stamps = [clock.parse_time(mv.get("timestamp")) for mv in request.get("meterValue") or []]
+    if not stamps or None in stamps:
+        return True  # cannot tell: not judged, rather than judged wrongly
     age = request.frame.wall_ns / 1e9 - max(stamps).timestamp()
     return age > deviation
 
