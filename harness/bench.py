@@ -176,8 +176,7 @@ class ChargePointBench:
         self.pics, self.options = pics, options
         self.session = Session("cp", response_timeout=pics.timing.response_timeout,
                                defaults=defaults.charge_point(pics))
-        self.session.reconnect = self.reconnect  # type: ignore[attr-defined]
-        self.session.open_link = self.open_link  # type: ignore[attr-defined]
+        self.session.dialer = self  # Session.reconnect / open_link: the harness's charge point
         self.sim: Any = None
         self.notify: Notify = _quiet
         self.url = options.csms_url or pics.dut.csms_url or ""

@@ -200,7 +200,8 @@ class OcppRun:
         """True once pytest prints its summary (its lines then carry the verdict word)."""
         """How many cases the run holds once -k / -m deselected (for "[3/88]")."""
         self.timing = timing.Recorder(self.pics.timing, self.sut)
-        timing.activate(self.timing)  # test cases declare triggered requests into it
+        """The run's recorder, given to the bench's session (Session.timing), through which test
+        cases declare triggered requests (harness.timing.triggered)."""
 
     def device_state(self, session: Any) -> None:
         """SUT cs: what the harness left on the charge point (reservations, profiles, changed

@@ -44,7 +44,7 @@ from harness import rpc
 from harness.findings import Finding
 from harness.protocol import Checked, Checker
 from harness.rpc import Call, CallError, CallResult, Sender
-from harness.transport import Attempt, Frame, HandshakeFailed, Link, LinkClosed
+from harness.transport import SUBPROTOCOL, Attempt, Frame, HandshakeFailed, Link, LinkClosed
 from harness.verdicts import (DeviceDisconnected, DeviceTimeout, HandshakeViolation,  # noqa: F401
                               HarnessError, ProtocolViolation)
 
@@ -88,6 +88,15 @@ class Stash:
 
     def __contains__(self, key: object) -> bool:
         return key in self._data
+
+
+class Dialer(Protocol):
+    """How a session whose harness side dials (the harness plays the charge point) opens its
+    connections: the bench's (:attr:`Session.dialer`)."""
+
+    async def reconnect(self, subprotocols: tuple[str, ...] = ...) -> Link: ...
+
+    async def open_link(self, subprotocols: tuple[str, ...] = ...) -> Link: ...
 
 
 class CallObserver(Protocol):
@@ -251,10 +260,13 @@ class Session:
         self.timing: Any = None
         """A harness.timing.Recorder told of every answered call and request, or None."""
         self.call_observers: list[CallObserver] = []
+        """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
         self.request_observers: list[Callable[[Request], None]] = []
         """Told of every request of the device as it arrives (the prompt driver ends a question
         when the wire shows that the operator's action took effect)."""
-        """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
+        self.dialer: Dialer | None = None
+        """How the harness opens a connection when it is the client (SUT ``csms``: the bench);
+        None when it listens (SUT ``cs``: the charge point dials in)."""
         self.stash = Stash()
         """Per-session knowledge of the layers above (states), by typed key; kept across cases."""
         self._responders: dict[str, Responder] = {}
@@ -427,6 +439,22 @@ class Session:
         unique_id = unique_id or self._new_id()
         return await self._call_text(action, rpc.dumps(Call(unique_id, action, payload)),
                                      unique_id, payload, timeout, invalid_on_purpose)
+
+    async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
+        """Close the connection if open and open a new one offering ``subprotocols``, attached to
+        this session: the reboot of the charge point the harness plays (:attr:`dialer`)."""
+        return await self._require_dialer("reconnect").reconnect(subprotocols)
+
+    async def open_link(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
+        """A new connection offering ``subprotocols``, not attached to this session (TC_088_CSMS
+        negotiates on it) (:attr:`dialer`)."""
+        return await self._require_dialer("open a connection").open_link(subprotocols)
+
+    def _require_dialer(self, what: str) -> Dialer:
+        if self.dialer is None:
+            raise HarnessError(f"cannot {what}: the harness does not dial the device here (it is "
+                               f"the {self.role} side, the device connects to it)")
+        return self.dialer
 
     async def call_raw(self, text: str, unique_id: str, *, action: str,
                        timeout: float | None = None) -> Response:

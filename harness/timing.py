@@ -422,24 +422,15 @@ def _replayed(request: Any, deviation: float) -> bool:
 
 
 # --- the run's recorder, for test cases ---------------------------------------------------------
+# The run owns its Recorder (harness.plugin's OcppRun, on the pytest config's stash) and gives it
+# to the session it holds (Session.timing); a case reaches it through that session, no global.
 
-_active: Recorder | None = None
-
-
-def activate(recorder: Recorder | None) -> None:
-    """Make ``recorder`` the one :func:`triggered` records into (the plugin does, per run)."""
-    global _active
-    _active = recorder
-
-
-def active() -> Recorder | None:
-    return _active
-
-
-def triggered(trigger: Any, request: Any, what: str | None = None) -> Sample | None:
+def triggered(session: Any, trigger: Any, request: Any, what: str | None = None) -> Sample | None:
     """Test cases: ``request`` (a device request) was caused by ``trigger`` (the harness's
-    Response, or a Frame it sent), e.g. ``timing.triggered(remote_start, start_transaction)``.
-    Recorded as an "OCPP triggered function timeout" sample; nothing without an active run."""
-    if _active is None:
+    Response, or a Frame it sent), e.g. ``timing.triggered(cp, remote_start, start_transaction)``.
+    Recorded as an "OCPP triggered function timeout" sample into the run's recorder, which
+    ``session`` carries (:attr:`harness.session.Session.timing`); nothing when it carries none."""
+    recorder = getattr(session, "timing", None)
+    if recorder is None:
         return None
-    return _active.triggered(trigger, request, what)
+    return recorder.triggered(trigger, request, what)

@@ -252,3 +252,29 @@ async def test_close_by_the_harness_is_logged_as_such(harness):
     await harness.session.close(1000, "done")
     closed = [line for line in harness.log() if line.event == "closed"]
     assert closed and closed[-1].detail["by"] == "harness"
+
+
+async def test_reconnect_goes_through_the_dialer_of_the_session():
+    """Session.reconnect / open_link are the bench's (Session.dialer); a session whose device dials
+    in has none, and says so as the harness's own error."""
+    session = Session("csms", response_timeout=1)
+    with pytest.raises(HarnessError, match="cannot reconnect: the harness does not dial"):
+        await session.reconnect()
+
+    class Dialer:
+        def __init__(self):
+            self.asked: list[tuple[str, tuple[str, ...]]] = []
+
+        async def reconnect(self, subprotocols=("ocpp1.6",)):
+            self.asked.append(("reconnect", subprotocols))
+            return "link"
+
+        async def open_link(self, subprotocols=("ocpp1.6",)):
+            self.asked.append(("open_link", subprotocols))
+            return "other link"
+
+    cp = Session("cp", response_timeout=1)
+    cp.dialer = dialer = Dialer()
+    assert await cp.reconnect() == "link"
+    assert await cp.open_link(("x", "ocpp1.6")) == "other link"
+    assert dialer.asked == [("reconnect", ("ocpp1.6",)), ("open_link", ("x", "ocpp1.6"))]

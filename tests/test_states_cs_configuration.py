@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from harness.session import Stash
 from harness.states.cs import configured, read_configuration, set_configuration
 from harness.verdicts import Inconclusive, NotApplicable
 
@@ -33,6 +34,7 @@ class Device:
         self.report_max = report_max
         self.calls: list[tuple[str, dict]] = []
         self.connected = True
+        self.stash = Stash()  # a Session's: the states keep GetConfigurationMaxKeys there
 
     async def call(self, action: str, payload: dict, **_):
         self.calls.append((action, payload))

@@ -15,7 +15,7 @@ from harness import timing
 from harness.bench import BenchOptions, make_bench
 from harness.pics import Timing
 from harness.rpc import Call
-from harness.session import Request, Response
+from harness.session import Request, Response, Session
 from harness.transport import Frame
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,16 +209,15 @@ def test_triggered_function_from_the_trigger_leaving_to_the_request_arriving():
         "4.500 s, PICS declares 4 s (wire lines 4, 11)"]
 
 
-def test_module_level_triggered_records_into_the_active_run_only():
+def test_module_level_triggered_records_into_the_sessions_recorder_only():
     rec = recorder()
     trigger = response("UnlockConnector", 1.0, 1.1, {"status": "Unlocked"})
-    timing.activate(None)
-    assert timing.triggered(trigger, request("StatusNotification", 1.2, 4)) is None
-    timing.activate(rec)
-    try:
-        assert timing.triggered(trigger, request("StatusNotification", 1.2, 4)) is rec.samples[-1]
-    finally:
-        timing.activate(None)
+    outside_a_run = Session("csms", response_timeout=1)
+    assert timing.triggered(outside_a_run, trigger, request("StatusNotification", 1.2, 4)) is None
+    in_a_run = Session("csms", response_timeout=1)
+    in_a_run.timing = rec
+    sample = timing.triggered(in_a_run, trigger, request("StatusNotification", 1.2, 4))
+    assert sample is rec.samples[-1] and sample.metric == "triggered_function"
 
 
 # --- interval accuracy --------------------------------------------------------------------------

@@ -38,7 +38,7 @@ async def csms_booted(csms: Session, pics: Any) -> None:
     """SUT central system, state Booted: the harness's charge point is connected and accepted,
     and has reported every connector Available."""
     if not csms.connected:
-        await csms.reconnect()  # type: ignore[attr-defined]
+        await csms.reconnect()
     boot = await csms.call("BootNotification", boot_notification(pics))
     if boot.status != "Accepted":
         raise Inconclusive(f"the central system answered BootNotification with {boot.status!r}, "

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-import weakref
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
 from harness.clock import parse_time
 from harness.rpc import CP_ACTIONS
-from harness.session import DeviceTimeout, HarnessError, Request, Response, Session
+from harness.session import DeviceTimeout, HarnessError, Request, Response, Session, StashKey
 from harness.states import connector_ids, cs_connected
 from harness.transport import Link
 from harness.verdicts import Inconclusive, NotApplicable
@@ -98,16 +97,17 @@ def valid_tag(pics: Any) -> str:
 
 # --- Booted -----------------------------------------------------------------------------------
 
-_SETTLED: "weakref.WeakSet[Any]" = weakref.WeakSet()
-"""Connections on which the harness has seen the charge point settle (booted and reported its
-connectors, or reconnected without a boot)."""
+SETTLED = StashKey[Link]()
+"""The connection on which the harness last saw the charge point settle (booted and reported its
+connectors, or reconnected without a boot), on :attr:`Session.stash`: the current connection is
+settled when it is this one (a new connection never is)."""
 
 
 def settled(cp: Session) -> None:
     """Mark the current connection as settled: a case that rebooted or reconnected the charge point
     and took its BootNotification and StatusNotifications itself says so at its end."""
     if cp.link is not None:
-        _SETTLED.add(cp.link)
+        cp.stash[SETTLED] = cp.link
 
 
 async def booted(cp: Session, pics: Any) -> None:
@@ -117,7 +117,7 @@ async def booted(cp: Session, pics: Any) -> None:
     Accepted by default) and the StatusNotification of connector 0 and every connector; a
     connection that brings no BootNotification is a reconnection and is taken as it is."""
     await cs_connected(cp, pics)
-    if cp.link in _SETTLED:
+    if cp.link is not None and cp.stash.get(SETTLED) is cp.link:
         return
     try:
         await cp.expect("BootNotification", timeout=triggered(pics),
@@ -305,7 +305,9 @@ class Configuration:
         return self.applied.get(key, self.readonly.get(key))
 
 
-_MAX_KEYS: "weakref.WeakKeyDictionary[Session, int | None]" = weakref.WeakKeyDictionary()
+MAX_KEYS = StashKey["int | None"]()
+"""The charge point's GetConfigurationMaxKeys, read once per session (None: no limit known), on
+:attr:`Session.stash`."""
 
 
 def _positive_int(value: Any) -> int | None:
@@ -323,15 +325,15 @@ async def get_configuration_max_keys(cp: Session, pics: Any) -> int | None:
     enforces -- the PICS is a claim (the report compares the two), and a PICS that leaves the key
     out or gets it wrong would otherwise make every preparation INCONCLUSIVE. Only when the device
     does not report a usable value does the PICS [configuration] value count."""
-    if cp in _MAX_KEYS:
-        return _MAX_KEYS[cp]
+    if MAX_KEYS in cp.stash:
+        return cp.stash[MAX_KEYS]
     response = await cp.call("GetConfiguration", {"key": ["GetConfigurationMaxKeys"]})
     reported = {kv.get("key"): kv for kv in (response.get("configurationKey") or [])
                 if isinstance(kv, dict)} if response.error is None else {}
     limit = _positive_int((reported.get("GetConfigurationMaxKeys") or {}).get("value"))
     if limit is None:
         limit = _positive_int(pics.configuration.get("GetConfigurationMaxKeys"))
-    _MAX_KEYS[cp] = limit
+    cp.stash[MAX_KEYS] = limit
     return limit
 
 

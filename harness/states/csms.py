@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.clock import now_iso
-from harness.session import DeviceTimeout, Request, Responder, Response, Session
+from harness.session import DeviceTimeout, Request, Responder, Response, Session, StashKey
 from harness.states import boot_notification, connector_ids, status_notification
 from harness.verdicts import Inconclusive
 
@@ -73,13 +72,15 @@ class _Ledger:
     """Every transactionId the central system gave in this run, with the .conf that gave it."""
 
 
-_LEDGERS: "weakref.WeakKeyDictionary[Session, _Ledger]" = weakref.WeakKeyDictionary()
+LEDGER = StashKey[_Ledger]()
+"""What the harness's charge point knows of its conversation with the central system, on
+:attr:`Session.stash`."""
 
 
 def _ledger(csms: Session) -> _Ledger:
-    ledger = _LEDGERS.get(csms)
+    ledger = csms.stash.get(LEDGER)
     if ledger is None:
-        ledger = _LEDGERS[csms] = _Ledger()
+        ledger = csms.stash[LEDGER] = _Ledger()
     return ledger
 
 
@@ -181,7 +182,7 @@ async def booted(csms: Session, pics: Any) -> None:
     transaction of an earlier case is left open."""
     ledger = _ledger(csms)
     if not csms.connected:
-        await csms.reconnect()  # type: ignore[attr-defined]
+        await csms.reconnect()
     if ledger.link is not csms.link:
         boot = await call(csms, "BootNotification", boot_notification(pics),
                           step="reusable state Booted")
@@ -285,7 +286,7 @@ async def back_online(csms: Session) -> None:
     system's acceptance of the earlier boot still holds."""
     ledger = _ledger(csms)
     was_accepted = ledger.link is not None
-    await csms.reconnect()  # type: ignore[attr-defined]
+    await csms.reconnect()
     if was_accepted:
         ledger.link = csms.link
 

@@ -45,4 +45,4 @@ async def test_tc_010_cs_remote_start_cable_first(cp, driver, pics):
 
         # 5. StartTransaction.req (Accepted) and StatusNotification.req Charging, in either order
         await started(cp, pics, tx, step="step 5")
-        timing.triggered(remote, tx.start)
+        timing.triggered(cp, remote, tx.start)

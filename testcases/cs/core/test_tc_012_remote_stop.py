@@ -20,4 +20,4 @@ async def test_tc_012_cs_remote_stop(cp, driver, pics):
         # 3. StopTransaction.req and StatusNotification.req, in either order
         stop = await stopped(cp, pics, tx, step="step 3", after="after RemoteStopTransaction",
                              reasons=("Remote",))
-        timing.triggered(remote, stop)
+        timing.triggered(cp, remote, stop)

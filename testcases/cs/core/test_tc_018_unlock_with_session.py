@@ -38,7 +38,7 @@ async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
         # 3. StopTransaction.req reason UnlockCommand  5. StatusNotification.req Finishing
         stop = await stopped(cp, pics, tx, step="steps 3-5", after="after UnlockConnector",
                              reasons=("UnlockCommand",))
-        timing.triggered(unlock, stop)
+        timing.triggered(cp, unlock, stop)
 
         # 7. [Unplug the cable] -> StatusNotification.req Available
         await unplug_cable(driver, pics, tx)
@@ -74,4 +74,4 @@ async def _not_supported(cp, driver, pics, *, why):
                     why=": the transaction should still be running after the NotSupported unlock")
         stop = await stop_request(cp, pics, tx, step="after step 2",
                                   after="after RemoteStopTransaction", reasons=("Remote",))
-        timing.triggered(remote, stop)
+        timing.triggered(cp, remote, stop)

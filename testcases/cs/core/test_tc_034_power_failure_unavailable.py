@@ -23,7 +23,7 @@ async def test_tc_034_cs_power_failure_unavailable(cp, driver, pics):
         # 3. StatusNotification.req per connector and connectorId 0: Unavailable
         for connector_id in connector_ids(pics):
             status = await next_status(cp, pics, connector_id)
-            timing.triggered(change, status)
+            timing.triggered(cp, change, status)
             assert status["status"] == "Unavailable", (
                 f"step 3: connector {connector_id} reported {status['status']!r}, expected "
                 f"'Unavailable' ({cite(status)})")
