@@ -17,7 +17,7 @@ from harness.findings import Finding
 from harness.rpc import ERROR_CODE_FOR_RULE, ERROR_CODES, error_code_for
 from harness.session import Session
 from harness.sim import CsmsSim
-from harness.sim.testing import stand_in_pics
+from scripted_peers import stand_in_pics
 from harness.transport import CentralSystemServer
 from harness.wirelog import WireLog
 

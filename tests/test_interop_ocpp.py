@@ -21,7 +21,7 @@ from websockets.asyncio.server import serve
 
 from harness.protocol import Checker
 from harness.sim import ChargePointSim, CsmsSim
-from harness.sim.testing import FileServer, stand_in_pics
+from scripted_peers import FileServer, stand_in_pics
 
 
 def now() -> str:

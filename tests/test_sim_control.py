@@ -14,7 +14,7 @@ import pytest
 from harness.sim import ChargePointSim, ControlServer, CsmsSim
 from harness.sim.cp.actions import SPECS as CP_SPECS
 from harness.sim.faults import render_markdown
-from harness.sim.testing import ScriptedCp, ScriptedCsms, stand_in_pics
+from scripted_peers import ScriptedCp, ScriptedCsms, stand_in_pics
 
 ROOT = Path(__file__).resolve().parents[1]
 

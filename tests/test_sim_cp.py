@@ -13,7 +13,7 @@ import pytest
 from harness.rpc import CallError
 from harness.sim import ChargePointSim
 from harness import clock
-from harness.sim.testing import ScriptedCsms, stand_in_pics
+from scripted_peers import ScriptedCsms, stand_in_pics
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 from harness.rpc import CallError
 from harness.sim import ControlError, CsmsSim
 from harness import clock
-from harness.sim.testing import ScriptedCp, stand_in_pics
+from scripted_peers import ScriptedCp, stand_in_pics
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}
 

@@ -17,7 +17,7 @@ from harness.rpc import CallError
 from harness.sim import ChargePointSim, CsmsSim
 from harness import clock
 from harness.sim.faults import REGISTRY, Faults
-from harness.sim.testing import ScriptedCp, ScriptedCsms, stand_in_pics
+from scripted_peers import ScriptedCp, ScriptedCsms, stand_in_pics
 
 CP: dict[str, Callable[..., Awaitable[None]]] = {}
 CSMS: dict[str, Callable[..., Awaitable[None]]] = {}

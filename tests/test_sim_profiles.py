@@ -9,7 +9,7 @@ import pytest
 
 from harness.sim import ChargePointSim
 from harness import clock
-from harness.sim.testing import FileServer, FtpServer, ScriptedCsms, stand_in_pics
+from scripted_peers import FileServer, FtpServer, ScriptedCsms, stand_in_pics
 
 
 @pytest.fixture
