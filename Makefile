@@ -49,8 +49,10 @@ demo: $(STAMP)
 	  "examples: $(foreach n,$(EXAMPLES),$(REPORTS)/$(n)/report.html and report.pdf))"; \
 	test $$cs -eq 0 -a $$csms -eq 0 -a $$examples -eq 0
 
-## The harness's own tests.
+## The harness's own tests, after ruff (pyproject.toml [tool.ruff]: pyflakes, pycodestyle, and no
+## fixed sleep in testcases/ or harness/states/).
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 ## The Core suites against the simulators and against independent implementations written with

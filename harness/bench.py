@@ -11,8 +11,9 @@ device's id while its connection is open is checked with a ping on the old one: 
 answers, the device holds two connections, a remark (``ws.duplicate-connection``,
 :func:`harness.severity.duplicate_connection`: no normative rule forbids it; a FAIL under
 ``--ocpp-strict``) of the case that runs, and the newcomer is refused with 1008
-(``BenchOptions.duplicate = "refuse"``, the default) or the old one closed (``"replace"``); if it does not answer within :data:`PING_TIMEOUT_S`, it was
-a dead connection (a power cut leaves one) and the newcomer takes over. Both are logged.
+(``BenchOptions.duplicate = "refuse"``, the default) or the old one closed (``"replace"``); if it
+does not answer within :data:`PING_TIMEOUT_S`, it was a dead connection (a power cut leaves one)
+and the newcomer takes over. Both are logged.
 
 A connection the harness as charge point cannot open is not an error of the bench: the attempt is
 logged in the next case's wire log, and each case that needs the connection FAILs (the central

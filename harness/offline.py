@@ -56,13 +56,11 @@ import codecs
 import gc
 import gzip
 import io
-import json
 import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from glob import glob, has_magic
 from itertools import chain
 from pathlib import Path

@@ -344,7 +344,8 @@ class Session:
     def duplicate_connection(self, finding: Finding) -> None:
         """The bench's connection policy found the device connected twice (harness.bench): a
         remark (harness.severity), counted in :attr:`duplicates` (one line per case, added with
-        the flow's when the case ends), or a violation under ``strict``. The refused connection is a ``refused`` event line of the wire log."""
+        the flow's when the case ends), or a violation under ``strict``. The refused connection is
+        a ``refused`` event line of the wire log."""
         if self.strict or not finding.is_remark:
             self._violation(self.device, "<a second WebSocket connection of the device>", [finding])
             return

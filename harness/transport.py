@@ -33,7 +33,7 @@ import ssl
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Literal
 from urllib.parse import unquote, urlsplit
 

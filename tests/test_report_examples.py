@@ -81,7 +81,7 @@ def test_a_charge_point_taking_one_key_per_get_configuration_is_prepared_within_
     out = tmp_path / "out"
     cases = [ROOT / "testcases/cs/core/test_tc_019_retrieve_configuration.py",
              ROOT / "testcases/cs/core/test_tc_005_ev_side_disconnected.py"]
-    result = pytester.runpytest_subprocess(
+    pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", *map(str, cases), "-k", "TC_019 or TC_005_2",
         f"--rootdir={ROOT}", "--ocpp-report", str(out),
         "--ocpp-pics", str(EXAMPLES / "js-tech-jst-con-03.toml"), timeout=110)

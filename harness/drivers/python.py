@@ -15,6 +15,7 @@ returning one, or None for every action); without it, every action when it has a
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import inspect
 from typing import Any, Callable
@@ -39,7 +40,7 @@ class PythonDriver(Driver):
         name = python_name(action)
         method = _callable(self.target, name)
         if method is not None:
-            call: Callable[[], Any] = lambda: method(**params)
+            call: Callable[[], Any] = functools.partial(method, **params)
             what = f"{name}()"
         else:
             generic = _callable(self.target, "perform")
@@ -47,7 +48,7 @@ class PythonDriver(Driver):
                 raise ActionNotDone(f"the python driver {self.spec} ({self.target!r}) cannot do the action "
                                     f"{action}: it has no method {name}() and no generic "
                                     "perform(action, params)")
-            call = lambda: generic(action, dict(params))
+            call = functools.partial(generic, action, dict(params))
             what = f"perform({action!r})"
         try:
             async with asyncio.timeout(timeout) as scope:

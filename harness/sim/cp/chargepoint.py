@@ -22,10 +22,6 @@ from typing import Any
 from harness.sim.common import EventLog, TaskSet
 from harness.sim.control import ControlError, check_params
 from harness.sim.cp.actions import SPECS, Actions
-
-FAULT_INPUTS = frozenset({"report_fault", "clear_fault", "lock_failure", "unlock_failure",
-                          "local_list_failure"})
-"""Rig actions that provoke a hardware fault: a rig may have none of them."""
 from harness.sim.cp.auth import LocalAuth
 from harness.sim.cp.charging import ChargingMixin
 from harness.sim.cp.config import Configuration
@@ -37,6 +33,10 @@ from harness.sim.cp.profiles import ProfileHandlers
 from harness.sim.cp.smart import ProfileStore
 from harness.sim.faults import FaultError, Faults
 from harness.sim.link import Reply
+
+FAULT_INPUTS = frozenset({"report_fault", "clear_fault", "lock_failure", "unlock_failure",
+                          "local_list_failure"})
+"""Rig actions that provoke a hardware fault: a rig may have none of them."""
 
 
 class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandlers, Actions):

@@ -1,7 +1,8 @@
 """TC_024_CS Start Charging Session - Lock Failure (Core).
 
-Only on a socket with a cable lock (PICS features.cable = "socket_with_lock"), and only where a lock failure can be provoked (the driver's ``lock_failure``; a driver
-or operator that cannot do it makes the case INCONCLUSIVE).
+Only on a socket with a cable lock (PICS features.cable = "socket_with_lock"), and only where a lock
+failure can be provoked (the driver's ``lock_failure``; a driver or operator that cannot do it makes
+the case INCONCLUSIVE).
 
 Steps: GetConfiguration AuthorizeRemoteTxRequests; RemoteStartTransaction.req answered Accepted;
 Authorize.req when AuthorizeRemoteTxRequests is true; StatusNotification Preparing; [the cable lock

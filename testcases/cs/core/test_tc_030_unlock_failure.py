@@ -1,8 +1,9 @@
 """TC_030_CS Unlock Connector - Unlock Failure (Core).
 
-Only on a socket with a cable lock (PICS features.cable = "socket_with_lock"), and only where the lock can be made to fail (the driver's ``unlock_failure``; a driver
-or operator that cannot do it makes the case INCONCLUSIVE). [Make the connector lock fail to open]
--> UnlockConnector.req is answered UnlockFailed. Clean-up: the failure is repaired (``clear_fault``).
+Only on a socket with a cable lock (PICS features.cable = "socket_with_lock"), and only where the
+lock can be made to fail (the driver's ``unlock_failure``; a driver or operator that cannot do it
+makes the case INCONCLUSIVE). [Make the connector lock fail to open] -> UnlockConnector.req is
+answered UnlockFailed. Clean-up: the failure is repaired (``clear_fault``).
 """
 
 from harness.cases import case

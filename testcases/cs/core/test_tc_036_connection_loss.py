@@ -3,23 +3,24 @@
 Configuration: MeterValueSampleInterval = <Configured Meter Value interval>. Reusable states:
 GetConfiguration MeterValuesSampledData, Charging. After one sampled MeterValues.req the connection
 to the central system is cut ([go offline]); while at least three sample intervals pass the charge
-point can send nothing (the harness watches that it does not come back before it is let); [go online] -> the charge point
-reconnects (no new BootNotification needed) and sends the MeterValues.req it queued (transaction
-related messages, OCPP 1.6 section 4.7), then goes on sampling.
+point can send nothing (the harness watches that it does not come back before it is let); [go
+online] -> the charge point reconnects (no new BootNotification needed) and sends the
+MeterValues.req it queued (transaction related messages, OCPP 1.6 section 4.7), then goes on
+sampling.
 
 Validations: every MeterValues.req of the transaction up to the first one taken after the
 reconnection comes in chronological order (queued values before new ones), consecutive sampled
-timestamps are spaced by the interval within max_time_deviation, the first one interval after the transaction's
-start (so none is missing), each carries
-the transaction's connectorId and transactionId, context Sample.Periodic or omitted, format Raw or
-omitted, and the measurands of MeterValuesSampledData.
+timestamps are spaced by the interval within max_time_deviation, the first one interval after the
+transaction's start (so none is missing), each carries the transaction's connectorId and
+transactionId, context Sample.Periodic or omitted, format Raw or omitted, and the measurands of
+MeterValuesSampledData.
 
-Reading chosen: the harness takes as many MeterValues.req after the reconnection as there were sample
-ticks since the transaction started, plus one taken online. Clock-aligned MeterValues.req (every
-value context Sample.Clock) are legitimate beside them when the charge point's
-ClockAlignedDataInterval is not 0 (OCPP 1.6 section 3.16.2): they are not counted among the
-sampled ones, and each must still belong to the connector, carry the transaction's transactionId
-if it carries one (the field is optional), and the measurands of MeterValuesAlignedData; one with
+Reading chosen: the harness takes as many MeterValues.req after the reconnection as there were
+sample ticks since the transaction started, plus one taken online. Clock-aligned MeterValues.req
+(every value context Sample.Clock) are legitimate beside them when the charge point's
+ClockAlignedDataInterval is not 0 (OCPP 1.6 section 3.16.2): they are not counted among the sampled
+ones, and each must still belong to the connector, carry the transaction's transactionId if it
+carries one (the field is optional), and the measurands of MeterValuesAlignedData; one with
 ClockAlignedDataInterval 0 fails. Their spacing is TC_071's business.
 """
 

@@ -61,7 +61,7 @@ async def test_rb_008_cs_composite_nothing_installed(cp, pics):
             return
         problems = period_problems(schedule)
         assert not problems, (
-            f"step 2: the composite schedule of connector 1 with no charging profile installed "
-            f"is not a schedule an EV can follow: " + "; ".join(problems) +
+            "step 2: the composite schedule of connector 1 with no charging profile installed "
+            "is not a schedule an EV can follow: " + "; ".join(problems) +
             f" (OCPP 1.6 ChargingSchedulePeriod: limit is a charging rate, numberPhases the "
             f"phases that can be used; {cite(response)})")
