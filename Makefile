@@ -50,9 +50,11 @@ demo: $(STAMP)
 	test $$cs -eq 0 -a $$csms -eq 0 -a $$examples -eq 0
 
 ## The harness's own tests, after ruff (pyproject.toml [tool.ruff]: pyflakes, pycodestyle, and no
-## fixed sleep in testcases/ or harness/states/).
+## fixed sleep in testcases/ or harness/states/) and mypy (pyproject.toml [tool.mypy]: the modules
+## checked so far).
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 ## The Core suites against the simulators and against independent implementations written with

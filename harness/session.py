@@ -213,7 +213,8 @@ class Response:
 
     def __getitem__(self, key: str) -> Any:
         if self.payload is None:
-            raise KeyError(f"{self.action} was answered with CALLERROR {self.error.error_code}")
+            code = self.error.error_code if self.error is not None else "(none)"
+            raise KeyError(f"{self.action} was answered with CALLERROR {code}")
         return self.payload[key]
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -414,9 +414,14 @@ def _replayed(request: Any, deviation: float) -> bool:
     max_time_deviation: data queued while offline and sent in a burst after the reconnection. Its
     arrival says nothing about the sampling interval, so it is not paired. A timestamp that cannot
     be read counts as replayed too: not judged rather than judged wrongly."""
-    stamps = [clock.parse_time(mv.get("timestamp")) for mv in request.get("meterValue") or []]
-    if not stamps or None in stamps:
-        return True  # cannot tell: not judged, rather than judged wrongly
+    stamps = []
+    for mv in request.get("meterValue") or []:
+        moment = clock.parse_time(mv.get("timestamp"))
+        if moment is None:
+            return True  # cannot tell: not judged, rather than judged wrongly
+        stamps.append(moment)
+    if not stamps:
+        return True
     age = request.frame.wall_ns / 1e9 - max(stamps).timestamp()
     return age > deviation
 

@@ -176,6 +176,8 @@ async def boot_retried(cp: Session, previous: Request, interval: float, *, since
     assert again.action == "BootNotification", (
         f"{step}: while {status} the charge point may send only BootNotification; it sent "
         f"{again.action} ({cite(again)})")
+    if previous.answer_frame is None:
+        raise HarnessError(f"{step}: the harness did not answer the {status} BootNotification")
     waited = (again.frame.mono_ns - previous.answer_frame.mono_ns) / 1e9
     assert waited >= interval, (
         f"{step}: the charge point retried BootNotification {waited:.3f} s after the {status} "
@@ -248,6 +250,12 @@ def answer_id_tags(cp: Session, pics: Any, table: dict[str, dict]) -> None:
     harness's transactionId numbering."""
     defaults = cp.defaults
 
+    def default(action: str, p: dict) -> dict:
+        responder = defaults[action]
+        if not callable(responder):
+            raise HarnessError(f"the harness's default {action} answer is not a function")
+        return responder(p)
+
     def info_for(payload: dict) -> dict | None:
         tag = payload.get("idTag")
         for known, info in table.items():
@@ -257,10 +265,10 @@ def answer_id_tags(cp: Session, pics: Any, table: dict[str, dict]) -> None:
 
     def authorize(p: dict) -> dict:
         info = info_for(p)
-        return {"idTagInfo": info} if info is not None else defaults["Authorize"](p)
+        return {"idTagInfo": info} if info is not None else default("Authorize", p)
 
     def start(p: dict) -> dict:
-        answer = defaults["StartTransaction"](p)
+        answer = default("StartTransaction", p)
         info = info_for(p)
         if info is not None:
             answer["idTagInfo"] = info
@@ -268,7 +276,7 @@ def answer_id_tags(cp: Session, pics: Any, table: dict[str, dict]) -> None:
 
     def stop(p: dict) -> dict:
         info = info_for(p)
-        return {"idTagInfo": info} if info is not None else defaults["StopTransaction"](p)
+        return {"idTagInfo": info} if info is not None else default("StopTransaction", p)
 
     cp.on("Authorize", authorize)
     cp.on("StartTransaction", start)
