@@ -8,9 +8,10 @@ type, a maxLength, an extra property, a multipleOf). A measurement, not a test: 
 Two levels: the schema alone (`Validator.validate`: the compiled check, then, when it says no,
 the walk that finds every rule broken with its path and message) and the whole judgement of the
 frame as `python -m harness validate` makes it (`Checker.check_valid` on the parsed frame, and
-where it declines `Checker.check_array`, with the exact re-read of the line when one is due). Each figure is the best of 5 rounds of many calls, after
-one warm-up call (the first explanation of a schema node compiles that node's fast check, once per
-process: its cost is printed apart). Target: an invalid frame costs at most ~10x a valid one.
+where it declines `Checker.check_array`, with the exact re-read of the line when one is due). Each
+figure is the best of 5 rounds of many calls, after one warm-up call (the first explanation of a
+schema node compiles that node's fast check, once per process: its cost is printed apart).
+Target: an invalid frame costs at most ~10x a valid one.
 """
 
 from __future__ import annotations

@@ -253,7 +253,8 @@ def _print(m: dict, where: Path) -> None:
           f"CALLERRORs {m['callerrors']}, timeouts {m['timeouts']}, connect failures "
           f"{m['connect_failures']}, CSMS violations {m['csms_violations']}; generator CPU "
           f"{g['cpu_mean_percent']} % (max {g['cpu_max_percent']}), loop lag p95 "
-          f"{g['loop_lag_p95_ms']} ms (p99 {g['loop_lag_p99_ms']}), RSS {g['rss_peak_mb']} MB, load {g['load_average']}")
+          f"{g['loop_lag_p95_ms']} ms (p99 {g['loop_lag_p99_ms']}), RSS {g['rss_peak_mb']} MB, "
+          f"load {g['load_average']}")
     print(f"{m['scenario']}: {m['verdict']}" + "".join(f"\n  {r}" for r in m["reasons"]))
     print(f"report: {where}", flush=True)
 
