@@ -390,6 +390,7 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
     """Connect to ``csms_url`` as ``charge_point_id``, boot, send a Heartbeat, and answer what the
     central system sends for ``listen_for`` seconds after that."""
     from harness import defaults, startup
+    from harness.rpc import CSMS_ACTIONS, SECURITY_ACTIONS
     from harness.session import Session
     from harness.states import boot_notification, status_notification
     from harness.transport import HandshakeFailed, connect
@@ -440,7 +441,7 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
         deadline = asyncio.get_running_loop().time() + listen_for
         while session.connected and (left := deadline - asyncio.get_running_loop().time()) > 0:
             try:
-                await session.expect(_CSMS_ACTIONS, timeout=left)
+                await session.expect(CSMS_ACTIONS - SECURITY_ACTIONS, timeout=left)
             except AssertionError:
                 break
         reading.received = [(r.action, r.line) for r in session.requests]
@@ -455,14 +456,6 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
 def _version() -> str:
     from harness import __version__
     return __version__
-
-
-_CSMS_ACTIONS = ("CancelReservation", "ChangeAvailability", "ChangeConfiguration", "ClearCache",
-                 "ClearChargingProfile", "DataTransfer", "GetCompositeSchedule",
-                 "GetConfiguration", "GetDiagnostics", "GetLocalListVersion",
-                 "RemoteStartTransaction", "RemoteStopTransaction", "ReserveNow", "Reset",
-                 "SendLocalList", "SetChargingProfile", "TriggerMessage", "UnlockConnector",
-                 "UpdateFirmware")
 
 
 # --- the draft --------------------------------------------------------------------------------
@@ -801,10 +794,12 @@ def _draft_csms(r: Reading, demoted: dict[str, str]) -> list[_Line]:
 # --- command line -----------------------------------------------------------------------------
 
 def _host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host or "127.0.0.1", int(port)
+    from harness.startup import host_port
+
+    try:
+        return host_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _seconds(text: str) -> float:

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from harness import pics as pics_module
+from harness.startup import host_port
 from harness import timing
 from harness.bench import BenchOptions, make_bench
 from harness import waivers as waivers_module
@@ -162,8 +163,11 @@ class OcppRun:
                 f"--ocpp-sut {self.sut} but the PICS {pics_path} describes a "
                 f"{'charge point' if self.pics.dut.sut == 'cs' else 'central system'} "
                 f"(dut.sut = {self.pics.dut.sut!r})")
-        host, _, port = option("--ocpp-listen").rpartition(":")
-        if not host or not port.isdigit():
+        try:
+            host, port = host_port(option("--ocpp-listen"), default_host="")
+        except ValueError:
+            host, port = "", 0
+        if not host:
             raise pytest.UsageError(f"--ocpp-listen must be HOST:PORT, got {option('--ocpp-listen')!r}")
         dut = option("--ocpp-dut")
         sim_faults = tuple(option("--ocpp-sim-fault"))

@@ -29,6 +29,16 @@ SPEC_FORMS = ("prompt, http://HOST:PORT[/base], https://HOST:PORT[/base], "
               "python:package.module:attribute, sim")
 
 
+def host_port(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``HOST:PORT`` (``:PORT`` takes ``default_host``; an IPv6 host keeps its colons) or
+    ValueError saying what was expected. The one reading of a listen address: the plugin's
+    --ocpp-listen, the simulators' and ``pics discover``'s --listen / --control."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT, got {text!r}")
+    return host or default_host, int(port)
+
+
 def check(pics: Any, options: Any) -> list[str]:
     """Every problem of this set-up, one line each (empty: nothing found)."""
     problems = check_driver(options.driver, options.dut)

@@ -118,3 +118,14 @@ def test_an_encrypted_key_without_its_passphrase(pytester, tmp_path, given, says
 def test_collect_only_checks_nothing(pytester, tmp_path):
     result = run(pytester, CORE_CASE, "--ocpp-driver", "promt", "--collect-only", "-q")
     assert result.ret == 0
+
+
+def test_host_port_is_one_reading_for_every_listen_option():
+    from harness.startup import host_port
+
+    assert host_port("127.0.0.1:9000") == ("127.0.0.1", 9000)
+    assert host_port(":9000") == ("127.0.0.1", 9000)
+    assert host_port("::1:9000") == ("::1", 9000)
+    for bad in ("9000", "host:", "host:x", "host:65536"):
+        with pytest.raises(ValueError, match="expected HOST:PORT"):
+            host_port(bad)

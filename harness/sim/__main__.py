@@ -20,13 +20,14 @@ import sys
 from pathlib import Path
 
 from harness.sim.faults import FaultError, render_markdown
+from harness.startup import host_port
 
 
 def _host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host or "127.0.0.1", int(port)
+    try:
+        return host_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _setting(text: str) -> tuple[str, str]:
