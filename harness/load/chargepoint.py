@@ -24,7 +24,6 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import gevent
@@ -35,14 +34,11 @@ from locust import User, between
 from locust.exception import StopUser
 
 from harness import rpc
+from harness.clock import now_iso
 from harness.protocol import Checker
 from harness.rpc import Call, CallError, CallResult
 
 SAMPLE_LIMIT = 20  # findings kept with their frame, per run
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class CallFailed(Exception):
