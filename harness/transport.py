@@ -207,7 +207,9 @@ class _StampedServerConnection(_StampingMixin, ServerConnection):
             await super().handshake(*args, **kwargs)
         except asyncio.CancelledError:
             # The opening-handshake timeout: the peer connected and never finished its request.
-            if self.harness_server is not None:
+            # Not when the harness had already answered (a refusal, then websockets waits for
+            # the peer to close the TCP connection): that attempt is recorded by the answer.
+            if self.harness_server is not None and self.response is None:
                 self.harness_server._stalled(self)
             raise
         if self.request is None and self.harness_server is not None:

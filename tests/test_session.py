@@ -237,6 +237,19 @@ async def test_basic_auth_required():
         await link.close()
 
 
+async def test_a_refused_request_is_one_attempt_even_if_the_peer_holds_the_socket():
+    """A plain GET the harness answers 426, from a peer that keeps the TCP connection open past
+    the opening-handshake timeout: one ws.upgrade attempt, not also a ws.handshake-timeout (the
+    timeout then only ends websockets' wait for the peer to close; CI saw both on a loaded run)."""
+    async with CentralSystemServer("127.0.0.1", 0, open_timeout=0.3) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /ocpp/CP1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await asyncio.wait_for(reader.readline(), 2)).startswith(b"HTTP/1.1 426")
+        await asyncio.sleep(0.6)  # the peer holding the socket (past open_timeout) is the case
+        writer.close()
+        assert [a.finding.rule for a in server.attempts] == ["ws.upgrade"]
+
+
 async def test_frames_are_stamped_at_the_socket(harness):
     # Two frames sent back to back arrive with non-decreasing monotonic stamps, both taken before
     # the session got round to them.
