@@ -273,7 +273,8 @@ class Session:
         self._responders: dict[str, Responder] = {}
         self._backlog: list[Request] = []
         self._waiters: list[_Waiter] = []
-        self._pending: dict[str, tuple[asyncio.Future, Frame, str]] = {}
+        self._pending: dict[str, tuple[asyncio.Future, Frame, str, Link]] = {}
+        """The harness's CALLs waiting for an answer: future, frame, action, the connection."""
         self._connected = asyncio.Event()
         self._reader: asyncio.Task | None = None
         self._attempt_lines: dict[int, int] = {}
@@ -355,12 +356,24 @@ class Session:
             self.duplicates.first = f"wire log line {self._line}: {finding}"
 
     def attach(self, link: Link) -> None:
-        """Take over a new connection from the device (after boot, reboot or reconnect)."""
+        """Take over a new connection from the device (after boot, reboot or reconnect).
+
+        What OCPP-J ties to one connection starts afresh: uniqueIds and pairing (a new
+        :class:`Checker`: section 4.1.3, unique "on the same WebSocket connection"), the device's
+        outstanding CALLs (section 4.1.1: a CALL of a connection that is gone can never be
+        answered, so it is no longer outstanding), and the harness's own CALLs sent on another
+        connection (their answers cannot come: :class:`DeviceDisconnected` at once, not a timeout,
+        and an answer with their uniqueId on the new connection resolves nothing). Kept: the
+        requests no expectation took yet (what the device sent before it reconnected still
+        happened: a StopTransaction sent before a reboot), the case's counters (:attr:`flow`, the
+        CALL rate: a flood split by a reconnect is still a flood)."""
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
+        old = self.link
         self.link = link
         self._refused_since_connected = []
         self.checker = self._checker_factory()
+        self._device_calls.clear()
         self._event("connected", charge_point_id=link.charge_point_id, path=link.path,
                     subprotocol=link.subprotocol)
         if link.findings:
@@ -368,6 +381,13 @@ class Session:
                             link.findings)
         self._connected.set()
         self._reader = asyncio.get_running_loop().create_task(self._read(link))
+        for unique_id, (future, _frame, action, sent_on) in list(self._pending.items()):
+            if sent_on is not link and not future.done():
+                future.set_exception(DeviceDisconnected(
+                    f"the device opened a new connection (wire log line {self._line}) while the "
+                    f"harness waited for the answer to {action} (uniqueId {unique_id!r}) sent on "
+                    f"{'its previous connection' if sent_on is old else 'another connection'}; "
+                    "OCPP-J answers a CALL on the connection it came on"))
 
     @property
     def connected(self) -> bool:
@@ -490,7 +510,7 @@ class Session:
 
         def register(frame: Frame) -> None:
             # Before the write: the answer may be read while the write waits for the socket.
-            self._pending[unique_id] = (future, frame, action)
+            self._pending[unique_id] = (future, frame, action, link)
             sent[:] = [time.monotonic_ns(), self._line]  # nothing but the socket write follows
 
         try:
@@ -645,7 +665,7 @@ class Session:
         elif isinstance(message, (CallResult, CallError)):
             pending = self._pending.get(message.unique_id)
             if pending is not None and not pending[0].done():
-                future, request_frame, action = pending
+                future, request_frame, action, _ = pending
                 payload = message.payload if isinstance(message, CallResult) else None
                 error = message if isinstance(message, CallError) else None
                 future.set_result(Response(action, request_frame, frame, payload, error, line))
@@ -762,8 +782,8 @@ class Session:
                     by="device" if closed.by_peer else "harness", mono=now_mono, wall=now_wall)
         if closed.finding is not None:
             self._violation(link.peer, "<frame over the size limit>", [closed.finding])
-        for unique_id, (future, frame, action) in list(self._pending.items()):
-            if not future.done():
+        for unique_id, (future, frame, action, sent_on) in list(self._pending.items()):
+            if sent_on is link and not future.done():
                 future.set_exception(DeviceDisconnected(
                     f"the device closed the connection ({closed}) while the harness waited for "
                     f"the answer to {action} (uniqueId {unique_id!r})"))
@@ -782,7 +802,7 @@ class Session:
         for waiter in self._waiters:
             if not waiter.future.done():
                 waiter.future.set_exception(exc)
-        for future, _, _ in self._pending.values():
+        for future, *_ in self._pending.values():
             if not future.done():
                 future.set_exception(exc)
 

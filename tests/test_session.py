@@ -291,3 +291,66 @@ async def test_reconnect_goes_through_the_dialer_of_the_session():
     assert await cp.reconnect() == "link"
     assert await cp.open_link(("x", "ocpp1.6")) == "other link"
     assert dialer.asked == [("reconnect", ("ocpp1.6",)), ("open_link", ("x", "ocpp1.6"))]
+
+
+async def _reconnect_peer(harness, path: str = "/ocpp/CP1"):
+    """A second connection of the device, attached as the bench attaches one."""
+    peer = await ws_connect(f"ws://127.0.0.1:{harness.server.port}{path}", subprotocols=["ocpp1.6"])
+    harness.session.attach(await harness.server.accept(2))
+    return peer
+
+
+async def test_a_call_left_unanswered_on_a_lost_connection_is_not_outstanding_on_the_next(harness):
+    # OCPP-J 4.1.1 counts a CALL while one of the device's own is outstanding; a CALL of a
+    # connection that is gone can never be answered, so the first CALL of the new one is not
+    # "while one was outstanding" (the session counted it until its response timeout: a false
+    # remark on the BootNotification after every reboot with a request in flight).
+    harness.session.on("StatusNotification", lambda p: NO_ANSWER)
+    await harness.peer_send([2, "s1", "StatusNotification", STATUS])
+    await harness.session.expect("StatusNotification", timeout=1)
+    await harness.peer.close()
+    await harness.session.wait_disconnected(2)
+    peer = await _reconnect_peer(harness)
+    await peer.send(json.dumps([2, "b1", "BootNotification", BOOT]))
+    assert json.loads(await asyncio.wait_for(peer.recv(), 2))[2]["status"] == "Accepted"
+    assert harness.session.flow.calls == 2
+    assert harness.session.flow.while_outstanding == 0, harness.session.flow.summary()
+    await peer.close()
+
+
+async def test_a_call_outstanding_on_the_same_connection_is_still_counted(harness):
+    # The counterpart, so the test above cannot pass by counting nothing.
+    harness.session.on("StatusNotification", lambda p: NO_ANSWER)
+    await harness.peer_send([2, "s1", "StatusNotification", STATUS])
+    await harness.session.expect("StatusNotification", timeout=1)
+    await harness.peer_send([2, "b1", "BootNotification", BOOT])
+    await harness.peer_recv()
+    assert harness.session.flow.while_outstanding == 1
+    assert "outstanding" in harness.session.flow.summary()
+
+
+async def test_a_harness_call_on_a_replaced_connection_ends_at_once(harness):
+    # The device's connection is replaced while the harness waits for an answer (a reconnect the
+    # harness saw before the old socket's close): that answer can no longer come, so the call
+    # ends as DeviceDisconnected when the new connection is attached, not at its timeout, and an
+    # answer with its uniqueId on the new connection answers no outstanding CALL there.
+    task = asyncio.create_task(harness.session.call("Reset", {"type": "Soft"}, timeout=30))
+    call = await harness.peer_recv()
+    peer = await _reconnect_peer(harness)
+    with pytest.raises(DeviceDisconnected, match="opened a new connection .* answer to Reset"):
+        await asyncio.wait_for(task, 2)
+    await peer.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+    with pytest.raises(ProtocolViolation, match="answers no outstanding CALL"):
+        await harness.session.expect("Heartbeat", timeout=2)
+    await peer.close()
+
+
+async def test_a_closed_connection_fails_only_the_calls_sent_on_it(harness):
+    old = harness.session.link
+    peer = await _reconnect_peer(harness)
+    task = asyncio.create_task(harness.session.call("Reset", {"type": "Soft"}, timeout=5))
+    call = json.loads(await asyncio.wait_for(peer.recv(), 2))
+    harness.session._on_closed(old, LinkClosed(1006, "", True))  # the old reader's last word
+    await peer.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+    assert (await asyncio.wait_for(task, 2)).status == "Accepted"
+    await peer.close()
