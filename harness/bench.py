@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from harness import defaults, severity
@@ -49,6 +50,8 @@ class BenchOptions:
     """``--ocpp-sim-fault`` values ("name:k=v,..."), injected into the embedded simulator."""
     duplicate: str = "refuse"
     """A second live connection with the device's id: ``refuse`` the newcomer or ``replace``."""
+    pki_dir: Path | None = None
+    """Where the run's PKI writes its certificates (harness/pki.py): the report folder's pki/."""
 
 
 Notify = Callable[[str], None]
@@ -63,6 +66,18 @@ def _security_password(pics: Pics) -> str | None:
     return pics.security.basic_auth_password if pics.security.profile in (1, 2) else None
 
 
+def _run_pki(pics: Pics, options: BenchOptions) -> Any:
+    """The run's PKI for a charge point with a security profile, else None (harness/pki.py)."""
+    if pics.security.profile == 0:
+        return None
+    import tempfile
+
+    from harness.pki import Pki
+    folder = options.pki_dir or Path(tempfile.mkdtemp(prefix="ocpp-pki-certs-"))
+    return Pki.create(folder, charge_point_serial=pics.dut.serial_number
+                      or pics.dut.charge_point_id)
+
+
 class CentralSystemBench:
     """SUT = charge point: the harness is the central system."""
 
@@ -70,13 +85,23 @@ class CentralSystemBench:
         self.pics, self.options = pics, options
         self.session = Session("csms", response_timeout=pics.timing.response_timeout,
                                defaults=defaults.central_system(pics))
+        self.pki = _run_pki(pics, options)
+        """The run's PKI (harness/pki.py) when the PICS declares a security profile: what the
+        security cases install and sign, and the TLS files the PICS does not name."""
         ssl_context = None
-        if pics.security.profile >= 2:
-            ssl_context = tls_context(server=True, ca_file=pics.security.ca_file,
-                                      cert_file=pics.security.cert_file,
-                                      key_file=pics.security.key_file,
-                                      key_password=pics.security.key_password,
-                                      require_client_cert=pics.security.profile == 3)
+        security = pics.security
+        if security.profile >= 2:
+            pki = self.pki
+            own = security.cert_file is not None or pki is None  # else the PKI's server cert
+            ca_file = security.ca_file
+            if ca_file is None and security.profile == 3 and pki is not None:
+                ca_file = str(pki.client_trust_file)
+            ssl_context = tls_context(
+                server=True, ca_file=ca_file,
+                cert_file=security.cert_file if own else str(pki.server.cert_file),
+                key_file=security.key_file if own else str(pki.server.key_file),
+                key_password=security.key_password if own else None,
+                require_client_cert=security.profile == 3)
         host, port = options.listen
         if options.dut == "sim":
             port = 0  # the embedded simulator is told where to connect
@@ -100,7 +125,14 @@ class CentralSystemBench:
                         f"{self.pics.timing.boot_timeout:g} s for it (PICS timing.boot_timeout)")
         if self.options.dut == "sim":
             from harness.sim import ChargePointSim
-            self.sim = ChargePointSim(self.pics, self.server.url, faults=self.options.sim_faults)
+            pki, security = self.pki, self.pics.security
+            self.sim = ChargePointSim(
+                self.pics, self.server.url, faults=self.options.sim_faults,
+                # delivered trusting the run's CSMS root, with a client certificate from its CA
+                trusted_roots=(pki.csms_root.pem,) if pki is not None else (),
+                client_cert=(str(pki.client.cert_file), str(pki.client.key_file))
+                if pki is not None and security.profile == 3 and security.ca_file is None
+                else None)
             await self.sim.start()
 
     async def _accept_forever(self) -> None:
@@ -164,6 +196,8 @@ class CentralSystemBench:
             self._accepting.cancel()
         await self.session.close()
         await self.server.stop()
+        if self.pki is not None:
+            self.pki.close()
 
     @property
     def where(self) -> str:

@@ -72,9 +72,13 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       wire log.
   ca_file, cert_file, key_file  paths, relative to the PICS file; they must exist (what they hold
                       is checked before the first case, harness.startup). sut "cs"
-                      (harness = TLS server): cert_file and key_file for profiles 2 and 3, ca_file
-                      for 3 (to verify client certificates). sut "csms" (harness = TLS client):
-                      cert_file and key_file for 3; ca_file optional (default: system trust store).
+                      (harness = TLS server): cert_file and key_file (both or neither) for
+                      profiles 2 and 3, ca_file for 3 (to verify client certificates); when left
+                      out, the run's own PKI (harness/pki.py, certificates in the report's pki/
+                      folder) serves a server certificate signed by its CSMS root, which the
+                      device must trust, and verifies client certificates with its CAs. sut
+                      "csms" (harness = TLS client): cert_file and key_file for 3; ca_file
+                      optional (default: system trust store).
   key_password        optional: the passphrase of an encrypted key_file. Never shown, as
                       basic_auth_password; without it an encrypted key is a usage error (the
                       harness never prompts for it).
@@ -712,10 +716,12 @@ def _read_security(r: _Reader, dut: dict, source: Path) -> dict:
                                         required=profile in (1, 2)),
            "key_password": r.get("security", t, "key_password", _string(), required=False)}
     server = dut.get("sut") == "cs"  # the harness is the TLS server when the device is a CP
+    # As TLS server the harness has its own per-run PKI; a lab's files, when given, go together.
+    pair = server and isinstance(t, dict) and ("cert_file" in t or "key_file" in t)
     needs = {
-        "ca_file": profile == 3 and server,
-        "cert_file": profile in (2, 3) if server else profile == 3,
-        "key_file": profile in (2, 3) if server else profile == 3,
+        "ca_file": False,
+        "cert_file": profile in (2, 3) and pair if server else profile == 3,
+        "key_file": profile in (2, 3) and pair if server else profile == 3,
     }
     for key, required in needs.items():
         value = r.get("security", t, key, _string(what="a file path"), required=required)

@@ -212,6 +212,15 @@ class Pki:
                                         serialization.NoEncryption()))
         return Issued(name, cert, key, cert_file, key_file)
 
+    @property
+    def client_trust_file(self) -> Path:
+        """The CAs a TLS server of this PKI verifies client certificates with (charge point CA
+        and CSMS root), one PEM file."""
+        path = self.folder / "client_trust.pem"
+        if not path.exists():
+            path.write_text(self.cp_ca.pem + self.csms_root.pem)
+        return path
+
     def close(self) -> None:
         """Remove the private keys (the certificates stay with the report)."""
         shutil.rmtree(self._key_folder, ignore_errors=True)

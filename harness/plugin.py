@@ -175,7 +175,8 @@ class OcppRun:
         self.options = BenchOptions(
             sut=self.sut, dut=dut, listen=(host, int(port)), csms_url=option("--ocpp-csms-url"),
             driver=option("--ocpp-driver") or ("sim" if dut == "sim" else "prompt"),
-            sim_faults=sim_faults, duplicate=option("--ocpp-duplicate-connection"))
+            sim_faults=sim_faults, duplicate=option("--ocpp-duplicate-connection"),
+            pki_dir=Path(option("--ocpp-report")) / "pki")
         self.strict = bool(option("--ocpp-strict"))
         self.waivers: waivers_module.Waivers | None = None
         if option("--ocpp-waivers"):

@@ -390,12 +390,15 @@ class CentralSystemServer:
     """The harness as central system: a WebSocket server that hands over each charge point connection.
 
     ``basic_auth_password`` set: the charge point must authenticate as its chargePointId with it
-    (security profile 1 and 2); otherwise the handshake is refused with 401 and recorded.
+    (security profile 1 and 2); otherwise the handshake is refused with 401 and recorded. A tuple
+    is the passwords accepted (a new AuthorizationKey in its hex and plain forms, TC_073); the
+    attribute may be changed between handshakes.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, *,
-                 basic_auth_password: str | None = None, ssl_context: ssl.SSLContext | None = None,
-                 max_size: int = DEFAULT_MAX_SIZE, ping_interval: float | None = 20,
+                 basic_auth_password: str | tuple[str, ...] | None = None,
+                 ssl_context: ssl.SSLContext | None = None, max_size: int = DEFAULT_MAX_SIZE,
+                 ping_interval: float | None = 20,
                  expected_id: str | None = None, open_timeout: float = 10):
         self.host, self.port = host, port
         self.open_timeout = open_timeout
@@ -476,7 +479,9 @@ class CentralSystemServer:
             return connection.respond(404, "The URL must end with /<chargePointId>\n")
         if self.basic_auth_password is not None:
             credentials = _basic_credentials(request.headers)
-            if credentials != (cp_id, self.basic_auth_password):
+            accepted = ((self.basic_auth_password,) if isinstance(self.basic_auth_password, str)
+                        else self.basic_auth_password)
+            if credentials is None or credentials[0] != cp_id or credentials[1] not in accepted:
                 why = ("no HTTP Basic credentials" if credentials is None
                        else f"wrong HTTP Basic credentials for user {credentials[0]!r}")
                 connection.refusal = Finding(  # type: ignore[attr-defined]

@@ -191,10 +191,13 @@ class ScriptedCsms(_Peer):
         self._server = None
         self.port = 0
         self.paths: list[str] = []
+        self.authorizations: list[str | None] = []
+        """The Authorization header of each connection (None: none sent)."""
 
     async def start(self) -> ScriptedCsms:
         async def handler(ws) -> None:
             self.paths.append(ws.request.path)
+            self.authorizations.append(ws.request.headers.get("Authorization"))
             if self.checker is not None:
                 from harness.protocol import Checker
                 self.checker = Checker()  # a new connection starts a new uniqueId space

@@ -346,3 +346,16 @@ def test_supports_refuses_unknown_profile_names(tmp_path):
     p = pics.load(write(tmp_path, MINIMAL_CS))
     with pytest.raises(ValueError, match="unknown feature profile 'core'"):
         p.supports("core")
+
+
+def test_charge_point_tls_files_may_be_left_to_the_run_pki(tmp_path):
+    """SUT cs, profiles 2 and 3: no files -> the run's PKI (harness/pki.py) serves wss://; a lab's
+    certificate and key go together."""
+    for profile in (2, 3):
+        p = pics.load(write(tmp_path, MINIMAL_CS + f'[security]\nprofile = {profile}\n'
+                            + ('basic_auth_password = "0123456789abcdef"\n' if profile == 2
+                               else "")))
+        assert (p.security.profile, p.security.cert_file, p.security.ca_file) == (profile, None,
+                                                                                None)
+    err = error_of(tmp_path, MINIMAL_CS + '[security]\nprofile = 3\nkey_file = "k.pem"\n')
+    assert "security.cert_file: required key is missing" in str(err)

@@ -8,8 +8,12 @@ or the behaviour the fault promises. A test also checks that every registered fa
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +21,8 @@ from harness.rpc import CallError
 from harness.sim import ChargePointSim, CsmsSim
 from harness import clock
 from harness.sim.faults import REGISTRY, Faults
+from harness.pics import Security
+from harness.pki import Pki, hash_data
 from scripted_peers import ScriptedCp, ScriptedCsms, stand_in_pics
 
 CP: dict[str, Callable[..., Awaitable[None]]] = {}
@@ -65,8 +71,11 @@ async def test_charge_point_fault(name):
     async with ScriptedCsms(interval=300) as csms:
         if "responder" in params:
             csms.responder = params["responder"]
-        cp = ChargePointSim(stand_in_pics("cs", connectors=1, configuration=config), csms.url,
-                            faults=[(name, params.get("fault", {}))], reconnect_min=0.05)
+        pics = stand_in_pics("cs", connectors=1, configuration=config)
+        if "security" in params:  # the security extension's faults: a security profile
+            pics = dataclasses.replace(pics, security=params["security"])
+        cp = ChargePointSim(pics, csms.url, faults=[(name, params.get("fault", {}))],
+                            reconnect_min=0.05, trusted_roots=params.get("trusted_roots", ()))
         await cp.start()
         try:
             await fn(CpRig(csms, cp))
@@ -587,6 +596,81 @@ async def _(rig):
     await rig.csms.result("ClearChargingProfile", {"connectorId": 1, "stackLevel": 1,
                                                    "chargingProfilePurpose": "TxDefaultProfile"})
     assert 6.0 not in await _composite_limits(rig)  # stack level 0 was cleared too
+
+
+# --- the charge point: security extension ---------------------------------------------------
+
+_PROFILE_1 = Security(profile=1, basic_auth_password="0123456789abcdef0123")
+_PKI_DIR = tempfile.TemporaryDirectory()  # removed at exit
+_PKI = Pki.create(Path(_PKI_DIR.name) / "pki", charge_point_serial="SIM-CP-0001")
+_PKI.close()  # the scenarios need certificates only
+
+
+def _basic(header: str | None) -> tuple[str, str] | None:
+    if header is None:
+        return None
+    user, _, password = base64.b64decode(header.split()[1]).decode().partition(":")
+    return user, password
+
+
+@scenario(CP, "basic_auth_missing", {"security": _PROFILE_1})
+async def _(rig):
+    await rig.booted()
+    assert rig.csms.authorizations == [None]
+
+
+@scenario(CP, "basic_auth_wrong_user", {"security": _PROFILE_1})
+async def _(rig):
+    await rig.booted()
+    assert _basic(rig.csms.authorizations[0]) == ("SIMCP001-X", "0123456789abcdef0123")
+
+
+@scenario(CP, "authorization_key_not_applied", {"security": _PROFILE_1})
+async def _(rig):
+    await rig.booted()
+    new = "4F43415F4F4354545F61646D696E5F74657374"
+    conf = await rig.csms.result("ChangeConfiguration", {"key": "AuthorizationKey", "value": new})
+    assert conf["status"] == "Accepted"
+    for _ in range(100):  # a reconnection after a boot sends nothing: poll what the server saw
+        if len(rig.csms.authorizations) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert _basic(rig.csms.authorizations[1]) == ("SIMCP001", "0123456789abcdef0123")
+
+
+@scenario(CP, "install_certificate_not_stored", {"security": _PROFILE_1})
+async def _(rig):
+    await rig.booted()
+    conf = await rig.csms.result("InstallCertificate", {
+        "certificateType": "ManufacturerRootCertificate", "certificate": _PKI.manufacturer_root.pem})
+    assert conf["status"] == "Accepted"
+    ids = await rig.csms.result("GetInstalledCertificateIds",
+                                {"certificateType": "ManufacturerRootCertificate"})
+    assert ids == {"status": "NotFound"}
+
+
+@scenario(CP, "certificate_hash_of_pem", {"security": _PROFILE_1,
+                                          "trusted_roots": (_PKI.csms_root.pem,)})
+async def _(rig):
+    await rig.booted()
+    ids = await rig.csms.result("GetInstalledCertificateIds",
+                                {"certificateType": "CentralSystemRootCertificate"})
+    right = hash_data(_PKI.csms_root.cert)
+    [reported] = ids["certificateHashData"]
+    assert reported["issuerKeyHash"] == right["issuerKeyHash"]
+    assert reported["issuerNameHash"] != right["issuerNameHash"]
+
+
+@scenario(CP, "delete_certificate_not_deleted", {"security": _PROFILE_1,
+                                                 "trusted_roots": (_PKI.csms_root.pem,)})
+async def _(rig):
+    await rig.booted()
+    conf = await rig.csms.result("DeleteCertificate",
+                                 {"certificateHashData": hash_data(_PKI.csms_root.cert)})
+    assert conf["status"] == "Accepted"
+    ids = await rig.csms.result("GetInstalledCertificateIds",
+                                {"certificateType": "CentralSystemRootCertificate"})
+    assert ids["status"] == "Accepted" and len(ids["certificateHashData"]) == 1
 
 
 # --- the CSMS -----------------------------------------------------------------------------------

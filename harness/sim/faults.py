@@ -159,6 +159,19 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               (_p("requestedMessage", str, "*", "the message left out, * for every one"),)),
     FaultSpec("trigger_unknown_connector", "cp", "answers Accepted to a TriggerMessage for a "
               "connector that does not exist"),
+    # --- reference charge point: security extension (harness/sim/cp/security.py) ------------
+    FaultSpec("basic_auth_missing", "cp", "opens its connection without HTTP Basic credentials on "
+              "security profile 1 or 2"),
+    FaultSpec("basic_auth_wrong_user", "cp", "sends HTTP Basic credentials whose user is not its "
+              "chargePointId (the id with -X appended)"),
+    FaultSpec("authorization_key_not_applied", "cp", "accepts a new AuthorizationKey but keeps "
+              "authenticating with the password it was delivered with"),
+    FaultSpec("install_certificate_not_stored", "cp", "answers InstallCertificate Accepted without "
+              "storing the certificate"),
+    FaultSpec("certificate_hash_of_pem", "cp", "computes issuerNameHash over the certificate's PEM "
+              "text instead of the DER issuer name (GetInstalledCertificateIds, DeleteCertificate)"),
+    FaultSpec("delete_certificate_not_deleted", "cp", "answers DeleteCertificate Accepted but keeps "
+              "the certificate"),
     FaultSpec("stack_level_inverted", "cp", "among charging profiles of one purpose, the lowest "
               "stackLevel wins instead of the highest"),
     FaultSpec("composite_limits_shifted", "cp", "GetCompositeSchedule reports each period with "

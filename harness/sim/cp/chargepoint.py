@@ -30,6 +30,7 @@ from harness.sim.cp.handlers import CoreHandlers
 from harness.sim.cp.model import Connector, Reservation
 from harness.sim.cp.outbox import Outbox
 from harness.sim.cp.profiles import ProfileHandlers
+from harness.sim.cp.security import SecurityHandlers
 from harness.sim.cp.smart import ProfileStore
 from harness.sim.faults import FaultError, Faults
 from harness.sim.link import Reply
@@ -39,17 +40,22 @@ FAULT_INPUTS = frozenset({"report_fault", "clear_fault", "lock_failure", "unlock
 """Rig actions that provoke a hardware fault: a rig may have none of them."""
 
 
-class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandlers, Actions):
+class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandlers, SecurityHandlers,
+                     Actions):
     def __init__(self, pics: Any, csms_url: str, *, charge_point_id: str | None = None,
                  faults: Iterable[Any] = (), configuration: Mapping[str, str] | None = None,
                  on_frame: Callable[[str, str], None] | None = None,
                  response_timeout: float | None = None, reconnect_min: float = 0.5,
-                 reconnect_max: float = 30.0):
+                 reconnect_max: float = 30.0, trusted_roots: tuple[str, ...] = (),
+                 client_cert: tuple[str, str] | None = None):
         """``pics``: a :class:`harness.pics.Pics` (the charge point's hardware, identity and
         configuration keys). ``csms_url``: the CSMS endpoint; the charge point id is appended as
         the last path segment. ``configuration``: key values overriding the PICS's (tests shorten
         intervals this way). ``on_frame(sender, text)`` sees every frame, "cp" or "csms" as sender.
-        ``faults``: names, "name:key=value,..." strings or (name, params) pairs."""
+        ``faults``: names, "name:key=value,..." strings or (name, params) pairs.
+        ``trusted_roots``: CentralSystemRootCertificates (PEM) in its certificate store from the
+        factory (the harness's per-run CSMS root); ``client_cert``: (certificate file, key file) it
+        presents on security profile 3."""
         self.pics = pics
         self.id = charge_point_id or pics.dut.charge_point_id
         self.url = csms_url.rstrip("/") + "/" + self.id
@@ -57,6 +63,8 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
         self.config = Configuration(pics.configuration, tuple(pics.features.profiles),
                                     pics.features.connectors, configuration)
         self.response_timeout = response_timeout or pics.timing.response_timeout
+        self.client_cert = client_cert
+        self.security_init(trusted_roots)
         self.reconnect_min, self.reconnect_max = reconnect_min, reconnect_max
         self.on_frame = on_frame
         self.events = EventLog(f"cp {self.id}")

@@ -83,12 +83,20 @@ class ConnectionMixin:
         for trusted in (security.ca_file, security.cert_file):
             if trusted:
                 context.load_verify_locations(trusted)
+        if roots := self.trusted_roots_pem():
+            context.load_verify_locations(cadata=roots)  # its store's CentralSystemRootCertificates
+        if security.profile == 3 and self.client_cert is not None:
+            context.load_cert_chain(*self.client_cert)
         return context
 
     def _auth_headers(self: ChargePointSim) -> dict:
-        password = self.pics.security.basic_auth_password
+        password = self.authorization_key()
         if self.pics.security.profile in (1, 2) and password:
-            token = base64.b64encode(f"{self.id}:{password}".encode()).decode()
+            if self.faults.get("basic_auth_missing") is not None:
+                return {}
+            user = self.id + "-X" if self.faults.get("basic_auth_wrong_user") is not None \
+                else self.id
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
             return {"Authorization": f"Basic {token}"}
         return {}
 

@@ -50,10 +50,18 @@ class CoreHandlers:
         if ignore is not None and ignore["key"] in ("*", key) and self.config.has(key):
             self.events.add("fault_ignored_config", key=key, value=value)
             return {"status": "Accepted"}
-        status = self.config.change(key, value)
-        self.events.add("configuration_changed", key=key, value=value, status=status)
+        if key == "SecurityProfile" and self.config.has(key):
+            status = self.security_profile_change(value)
+            if status == "Accepted":
+                status = self.config.change(key, value)
+        else:
+            status = self.config.change(key, value)
+        # A write-only key's value (AuthorizationKey, a password) stays out of the event log.
+        shown = "<hidden>" if key == "AuthorizationKey" else value
+        self.events.add("configuration_changed", key=key, value=shown, status=status)
         if status == "Accepted":
             self.config_changed(key)
+            self.security_key_changed(key)
         return {"status": status}
 
     def config_changed(self: ChargePointSim, key: str) -> None:

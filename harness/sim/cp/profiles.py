@@ -247,7 +247,14 @@ class ProfileHandlers:
         left_out = self.faults.get("trigger_not_sent")
         if left_out is not None and left_out["requestedMessage"] in ("*", what):
             return {"status": "Accepted"}
-        senders = {
+        send = self.trigger_senders(connector_id).get(what)
+        if send is None:
+            return {"status": "NotImplemented"}
+        return Answer({"status": "Accepted"}, send)
+
+    def trigger_senders(self: ChargePointSim, connector_id: int | None) -> dict:
+        """What TriggerMessage (and ExtendedTriggerMessage) can make it send, by message."""
+        return {
             "BootNotification": self._trigger_boot,
             "DiagnosticsStatusNotification": lambda: self.post_diagnostics_status(
                 "Uploading" if self.diagnostics_status == "Uploading" else "Idle"),
@@ -258,10 +265,6 @@ class ProfileHandlers:
             "MeterValues": lambda: self._trigger_meter_values(connector_id),
             "StatusNotification": lambda: self._trigger_status(connector_id),
         }
-        send = senders.get(what)
-        if send is None:
-            return {"status": "NotImplemented"}
-        return Answer({"status": "Accepted"}, send)
 
     async def _trigger_boot(self: ChargePointSim) -> None:
         if self.registration != "Accepted":
