@@ -16,6 +16,7 @@ import pytest_asyncio
 from harness import pics as pics_module
 from harness.startup import host_port
 from harness import timing
+from harness.lag import LagMonitor
 from harness.bench import BenchOptions, make_bench
 from harness import waivers as waivers_module
 from harness.cases import CaseInfo
@@ -204,9 +205,16 @@ class OcppRun:
         self.summarizing = False
         """True once pytest prints its summary (its lines then carry the verdict word)."""
         """How many cases the run holds once -k / -m deselected (for "[3/88]")."""
-        self.timing = timing.Recorder(self.pics.timing, self.sut)
+        self.lag = LagMonitor()
+        """The harness's own lag and time per frame (harness/lag.py), started with the bench: a
+        timing taken or a deadline reached while it lagged is not judged against the device."""
+        self.timing = timing.Recorder(self.pics.timing, self.sut, lag=self.lag)
         """The run's recorder, given to the bench's session (Session.timing), through which test
         cases declare triggered requests (harness.timing.triggered)."""
+
+    def harness_figures(self) -> None:
+        """The report's ``harness`` block: the loop's worst lag, the time per frame."""
+        self.report.harness = self.lag.to_json(self.timing.unreliable_count())
 
     def device_state(self, session: Any) -> None:
         """SUT cs: what the harness left on the charge point (reservations, profiles, changed
@@ -227,6 +235,7 @@ class OcppRun:
     def record(self, result: CaseResult) -> None:
         self.report.test_cases.append(result)
         self.report.measurements = self.timing.measurements()
+        self.harness_figures()
         # Written after every case: an interrupted run still leaves the report of what ran.
         self.report.finished = utc_now()
         write_report(self.report, self.report_dir)  # report.json and report.html
@@ -380,6 +389,8 @@ async def bench(request: pytest.FixtureRequest):
     bench = make_bench(run.pics, run.options)
     bench.notify = _status_writer(request.config)  # listening, connected, refused ...
     bench.session.timing = run.timing  # from the start: the boot's heartbeat interval counts
+    bench.session.lag = run.lag
+    run.lag.start()
     bench.session.strict = run.strict  # --ocpp-strict: a remark in a frame is a violation
     await bench.start()
     capture = request.config.pluginmanager.getplugin("capturemanager")
@@ -404,6 +415,7 @@ async def bench(request: pytest.FixtureRequest):
             run.report_dir / "wire" / "END_OF_RUN_GetConfiguration.jsonl")
     await bench.driver.close()
     await bench.stop()
+    run.lag.stop()
 
 
 async def _first_connection(request: pytest.FixtureRequest, bench: Any, run: OcppRun) -> None:
@@ -468,10 +480,12 @@ async def _device_session(request: pytest.FixtureRequest, bench: Any):
     if hasattr(bench.driver, "case_title"):
         bench.driver.case_title = f"{case_id} {info.name}" if info else case_id
     run.timing.begin_case(case_id, str(path))
+    run.lag.case = case_id
     request.node.stash[_SESSION_KEY] = session
     try:
         yield session
     finally:
+        run.lag.case = None
         run.timing.end_case()
         session.end()
         wirelog.close()
@@ -585,6 +599,11 @@ def pytest_runtest_call(item: pytest.Item):
     if too_slow:
         # A PICS timing sample over its declared value fails the case it was taken in.
         raise AssertionError("\n".join(too_slow))
+    lagged = run.timing.unreliable() if run is not None and session is not None else []
+    if lagged:
+        # Over its value, but taken while the harness lagged: not the device's failure.
+        from harness.verdicts import Inconclusive
+        raise Inconclusive("\n".join(lagged))
     return result
 
 
@@ -737,7 +756,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
-    from harness.verdicts import Inconclusive
+    from harness.verdicts import Inconclusive, lagged_timeout
 
     if report.when == "setup" and report.skipped:
         if _skip_reason(report).startswith(BLOCKED_PREFIX):
@@ -749,7 +768,8 @@ def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
         return "N/A" if _skip_reason(report).startswith("N/A") else "ERROR"
     if report.failed:
         excinfo = call.excinfo
-        if excinfo is not None and excinfo.errisinstance(Inconclusive):
+        if excinfo is not None and (excinfo.errisinstance(Inconclusive)
+                                    or lagged_timeout(excinfo.value) is not None):
             return "INCONCLUSIVE"
         if report.when == "call" and excinfo is not None and excinfo.errisinstance(AssertionError) \
                 and not excinfo.errisinstance(HarnessError):
@@ -770,11 +790,16 @@ def _reason(report: pytest.TestReport, call: pytest.CallInfo) -> str:
     if report.skipped:
         return _skip_reason(report)
     if call.excinfo is not None:
-        from harness.verdicts import Inconclusive
+        from harness.verdicts import Inconclusive, lagged_timeout
 
         exc = call.excinfo.value
         if isinstance(exc, Inconclusive):
             return exc.reason
+        lagged = lagged_timeout(exc)
+        if lagged is not None:
+            step = plain_reason(str(exc))
+            return lagged.reason if exc is lagged or step in lagged.reason else \
+                f"{lagged.reason}; then: {step}"
         if isinstance(exc, AssertionError) and not isinstance(exc, HarnessError):
             return plain_reason(str(exc)) or "an assertion of the test case did not hold"
         return f"{call.excinfo.typename}: {exc}"  # the harness's: its class helps the fix
@@ -797,6 +822,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     run.report.finished = utc_now()
     run.report.measurements = run.timing.measurements()
+    run.harness_figures()
     collected = sum(1 for item in session.items if _case_of(item) is not None)
     run.report.complete = exitstatus != pytest.ExitCode.INTERRUPTED and \
         len(run.report.test_cases) >= collected

@@ -45,8 +45,9 @@ from harness.findings import Finding
 from harness.protocol import Checked, Checker
 from harness.rpc import Call, CallError, CallResult, Sender
 from harness.transport import SUBPROTOCOL, Attempt, Frame, HandshakeFailed, Link, LinkClosed
+from harness.lag import lag_reason
 from harness.verdicts import (DeviceDisconnected, DeviceTimeout, HandshakeViolation,  # noqa: F401
-                              HarnessError, ProtocolViolation)
+                              HarnessError, HarnessLagged, ProtocolViolation)
 
 FLOW_MAX_OUTSTANDING = 10
 """Device CALLs outstanding at once past which flow is a violation, not a remark."""
@@ -260,6 +261,9 @@ class Session:
         """The harness's own time from a device request's arrival to its answer leaving."""
         self.timing: Any = None
         """A harness.timing.Recorder told of every answered call and request, or None."""
+        self.lag: Any = None
+        """The run's harness.lag.LagMonitor, or None: told the harness's time per frame, asked
+        whether the loop lagged when a deadline expired (then :exc:`HarnessLagged`)."""
         self.call_observers: list[CallObserver] = []
         """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
         self.request_observers: list[Callable[[Request], None]] = []
@@ -400,6 +404,7 @@ class Session:
         broke off since the device was last connected, :class:`DeviceTimeout` when nothing reached the harness."""
         if not self.connected:
             self._connected.clear()
+            started = time.monotonic_ns()
             try:
                 await asyncio.wait_for(self._connected.wait(), timeout)
             except TimeoutError:
@@ -408,8 +413,9 @@ class Session:
                     raise HandshakeViolation(
                         f"the device did not connect within {timeout:g} s: "
                         + self.refusals_summary(refused)) from None
-                raise DeviceTimeout(f"the device did not connect within {timeout:g} s "
-                                    "(no connection attempt reached the harness)") from None
+                raise self._timeout(f"the device did not connect within {timeout:g} s "
+                                    "(no connection attempt reached the harness)",
+                                    started, timeout) from None
         assert self.link is not None
         return self.link
 
@@ -433,10 +439,28 @@ class Session:
     async def wait_disconnected(self, timeout: float) -> None:
         if self.link is None:
             return
+        started = time.monotonic_ns()
         try:
             await asyncio.wait_for(self.link.closed.wait(), timeout)
         except TimeoutError:
-            raise DeviceTimeout(f"the connection was not closed within {timeout:g} s") from None
+            raise self._timeout(f"the connection was not closed within {timeout:g} s", started,
+                                timeout) from None
+
+    def _timeout(self, message: str, started_ns: int, timeout: float) -> DeviceTimeout:
+        """The DeviceTimeout of a wait that began at ``started_ns``; :exc:`HarnessLagged` when the
+        event loop lagged beyond its bound at the deadline (over the last bound's length of the
+        wait up to now: a frame that came in time may have sat unread in the socket while the
+        timer ran late). A stall earlier in the wait does not matter: what came meanwhile was
+        read once the loop ran again, before the deadline."""
+        if self.lag is not None:
+            deadline = started_ns + int(timeout * 1e9)
+            lag = self.lag.lagged(deadline - int(self.lag.bound_s * 1e9))
+            if lag is not None:
+                self.lag.lagged_deadlines += 1
+                return HarnessLagged(lag_reason(lag, f"waiting at a deadline, so it is not the "
+                                                     f"device's: {message}", self.lag.bound_s),
+                                     lag)
+        return DeviceTimeout(message)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the current connection from the harness's side."""
@@ -522,6 +546,7 @@ class Session:
             raise DeviceDisconnected(
                 f"cannot send {action}: the device closed the connection ({closed})") from None
         line = self._line
+        started = time.monotonic_ns()
         try:
             response: Response = await asyncio.wait_for(future, timeout)
             response.sent_ns, response.request_line = sent
@@ -530,9 +555,9 @@ class Session:
             self._tell_observers("answered", action, payload, response)
             return response
         except TimeoutError:
-            raise DeviceTimeout(
+            raise self._timeout(
                 f"no answer to {action} (uniqueId {unique_id!r}, wire log line {line})"
-                f" within {timeout:g} s") from None
+                f" within {timeout:g} s", started, timeout) from None
         finally:
             self._pending.pop(unique_id, None)
 
@@ -568,14 +593,16 @@ class Session:
         if self.violations:
             raise ProtocolViolation(f"the device broke the protocol: {self.violations[-1]}")
         self._waiters.append(waiter)
+        started = time.monotonic_ns()
         try:
             return await asyncio.wait_for(waiter.future, timeout)
         except TimeoutError:
             description = what or " or ".join(sorted(wanted))
             seen = ", ".join(f"{r.action} {_short(r.payload)}" for r in self._backlog[-5:])
-            raise DeviceTimeout(
+            raise self._timeout(
                 f"expected {description} within {timeout:g} s; it did not come"
-                + (f" (the device sent meanwhile: {seen})" if seen else "")) from None
+                + (f" (the device sent meanwhile: {seen})" if seen else ""), started,
+                timeout) from None
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
@@ -616,6 +643,7 @@ class Session:
             except LinkClosed as closed:
                 self._on_closed(link, closed)
                 return
+            began = time.perf_counter()
             try:
                 await self._on_frame(link, frame)
             except LinkClosed as closed:
@@ -624,6 +652,8 @@ class Session:
             except Exception as exc:  # a harness bug must not kill the reader silently
                 self.harness_errors.append(f"harness error while handling a frame: {exc!r}")
                 self._fail_waiters(HarnessError(self.harness_errors[-1]))
+            if self.lag is not None:
+                self.lag.frame_processed(time.perf_counter() - began)
 
     async def _on_frame(self, link: Link, frame: Frame) -> None:
         if frame.utf8_error is not None:

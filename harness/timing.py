@@ -30,7 +30,12 @@ The harness's own time is measured apart and never counted against the device: f
 the time from stamping the CALL (the wire log's "mono") to handing it to the socket (wire log
 writing, checks); for an interval the harness's time to answer the first request.
 
-A sample over its limit fails the test case in which it was taken (:meth:`Recorder.failures`).
+A sample over its limit fails the test case in which it was taken (:meth:`Recorder.failures`),
+unless the harness itself lagged while it was taken: each sample keeps the span it measured
+(``start_ns``, ``end_ns``), and the run's :class:`harness.lag.LagMonitor` (:attr:`Recorder.lag`)
+says how late the event loop was over it. Beyond the bound (harness.lag.LAG_BOUND_S) the sample is
+*unreliable*: marked so in the report, left out of the figures, and, when over its limit, an
+INCONCLUSIVE of its case with the figure (:meth:`Recorder.unreliable`), never a FAIL.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from harness import clock
+from harness.lag import LagMonitor, lag_reason
 from harness.report.model import Measurement
 
 
@@ -91,10 +97,22 @@ class Sample:
     harness_s: float | None = None
     configured_s: float | None = None
     """Interval accuracy: the configured interval the sample was judged against."""
+    start_ns: int = 0
+    end_ns: int = 0
+    """The span measured (time.monotonic_ns()), for the harness's lag over it."""
+    lag_s: float | None = None
+    """The event loop's worst lag over the span, once judged (None: not judged, no monitor)."""
+    unreliable: bool = False
+    """The harness lagged beyond its bound while taking it: not judged, not in the figures."""
 
     @property
     def over(self) -> bool:
         return self.limit_s is not None and self.value_s > self.limit_s
+
+    @property
+    def fails(self) -> bool:
+        """Over its limit and measured while the harness kept time: the device's failure."""
+        return self.over and not self.unreliable
 
     def reason(self) -> str:
         """Why this sample fails its case, with the figures."""
@@ -106,10 +124,19 @@ class Sample:
                     f"max_time_deviation is {self.limit_s:g} s ({where})")
         return f"{metric.title}: {self.what}, PICS declares {self.limit_s:g} s ({where})"
 
+    def lag_reason(self, bound_s: float) -> str:
+        """Why this sample over its limit is INCONCLUSIVE, not a FAIL."""
+        return lag_reason(self.lag_s or 0.0, f"measuring {self.reason()}", bound_s)
+
     def to_json(self) -> dict:
-        return {"case": self.case, "value_s": round(self.value_s, 6),
-                "harness_s": None if self.harness_s is None else round(self.harness_s, 6),
-                "wire_log": self.wire_log, "lines": list(self.lines), "what": self.what}
+        out = {"case": self.case, "value_s": round(self.value_s, 6),
+               "harness_s": None if self.harness_s is None else round(self.harness_s, 6),
+               "wire_log": self.wire_log, "lines": list(self.lines), "what": self.what}
+        if self.lag_s is not None:
+            out["lag_s"] = round(self.lag_s, 6)
+        if self.unreliable:
+            out["unreliable"] = True
+        return out
 
 
 def summary(values: Iterable[float]) -> dict[str, Any]:
@@ -162,6 +189,8 @@ class Recorder:
     _requests: list[Any] = field(default_factory=list)
     """The device's requests in this case: a triggered one may be read before the .conf reaches
     the call that waits for it (both in one TCP read), or even overtake it."""
+    lag: LagMonitor | None = None
+    """The run's event-loop monitor; without one every sample is judged as taken."""
 
     # --- test case boundaries -------------------------------------------------------------------
 
@@ -189,9 +218,29 @@ class Recorder:
         self._requests.clear()
 
     def failures(self, case: str | None = None) -> list[str]:
-        """The reasons of the samples of ``case`` (default: the current one) over their limit."""
+        """The reasons of the samples of ``case`` (default: the current one) over their limit,
+        taken while the harness kept time."""
         case = case or self.case
-        return [s.reason() for s in self.samples if s.case == case and s.over]
+        return [s.reason() for s in self._judged(case) if s.fails]
+
+    def unreliable(self, case: str | None = None) -> list[str]:
+        """The samples of ``case`` over their limit that were taken while the harness lagged
+        beyond its bound: 'harness lagged 730 ms while measuring ...' each (an INCONCLUSIVE)."""
+        case = case or self.case
+        bound = self.lag.bound_s if self.lag is not None else 0.0
+        return [s.lag_reason(bound) for s in self._judged(case) if s.over and s.unreliable]
+
+    def _judged(self, case: str | None = None) -> list[Sample]:
+        """The samples (of ``case``, or all), each judged once against the harness's lag over
+        its span: judged when first asked (the case's end, the report), by which time the loop
+        has run the tick that saw a stall inside the span."""
+        out = [s for s in self.samples if case is None or s.case == case]
+        if self.lag is not None:
+            for sample in out:
+                if sample.lag_s is None and sample.end_ns:
+                    sample.lag_s = self.lag.lag_during(sample.start_ns, sample.end_ns)
+                    sample.unreliable = sample.lag_s > self.lag.bound_s
+        return out
 
     # --- samples --------------------------------------------------------------------------------
 
@@ -202,14 +251,16 @@ class Recorder:
         return getattr(self.timing, BY_KEY[metric].pics_key, None)
 
     def add(self, metric: str, value_s: float, *, lines: Iterable[int], what: str,
-            harness_s: float | None = None, configured_s: float | None = None) -> Sample | None:
-        """Record a sample in the current case (none outside a case: it could not be cited)."""
+            harness_s: float | None = None, configured_s: float | None = None,
+            span: tuple[int, int] = (0, 0)) -> Sample | None:
+        """Record a sample in the current case (none outside a case: it could not be cited);
+        ``span``: the monotonic ns it measured, judged against the harness's lag."""
         if metric not in BY_KEY:
             raise ValueError(f"unknown metric {metric!r}; one of {', '.join(BY_KEY)}")
         if self.case is None or self.sut not in BY_KEY[metric].sut:
             return None
         sample = Sample(metric, self.case, value_s, self.limit(metric), self.wire_log,
-                        list(lines), what, harness_s, configured_s)
+                        list(lines), what, harness_s, configured_s, *span)
         self.samples.append(sample)
         return sample
 
@@ -225,10 +276,11 @@ class Recorder:
         answer = ("CALLERROR " + response.error.error_code) if response.error else "answered"
         what = f"{response.action} {answer} in {fmt(device)}"
         lines = [response.request_line, response.line]
-        self.add("response_time", device, lines=lines, what=what, harness_s=harness)
+        span = (sent, response.frame.mono_ns)
+        self.add("response_time", device, lines=lines, what=what, harness_s=harness, span=span)
         if response.action in _ROUND_TRIP_METRIC:
             self.add(_ROUND_TRIP_METRIC[response.action], device, lines=lines, what=what,
-                     harness_s=harness)
+                     harness_s=harness, span=span)
 
     def request_answered(self, request: Any, link: Any) -> None:
         """The device sent ``request`` (harness.session.Request) on ``link`` and the harness
@@ -299,26 +351,34 @@ class Recorder:
             return None  # not caused by the trigger, or already declared
         what = what or f"{action or 'the trigger'} -> {request.action} in {fmt(_s(value))}"
         return self.add("triggered_function", _s(value), lines=[*lines, request.line], what=what,
-                        harness_s=harness)
+                        harness_s=harness, span=(start, request.frame.mono_ns))
 
     # --- the report -----------------------------------------------------------------------------
 
     def measurements(self) -> list:
         """One harness.report.model.Measurement per metric of the SUT, measured or not."""
         out = []
+        judged = self._judged()
         for metric in self.metrics():
-            samples = [s for s in self.samples if s.metric == metric.key]
-            figures = summary(s.value_s for s in samples)
-            harness = [s.harness_s for s in samples if s.harness_s is not None]
+            samples = [s for s in judged if s.metric == metric.key]
+            reliable = [s for s in samples if not s.unreliable]
+            figures = summary(s.value_s for s in reliable)
+            harness = [s.harness_s for s in reliable if s.harness_s is not None]
             limit = self.limit(metric.key)
-            ok = None if not samples or limit is None else not any(s.over for s in samples)
+            ok = None if not reliable or limit is None else not any(s.over for s in reliable)
+            if ok and any(s.over for s in samples):
+                ok = None  # over only where the harness lagged: no verdict either way
             figures = {k: v if k == "n" else _round(v) for k, v in figures.items()}
             out.append(Measurement(
                 name=metric.key, title=metric.title, pics_s=limit, measured_s=figures["max_s"],
                 harness_median_s=_round(stats.median(harness)) if harness else None, ok=ok,
                 unit_note=self._unit_note(metric, samples), samples=[s.to_json() for s in samples],
-                **figures))
+                unreliable=len(samples) - len(reliable), **figures))
         return out
+
+    def unreliable_count(self) -> int:
+        """Samples of the run not judged because the harness lagged."""
+        return sum(1 for s in self._judged() if s.unreliable)
 
     @staticmethod
     def _unit_note(metric: Metric, samples: list[Sample]) -> str:
@@ -391,7 +451,8 @@ class Recorder:
         what = (f"{second.action} {fmt(observed)} after the previous one, configured {key} "
                 f"{configured:g} s")
         self.add(metric, abs(observed - configured), lines=[first.line, second.line], what=what,
-                 harness_s=harness, configured_s=configured)
+                 harness_s=harness, configured_s=configured,
+                 span=(first.frame.mono_ns, second.frame.mono_ns))
 
 
 def _requested(payload: dict, request: Any) -> bool:
@@ -439,3 +500,20 @@ def triggered(session: Any, trigger: Any, request: Any, what: str | None = None)
     if recorder is None:
         return None
     return recorder.triggered(trigger, request, what)
+
+
+def judge(session: Any, first: Any, second: Any, ok: bool, message: str) -> None:
+    """Test cases: a timing the case measured itself between two stamps of the harness (``first``,
+    ``second``: device requests or frames, e.g. two Heartbeats) holds (``ok``), else FAIL with
+    ``message`` -- unless the harness lagged beyond its bound over that span (the session's
+    harness.lag.LagMonitor): then INCONCLUSIVE with the lag, never a FAIL of the device."""
+    if ok:
+        return
+    monitor = getattr(session, "lag", None)
+    if monitor is not None:
+        start, end = (getattr(x, "frame", x).mono_ns for x in (first, second))
+        lag = monitor.lagged(min(start, end), max(start, end))
+        if lag is not None:
+            from harness.verdicts import Inconclusive
+            raise Inconclusive(lag_reason(lag, f"measuring: {message}", monitor.bound_s))
+    raise AssertionError(message)

@@ -10,6 +10,9 @@ reads it (``harness.plugin``):
     * :exc:`HandshakeViolation` -- it broke the WebSocket/OCPP-J handshake when connecting.
 
   * :exc:`DeviceTimeout` -- it did not answer, or did not send what was expected, in time.
+
+    * :exc:`HarnessLagged` -- except that the harness itself lagged at the deadline: then
+      **INCONCLUSIVE** with the figure (so is a DeviceTimeout raised while handling one).
   * :exc:`DeviceDisconnected` -- it closed the connection while the harness waited for it.
   * a plain ``assert`` of a case or a state.
 
@@ -29,8 +32,8 @@ This module imports nothing of the harness: every layer may raise these.
 
 from __future__ import annotations
 
-__all__ = ["ProtocolViolation", "HandshakeViolation", "DeviceTimeout", "DeviceDisconnected",
-           "Inconclusive", "ActionNotDone", "ActionTimedOut", "NotApplicable", "HarnessError"]
+__all__ = ["ProtocolViolation", "HandshakeViolation", "DeviceTimeout", "HarnessLagged",
+           "DeviceDisconnected", "Inconclusive", "ActionNotDone", "ActionTimedOut", "NotApplicable", "HarnessError"]
 
 
 # --- FAIL ---------------------------------------------------------------------------------------
@@ -46,6 +49,33 @@ class HandshakeViolation(ProtocolViolation):
 
 class DeviceTimeout(AssertionError):
     """The device did not answer, or did not send what was expected, in time."""
+
+
+class HarnessLagged(DeviceTimeout):
+    """A deadline expired while the harness's event loop lagged beyond its bound (harness/lag.py):
+    a frame in time may still have been unread in the socket, so the expiry is not the device's.
+    A DeviceTimeout, so that a step waiting for a timeout goes on as it would; the plugin reports
+    the case INCONCLUSIVE with ``reason`` (``lag_s``: the lag) when it ends the case."""
+
+    def __init__(self, reason: str, lag_s: float) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.lag_s = lag_s
+
+
+def lagged_timeout(exc: BaseException | None) -> HarnessLagged | None:
+    """The :exc:`HarnessLagged` behind ``exc``: itself, or one it was raised while handling (a
+    step re-raising a DeviceTimeout with its own words, ``raise ... from None``, keeps it as
+    ``__context__``); None when ``exc`` is not a DeviceTimeout or none lies behind it."""
+    if not isinstance(exc, DeviceTimeout):
+        return None
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, HarnessLagged):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__context__
+    return None
 
 
 class DeviceDisconnected(AssertionError):

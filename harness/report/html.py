@@ -181,6 +181,22 @@ def _measurements(data: dict) -> list[dict]:
     return rows
 
 
+def _harness(data: dict) -> dict:
+    """The harness's own timing (report.json ``harness``, harness/lag.py), every key present;
+    ``over``: its worst lag was beyond the bound. Empty for a report without it."""
+    block = dict(data.get("harness") or {})
+    if not block:
+        return {}
+    for key in ("worst_lag_s", "lag_bound_s", "worst_lag_case", "frame_median_s", "frame_max_s",
+                "frame_max_case"):
+        block.setdefault(key, None)
+    for key in ("stalls_over_bound", "unreliable_samples", "lagged_deadlines", "frames"):
+        block.setdefault(key, 0)
+    worst, bound = block["worst_lag_s"], block["lag_bound_s"]
+    block["over"] = worst is not None and bound is not None and worst > bound
+    return block
+
+
 def _configuration(data: dict) -> list[dict]:
     """The device's keys beside the PICS's: same, different, not declared, or not reported."""
     device = data.get("configuration") or {}
@@ -309,6 +325,7 @@ def view(data: dict, base: Path | None = None) -> dict[str, Any]:
         "dut_lifeline": "Charge point (device)" if sut == "cs" else "Central system (device)",
         "profiles": _profile_rows(profiles),
         "measurements": _measurements(data),
+        "harness": _harness(data),
         "hardware": _hardware(data) if sut == "cs" else [],
         "configuration": _configuration(data) if sut == "cs" else [],
         "limits": data.get("limits") or {},

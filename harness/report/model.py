@@ -60,7 +60,9 @@ class Measurement:
 
     samples: [{"case", "value_s", "harness_s", "wire_log", "lines", "what"}], "lines" the 1-based
     wire-log line numbers of the frames involved; "harness_s" the harness's own processing time,
-    shown apart, never counted in "value_s".
+    shown apart, never counted in "value_s"; "lag_s" the event loop's worst lag over the span
+    measured, and "unreliable": true when it was beyond the bound (harness/lag.py): such a sample
+    is left out of n/min/median/p95/max and never fails a case.
     """
     name: str                         # metric key: response_time, triggered_function, ...
     pics_s: float | None              # the declared PICS value (None: no declared limit)
@@ -75,6 +77,7 @@ class Measurement:
     ok: bool | None = None            # None: no sample or no declared value
     unit_note: str = ""               # e.g. "interval accuracy vs configured 3 s"; "" for times
     samples: list[dict] = field(default_factory=list)
+    unreliable: int = 0               # samples taken while the harness lagged: not in the figures
 
 
 @dataclass
@@ -100,6 +103,9 @@ class RunReport:
     """Limits detected from the device's own frames (milliseconds_in_timestamps)."""
     test_case_document: str = TEST_CASE_DOCUMENT
     lab: dict[str, Any] = field(default_factory=dict)
+    harness: dict[str, Any] = field(default_factory=dict)
+    """The harness's own timing over the run (harness.lag.LagMonitor.to_json): the event loop's
+    worst lag and where, the bound beyond which a timing is not judged, the time per frame."""
     """The PICS ``[lab]`` block (test laboratory, location, test execution location, report
     reference, tester), as the certificates print it."""
     applicable: dict[str, dict[str, Any]] | None = None
@@ -195,7 +201,7 @@ class RunReport:
             "configuration_source": self.configuration_source,
             "profile_results": results,
             "robustness": self.robustness(), "remarks": self.remarks(), "waived": self.waived(),
-            "pics": self.pics, "limits": self.limits, "lab": self.lab,
+            "pics": self.pics, "limits": self.limits, "lab": self.lab, "harness": self.harness,
             "test_case_document": self.test_case_document,
             "test_cases": [asdict(c) for c in self.test_cases],
         }
