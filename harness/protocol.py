@@ -4,8 +4,10 @@
 framing (`harness.rpc`), pairing (every CALLRESULT / CALLERROR answers an outstanding CALL of the
 other side; no uniqueId reused by a sender on one connection, OCPP-J 4.1.3), direction (an action
 sent by the side allowed to send it) and the payload schema (`harness.validation`); each finding is a
-violation or a remark (`harness.severity`). The live session and the offline ``validate`` command
-both run it, so a frame gets the same verdict either way.
+violation or a remark (the dialect's remark policy: `harness.severity` for 1.6). What the version
+is (actions, senders, error codes, schemas) comes from the :class:`harness.dialect.Dialect` it is
+given. The live session and the offline ``validate`` command both run it, so a frame gets the same
+verdict either way.
 
 Two entry points, one judgement: :meth:`Checker.check` takes the frame's text as it came off the
 socket; :meth:`Checker.check_array` takes a frame another reader has already parsed (the offline
@@ -18,16 +20,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from harness import rpc, severity
+from harness import rpc
+from harness.dialect import OCPP16, Dialect
 from harness.findings import Finding
 from harness.rpc import Call, CallError, CallResult, Message, Sender
 from harness.validation import Validator
 
-_OTHER = {"cp": "csms", "csms": "cp"}
+_OTHER: dict[Sender, Sender] = {"cp": "csms", "csms": "cp"}
 CALL_TYPE, CALLRESULT_TYPE, MAX_UNIQUE_ID = rpc.CALL, rpc.CALLRESULT, rpc.MAX_UNIQUE_ID
-_CP_ACTIONS, _CSMS_ACTIONS = rpc.CP_ACTIONS, rpc.CSMS_ACTIONS
 
 # A number of 16 characters or more (digits, point, exponent), or a three-digit exponent: one a
 # double may not hold as written. A JSON number starts after ':', ',', '[' or whitespace, so a run
@@ -47,8 +49,9 @@ def floats_as_written(written: str | bytes) -> bool:
     written: each has at most 15 significant digits (DBL_DIG, so decimal -> double -> shortest
     decimal gives it back) and a modest exponent. Conservative: a long run of digits where a
     number may start says no, even inside a string."""
-    pattern = _LONG_NUMBER_BYTES if isinstance(written, bytes) else _LONG_NUMBER
-    return pattern.search(written) is None
+    if isinstance(written, bytes):
+        return _LONG_NUMBER_BYTES.search(written) is None
+    return _LONG_NUMBER.search(written) is None
 
 
 @dataclass(slots=True)
@@ -74,10 +77,15 @@ class Checked:
 
 
 class Checker:
-    """Judge a stream of frames. ``check(sender, text)`` for each frame, in wire order."""
+    """Judge a stream of frames. ``check(sender, text)`` for each frame, in wire order, as
+    ``dialect`` (:class:`harness.dialect.Dialect`, OCPP 1.6 by default) defines the actions, their
+    senders, the error codes, the schemas (``validator`` overrides the dialect's) and the
+    remarks."""
 
-    def __init__(self, validator: Validator | None = None):
-        self.validator = validator or Validator.default()
+    def __init__(self, validator: Validator | None = None, dialect: Dialect = OCPP16):
+        self.dialect = dialect
+        self.validator = validator or dialect.validator()
+        self._sent_by = {"cp": dialect.cp_actions, "csms": dialect.csms_actions}
         self.pending: dict[tuple[str, str], Call] = {}
         """Outstanding CALLs by (sender of the call, uniqueId)."""
         self._used_ids: dict[str, set[str]] = {"cp": set(), "csms": set()}
@@ -102,12 +110,13 @@ class Checker:
         the verdict: when none of the numbers in ``written`` is long (:func:`floats_as_written`),
         a valid frame is judged without it even where a schema compares numbers by value."""
         try:
-            message = rpc.from_array(array)
+            message = rpc.from_array(array, self.dialect)
         except rpc.FramingError as exc:
             return self._broken(sender, text, exc)
         if type(message) is Call:
             return self._check_call(sender, text, message, exact, written)
-        return self._check_answer(sender, text, message, exact, written)
+        return self._check_answer(sender, text, cast("CallResult | CallError", message), exact,
+                                  written)
 
     def check_valid(self, sender: Sender, array: Any, written: str | bytes) -> Any:
         """:meth:`check_array`'s verdict on what nearly every frame of a log is, a well-formed CALL
@@ -124,8 +133,7 @@ class Checker:
             mtype, unique_id, action, payload = array
             if not (mtype == CALL_TYPE and type(mtype) is int and type(unique_id) is str
                     and 0 < len(unique_id) <= MAX_UNIQUE_ID and type(payload) is dict
-                    and type(action) is str and action in (_CP_ACTIONS if sender == "cp"
-                                                           else _CSMS_ACTIONS)):
+                    and type(action) is str and action in self._sent_by[sender]):
                 return None  # not framed by the shortcut, or sent by the wrong side
             used = self._used_ids[sender]
             if unique_id in used:
@@ -181,8 +189,7 @@ class Checker:
         checked = Checked(sender, text, call, call.action, unique_id=call.unique_id,
                           message_type=rpc.CALL)
         findings = checked.findings
-        allowed = rpc.CP_ACTIONS if sender == "cp" else rpc.CSMS_ACTIONS
-        if call.action not in allowed:
+        if call.action not in self._sent_by[sender]:
             who = "a charge point" if sender == "cp" else "a central system"
             findings.append(Finding("rpc.direction", "frame",
                                     f"{call.action} is not sent by {who}", call.action))
@@ -220,7 +227,7 @@ class Checker:
             checked.findings.extend(self._validate(call.action, True, answer.payload, exact,
                                                    written))
         if isinstance(answer, CallError):
-            spelling = severity.error_code_spelling(answer.error_code)
+            spelling = self.dialect.spelling_remark(answer.error_code)
             if spelling is not None:
                 checked.findings.append(spelling)
         return checked
@@ -244,7 +251,7 @@ class Checker:
             # on other values stand as they are.)
             payload = exact(written)[2 if response else 3]
             findings = self.validator.validate(action, response, payload)
-        return severity.classify(action, response, findings) if findings else findings
+        return self.dialect.remarks(action, response, findings) if findings else findings
 
     def unanswered(self, sender: Sender | None = None) -> list[Call]:
         """The CALLs still waiting for an answer (of one sender, or of both)."""

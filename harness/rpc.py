@@ -1,8 +1,9 @@
 """OCPP-J RPC framing, sans I/O: text <-> Call / CallResult / CallError.
 
 Only the frame's shape is judged here (OCPP-J 1.6 section 4): a JSON array, a known message type id,
-a uniqueId of at most 36 characters, the right number of elements, an object payload, a known
-action and a CALLERROR code spelt as 1.6 spells it. Broken frames raise :class:`FramingError`
+a uniqueId of at most 36 characters, the right number of elements, an object payload, an action
+and a CALLERROR code the dialect knows (:class:`harness.dialect.Dialect`; OCPP 1.6 unless the
+caller names another). Broken frames raise :class:`FramingError`
 carrying findings; they never crash a caller. Payload schemas are `harness.validation`'s job, and
 pairing results with calls is `harness.protocol`'s.
 """
@@ -14,64 +15,28 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, Union
+from typing import Any, Union
 
 import orjson
 
+from harness.dialect import OCPP16, Dialect
+from harness.dialect import SECURITY_ACTIONS as SECURITY_ACTIONS  # re-exported for 1.6 callers
+from harness.dialect import Sender as Sender
 from harness.findings import Finding
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_UNIQUE_ID = 36
 
-Sender = Literal["cp", "csms"]
+# The 1.6 facts live in harness.dialect (OCPP16); these names stay for the callers that mean 1.6.
+CP_ACTIONS = OCPP16.cp_actions
+"""Who may send each action: "cp" (charge point -> central system) or "csms"."""
+CSMS_ACTIONS = OCPP16.csms_actions
+ACTIONS = OCPP16.actions
+ERROR_CODES = OCPP16.error_codes
+"""OCPP-J 1.6 section 4.2.3, spelt as 1.6 spells them; the errata's / OCPP 2.0's spellings
+(OCPP16.error_code_spellings) frame as the code they mean, the spelling used is a remark."""
 
-# Who may send each action: "cp" (charge point -> central system) or "csms".
-CP_ACTIONS = frozenset({
-    "Authorize", "BootNotification", "DataTransfer", "DiagnosticsStatusNotification",
-    "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StartTransaction",
-    "StatusNotification", "StopTransaction",
-    # security extension
-    "LogStatusNotification", "SecurityEventNotification", "SignCertificate",
-    "SignedFirmwareStatusNotification",
-})
-CSMS_ACTIONS = frozenset({
-    "CancelReservation", "ChangeAvailability", "ChangeConfiguration", "ClearCache",
-    "ClearChargingProfile", "DataTransfer", "GetCompositeSchedule", "GetConfiguration",
-    "GetDiagnostics", "GetLocalListVersion", "RemoteStartTransaction", "RemoteStopTransaction",
-    "ReserveNow", "Reset", "SendLocalList", "SetChargingProfile", "TriggerMessage",
-    "UnlockConnector", "UpdateFirmware",
-    # security extension
-    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage",
-    "GetInstalledCertificateIds", "GetLog", "InstallCertificate", "SignedUpdateFirmware",
-})
-ACTIONS = CP_ACTIONS | CSMS_ACTIONS
-SECURITY_ACTIONS = frozenset({
-    "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds",
-    "GetLog", "InstallCertificate", "LogStatusNotification", "SecurityEventNotification",
-    "SignCertificate", "SignedFirmwareStatusNotification", "SignedUpdateFirmware",
-})
-
-# OCPP-J 1.6 section 4.2.3, spelt as 1.6 spells them. The errata's / OCPP 2.0's spellings
-# (_MISSPELT) frame as the code they mean; harness.severity makes the spelling used a remark.
-ERROR_CODES = frozenset({
-    "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError",
-    "FormationViolation", "PropertyConstraintViolation", "OccurenceConstraintViolation",
-    "TypeConstraintViolation", "GenericError",
-})
-_MISSPELT = {"FormatViolation": "FormationViolation",
-             "OccurrenceConstraintViolation": "OccurenceConstraintViolation"}
-
-ERROR_CODE_FOR_RULE = {
-    # the frame (harness.rpc, harness.protocol)
-    "rpc.action": "NotImplemented",       # "Requested Action is not known by receiver"
-    "rpc.direction": "NotSupported",      # "recognized but not supported by the receiver"
-    "rpc.length": "ProtocolError",        # "Payload for Action is incomplete"
-    # the payload, by the JSON Schema keyword broken (harness.validation)
-    "required": "OccurenceConstraintViolation", "minItems": "OccurenceConstraintViolation",
-    "maxItems": "OccurenceConstraintViolation",
-    "type": "TypeConstraintViolation",
-    "additionalProperties": "FormationViolation",  # "not conform the PDU structure for Action"
-}
+ERROR_CODE_FOR_RULE = OCPP16.error_code_for_rule
 """How a peer answers a CALL that broke a rule (OCPP-J 1.6 section 4.2.3), by the rule of the
 finding: the one table both the harness's :class:`harness.session.Session` and the simulators'
 :class:`harness.sim.link.Link` answer from. Any other ``rpc.*`` rule (not a JSON array, a payload
@@ -80,17 +45,12 @@ that is not an object, ...) is a :data:`FormationViolation`; any other schema ke
 value: ``PropertyConstraintViolation``."""
 
 
-def error_code_for(findings: Sequence[Finding]) -> str:
-    """The CALLERROR code answering a CALL with ``findings`` (:data:`ERROR_CODE_FOR_RULE`): the
-    first finding whose rule the table names decides; else FormationViolation if the frame itself
-    is broken (an ``rpc.*`` rule), else PropertyConstraintViolation."""
-    for finding in findings:
-        code = ERROR_CODE_FOR_RULE.get(finding.rule)
-        if code is not None:
-            return code
-    if any(f.rule.startswith("rpc.") for f in findings):
-        return "FormationViolation"
-    return "PropertyConstraintViolation"
+def error_code_for(findings: Sequence[Finding], dialect: Dialect = OCPP16) -> str:
+    """The CALLERROR code answering a CALL with ``findings`` (:meth:`Dialect.error_code_for`,
+    :data:`ERROR_CODE_FOR_RULE` for 1.6): the first finding whose rule the table names decides;
+    else FormationViolation if the frame itself is broken (an ``rpc.*`` rule), else
+    PropertyConstraintViolation."""
+    return dialect.error_code_for(findings)
 
 
 @dataclass(slots=True)
@@ -199,12 +159,12 @@ def load_frame(text: str | bytes) -> Any:
                                                _preview(text))]) from None
 
 
-def parse(text: str | bytes) -> Message:
+def parse(text: str | bytes, dialect: Dialect = OCPP16) -> Message:
     """Parse one OCPP-J frame. Raises :class:`FramingError` with findings for anything malformed."""
-    return from_array(load_frame(text))
+    return from_array(load_frame(text), dialect)
 
 
-def from_array(array: Any) -> Message:
+def from_array(array: Any, dialect: Dialect = OCPP16) -> Message:
     # The shortcut for what nearly every frame is, a well-formed CALL or CALLRESULT; anything it
     # does not accept goes the long way below, which says what is wrong. Same verdicts either way.
     if type(array) is list:
@@ -213,7 +173,7 @@ def from_array(array: Any) -> Message:
             mtype, unique_id, action, payload = array
             if (mtype == CALL and type(mtype) is int and type(unique_id) is str
                     and 0 < len(unique_id) <= MAX_UNIQUE_ID and type(action) is str
-                    and action in ACTIONS and type(payload) is dict):
+                    and action in dialect.actions and type(payload) is dict):
                 return Call(unique_id, action, payload)
         elif size == 3:
             mtype, unique_id, payload = array
@@ -248,8 +208,8 @@ def from_array(array: Any) -> Message:
 
     if mtype == CALL:
         _, _, action, payload = array
-        if not isinstance(action, str) or action not in ACTIONS:
-            findings.append(_frame_finding("rpc.action", f"unknown OCPP 1.6 action {action!r}",
+        if not isinstance(action, str) or action not in dialect.actions:
+            findings.append(_frame_finding("rpc.action", f"unknown {dialect.name} action {action!r}",
                                            action))
         _check_payload(payload, findings)
         if findings:
@@ -263,9 +223,9 @@ def from_array(array: Any) -> Message:
         return CallResult(unique_id, payload)
 
     _, _, code, description, details = array
-    if not isinstance(code, str) or (code not in ERROR_CODES and code not in _MISSPELT):
+    if not dialect.known_error_code(code):
         findings.append(_frame_finding(
-            "rpc.error-code", f"{code!r} is not an OCPP 1.6 error code", code))
+            "rpc.error-code", f"{code!r} is not an {dialect.name} error code", code))
     if not isinstance(description, str):
         findings.append(_frame_finding("rpc.error-description",
                                        "errorDescription must be a string", description))

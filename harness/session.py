@@ -41,11 +41,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, TypeVar, Union
 
 from harness import rpc
+from harness.dialect import OCPP16, Dialect
 from harness.findings import Finding
 from harness.protocol import Checked, Checker
 from harness.rpc import Call, CallError, CallResult, Sender
-from harness.transport import SUBPROTOCOL, Attempt, Frame, HandshakeFailed, Link, LinkClosed
 from harness.lag import lag_reason
+from harness.transport import Attempt, Frame, HandshakeFailed, Link, LinkClosed
 from harness.verdicts import (DeviceDisconnected, DeviceTimeout, HandshakeViolation,  # noqa: F401
                               HarnessError, HarnessLagged, ProtocolViolation)
 
@@ -234,16 +235,22 @@ class _Waiter:
 
 
 class Session:
-    """The harness (``role``) talking to the device (the other role)."""
+    """The harness (``role``) talking to the device (the other role) in ``dialect``
+    (:class:`harness.dialect.Dialect`, OCPP 1.6 by default): its Checker judges every frame (a
+    fresh one per connection, from ``checker_factory`` when given), its CALLERROR table answers
+    a request that broke a rule, its subprotocol is offered on :meth:`reconnect`."""
 
     def __init__(self, role: Sender, *, response_timeout: float,
                  defaults: Mapping[str, Responder] | None = None,
-                 checker_factory: Callable[[], Checker] = Checker):
+                 checker_factory: Callable[[], Checker] | None = None,
+                 dialect: Dialect = OCPP16):
         self.role: Sender = role
+        self.dialect = dialect
         self.device: Sender = "cp" if role == "csms" else "csms"
         self.response_timeout = response_timeout
         self.defaults: dict[str, Responder] = dict(defaults or {})
-        self._checker_factory = checker_factory
+        self._checker_factory: Callable[[], Checker] = (
+            checker_factory or (lambda: Checker(dialect=dialect)))
         self.link: Link | None = None
         self.checker: Checker | None = None
         self.wirelog: Any = None
@@ -486,15 +493,18 @@ class Session:
         return await self._call_text(action, rpc.dumps(Call(unique_id, action, payload)),
                                      unique_id, payload, timeout, invalid_on_purpose)
 
-    async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
-        """Close the connection if open and open a new one offering ``subprotocols``, attached to
-        this session: the reboot of the charge point the harness plays (:attr:`dialer`)."""
-        return await self._require_dialer("reconnect").reconnect(subprotocols)
+    async def reconnect(self, subprotocols: tuple[str, ...] | None = None) -> Link:
+        """Close the connection if open and open a new one offering ``subprotocols`` (default:
+        the dialect's), attached to this session: the reboot of the charge point the harness plays
+        (:attr:`dialer`)."""
+        return await self._require_dialer("reconnect").reconnect(
+            (self.dialect.subprotocol,) if subprotocols is None else subprotocols)
 
-    async def open_link(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
-        """A new connection offering ``subprotocols``, not attached to this session (TC_088_CSMS
-        negotiates on it) (:attr:`dialer`)."""
-        return await self._require_dialer("open a connection").open_link(subprotocols)
+    async def open_link(self, subprotocols: tuple[str, ...] | None = None) -> Link:
+        """A new connection offering ``subprotocols`` (default: the dialect's), not attached to
+        this session (TC_088_CSMS negotiates on it) (:attr:`dialer`)."""
+        return await self._require_dialer("open a connection").open_link(
+            (self.dialect.subprotocol,) if subprotocols is None else subprotocols)
 
     def _require_dialer(self, what: str) -> Dialer:
         if self.dialer is None:
@@ -746,7 +756,7 @@ class Session:
         if call is None or checked.findings and not _only_tolerable(checked.findings,
                                                                      self.strict):
             # A request the harness cannot read answers with a CALLERROR, as a real peer would.
-            error = CallError(checked.unique_id or "-1", rpc.error_code_for(checked.findings),
+            error = CallError(checked.unique_id or "-1", self.dialect.error_code_for(checked.findings),
                               "; ".join(str(f) for f in checked.findings)[:255], {})
             self._answered(frame, await self._send(link, rpc.dumps(error), answering=frame))
             return
@@ -776,7 +786,7 @@ class Session:
 
     def _make_answer(self, call: Call, responder: Responder | None) -> Any:
         if responder is None:
-            return CallError(call.unique_id, "NotSupported",
+            return CallError(call.unique_id, self.dialect.unsupported_error_code,
                              f"the harness has no answer configured for {call.action}", {})
         if callable(responder):
             return responder(call.payload)

@@ -52,7 +52,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from harness.findings import REMARK, Finding
-from harness.rpc import SECURITY_ACTIONS
+from harness.dialect import OCPP16, SECURITY_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,13 @@ SCHEMA_REMARKS: tuple[RemarkRule, ...] = (
                "enforce in StopTransaction)"),
 )
 
-ERROR_CODE_SPELLINGS = {"FormatViolation": "FormationViolation",
-                        "OccurrenceConstraintViolation": "OccurenceConstraintViolation"}
-"""Spelling sent -> the OCPP-J 1.6 §4.2.3 code it means."""
+ERROR_CODE_SPELLINGS = OCPP16.error_code_spellings
+"""Spelling sent -> the OCPP-J 1.6 §4.2.3 code it means (harness.dialect.OCPP16's table)."""
 
 
 def canonical_error_code(code: str) -> str:
     """The OCPP-J 1.6 code a CALLERROR code means, whichever accepted spelling it uses."""
-    return ERROR_CODE_SPELLINGS.get(code, code)
+    return OCPP16.canonical_error_code(code)
 
 
 def _integral_decimal(value: object) -> bool:
@@ -126,9 +125,4 @@ def duplicate_connection(message: str, charge_point_id: str) -> Finding:
 
 def error_code_spelling(code: str) -> Finding | None:
     """The remark for a CALLERROR code spelt the errata's / OCPP 2.0's way, else None."""
-    meant = ERROR_CODE_SPELLINGS.get(code)
-    if meant is None:
-        return None
-    return Finding("rpc.error-code-spelling", "frame",
-                   f"CALLERROR code {code!r} is accepted as {meant!r}, the spelling of OCPP-J 1.6 "
-                   f"§4.2.3 (the spelling used is reported)", code, REMARK)
+    return OCPP16.spelling_remark(code)

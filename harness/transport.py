@@ -3,8 +3,9 @@
 - As central system: :class:`CentralSystemServer` accepts ``ws://host:port/<any path>/<chargePointId>``.
 - As charge point: :func:`connect` opens ``<csms_url>/<chargePointId>``.
 
-Both negotiate the ``ocpp1.6`` subprotocol (OCPP-J 1.6 section 3.1.2: the charge point offers it, the
-central system selects it; a peer that does not is a finding, and the connection goes on so the test
+Both negotiate the dialect's subprotocol (``ocpp1.6`` for :data:`harness.dialect.OCPP16`, the default;
+OCPP-J 1.6 section 3.1.2: the charge point offers it, the central system selects it; a peer that does
+not is a finding, and the connection goes on so the test
 can say so), take HTTP Basic auth and TLS / mutual TLS from the PICS security settings, and stamp every
 data frame with the monotonic clock at the moment the event loop reads it off the socket (not when a
 consumer gets round to it), which is what the timing measurements rely on.
@@ -46,10 +47,11 @@ from websockets.exceptions import (ConnectionClosed, InvalidHandshake, InvalidHe
 from websockets.frames import DATA_OPCODES, Frame as WsFrame, Opcode
 from websockets.http11 import Response
 
+from harness.dialect import OCPP16, Dialect, Sender
 from harness.findings import Finding
-from harness.rpc import Sender
 
-SUBPROTOCOL = "ocpp1.6"
+SUBPROTOCOL = OCPP16.subprotocol
+"""OCPP 1.6's subprotocol, for the callers that mean 1.6; the engine uses its dialect's."""
 DEFAULT_MAX_SIZE = 1 << 20
 """Largest frame accepted, in bytes. Larger ones close the connection with 1009 and are findings."""
 
@@ -399,8 +401,11 @@ class CentralSystemServer:
                  basic_auth_password: str | tuple[str, ...] | None = None,
                  ssl_context: ssl.SSLContext | None = None, max_size: int = DEFAULT_MAX_SIZE,
                  ping_interval: float | None = 20,
-                 expected_id: str | None = None, open_timeout: float = 10):
+                 expected_id: str | None = None, open_timeout: float = 10,
+                 dialect: Dialect = OCPP16):
         self.host, self.port = host, port
+        self.dialect = dialect
+        """Its subprotocol is the one selected (harness.dialect; OCPP 1.6 by default)."""
         self.open_timeout = open_timeout
         self.basic_auth_password = basic_auth_password
         self.ssl_context = ssl_context
@@ -467,7 +472,8 @@ class CentralSystemServer:
         return await asyncio.wait_for(self._incoming.get(), timeout)
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
-        return SUBPROTOCOL if SUBPROTOCOL in offered else None
+        wanted = self.dialect.subprotocol
+        return wanted if wanted in offered else None
 
     def _process_request(self, connection: ServerConnection, request: Any) -> Response | None:
         cp_id = charge_point_id_from_path(request.path)
@@ -579,10 +585,10 @@ class CentralSystemServer:
             return
         offered = ws.request.headers.get_all("Sec-WebSocket-Protocol")
         findings = []
-        if ws.subprotocol != SUBPROTOCOL:
+        if ws.subprotocol != self.dialect.subprotocol:
             findings.append(Finding(
                 "ws.subprotocol", "handshake",
-                "the charge point did not offer the ocpp1.6 subprotocol "
+                f"the charge point did not offer the {self.dialect.subprotocol} subprotocol "
                 f"(Sec-WebSocket-Protocol: {', '.join(offered) or 'absent'})", offered))
         link = Link(ws, "csms", cp_id, findings, self.max_size)
         self._links.add(link)
@@ -599,11 +605,16 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
                   basic_auth_password: str | None = None,
                   ssl_context: ssl.SSLContext | None = None,
                   max_size: int = DEFAULT_MAX_SIZE, ping_interval: float | None = 20,
-                  subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
-    """The harness as charge point: connect to ``<csms_url>/<chargePointId>``.
+                  subprotocols: tuple[str, ...] | None = None,
+                  dialect: Dialect = OCPP16) -> Link:
+    """The harness as charge point: connect to ``<csms_url>/<chargePointId>``, offering
+    ``subprotocols`` (default: the dialect's); a central system that does not select the
+    dialect's, when offered, is a finding on the link.
 
     Raises ``ConnectionError`` with a readable reason when the handshake fails or times out.
     """
+    if subprotocols is None:
+        subprotocols = (dialect.subprotocol,)
     url = csms_url.rstrip("/") + "/" + charge_point_id
     headers = {}
     if basic_auth_password is not None:
@@ -702,10 +713,11 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
         raise failed("http", f"{url} {message}", Finding("ws.handshake", "handshake",
                                                          message)) from None
     findings = []
-    if SUBPROTOCOL in subprotocols and ws.subprotocol != SUBPROTOCOL:
+    wanted = dialect.subprotocol
+    if wanted in subprotocols and ws.subprotocol != wanted:
         findings.append(Finding(
             "ws.subprotocol", "handshake",
-            f"the central system did not select the ocpp1.6 subprotocol (selected: "
+            f"the central system did not select the {wanted} subprotocol (selected: "
             f"{ws.subprotocol or 'none'})", ws.subprotocol))
     return Link(ws, "cp", charge_point_id, findings, max_size)
 

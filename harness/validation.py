@@ -708,8 +708,10 @@ class Validator:
                 cls._default = cls()
             return cls._default
 
-    def __init__(self, schema_dir: Path | None = None):
+    def __init__(self, schema_dir: Path | None = None, version: str = "OCPP 1.6"):
         # By default the package's schemas/ (in a checkout, a link to the repository's).
+        self.version = version
+        """How messages name the schemas' version (a harness.dialect.Dialect's name)."""
         self.schema_dir = Path(schema_dir or Path(__file__).parent / "schemas")
         files = sorted(self.schema_dir.glob("*.json"))
         if not files:
@@ -777,7 +779,7 @@ class Validator:
         if fast is None:
             kind = "response" if response else "request"
             return [Finding("rpc.action", "frame",
-                            f"no OCPP 1.6 schema for the {kind} of action {action!r}", action)]
+                            f"no {self.version} schema for the {kind} of action {action!r}", action)]
         findings: list[Finding] = []
         _explain(self._resolved[response][action], payload, "$", findings)
         return findings

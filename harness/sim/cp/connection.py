@@ -14,9 +14,13 @@ from typing import TYPE_CHECKING
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidURI
 
+from harness.dialect import OCPP16
 from harness.sim.common import log, wait_event
 from harness.sim.cp.outbox import Offline
 from harness.sim.link import CallFailed, Link, LinkDown
+
+SUBPROTOCOL = OCPP16.subprotocol
+"""The simulator speaks OCPP 1.6 (harness.dialect): the subprotocol it offers."""
 
 if TYPE_CHECKING:
     from harness.sim.cp.chargepoint import ChargePointSim
@@ -53,7 +57,7 @@ class ConnectionMixin:
                 backoff = self.reconnect_min
                 continue
             try:
-                ws = await connect(self.url, subprotocols=["ocpp1.6"], open_timeout=10,
+                ws = await connect(self.url, subprotocols=[SUBPROTOCOL], open_timeout=10,
                                    close_timeout=2, additional_headers=self._auth_headers(),
                                    ssl=self._tls(),
                                    ping_interval=self.config.int("WebSocketPingInterval", 0) or None,
@@ -106,7 +110,7 @@ class ConnectionMixin:
                     on_frame=self._observe, peer_id="csms")
         self.link = link
         self.events.add("connected", url=self.url, subprotocol=ws.subprotocol)
-        if ws.subprotocol != "ocpp1.6":
+        if ws.subprotocol != SUBPROTOCOL:
             self.events.add("subprotocol_missing", got=ws.subprotocol)
         reader = asyncio.get_running_loop().create_task(link.run())
         session = asyncio.get_running_loop().create_task(self._session(link))

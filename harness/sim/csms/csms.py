@@ -24,12 +24,16 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from harness import rpc
 from harness import clock
+from harness.dialect import OCPP16
 from harness.sim.common import EventLog, TaskSet
 from harness.sim.control import REQUIRED, ControlError, Spec, check_params
 from harness.sim.csms.handlers import CsmsHandlers, unsupported
 from harness.sim.csms.records import ChargePointRecord, IdTagTable, TransactionRecord
 from harness.sim.faults import FaultError, Faults
 from harness.sim.link import CallFailed, Link, LinkDown
+
+SUBPROTOCOL = OCPP16.subprotocol
+"""The simulator speaks OCPP 1.6 (harness.dialect): the subprotocol it selects."""
 
 REGISTRATION = ("Accepted", "Pending", "Rejected")
 
@@ -89,7 +93,7 @@ class CsmsSim(CsmsHandlers):
     async def start(self) -> None:
         self._change = asyncio.Event()
         self._server = await serve(self._connection, self.host, self.port,
-                                   subprotocols=["ocpp1.6"],
+                                   subprotocols=[SUBPROTOCOL],
                                    select_subprotocol=self._select_subprotocol,
                                    process_request=self._check_request, max_size=2 ** 22)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -146,7 +150,7 @@ class CsmsSim(CsmsHandlers):
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
         fault = self.faults.get("subprotocol_not_checked")
-        if fault is not None and "ocpp1.6" not in offered:
+        if fault is not None and SUBPROTOCOL not in offered:
             return offered[0] if fault["mode"] == "echo" and offered else None
         return _select_subprotocol(connection, offered)
 
@@ -169,11 +173,11 @@ class CsmsSim(CsmsHandlers):
     async def _connection(self, ws: ServerConnection) -> None:
         charge_point_id = _identity(ws.request.path)
         rec = self.record(charge_point_id)
-        if ws.subprotocol != "ocpp1.6" and self.faults.get("subprotocol_not_checked") is None:
+        if ws.subprotocol != SUBPROTOCOL and self.faults.get("subprotocol_not_checked") is None:
             # OCPP-J 3.1.2: no common protocol, complete the handshake and close at once.
             self.events.add("rejected_connection", chargePointId=charge_point_id,
-                            reason="subprotocol ocpp1.6 not offered")
-            await ws.close(1002, "subprotocol ocpp1.6 required")
+                            reason=f"subprotocol {SUBPROTOCOL} not offered")
+            await ws.close(1002, f"subprotocol {SUBPROTOCOL} required")
             return
         old = rec.link
         if old is not None:
@@ -368,7 +372,7 @@ class CsmsSim(CsmsHandlers):
 def _select_subprotocol(connection: ServerConnection, offered: Any) -> str | None:
     # Without a common protocol the handshake completes and the connection is closed at once
     # (OCPP-J 3.1.2), instead of websockets' default HTTP 400.
-    return "ocpp1.6" if "ocpp1.6" in offered else None
+    return SUBPROTOCOL if SUBPROTOCOL in offered else None
 
 
 def _identity(path: str) -> str:
