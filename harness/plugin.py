@@ -24,6 +24,7 @@ from harness.profiles import PROFILE_MARKERS, PSEUDO_PROFILES
 from harness.report.model import CaseResult, RunReport, utc_now
 from harness.report.writer import pics_block, read_configuration_at_end, write_report
 from harness.session import HarnessError
+from harness.verdicts import Mismatch
 from harness.wirelog import WireLog
 
 RUN_KEY = pytest.StashKey["OcppRun"]()
@@ -630,11 +631,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         # A teardown problem after a passing call still spoils the case.
         if existing.verdict == "PASS" and verdict in ("FAIL", "ERROR"):
             existing.verdict, existing.reason = verdict, bounded(_reason(report, call))
+            existing.symptom = _symptom(verdict, call)
         return report
     result = CaseResult(info.id, info.name, info.profile, verdict, bounded(_reason(report, call)),
                         round(report.duration, 3), item.stash.get(_WIRE_KEY, None),
                         blocked_by=item.stash.get(_BLOCKED_KEY, None) if verdict == "BLOCKED"
-                        else None)
+                        else None, symptom=_symptom(verdict, call))
     item.stash[RESULT_KEY] = result
     session = item.stash.get(_SESSION_KEY, None)
     if session is not None and report.when == "call":
@@ -776,6 +778,14 @@ def _verdict(report: pytest.TestReport, call: pytest.CallInfo) -> str | None:
             return "FAIL"
         return "ERROR"
     return None
+
+
+def _symptom(verdict: str, call: pytest.CallInfo) -> dict | None:
+    """A FAIL's structured symptom (harness.verdicts.Mismatch), for report.json and the fault
+    catalogue; None for a failure worded only in prose."""
+    if verdict != "FAIL" or call.excinfo is None or not isinstance(call.excinfo.value, Mismatch):
+        return None
+    return call.excinfo.value.symptom()
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -9,6 +9,10 @@ reads it (``harness.plugin``):
 
     * :exc:`HandshakeViolation` -- it broke the WebSocket/OCPP-J handshake when connecting.
 
+  * :exc:`Mismatch` -- a field of its message has another value than the one asked for (a status,
+    a stop reason ...); carries the symptom as data (:meth:`Mismatch.symptom`: kind, action,
+    field, expected, got, line), worded in one way, and the report keeps the data beside the text.
+
   * :exc:`DeviceTimeout` -- it did not answer, or did not send what was expected, in time.
 
     * :exc:`HarnessLagged` -- except that the harness itself lagged at the deadline: then
@@ -32,8 +36,9 @@ This module imports nothing of the harness: every layer may raise these.
 
 from __future__ import annotations
 
-__all__ = ["ProtocolViolation", "HandshakeViolation", "DeviceTimeout", "HarnessLagged",
-           "DeviceDisconnected", "Inconclusive", "ActionNotDone", "ActionTimedOut", "NotApplicable", "HarnessError"]
+__all__ = ["ProtocolViolation", "HandshakeViolation", "Mismatch", "DeviceTimeout", "HarnessLagged",
+           "DeviceDisconnected", "Inconclusive", "ActionNotDone", "ActionTimedOut", "NotApplicable",
+           "HarnessError"]
 
 
 # --- FAIL ---------------------------------------------------------------------------------------
@@ -45,6 +50,46 @@ class ProtocolViolation(AssertionError):
 class HandshakeViolation(ProtocolViolation):
     """The device tried to connect and broke the handshake (wrong id, credentials, subprotocol,
     certificate, not a WebSocket upgrade): a FAIL, with the attempts in the wire log."""
+
+
+class Mismatch(AssertionError):
+    """A field of the device's message has a value the case does not accept: one failure of the
+    assertion vocabulary (``harness.states.assertions``). The symptom is data, so the report and
+    the fault catalogue read it without parsing the prose; the text is rendered here, in the one
+    wording every such failure has::
+
+        <step>: <Action>.<req|conf>[ for connector N] <field> is <got>[ <when>], expected <e1> or
+        <e2>[<why>] (wire log line N)
+
+    ``kind``: ``wrong-value`` (the field holds another value) or ``callerror`` (a CALLERROR came
+    where a .conf was expected; ``got`` is its error code). ``got`` of a missing field is None.
+    """
+
+    KINDS = ("wrong-value", "callerror")
+
+    def __init__(self, kind: str, *, action: str, message: str, field: str,
+                 expected: tuple[object, ...], got: object, line: int | None, step: str,
+                 connector: object = None, when: str = "", why: str = "") -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown mismatch kind {kind!r}")
+        self.kind, self.action, self.message, self.field = kind, action, message, field
+        self.expected, self.got, self.line, self.step = tuple(expected), got, line, step
+        self.connector, self.when, self.why = connector, when, why
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        got = f"'CALLERROR {self.got}'" if self.kind == "callerror" else repr(self.got)
+        subject = f" for connector {self.connector}" if self.connector is not None else ""
+        where = f"wire log line {self.line}" if self.line is not None else "no wire log line"
+        return (f"{self.step}: {self.action}.{self.message}{subject} {self.field} is {got}"
+                f"{' ' + self.when if self.when else ''}, expected "
+                f"{' or '.join(repr(e) for e in self.expected)}{self.why} ({where})")
+
+    def symptom(self) -> dict[str, object]:
+        """The structured symptom, as the report keeps it (JSON values only)."""
+        return {"kind": self.kind, "action": self.action, "message": self.message,
+                "field": self.field, "expected": list(self.expected), "got": self.got,
+                "line": self.line, "step": self.step, "connector": self.connector}
 
 
 class DeviceTimeout(AssertionError):

@@ -5,6 +5,12 @@ Entries live in one module per OCPP profile, named after the profile's pytest ma
 ``reservation.py``, ``smart_charging.py`` ...), each defining ``ENTRIES: list[Entry]``; :func:`load`
 finds every such module in this package, so adding a profile means adding a file, nothing else.
 (Other modules of the package, the schema-agreement campaign for one, are never imported by it.) :func:`check` is what the tests run over the whole catalogue.
+
+A symptom is structured (:class:`Symptom`) when the case fails through the assertion vocabulary
+(``harness.states.assertions``): it is matched against the FAIL's data in report.json (kind,
+action, field, got, expected), not its wording. A regex on the reason remains for the symptoms
+that are prose by nature: schema and OCPP-J findings (their text is the validator's), timeouts
+("expected X within N s; it did not come"), measured timings and the checks still worded by hand.
 """
 
 from __future__ import annotations
@@ -14,11 +20,71 @@ import pkgutil
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 from harness.cases import CASE_MARKERS
 from harness.sim.faults import REGISTRY, FaultError, Faults
 
+
+
+_ANY: Any = object()
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """Matches a FAIL whose report carries a structured symptom (harness.verdicts.Mismatch) with
+    these values; a field left out matches anything. ``expected``: a value matches when it is one
+    of the values the case expected, a tuple when the case expected exactly those."""
+    kind: str
+    """``wrong-value`` or ``callerror`` (harness.verdicts.Mismatch.KINDS)."""
+    action: str | None = None
+    field: str | None = None
+    got: Any = _ANY
+    expected: Any = _ANY
+    message: str | None = None
+    """``req`` or ``conf``."""
+
+    def matches(self, found: Mapping[str, Any] | None) -> bool:
+        if not isinstance(found, Mapping) or found.get("kind") != self.kind:
+            return False
+        for name in ("action", "field", "message"):
+            wanted = getattr(self, name)
+            if wanted is not None and found.get(name) != wanted:
+                return False
+        if self.got is not _ANY and found.get("got") != self.got:
+            return False
+        if self.expected is not _ANY:
+            listed = list(found.get("expected") or ())
+            if isinstance(self.expected, tuple):
+                return listed == list(self.expected)
+            return self.expected in listed
+        return True
+
+    def __str__(self) -> str:
+        parts = [self.kind, ".".join(p for p in (self.action, self.message) if p)]
+        parts += [f"{name}={getattr(self, name)!r}" for name in ("field", "got", "expected")
+                  if getattr(self, name) not in (None, _ANY)]
+        return " ".join(p for p in parts if p)
+
+
+Matcher = Union[str, Symptom]
+"""A regex on the FAIL reason (re.search, DOTALL) or a structured :class:`Symptom`."""
+
+
+def matches(matcher: Matcher | tuple[Matcher, ...], reason: str,
+            symptom: Mapping[str, Any] | None) -> bool:
+    """Whether a FAIL with ``reason`` and structured ``symptom`` (None: prose only) shows it."""
+    if isinstance(matcher, tuple):
+        return any(matches(m, reason, symptom) for m in matcher)
+    if isinstance(matcher, Symptom):
+        return matcher.matches(symptom)
+    return bool(matcher) and re.search(matcher, reason, re.DOTALL) is not None
+
+
+def describe(matcher: Matcher | tuple[Matcher, ...]) -> str:
+    if isinstance(matcher, tuple):
+        return " | ".join(describe(m) for m in matcher)
+    return str(matcher) if isinstance(matcher, Symptom) else repr(matcher)
 
 
 @dataclass(frozen=True)
@@ -33,17 +99,19 @@ class Entry:
     """One line: the realistic device bug the fault models."""
     cases: tuple[str, ...]
     """The OCTT test case id(s) that must FAIL with the fault."""
-    symptom: str
-    """A regex (re.search, case-sensitive, DOTALL: ``.`` crosses the lines of a reason) the FAIL
-    reason of every intended case must match."""
+    symptom: Matcher
+    """What every intended case's FAIL must show: a :class:`Symptom` (the structured data of a
+    vocabulary failure), or a regex (re.search, case-sensitive, DOTALL: ``.`` crosses the lines of
+    a reason) on the FAIL reason where the symptom is prose."""
     params: Mapping[str, Any] = field(default_factory=dict)
     """The fault's parameters (see docs/faults.md)."""
     collateral: Mapping[str, str] = field(default_factory=dict)
     """Full mode: other case ids (fnmatch patterns allowed, e.g. ``TC_0*``) whose verdict may change
     with this fault, each with the reason why that is right."""
-    also: str = ""
-    """Full mode: a regex for the same bug as other cases word it (``Heartbeat interval accuracy``);
-    another case that FAILs with a reason matching it or the symptom caught the bug too."""
+    also: Matcher | tuple[Matcher, ...] = ""
+    """Full mode: the same bug as other cases show it, a :class:`Symptom`, a regex
+    (``Heartbeat interval accuracy``) or a tuple of them; another case that FAILs matching it or
+    the symptom caught the bug too."""
     after: tuple[str, ...] = ()
     """Cases run first in the same pytest run, not judged: what the intended case needs from earlier
     in a run (a transactionId the central system already gave, ...)."""
@@ -54,7 +122,7 @@ class Entry:
     The campaign still runs the entry and reports it as a miss."""
 
     @property
-    def side(self) -> str:
+    def side(self) -> Literal["cp", "csms"]:
         """The simulator the fault goes into."""
         return "cp" if self.sut == "cs" else "csms"
 
@@ -123,18 +191,32 @@ def check(entries: list[Entry]) -> list[str]:
                 problems.append(f"{where}: {exc}")
         if not entry.cases:
             problems.append(f"{where}: no intended test case")
-        try:
-            re.compile(entry.symptom)
-        except re.error as exc:
-            problems.append(f"{where}: the symptom is not a regex: {exc}")
-        if not entry.symptom.strip():
-            problems.append(f"{where}: the symptom is empty")
+        problems += _matcher_problems(where, "the symptom", entry.symptom, required=True)
         if entry.also:
-            try:
-                re.compile(entry.also)
-            except re.error as exc:
-                problems.append(f"{where}: also is not a regex: {exc}")
+            problems += _matcher_problems(where, "also", entry.also, required=False)
         for pattern, why in entry.collateral.items():
             if not why:
                 problems.append(f"{where}: collateral {pattern} needs a reason")
+    return problems
+
+
+def _matcher_problems(where: str, name: str, matcher: Any, *, required: bool) -> list[str]:
+    from harness.verdicts import Mismatch
+
+    matchers = matcher if isinstance(matcher, tuple) else (matcher,)
+    problems: list[str] = []
+    for one in matchers:
+        if isinstance(one, Symptom):
+            if one.kind not in Mismatch.KINDS:
+                problems.append(f"{where}: {name} has an unknown kind {one.kind!r}")
+            continue
+        if not isinstance(one, str):
+            problems.append(f"{where}: {name} is neither a regex nor a Symptom")
+            continue
+        if required and not one.strip():
+            problems.append(f"{where}: {name} is empty")
+        try:
+            re.compile(one)
+        except re.error as exc:
+            problems.append(f"{where}: {name} is not a regex: {exc}")
     return problems

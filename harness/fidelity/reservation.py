@@ -7,7 +7,7 @@ ReserveNow / CancelReservation / StartTransaction rightly fail the other reserva
 that is declared as collateral.
 """
 
-from harness.fidelity.catalogue import Entry
+from harness.fidelity.catalogue import Entry, Symptom
 
 RESERVATION_CS = ("TC_04[6-9]*_CS", "TC_05[0-3]*_CS")
 RESERVATION_CSMS = ("TC_04[6-9]*_CSMS", "TC_05[0-3]*_CSMS")
@@ -55,7 +55,8 @@ ENTRIES = [
                                           "reservationId")),
     Entry("cs-reserved-not-reported", CS, "wrong_status",
           "reports a reserved connector as Available",
-          ("TC_046_2_CS",), r"reported 'Available', expected 'Reserved'",
+          ("TC_046_2_CS",), Symptom("wrong-value", "StatusNotification", "status", got="Available",
+                                    expected="Reserved"),
           params={"real": "Reserved", "sent": "Available"}, fast=False,
           collateral=_all(RESERVATION_CS, "every reserved connector is reported Available")),
     Entry("cs-reserve-occupied-connector", CS, "wrong_value",

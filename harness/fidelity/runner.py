@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.fidelity.catalogue import Entry
+from harness.fidelity.catalogue import Entry, describe, matches
 
 ROOT = Path(__file__).resolve().parents[2]
 FAULT_FILE = "fault.txt"
@@ -65,6 +65,8 @@ def run_timeout(sut: str, pics: Path | None = None) -> float:
 class CaseVerdict:
     verdict: str
     reason: str
+    symptom: dict | None = None
+    """The FAIL's structured symptom from report.json (harness.verdicts.Mismatch), if it has one."""
 
 
 @dataclass
@@ -125,7 +127,8 @@ class Judgement:
 
 def read_report(report_dir: Path) -> dict[str, CaseVerdict]:
     data = json.loads((report_dir / "report.json").read_text())
-    return {c["id"]: CaseVerdict(c["verdict"], c.get("reason") or "") for c in data["test_cases"]}
+    return {c["id"]: CaseVerdict(c["verdict"], c.get("reason") or "", c.get("symptom"))
+            for c in data["test_cases"]}
 
 
 def pytest_command(sut: str, report_dir: Path, *, cases: tuple[str, ...] = (),
@@ -198,7 +201,6 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
     in ``verdicts`` (the full run and the run alone agree); a difference is a problem."""
     problems: list[str] = []
     seen: dict[str, CaseVerdict] = {}
-    symptom = re.compile(entry.symptom, re.DOTALL)  # reasons span lines
     for case_id in entry.cases:
         got = verdicts.get(case_id)
         if got is None:
@@ -207,8 +209,9 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
         seen[case_id] = got
         if got.verdict != "FAIL":
             problems.append(f"{case_id} is {got.verdict}, expected FAIL")
-        elif not symptom.search(got.reason):
-            problems.append(f"{case_id} FAILed but its reason does not match {entry.symptom!r}")
+        elif not matches(entry.symptom, got.reason, got.symptom):
+            problems.append(f"{case_id} FAILed but its reason does not match "
+                            f"{describe(entry.symptom)}")
     judgement = Judgement(entry, not problems, seen, problems)
     if suite is None or baseline is None:
         return judgement
@@ -222,7 +225,6 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
             if pair[0] != pair[1]:
                 problems.append(f"{case_id} is {pair[1]} in the full run but {pair[0]} alone"
                                 + (f": {trim(in_full.reason, 200)}" if in_full else ""))
-    also = re.compile(entry.also, re.DOTALL) if entry.also else None
     for case_id, before in sorted(baseline.items()):
         if case_id in entry.cases:
             continue
@@ -230,8 +232,9 @@ def judge(entry: Entry, verdicts: dict[str, CaseVerdict],
         if after is not None and after.verdict == before.verdict:
             judgement.same_as_baseline += 1
             continue
-        names_fault = after is not None and bool(
-            symptom.search(after.reason) or (also and also.search(after.reason)))
+        names_fault = after is not None and (
+            matches(entry.symptom, after.reason, after.symptom)
+            or (bool(entry.also) and matches(entry.also, after.reason, after.symptom)))
         if names_fault and after.verdict == "FAIL":
             judgement.also_caught.append(case_id)
         elif (names_fault and after.verdict == "INCONCLUSIVE") or _collateral(entry, case_id):

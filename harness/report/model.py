@@ -49,6 +49,9 @@ class CaseResult:
     remarks: list[str] = field(default_factory=list)
     """Findings stricter than the official schemas + errata, readings the specification does not
     force (harness/severity.py): shown, never a FAIL unless --ocpp-strict."""
+    symptom: dict[str, Any] | None = None
+    """A FAIL of the assertion vocabulary: its structured symptom (harness.verdicts.Mismatch.symptom:
+    kind, action, message, field, expected, got, line, step, connector); None otherwise."""
     waiver: dict[str, Any] | None = None
     """--ocpp-waivers: {reason, expires, status: waived | unexpected-pass | not-applied}. The
     verdict is never changed by it (a waived FAIL is still FAIL)."""

@@ -29,6 +29,8 @@ from harness.clock import parse_time
 from harness.rpc import CP_ACTIONS
 from harness.session import DeviceTimeout, HarnessError, Request, Response, Session, StashKey
 from harness.states import connector_ids, cs_connected
+from harness.states.assertions import (  # noqa: F401  -- re-exported: the cases import them here
+    assert_status, assert_value, cite, conf_status, expect_status)
 from harness.transport import Link
 from harness.verdicts import Inconclusive, NotApplicable
 
@@ -140,11 +142,6 @@ async def booted(cp: Session, pics: Any) -> None:
 
 # --- small helpers ----------------------------------------------------------------------------
 
-def cite(message: Request | Response | None) -> str:
-    """'wire log line N' of a request or response, for assertion messages."""
-    return f"wire log line {message.line}" if message is not None else "no wire log line"
-
-
 async def expect_since(cp: Session, actions: str | tuple[str, ...] | frozenset[str], since_ns: int,
                        where: Callable[[dict], bool] | None = None, *, timeout: float,
                        what: str, not_on: Link | None = None) -> Request:
@@ -202,17 +199,6 @@ async def status_until(cp: Session, pics: Any, connector_id: int, status: str, *
                            lambda p: p.get("connectorId") == connector_id and p.get("status") == status,
                            timeout=triggered(pics) if timeout is None else timeout,
                            what=f"StatusNotification {status} for connector {connector_id}")
-
-
-def conf_status(response: Response, *expected: str, step: str, why: str = "") -> str:
-    """The status of the device's answer ``response``, which must be one of ``expected`` (a
-    CALLERROR never is); the failure reads "<step>: X.conf status is 'Y', expected 'Z'<why>
-    (wire log line N)"."""
-    got = response.status if response.error is None else f"CALLERROR {response.error.error_code}"
-    assert response.error is None and got in expected, (
-        f"{step}: {response.action}.conf status is {got!r}, expected "
-        f"{' or '.join(repr(e) for e in expected)}{why} ({cite(response)})")
-    return got
 
 
 def harness_answered(request: Request, status: str, *, step: str) -> None:
@@ -535,9 +521,8 @@ async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None 
         seen = requests_of(cp, "Authorize", lambda p: str(p.get("idTag", "")).casefold()
                            == id_tag.casefold())
         await take_authorize(cp, id_tag)
-        assert preparing["status"] == "Preparing", (
-            f"{state}: after the idTag {id_tag} was presented, connector {connector_id} reported "
-            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        assert_status(preparing, "Preparing", step=state,
+                      when=f"after the idTag {id_tag} was presented")
         return seen[-1] if seen else None
     if expect_authorize:
         authorize = await cp.expect("Authorize", lambda p: str(p.get("idTag", "")).casefold()
@@ -546,9 +531,8 @@ async def authorized(cp: Session, driver: Any, pics: Any, *, id_tag: str | None 
     preparing = await next_status(cp, pics, connector_id,
                                   what=f"{state}: StatusNotification Preparing for connector "
                                        f"{connector_id} after the idTag was presented")
-    assert preparing["status"] == "Preparing", (
-        f"{state}: after the idTag {id_tag} was presented, connector {connector_id} reported "
-        f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+    assert_status(preparing, "Preparing", step=state,
+                  when=f"after the idTag {id_tag} was presented")
     return authorize
 
 
@@ -580,9 +564,7 @@ async def started(cp: Session, pics: Any, tx: Tx, *, state: str = "Charging",
                                  what=f"{label}: StatusNotification Charging for connector "
                                       f"{tx.connector_id}")
     tx.charging = charging
-    assert charging["status"] == "Charging", (
-        f"{label}: connector {tx.connector_id} reported {charging['status']!r} with the transaction "
-        f"started, expected 'Charging' ({cite(charging)})")
+    assert_status(charging, "Charging", step=label, when="with the transaction started")
     return tx
 
 
@@ -635,9 +617,7 @@ async def stopped(cp: Session, pics: Any, tx: Tx, *, step: str, after: str,
     tx.after_stop = status
     why = "" if len(wanted) > 1 else (
         " (the cable is still at the connector)" if tx.ev_disconnected else "")
-    assert status["status"] in wanted, (
-        f"{step}: connector {tx.connector_id} reported {status['status']!r} after the stop, "
-        f"expected {' or '.join(repr(w) for w in wanted)}{why} ({cite(status)})")
+    assert_status(status, *wanted, step=step, when="after the stop", why=why)
     if status["status"] == "Available":
         tx.plugged = False
     return stop
@@ -706,9 +686,7 @@ async def charging(cp: Session, driver: Any, pics: Any, *, id_tag: str | None = 
             preparing = await next_status(cp, pics, connector_id,
                                           what="Charging: StatusNotification Preparing after the "
                                                "plug-in")
-            assert preparing["status"] == "Preparing", (
-                f"Charging: after the plug-in connector {connector_id} reported "
-                f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+            assert_status(preparing, "Preparing", step="Charging", when="after the plug-in")
             await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
             if expect_authorize:
                 await cp.expect("Authorize", lambda p: str(p.get("idTag", "")).casefold()
@@ -908,9 +886,7 @@ async def remote_started(cp: Session, pics: Any, tx: Tx, *, authorize: bool | No
     preparing = await next_status(cp, pics, tx.connector_id,
                                   what=f"{step}: StatusNotification Preparing for connector "
                                        f"{tx.connector_id} after the remote start")
-    assert preparing["status"] == "Preparing", (
-        f"{step}: after the remote start connector {tx.connector_id} reported "
-        f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+    assert_status(preparing, "Preparing", step=step, when="after the remote start")
     if authorize is not True:
         # Since the request left: a charge point may authorize before it answers.
         asked = [r for r in requests_of(cp, "Authorize", _same_tag(tx.id_tag))
@@ -1051,9 +1027,8 @@ async def status_after_reconnect(cp: Session, pics: Any, connector_id: int, want
             return status
         moment = parse_time(status.get("timestamp", ""))
         queued = moment is not None and moment.timestamp() <= online_wall
-        assert queued or status["status"] in passing, (
-            f"{step}: connector {connector_id} reported {status['status']!r}, expected "
-            f"{' or '.join(map(repr, wanted))} ({cite(status)})")
+        if not queued and status["status"] not in passing:
+            assert_status(status, *wanted, step=step)
 
 
 @asynccontextmanager

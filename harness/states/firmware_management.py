@@ -24,6 +24,7 @@ from harness import filetransfer
 from harness.fileserver import SERVED, FileServers, Transfer, image, sha256
 from harness.session import Request, Response, Session
 from harness.states import connector_ids
+from harness.states.assertions import assert_status
 from harness.states.cs import cite, next_status, triggered
 
 
@@ -91,9 +92,7 @@ async def firmware_status(cp: Session, pics: Any, expected: str | tuple[str, ...
     request = await cp.expect("FirmwareStatusNotification",
                               timeout=triggered(pics) if timeout is None else timeout,
                               what=f"{step}: FirmwareStatusNotification {' or '.join(wanted)}")
-    assert request["status"] in wanted, (
-        f"{step}: FirmwareStatusNotification status {request['status']!r}, expected "
-        f"{' or '.join(map(repr, wanted))} ({cite(request)})")
+    assert_status(request, *wanted, step=step)
     return request
 
 
@@ -109,9 +108,7 @@ async def diagnostics_status(cp: Session, pics: Any, expected: str, *, step: str
                                   what=f"{step}: DiagnosticsStatusNotification {expected}")
         if request["status"] not in skipping:
             break
-    assert request["status"] == expected, (
-        f"{step}: DiagnosticsStatusNotification status {request['status']!r}, expected "
-        f"{expected!r} ({cite(request)})")
+    assert_status(request, expected, step=step)
     return request
 
 

@@ -27,6 +27,7 @@ from typing import Any, AsyncIterator
 
 from harness.clock import UTC, iso, now, parse_time
 from harness.session import DeviceTimeout, Request, Response, Session
+from harness.states.assertions import assert_status
 from harness.states.cs import (change_availability, cite, connector_under_test, next_status,
                                other_connectors, short_interval, status_until, triggered)
 
@@ -204,9 +205,7 @@ async def expect_reserved(cp: Session, pics: Any, r: Reservation, *, step: str) 
         status = await next_status(cp, pics, watched,
                                    what=f"{step}: StatusNotification Reserved for connector "
                                         f"{watched}")
-    assert status["status"] == "Reserved", (
-        f"{step}: after ReserveNow was Accepted connector {status['connectorId']} reported "
-        f"{status['status']!r}, expected 'Reserved' ({cite(status)})")
+    assert_status(status, "Reserved", step=step, when="after ReserveNow was Accepted")
     r.reported = status
     return status
 
@@ -280,9 +279,7 @@ async def other_connectors_unavailable(cp: Session, pics: Any) -> AsyncIterator[
             done.append(connector_id)
             status = await next_status(cp, pics, connector_id, what=f"{step}: StatusNotification "
                                                                      "Unavailable")
-            assert status["status"] == "Unavailable", (
-                f"{step}: connector {connector_id} reported {status['status']!r}, expected "
-                f"'Unavailable' ({cite(status)})")
+            assert_status(status, "Unavailable", step=step)
         yield done
     except BaseException:
         failed = True

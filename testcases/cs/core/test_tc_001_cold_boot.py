@@ -13,7 +13,7 @@ from harness.cases import case
 from harness.timing import judge
 from harness.clock import now_iso
 from harness.states import connector_ids, cs_connected, heartbeat_interval
-from harness.states.cs import boot_retried, expect_since, harness_answered, settled
+from harness.states.cs import assert_status, boot_retried, expect_since, harness_answered, settled
 
 RETRY_INTERVAL = 1
 """Seconds given in the Rejected answer (as TC_002 gives in its Pending one): an immediate retry
@@ -54,9 +54,7 @@ async def test_tc_001_cs_cold_boot(cp, driver, pics):
                                     lambda p: p["connectorId"] == connector_id,
                                     not_on=before, timeout=timing.triggered_function_timeout,
                                     what=f"step 5: StatusNotification for connector {connector_id}")
-        assert status["status"] == "Available", (
-            f"step 5: connector {connector_id} reported {status['status']!r}, expected "
-            f"'Available' (wire log line {status.line})")
+        assert_status(status, "Available", step="step 5")
 
     # 6. Charge point: Heartbeat.req every <interval> seconds; harness: Heartbeat.conf
     deviation = timing.max_time_deviation

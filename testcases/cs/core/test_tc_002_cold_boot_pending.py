@@ -21,8 +21,8 @@ from harness.cases import case
 from harness.timing import judge
 from harness.clock import now_iso
 from harness.states import connector_ids, cs_connected, heartbeat_interval
-from harness.states.cs import (boot_retried, cite, configured, expect_since, harness_answered,
-                               sample_interval, settled, triggered)
+from harness.states.cs import (assert_status, boot_retried, cite, configured, expect_since,
+                               harness_answered, sample_interval, settled, triggered)
 
 PENDING_INTERVAL = 1
 """Seconds given in the Pending answer."""
@@ -98,9 +98,7 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
                                         not_on=before, timeout=triggered(pics),
                                         what=f"step 9: StatusNotification for connector "
                                              f"{connector_id}")
-            assert status["status"] == "Available", (
-                f"step 9: connector {connector_id} reported {status['status']!r}, expected "
-                f"'Available' ({cite(status)})")
+            assert_status(status, "Available", step="step 9")
         settled(cp)
 
         # 11. Charge point: Heartbeat.req every <interval> seconds

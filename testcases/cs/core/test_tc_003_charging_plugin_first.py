@@ -5,7 +5,7 @@ StartTransaction.req answered Accepted and StatusNotification Charging, the last
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, harness_answered, next_status, started, transaction,
+from harness.states.cs import (booted, cite, expect_status, harness_answered, started, transaction,
                                triggered)
 
 
@@ -18,10 +18,8 @@ async def test_tc_003_cs_charging_plugin_first(cp, driver, pics):
         # 1. [EV driver plugs in the cable] -> StatusNotification.req
         await driver.plug_in(tx.connector_id, timeout=pics.timing.response_timeout)
         tx.plugged = True
-        preparing = await next_status(cp, pics, tx.connector_id)
-        assert preparing["status"] == "Preparing", (
-            f"step 1: after the plug-in connector {tx.connector_id} reported "
-            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        await expect_status(cp, pics, tx.connector_id, "Preparing", step="step 1",
+                            when="after the plug-in")
 
         # 2. [EV driver presents the idTag] -> Authorize.req; harness: Authorize.conf Accepted
         await driver.present_id_tag(tx.id_tag, tx.connector_id, timeout=pics.timing.response_timeout)

@@ -13,9 +13,9 @@ after it.
 
 from harness.cases import case
 from harness.timing import judge
-from harness.states.cs import booted
-from harness.states.cs import (authorized, cite, configured, connection_timeout, next_status,
-                               requests_of, connector_under_test)
+from harness.states.cs import assert_status, booted
+from harness.states.cs import (authorized, cite, configured, connection_timeout,
+                               connector_under_test, next_status, requests_of)
 
 
 @case("TC_004_2_CS", "Regular Charging Session - Identification First - ConnectionTimeOut",
@@ -34,9 +34,7 @@ async def test_tc_004_2_cs_connection_timeout(cp, driver, pics):
         # 2. After ConnectionTimeOut: StatusNotification.req Available
         available = await next_status(cp, pics, connector_id, timeout=timeout + 2 * deviation,
                                       what=f"StatusNotification after ConnectionTimeOut ({timeout} s)")
-        assert available["status"] == "Available", (
-            f"step 2: when ConnectionTimeOut ran out connector {connector_id} reported "
-            f"{available['status']!r}, expected 'Available' ({cite(available)})")
+        assert_status(available, "Available", step="step 2", when="when ConnectionTimeOut ran out")
         # Authorized at the Authorize.conf; without one (authorized locally), at the Preparing
         preparing = requests_of(cp, "StatusNotification",
                                 lambda p: p.get("connectorId") == connector_id

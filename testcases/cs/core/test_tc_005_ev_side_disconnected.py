@@ -32,7 +32,7 @@ Readings chosen (the catalogue's copies are cut off, P-t):
 
 from harness.cases import case
 from harness.states.cs import (available_again, booted, charging_with_ev_side_rules, cite,
-                               conf_status, disconnect_ev, next_status, stopped)
+                               conf_status, disconnect_ev, expect_status, stopped)
 
 SOCKET_ONLY = ((lambda pics: pics.features.fixed_cable,
                 "the charge point has a fixed cable: it cannot keep or release a cable at its side"),)
@@ -45,10 +45,8 @@ async def _available(cp, driver, pics, tx, step):
         return
     if pics.features.unplug_at_ev == "cable_stays" and not pics.features.fixed_cable:
         await driver.remove_cable(tx.connector_id, timeout=pics.timing.response_timeout)
-    available = await next_status(cp, pics, tx.connector_id)
-    assert available["status"] == "Available", (
-        f"{step}: connector {tx.connector_id} reported {available['status']!r} with the cable "
-        f"gone, expected 'Available' ({cite(available)})")
+    await expect_status(cp, pics, tx.connector_id, "Available", step=step,
+                        when="with the cable gone")
 
 
 @case("TC_005_1_CS", "EV Side Disconnected - StopTransactionOnEVSideDisconnect=true, "
@@ -97,11 +95,9 @@ async def test_tc_005_3_cs_ev_side_disconnected(cp, driver, pics):
     async with charging_with_ev_side_rules(cp, driver, pics, stop=False, unlock=False) as tx:
         # 1. [Disconnect the cable at the EV side] -> StatusNotification.req; the transaction goes on
         await disconnect_ev(driver, pics, tx)
-        suspended = await next_status(cp, pics, tx.connector_id)
-        assert suspended["status"] == "SuspendedEV", (
-            f"step 1: with StopTransactionOnEVSideDisconnect=false connector {tx.connector_id} "
-            f"reported {suspended['status']!r} when the EV was disconnected, expected 'SuspendedEV' "
-            f"({cite(suspended)})")
+        await expect_status(cp, pics, tx.connector_id, "SuspendedEV", step="step 1",
+                            when="with StopTransactionOnEVSideDisconnect=false when "
+                                 "the EV was disconnected")
         early = [r for r in cp.requests if r.action == "StopTransaction"]
         assert not early, (
             f"step 1: with StopTransactionOnEVSideDisconnect=false the charge point stopped the "

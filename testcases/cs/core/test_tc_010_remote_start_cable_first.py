@@ -13,8 +13,8 @@ with false an Authorize.req is not judged.
 
 from harness import timing
 from harness.cases import case
-from harness.states.cs import (authorize_remote_tx_requests, booted, cite, next_status, remote_start,
-                               started, transaction, triggered)
+from harness.states.cs import (authorize_remote_tx_requests, booted, cite, expect_status,
+                               remote_start, started, transaction, triggered)
 
 
 @case("TC_010_CS", "Remote Start Charging Session - Cable Plugged in First", profile="Core")
@@ -27,10 +27,8 @@ async def test_tc_010_cs_remote_start_cable_first(cp, driver, pics):
         # 2. [Plug in the cable at the EV and the charge point] -> StatusNotification.req Preparing
         await driver.plug_in(tx.connector_id, timeout=pics.timing.response_timeout)
         tx.plugged = True
-        preparing = await next_status(cp, pics, tx.connector_id)
-        assert preparing["status"] == "Preparing", (
-            f"step 2: after the plug-in connector {tx.connector_id} reported "
-            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        await expect_status(cp, pics, tx.connector_id, "Preparing", step="step 2",
+                            when="after the plug-in")
 
         # 3. Harness: RemoteStartTransaction.req  Charge point: .conf Accepted
         remote = await remote_start(cp, pics, tx, step="step 3")

@@ -15,9 +15,9 @@ authorization -- the Authorize.conf when the charge point asked, else the Remote
 
 from harness.cases import case
 from harness.timing import judge
-from harness.states.cs import (authorize_remote_tx_requests, booted, cite, configured,
-                               connection_timeout, harness_answered, next_status, remote_started,
-                               requests_of, start_after_plug_in, transaction)
+from harness.states.cs import (assert_status, authorize_remote_tx_requests, booted, cite,
+                               configured, connection_timeout, harness_answered, next_status,
+                               remote_started, requests_of, start_after_plug_in, transaction)
 
 
 async def _remote_start_until_preparing(cp, pics, tx):
@@ -54,9 +54,7 @@ async def test_tc_011_2_cs_remote_start_timeout(cp, driver, pics):
         # 8. Nobody plugs in; after ConnectionTimeOut: StatusNotification.req Available
         available = await next_status(cp, pics, tx.connector_id, timeout=timeout + 2 * deviation,
                                       what=f"StatusNotification after ConnectionTimeOut ({timeout} s)")
-        assert available["status"] == "Available", (
-            f"step 8: when ConnectionTimeOut ran out connector {tx.connector_id} reported "
-            f"{available['status']!r}, expected 'Available' ({cite(available)})")
+        assert_status(available, "Available", step="step 8", when="when ConnectionTimeOut ran out")
         since = authorize.answer_frame if authorize is not None else response.frame
         after = (available.frame.mono_ns - since.mono_ns) / 1e9
         judge(cp, since, available, abs(after - timeout) <= deviation,

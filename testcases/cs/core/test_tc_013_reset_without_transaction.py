@@ -13,8 +13,9 @@ re-implementations do.
 
 
 from harness.cases import case
-from harness.states.cs import (booted, booted_statuses, change_availability, cite, conf_status,
-                               connector_under_test, next_status, operative_at_end, settled)
+from harness.states.cs import (assert_status, booted, booted_statuses, change_availability, cite,
+                               conf_status, connector_under_test, expect_status, operative_at_end,
+                               settled)
 
 
 async def _reset_without_transaction(cp, pics, kind):
@@ -24,10 +25,7 @@ async def _reset_without_transaction(cp, pics, kind):
         # 1. Harness: ChangeAvailability.req Inoperative -> .conf Accepted; StatusNotification
         change = await change_availability(cp, pics, connector_id, "Inoperative", step="step 1")
         conf_status(change, "Accepted", step="step 1")
-        unavailable = await next_status(cp, pics, connector_id)
-        assert unavailable["status"] == "Unavailable", (
-            f"step 1: connector {connector_id} reported {unavailable['status']!r}, expected "
-            f"'Unavailable' ({cite(unavailable)})")
+        await expect_status(cp, pics, connector_id, "Unavailable", step="step 1")
 
         # 2. Harness: Reset.req  Charge point: Reset.conf Accepted
         reset = await cp.call("Reset", {"type": kind})
@@ -44,18 +42,13 @@ async def _reset_without_transaction(cp, pics, kind):
         settled(cp)
         for connector, status in statuses.items():
             expected = "Unavailable" if connector == connector_id else "Available"
-            assert status["status"] == expected, (
-                f"step 3: after the reboot connector {connector} reported {status['status']!r}, "
-                f"expected {expected!r} ({cite(status)})")
+            assert_status(status, expected, step="step 3", when="after the reboot")
 
         # 4. Harness: ChangeAvailability.req Operative -> .conf Accepted; StatusNotification Available
         change = await change_availability(cp, pics, connector_id, "Operative", step="step 4")
         inoperative[0] = False
         conf_status(change, "Accepted", step="step 4")
-        available = await next_status(cp, pics, connector_id)
-        assert available["status"] == "Available", (
-            f"step 4: connector {connector_id} reported {available['status']!r}, expected "
-            f"'Available' ({cite(available)})")
+        await expect_status(cp, pics, connector_id, "Available", step="step 4")
 
 
 @case("TC_013_CS", "Hard Reset Without transaction", profile="Core")

@@ -14,8 +14,8 @@ StopTransaction.req must come before the reboot.
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, booted_statuses, charging, cite, conf_status, next_status,
-                               settled, triggered)
+from harness.states.cs import (assert_status, booted, booted_statuses, charging, cite, conf_status,
+                               expect_status, settled, triggered)
 
 
 async def _reset_with_transaction(cp, driver, pics, kind):
@@ -37,10 +37,8 @@ async def _reset_with_transaction(cp, driver, pics, kind):
             f"section 5.14), yet the charge point sent BootNotification.req first ({cite(first)})")
         if stopped_before:
             stop = first
-            finishing = await next_status(cp, pics, tx.connector_id)
-            assert finishing["status"] == "Finishing", (
-                f"step 5: connector {tx.connector_id} reported {finishing['status']!r} after the "
-                f"stop, expected 'Finishing' ({cite(finishing)})")
+            await expect_status(cp, pics, tx.connector_id, "Finishing", step="step 5",
+                                when="after the stop")
             boot = await cp.expect("BootNotification", timeout=pics.timing.boot_timeout,
                                    what=f"step 7: BootNotification.req after the {kind} reset")
         else:
@@ -60,9 +58,7 @@ async def _reset_with_transaction(cp, driver, pics, kind):
         del boot
         for connector, status in statuses.items():
             expected = ("Finishing", "Preparing") if connector == tx.connector_id else ("Available",)
-            assert status["status"] in expected, (
-                f"step 9: after the reboot connector {connector} reported {status['status']!r}, "
-                f"expected {' or '.join(map(repr, expected))} ({cite(status)})")
+            assert_status(status, *expected, step="step 9", when="after the reboot")
 
 
 @case("TC_015_CS", "Hard Reset With Transaction", profile="Core", needs=("Charging",))

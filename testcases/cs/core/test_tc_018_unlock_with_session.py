@@ -17,7 +17,7 @@ driver's ``unplug``; ``remove_cable`` too where the PICS says the cable stays in
 
 from harness import timing
 from harness.cases import case
-from harness.states.cs import (booted, charging, cite, conf_status, next_status, requests_of,
+from harness.states.cs import (booted, charging, cite, conf_status, expect_status, requests_of,
                                stop_request, stopped, unplug_cable)
 
 
@@ -42,10 +42,8 @@ async def test_tc_018_1_cs_unlock_with_session(cp, driver, pics):
 
         # 7. [Unplug the cable] -> StatusNotification.req Available
         await unplug_cable(driver, pics, tx)
-        available = await next_status(cp, pics, tx.connector_id)
-        assert available["status"] == "Available", (
-            f"step 7: connector {tx.connector_id} reported {available['status']!r} after the "
-            f"unplug, expected 'Available' ({cite(available)})")
+        await expect_status(cp, pics, tx.connector_id, "Available", step="step 7",
+                            when="after the unplug")
 
 
 @case("TC_018_2_CS", "Unlock Connector - With Charging Session (Fixed cable)", profile="Core",

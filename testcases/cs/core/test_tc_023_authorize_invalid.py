@@ -14,8 +14,9 @@ during the quiet period from the plug-in (triggered_function_timeout), and throu
 import time
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, conf_status, configured, harness_answered, next_status,
-                               quiet_period, requests_of, status_until, transaction, triggered)
+from harness.states.cs import (assert_status, booted, cite, conf_status, configured,
+                               harness_answered, next_status, quiet_period, requests_of,
+                               status_until, transaction, triggered)
 
 NO_READER = (lambda pics: pics.features.rfid_readers == 0,
              "the charge point has no RFID reader to present the idTag to")
@@ -48,9 +49,7 @@ async def _plug_in_and_no_transaction(cp, driver, pics, tx, config, *, step: str
     else:
         preparing = await status_until(cp, pics, tx.connector_id, "Preparing",
                                        timeout=minimum + triggered(pics))
-    assert preparing["status"] == "Preparing", (
-        f"{step}: after the plug-in connector {tx.connector_id} reported "
-        f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+    assert_status(preparing, "Preparing", step=step, when="after the plug-in")
 
     # Expected: no StartTransaction.req
     rest = quiet - (time.monotonic() - plugged_at)

@@ -12,8 +12,8 @@ transaction may start (no StartTransaction.req during the case). Clean-up: the f
 """
 
 from harness.cases import case
-from harness.states.cs import NO_LOCK
-from harness.states.cs import (authorize_remote_tx_requests, booted, cite, next_status, remote_start,
+from harness.states.cs import NO_LOCK, expect_status
+from harness.states.cs import (authorize_remote_tx_requests, booted, cite, remote_start,
                                requests_of, transaction, triggered)
 
 
@@ -33,19 +33,15 @@ async def test_tc_024_cs_lock_failure(cp, driver, pics):
                 await cp.expect("Authorize", timeout=triggered(pics),
                                 what="step 5: Authorize.req (AuthorizeRemoteTxRequests=true)")
             # 7. StatusNotification.req Preparing
-            preparing = await next_status(cp, pics, tx.connector_id)
-            assert preparing["status"] == "Preparing", (
-                f"step 7: after the remote start connector {tx.connector_id} reported "
-                f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+            await expect_status(cp, pics, tx.connector_id, "Preparing", step="step 7",
+                                when="after the remote start")
 
             # 9. [Plug in so that the connector lock fails] -> StatusNotification.req Faulted
             await driver.lock_failure(tx.connector_id, timeout=pics.timing.response_timeout)
             await driver.plug_in(tx.connector_id, timeout=pics.timing.response_timeout)
             tx.plugged = True
-            faulted = await next_status(cp, pics, tx.connector_id)
-            assert faulted["status"] == "Faulted", (
-                f"step 9: with the cable lock failing connector {tx.connector_id} reported "
-                f"{faulted['status']!r}, expected 'Faulted' ({cite(faulted)})")
+            faulted = await expect_status(cp, pics, tx.connector_id, "Faulted", step="step 9",
+                                          when="with the cable lock failing")
             assert faulted["errorCode"] == "ConnectorLockFailure", (
                 f"step 9: the Faulted status carries errorCode {faulted['errorCode']!r}, expected "
                 f"'ConnectorLockFailure' ({cite(faulted)})")

@@ -28,8 +28,8 @@ The order of these messages after the boot is free, as the OCTT allows.
 """
 
 from harness.cases import case
-from harness.states.cs import (LOCAL, booted, booted_statuses, charging, cite, next_status,
-                               requests_of, settled, stop_request, stopped)
+from harness.states.cs import (LOCAL, assert_status, booted, booted_statuses, charging, cite,
+                               expect_status, requests_of, settled, stop_request, stopped)
 from harness.verdicts import Inconclusive, NotApplicable
 
 RESUMED = ("Charging", "SuspendedEV", "SuspendedEVSE")
@@ -55,9 +55,7 @@ async def _power_on(cp, driver, pics, step):
 def _others_available(statuses, tx, step):
     for connector, status in statuses.items():
         if connector != tx.connector_id:
-            assert status["status"] == "Available", (
-                f"{step}: after the boot connector {connector} reported {status['status']!r}, "
-                f"expected 'Available' ({cite(status)})")
+            assert_status(status, "Available", step=step, when="after the boot")
 
 
 @case("TC_032_1_CS", "Power failure boot charging point - configured to stop transaction(s) "
@@ -84,17 +82,14 @@ async def test_tc_032_1_cs_power_failure_stop_before(cp, driver, pics):
             f"step 1: StopTransaction.req for transaction {stop['transactionId']} reason "
             f"{stop.get('reason')!r}, expected {tx.transaction_id} reason 'PowerLoss' ({cite(stop)})")
         # 3. StatusNotification.req Finishing (before going down)
-        finishing = await next_status(cp, pics, tx.connector_id, timeout=0.001)
-        assert finishing["status"] == "Finishing", (
-            f"step 3: connector {tx.connector_id} reported {finishing['status']!r} after the stop, "
-            f"expected 'Finishing' ({cite(finishing)})")
+        await expect_status(cp, pics, tx.connector_id, "Finishing", step="step 3",
+                            when="after the stop", timeout=0.001)
 
         # [Reconnect the power] 5. BootNotification.req; 7. StatusNotification per connector and 0
         _, statuses = await _power_on(cp, driver, pics, "step 7")
         mine = statuses[tx.connector_id]
-        assert mine["status"] in ("Finishing", "Preparing"), (
-            f"step 7: after the boot connector {tx.connector_id} (the transaction's, cable still "
-            f"in) reported {mine['status']!r}, expected 'Finishing' or 'Preparing' ({cite(mine)})")
+        assert_status(mine, "Finishing", "Preparing", step="step 7",
+                      when="after the boot (the transaction's connector, cable still in)")
         _others_available(statuses, tx, "step 7")
 
 
@@ -129,10 +124,9 @@ async def test_tc_032_2_cs_power_failure_stop_after(cp, driver, pics):
             await stopped(cp, pics, tx, step="steps 5-7", reasons=LOCAL,
                           after="after the idTag was presented")
         else:
-            assert mine["status"] in ("Finishing", "Preparing"), (
-                f"step 3: after the boot connector {tx.connector_id} reported {mine['status']!r}, "
-                f"expected the transaction resumed ({', '.join(RESUMED)}) or stopped with the cable "
-                f"still in ('Finishing' or 'Preparing') ({cite(mine)})")
+            assert_status(mine, *RESUMED, "Finishing", "Preparing", step="step 3",
+                          when="after the boot",
+                          why=" (the transaction resumed, or stopped with the cable still in)")
             # 5. StopTransaction.req reason PowerLoss (queued while the charge point was down)
             await stop_request(cp, pics, tx, step="step 5", reasons=("PowerLoss",),
                                after="of the transaction that ended with the power")

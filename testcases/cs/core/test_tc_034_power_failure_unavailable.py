@@ -9,8 +9,8 @@ reboot, OCPP 1.6 section 5.2). Clean-up: ChangeAvailability Operative, every con
 from harness import timing
 from harness.cases import case
 from harness.states import connector_ids
-from harness.states.cs import (booted, booted_statuses, change_availability, cite, conf_status,
-                               next_status, operative_at_end, settled)
+from harness.states.cs import (assert_status, booted, booted_statuses, change_availability,
+                               conf_status, next_status, operative_at_end, settled)
 
 
 @case("TC_034_CS", "Power Failure with Unavailable Status", profile="Core", needs=("power cycle",))
@@ -24,9 +24,7 @@ async def test_tc_034_cs_power_failure_unavailable(cp, driver, pics):
         for connector_id in connector_ids(pics):
             status = await next_status(cp, pics, connector_id)
             timing.triggered(cp, change, status)
-            assert status["status"] == "Unavailable", (
-                f"step 3: connector {connector_id} reported {status['status']!r}, expected "
-                f"'Unavailable' ({cite(status)})")
+            assert_status(status, "Unavailable", step="step 3")
 
         # [Power cycle] 5. BootNotification.req; harness: Accepted
         await driver.power_cycle(timeout=pics.timing.boot_timeout)
@@ -36,6 +34,4 @@ async def test_tc_034_cs_power_failure_unavailable(cp, driver, pics):
         statuses = await booted_statuses(cp, pics, step="step 7")
         settled(cp)
         for connector_id, status in statuses.items():
-            assert status["status"] == "Unavailable", (
-                f"step 7: after the power cycle connector {connector_id} reported "
-                f"{status['status']!r}, expected 'Unavailable' ({cite(status)})")
+            assert_status(status, "Unavailable", step="step 7", when="after the power cycle")

@@ -10,8 +10,8 @@ the cable taken out, the connector Available.
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, next_status, quiet_period, requests_of, status_until,
-                               connector_under_test, take_cable_out)
+from harness.states.cs import (booted, cite, connector_under_test, expect_status, quiet_period,
+                               requests_of, status_until, take_cable_out)
 
 ERROR_CODE = "OtherError"
 
@@ -24,10 +24,8 @@ async def test_tc_041_cs_fault_behavior(cp, driver, pics):
     # 1. [Put the connector into a fault] -> StatusNotification.req Faulted
     await driver.report_fault(connector_id, ERROR_CODE, timeout=timeout)
     try:
-        faulted = await next_status(cp, pics, connector_id)
-        assert faulted["status"] == "Faulted", (
-            f"step 1: with a fault connector {connector_id} reported {faulted['status']!r}, "
-            f"expected 'Faulted' ({cite(faulted)})")
+        faulted = await expect_status(cp, pics, connector_id, "Faulted", step="step 1",
+                                      when="with a fault")
         assert faulted.get("errorCode") not in (None, "NoError"), (
             f"step 1: the Faulted status carries errorCode {faulted.get('errorCode')!r}, expected "
             f"an error ({cite(faulted)})")

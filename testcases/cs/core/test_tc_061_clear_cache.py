@@ -15,7 +15,7 @@ reports Preparing again; the session is then ended the same way as in step 2 (cl
 
 from harness.cases import case
 from harness.states.cs import (Tx, authorized, booted, cached_for_remote_start, cite, conf_status,
-                               configured, connection_timeout, connector_under_test, next_status,
+                               configured, connection_timeout, connector_under_test, expect_status,
                                remote_started, status_until, triggered)
 
 
@@ -44,10 +44,9 @@ async def test_tc_061_cs_clear_cache(cp, driver, pics):
 
         # 2. [Present the idTag again, or wait for ConnectionTimeOut] -> StatusNotification Available
         await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
-        available = await next_status(cp, pics, connector_id, timeout=timeout + triggered(pics))
-        assert available["status"] == "Available", (
-            f"step 2: after the authorization ended connector {connector_id} reported "
-            f"{available['status']!r}, expected 'Available' ({cite(available)})")
+        await expect_status(cp, pics, connector_id, "Available", step="step 2",
+                            when="after the authorization ended",
+                            timeout=timeout + triggered(pics))
 
         # 3. Harness: ClearCache.req  Charge point: ClearCache.conf Accepted
         await _clear_cache(cp, step="step 3")
@@ -60,10 +59,8 @@ async def test_tc_061_cs_clear_cache(cp, driver, pics):
         assert str(authorize["idTag"]).casefold() == id_tag.casefold(), (
             f"step 4: Authorize.req carries idTag {authorize['idTag']!r}, expected {id_tag!r} "
             f"({cite(authorize)})")
-        preparing = await next_status(cp, pics, connector_id)
-        assert preparing["status"] == "Preparing", (
-            f"step 4: after the authorization connector {connector_id} reported "
-            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        await expect_status(cp, pics, connector_id, "Preparing", step="step 4",
+                            when="after the authorization")
 
         # Clean-up: end the authorization again.
         await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
