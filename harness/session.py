@@ -628,9 +628,14 @@ class Session:
         (the plugin judges :attr:`remarks` when the case ends)."""
         self.remarks.append(text)
 
-    def forget(self) -> None:
-        """Drop requests received so far that no expectation took."""
-        self._backlog.clear()
+    def forget(self, actions: str | Iterable[str] | None = None) -> None:
+        """Drop requests received so far that no expectation took (of ``actions`` only, if
+        given)."""
+        if actions is None:
+            self._backlog.clear()
+            return
+        wanted = frozenset([actions] if isinstance(actions, str) else actions)
+        self._backlog[:] = [r for r in self._backlog if r.action not in wanted]
 
     async def expect_silence(self, actions: str | Iterable[str], *, duration: float,
                              where: Callable[[dict], bool] | None = None) -> None:

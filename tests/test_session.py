@@ -354,3 +354,14 @@ async def test_a_closed_connection_fails_only_the_calls_sent_on_it(harness):
     await peer.send(json.dumps([3, call[1], {"status": "Accepted"}]))
     assert (await asyncio.wait_for(task, 2)).status == "Accepted"
     await peer.close()
+
+
+async def test_forget_drops_only_the_actions_named(harness):
+    for unique_id, action, payload in (("s1", "StatusNotification", STATUS),
+                                       ("b1", "BootNotification", BOOT)):
+        await harness.peer_send([2, unique_id, action, payload])
+        await harness.peer_recv()
+    harness.session.forget("BootNotification")
+    assert (await harness.session.expect("StatusNotification", timeout=1))["connectorId"] == 1
+    with pytest.raises(DeviceTimeout):
+        await harness.session.expect("BootNotification", timeout=0.2)

@@ -4,7 +4,9 @@ A seeded fault proves that the harness catches a bug. A false-failure entry prov
 that it does NOT fail a device for a behaviour OCPP allows and our reference simulator does not show
 by default -- a socket without a cable lock, Charging -> Available when the EV leaves with the cable,
 a firmware that exits on Reset and is restarted by its rig, a coarse ConnectionTimeOut timer, a
-charge point without an authorization cache. Each entry gives the embedded simulator that behaviour,
+charge point without an authorization cache; for a central system (``csms-legal-*``): boot Pending
+before Accepted, its own heartbeat interval, optional idTagInfo fields, requests of its own after a
+boot, RemoteStartTransaction without connectorId. Each entry gives the embedded simulator that behaviour,
 through the PICS hardware model (``pics``: keys changed in the simulator's own PICS, which the
 simulator follows and the harness reads) and/or the simulator's legal behaviours (``behaviours``:
 the ``legal=True`` entries of harness/sim/faults.py), and runs the suite of its SUT.
@@ -147,6 +149,36 @@ ENTRIES = [
                "it as a wrong list (only TC_043: TC_007/TC_008 read it as ignoring "
                "LocalPreAuthorize, as the OCTT does)",
                ("TC_043_CS",), behaviours=("ignore_local_pre_authorize",), suite=False),
+    # --- central system under test: the harness plays the charge point ----------------------------
+    LegalEntry("csms-legal-boot-pending-then-accepted", "csms",
+               "answers each connection's first BootNotification Pending (interval 1 s), then "
+               "Accepted: the charge point retries after the interval (4.2)",
+               ("TC_001_CSMS", "TC_013_CSMS", "TC_014_CSMS", "TC_032_1_CSMS", "TC_044_1_CSMS"),
+               behaviours=("boot_pending_first:count=1,interval=1",)),
+    LegalEntry("csms-legal-boot-pending-triggered", "csms",
+               "answers BootNotification Pending with a 30 s interval and 0.2 s later sends "
+               "TriggerMessage BootNotification, then accepts it (4.2: earlier only if triggered)",
+               ("TC_001_CSMS", "TC_013_CSMS", "TC_014_CSMS"),
+               behaviours=("boot_pending_first:count=1,interval=30,trigger_ms=200",)),
+    LegalEntry("csms-legal-heartbeat-interval-own", "csms",
+               "gives its own heartbeat interval (45 s) at boot, not the PICS HeartbeatInterval "
+               "(4.2: the interval is the central system's)",
+               ("TC_001_CSMS", "TC_013_CSMS"), behaviours=("heartbeat_interval_own:seconds=45",)),
+    LegalEntry("csms-legal-idtaginfo-optional-fields", "csms",
+               "every Accepted idTagInfo carries expiryDate (a day ahead) and parentIdTag, and "
+               "StopTransaction.conf an idTagInfo even without idTag (7.25, 6.50: optional)",
+               ("TC_003_CSMS", "TC_004_1_CSMS", "TC_012_CSMS", "TC_023_2_CSMS"),
+               behaviours=("idtaginfo_optional_fields",)),
+    LegalEntry("csms-legal-requests-after-boot", "csms",
+               "sends GetConfiguration, ChangeConfiguration and TriggerMessage of its own right "
+               "after accepting a boot; TC_019_2 boots in the case and must judge the operator's",
+               ("TC_019_2_CSMS", "TC_001_CSMS", "TC_021_CSMS", "TC_054_CSMS"),
+               behaviours=("requests_after_boot",)),
+    LegalEntry("csms-legal-remote-start-without-connector", "csms",
+               "sends RemoteStartTransaction without connectorId (6.33: optional; only TC_010/011: "
+               "TC_059 keeps the OCTT's check that it names the configured connector)",
+               ("TC_010_CSMS", "TC_011_1_CSMS", "TC_011_2_CSMS"),
+               behaviours=("remote_start_without_connector",), suite=False),
 ]
 
 

@@ -220,6 +220,31 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
                                        "answers without Sec-WebSocket-Protocol"),)),
     FaultSpec("disconnect_after_boot", "csms",
               "closes the connection right after answering a BootNotification"),
+    # --- reference CSMS: legal behaviour ------------------------------------------------------
+    FaultSpec("boot_pending_first", "csms", "answers the first count BootNotifications of each "
+              "connection Pending with a retry interval, then Accepted; with trigger_ms >= 0 it "
+              "also sends TriggerMessage BootNotification that long after each Pending (legal: "
+              "section 4.2, the charge point retries after interval or when triggered)",
+              (_p("count", int, 1, "Pending answers per connection before Accepted"),
+               _p("interval", int, 1, "the interval of a Pending answer, in s (0: the charge "
+                                      "point chooses)"),
+               _p("trigger_ms", int, -1, "TriggerMessage BootNotification this long after a "
+                                         "Pending answer, in ms; -1: never")), legal=True),
+    FaultSpec("heartbeat_interval_own", "csms", "an Accepted BootNotification carries its own "
+              "heartbeat interval, not the PICS HeartbeatInterval (legal: the interval is the "
+              "central system's to choose, section 4.2)",
+              (_p("seconds", int, 45, "the interval given"),), legal=True),
+    FaultSpec("idtaginfo_optional_fields", "csms", "every Accepted idTagInfo carries the optional "
+              "expiryDate (a day ahead) and parentIdTag (the PICS parent idTag), and "
+              "StopTransaction.conf carries the transaction's idTagInfo even when the request has "
+              "no idTag (legal: optional fields of 7.25 IdTagInfo, 6.50)", legal=True),
+    FaultSpec("requests_after_boot", "csms", "after every Accepted BootNotification sends, one "
+              "after the other, GetConfiguration (all keys), ChangeConfiguration HeartbeatInterval "
+              "(the interval it gave) and TriggerMessage StatusNotification (legal: a central "
+              "system may send any request once it accepted the charge point)", legal=True),
+    FaultSpec("remote_start_without_connector", "csms", "sends RemoteStartTransaction without "
+              "connectorId, whatever it was asked (legal: connectorId is optional, 6.33; the "
+              "charge point chooses)", legal=True),
 )}
 
 
@@ -438,6 +463,8 @@ def render_markdown() -> str:
     groups = [(side, False, titles[side]) for side in ("both", "cp", "csms")]
     groups.insert(2, ("cp", True, "Reference charge point: legal behaviour, not bugs (the "
                                   "false-failure entries of harness/fidelity/legal.py)"))
+    groups.append(("csms", True, "Reference CSMS: legal behaviour, not bugs (the false-failure "
+                                 "entries of harness/fidelity/legal.py)"))
     for side, legal, title in groups:
         lines += [f"## {title}", "", "| fault | what it does | parameters |", "|---|---|---|"]
         for spec in REGISTRY.values():

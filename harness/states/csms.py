@@ -31,7 +31,8 @@ from typing import Any, Callable
 
 from harness.clock import now_iso
 from harness.session import DeviceTimeout, Request, Responder, Response, Session, StashKey
-from harness.states import boot_notification, connector_ids, status_notification
+from harness.states import connector_ids, status_notification
+from harness.states.registration import Registration, answered, register
 from harness.verdicts import Inconclusive
 
 __all__ = [
@@ -39,7 +40,7 @@ __all__ = [
     "answered", "call", "notify_status", "authorize", "start_transaction", "stop_transaction",
     "end_charging", "go_offline", "back_online", "operator_sends", "operator_timeout",
     "get_configuration_answer", "same_id_tag", "READ_ONLY_KEYS", "RemoteStart", "remote_started",
-    "transaction_started",
+    "transaction_started", "register", "Registration",
 ]
 
 ENERGY_PER_SESSION_WH = 1500
@@ -95,18 +96,6 @@ def same_id_tag(a: Any, b: Any) -> bool:
 
 
 # --- single messages, remembered in the ledger -------------------------------------------------
-
-def answered(response: Response, step: int | str | None = None) -> Response:
-    """Every request of the charge point must get a CALLRESULT: a CALLERROR is a FAIL."""
-    if response.error is not None:
-        where = ("" if step is None else f"step {step}: " if str(step)[:1].isdigit()
-                 else f"{step}: ")
-        raise AssertionError(
-            f"{where}{response.action}.req was answered with CALLERROR "
-            f"{response.error.error_code} ({response.error.error_description!r}), expected a "
-            f"{response.action}.conf (wire log line {response.line})")
-    return response
-
 
 async def call(csms: Session, action: str, payload: dict, *, step: int | str | None = None,
                timeout: float | None = None) -> Response:
@@ -184,15 +173,15 @@ async def booted(csms: Session, pics: Any) -> None:
     if not csms.connected:
         await csms.reconnect()
     if ledger.link is not csms.link:
-        boot = await call(csms, "BootNotification", boot_notification(pics),
-                          step="reusable state Booted")
-        if boot.status != "Accepted":
+        registration = await register(csms, pics, step="reusable state Booted")
+        if registration.status != "Accepted":
             raise Inconclusive(
                 f"reusable state Booted: the central system answered BootNotification with "
-                f"{boot.status!r} (wire log line {boot.line}), so the harness's charge point "
+                f"{registration.status!r} (wire log line {registration.line})"
+                f"{registration.after_pending}, so the harness's charge point "
                 f"{pics.dut.charge_point_id} is not accepted; is it registered in the central "
                 "system?")
-        record_boot(csms, boot)
+        record_boot(csms, registration.boot)
         ledger.statuses.clear()
     # Left over by an earlier case that ended half-way: stopped, so that this case starts clean.
     for tx in list(ledger.open.values()):
@@ -309,8 +298,13 @@ async def operator_sends(csms: Session, driver: Any, pics: Any, action: str, pay
     The request must arrive while the driver works, or within the PICS triggered_function_timeout
     after the driver said it was done: otherwise the central system did not send what it was told
     to (FAIL). A driver that could not do the action makes the case INCONCLUSIVE.
+
+    An ``action`` request that came before the driver was asked is not the operator's: a central
+    system may send GetConfiguration, ChangeConfiguration or TriggerMessage of its own right after
+    a boot (legal, and the boot may be this case's), so those are dropped, not judged.
     """
     csms.on(action, answer)  # in force even if the request arrives before the expectation below
+    csms.forget(action)
     trigger = pics.timing.triggered_function_timeout
     bound = operator_timeout(pics)
     if hasattr(driver, "action_timeout"):

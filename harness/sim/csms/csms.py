@@ -188,7 +188,7 @@ class CsmsSim(CsmsHandlers):
                     faults=self.faults, events=self.events, spawn=self.tasks.spawn,
                     response_timeout=self.response_timeout,
                     on_frame=self._observer(charge_point_id), peer_id=charge_point_id)
-        rec.link, rec.connections = link, rec.connections + 1
+        rec.link, rec.connections, rec.boots_on_link = link, rec.connections + 1, 0
         rec.remote = "%s:%s" % ws.remote_address[:2] if ws.remote_address else None
         rec.path, rec.subprotocol = ws.request.path, ws.subprotocol
         rec.connected.set()
@@ -260,6 +260,9 @@ class CsmsSim(CsmsHandlers):
     async def _operate(self, action: str, params: dict) -> dict:
         charge_point_id = self._connected_id(action, params["chargePointId"])
         payload = params["payload"] or {}
+        if action == "RemoteStartTransaction" and \
+                self.faults.get("remote_start_without_connector") is not None:
+            payload = {k: v for k, v in payload.items() if k != "connectorId"}
         if action in ("UpdateFirmware", "GetDiagnostics") and "location" not in payload:
             payload = await self._own_location(action, payload)
         try:

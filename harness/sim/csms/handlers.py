@@ -7,15 +7,16 @@ follows the answer: a fault's disconnect, an unsolicited frame).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness import rpc
 from harness.rpc import CallResult
 from harness import clock
 from harness.sim.csms.records import ChargePointRecord, TransactionRecord
-from harness.sim.link import Answer, LinkDown, Reply
+from harness.sim.link import Answer, CallFailed, LinkDown, Reply
 
 if TYPE_CHECKING:
     from harness.sim.csms.csms import CsmsSim
@@ -35,17 +36,51 @@ class CsmsHandlers:
             info = {"status": "Accepted"}
         if info["status"] == "Accepted" and self.faults.get("expiry_in_past") is not None:
             info["expiryDate"] = clock.iso(clock.now() - timedelta(days=1))
+        elif info["status"] == "Accepted" and \
+                self.faults.get("idtaginfo_optional_fields") is not None:
+            info = {"expiryDate": clock.iso(clock.now() + timedelta(days=1)), **info}
+            if self.pics.id_tags.parent and "parentIdTag" not in info:
+                info["parentIdTag"] = self.pics.id_tags.parent
         return info
+
+    async def _call_quietly(self: CsmsSim, link: Any, action: str, payload: dict) -> None:
+        """A request of its own that follows an answer (a legal behaviour): its outcome is only
+        logged, whatever it is."""
+        try:
+            await link.call(action, payload, None)
+        except (LinkDown, CallFailed, TimeoutError) as exc:
+            self.events.add("own_request_failed", action=action, reason=str(exc)[:200])
 
     async def on_BootNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> Answer:
         policy = self.boot_policies.get(rec.id, self.boot_policy)
-        rec.registration = policy["status"]
-        rec.boots.append({"received": clock.now_iso(), "request": p, "status": policy["status"]})
-        answer = {"status": policy["status"], "currentTime": self.current_time(),
-                  "interval": policy["interval"]}
-        self.events.add("boot", chargePointId=rec.id, status=policy["status"])
+        status, interval = policy["status"], policy["interval"]
+        rec.boots_on_link += 1
+        pending = self.faults.get("boot_pending_first")
+        if status == "Accepted" and pending is not None and rec.boots_on_link <= pending["count"]:
+            status, interval = "Pending", pending["interval"]
+        own = self.faults.get("heartbeat_interval_own")
+        if status == "Accepted" and own is not None:
+            interval = own["seconds"]
+        rec.registration = status
+        rec.boots.append({"received": clock.now_iso(), "request": p, "status": status})
+        answer = {"status": status, "currentTime": self.current_time(), "interval": interval}
+        self.events.add("boot", chargePointId=rec.id, status=status)
+        link = rec.link
 
         async def after() -> None:
+            if link is None:
+                return
+            if status == "Pending" and pending is not None and pending["trigger_ms"] >= 0:
+                await asyncio.sleep(pending["trigger_ms"] / 1000)
+                await self._call_quietly(link, "TriggerMessage",
+                                         {"requestedMessage": "BootNotification"})
+            if status == "Accepted" and self.faults.get("requests_after_boot") is not None:
+                for action, payload in (
+                        ("GetConfiguration", {}),
+                        ("ChangeConfiguration", {"key": "HeartbeatInterval",
+                                                 "value": str(interval)}),
+                        ("TriggerMessage", {"requestedMessage": "StatusNotification"})):
+                    await self._call_quietly(link, action, payload)
             if self.faults.get("unsolicited_result") is not None and rec.link is not None:
                 try:
                     await rec.link.send_text(rpc.dumps(CallResult(str(uuid.uuid4()), {})))
@@ -100,6 +135,8 @@ class CsmsHandlers:
                         transactionId=p["transactionId"], reason=p.get("reason", "Local"))
         if "idTag" in p:
             return {"idTagInfo": self.id_tag_info(p["idTag"])}
+        if tx is not None and self.faults.get("idtaginfo_optional_fields") is not None:
+            return {"idTagInfo": self.id_tag_info(tx.id_tag)}
         return {}
 
     async def on_MeterValues(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:

@@ -17,6 +17,8 @@ class ChargePointRecord:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     registration: str | None = None
     connections: int = 0
+    boots_on_link: int = 0
+    """BootNotifications received on the current connection."""
     remote: str | None = None
     path: str | None = None
     subprotocol: str | None = None

@@ -5,7 +5,8 @@ system must accept it. Every answer is schema-checked (currentTime and interval 
 """
 
 from harness.cases import case
-from harness.states import boot_notification, connector_ids, status_notification
+from harness.states import connector_ids, status_notification
+from harness.states.registration import register
 
 
 @case("TC_001_CSMS", "Cold Boot Charge Point", profile="Core")
@@ -13,11 +14,14 @@ async def test_tc_001_csms_cold_boot(csms, pics):
     # 1. [The charge point is powered on] the harness opens a new connection
     await csms.reconnect()
 
-    # 1-2. Harness: BootNotification.req; central system: BootNotification.conf
-    boot = await csms.call("BootNotification", boot_notification(pics))
+    # 1-2. Harness: BootNotification.req; central system: BootNotification.conf (sent again
+    #      while the central system answers Pending, after its interval or its TriggerMessage:
+    #      section 4.2 allows Pending before Accepted)
+    registration = await register(csms, pics, step="1-2")
+    boot = registration.boot
     assert boot.status == "Accepted", (
         f"step 2: BootNotification answered {boot.status!r}, expected 'Accepted' "
-        f"(wire log line {boot.line})")
+        f"(wire log line {boot.line}){registration.after_pending}")
     assert boot["interval"] > 0, (
         f"step 2: BootNotification.conf interval is {boot['interval']}, expected a positive "
         f"heartbeat interval (wire log line {boot.line})")

@@ -6,8 +6,8 @@ the BootNotification and answer the status notifications.
 """
 
 from harness.cases import case
-from harness.states import boot_notification, connector_ids
-from harness.states.csms import booted, call, notify_status, operator_sends, record_boot
+from harness.states import connector_ids
+from harness.states.csms import booted, notify_status, operator_sends, record_boot, register
 
 
 async def reset_scenario(csms, driver, pics, reset_type: str) -> None:
@@ -23,11 +23,11 @@ async def reset_scenario(csms, driver, pics, reset_type: str) -> None:
 
     # 3-4. [Reboot, new connection] Harness: BootNotification.req; central system: .conf
     await csms.reconnect()
-    boot = await call(csms, "BootNotification", boot_notification(pics), step="3-4")
-    assert boot.status == "Accepted", (
-        f"step 4: BootNotification.conf status is {boot.status!r}, expected 'Accepted' (wire log "
-        f"line {boot.line})")
-    record_boot(csms, boot)
+    registration = await register(csms, pics, step="3-4")  # again while Pending (4.2)
+    assert registration.status == "Accepted", (
+        f"step 4: BootNotification.conf status is {registration.status!r}, expected 'Accepted' "
+        f"(wire log line {registration.line}){registration.after_pending}")
+    record_boot(csms, registration.boot)
 
     # 5-6. Harness: StatusNotification.req Available for connector 0 and each connector
     for connector_id in connector_ids(pics):

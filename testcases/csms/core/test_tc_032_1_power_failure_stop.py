@@ -8,8 +8,8 @@ the StopTransaction (and every other request).
 
 from harness.cases import case
 from harness.clock import now_iso
-from harness.states import boot_notification, connector_ids
-from harness.states.csms import (booted, call, charging, notify_status, record_boot,
+from harness.states import connector_ids
+from harness.states.csms import (booted, charging, notify_status, record_boot, register,
                                  stop_transaction)
 
 
@@ -24,11 +24,11 @@ async def test_tc_032_1_csms_power_failure_stop(csms, pics):
     await csms.reconnect()
 
     # 1-2. Harness: BootNotification.req; central system: BootNotification.conf
-    boot = await call(csms, "BootNotification", boot_notification(pics), step="1-2")
-    assert boot.status == "Accepted", (
-        f"step 2: BootNotification.conf status is {boot.status!r}, expected 'Accepted' (wire log "
-        f"line {boot.line})")
-    record_boot(csms, boot)
+    registration = await register(csms, pics, step="1-2")  # again while Pending (4.2)
+    assert registration.status == "Accepted", (
+        f"step 2: BootNotification.conf status is {registration.status!r}, expected 'Accepted' "
+        f"(wire log line {registration.line}){registration.after_pending}")
+    record_boot(csms, registration.boot)
 
     # 3-4. Harness: StatusNotification.req for connector 0 and each connector: the connector of the
     #      transaction Finishing, the others Available; central system: .conf each

@@ -31,7 +31,9 @@ async def test_tc_059_csms_remote_start_with_profile(csms, driver, pics):
         f"(wire log line {remote.line})")
     assert remote.get("connectorId") == connector_id, (
         f"step 1: RemoteStartTransaction.req connectorId is {remote.get('connectorId')!r}, "
-        f"expected {connector_id} (wire log line {remote.line})")
+        f"expected {connector_id} as the operator asked (wire log line {remote.line}); the "
+        f"OCTT's check of TC_059 step 1: 6.33 makes connectorId optional, and TC_010/TC_011 "
+        f"accept none")
     raw = remote.get("chargingProfile")
     assert_profile(remote, raw, step=1, purpose="TxProfile")
     assert "transactionId" not in raw, (
