@@ -27,7 +27,7 @@ from typing import Any, AsyncIterator
 
 from harness.clock import UTC, iso, now, parse_time
 from harness.session import DeviceTimeout, Request, Response, Session
-from harness.states.assertions import assert_status
+from harness.states.assertions import assert_status, conf_status
 from harness.states.cs import (change_availability, cite, connector_under_test, next_status,
                                other_connectors, short_interval, status_until, triggered)
 
@@ -161,12 +161,8 @@ async def reserve_now(cp: Session, pics: Any, *, connector_id: int | None = None
 
 
 def assert_reserve_status(r: Reservation, expected: str, *, step: str) -> None:
-    response = r.response
-    got = (f"CALLERROR {response.error.error_code}" if response.error is not None
-           else repr(response.status))
-    assert response.error is None and response.status == expected, (
-        f"{step}: ReserveNow.conf for connector {r.connector_id} (reservationId "
-        f"{r.reservation_id}) is {got}, expected {expected!r} ({cite(response)})")
+    assert_status(r.response, expected, step=step,
+                  when=f"for connector {r.connector_id} (reservationId {r.reservation_id})")
 
 
 async def cancel_reservation(cp: Session, reservation_id: int) -> Response:
@@ -174,10 +170,7 @@ async def cancel_reservation(cp: Session, reservation_id: int) -> Response:
 
 
 def assert_cancel_status(response: Response, expected: str, *, step: str) -> None:
-    got = (f"CALLERROR {response.error.error_code}" if response.error is not None
-           else repr(response.status))
-    assert response.error is None and response.status == expected, (
-        f"{step}: CancelReservation.conf is {got}, expected {expected!r} ({cite(response)})")
+    assert_status(response, expected, step=step)
 
 
 async def expect_reserved(cp: Session, pics: Any, r: Reservation, *, step: str) -> Request | None:
@@ -273,9 +266,7 @@ async def other_connectors_unavailable(cp: Session, pics: Any) -> AsyncIterator[
         for connector_id in other_connectors(pics):
             step = f"SetConnectorUnavailable (connector {connector_id})"
             response = await change_availability(cp, pics, connector_id, "Inoperative", step=step)
-            assert response.status == "Accepted", (
-                f"{step}: ChangeAvailability.conf is {response.status!r}, expected 'Accepted' "
-                f"({cite(response)})")
+            conf_status(response, "Accepted", step=step)
             done.append(connector_id)
             status = await next_status(cp, pics, connector_id, what=f"{step}: StatusNotification "
                                                                      "Unavailable")

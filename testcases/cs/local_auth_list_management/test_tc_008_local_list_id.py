@@ -17,7 +17,7 @@ checked over the whole case.
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, charging, cite, next_status, remote_start, requests_of,
+from harness.states.cs import (booted, charging, expect_status, remote_start, requests_of,
                                start_after_plug_in, transaction, valid_tag)
 from harness.states.local_auth_list_management import entry, list_version, local_list, send_list
 
@@ -70,10 +70,8 @@ async def test_tc_008_2_cs_local_list_id_remote_start(cp, driver, pics):
             # 5. Harness: RemoteStartTransaction.req  6. Charge point: Accepted
             await remote_start(cp, pics, tx, step="step 6")
             # 7. StatusNotification.req Preparing (authorized from the list, no Authorize.req)
-            preparing = await next_status(cp, pics, tx.connector_id)
-            assert preparing["status"] == "Preparing", (
-                f"step 7: after the remote start connector {tx.connector_id} reported "
-                f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+            await expect_status(cp, pics, tx.connector_id, "Preparing", step="step 7",
+                                when="after the remote start")
             # 9. [Plug in] -> StartTransaction.req and StatusNotification.req Charging
             await start_after_plug_in(cp, driver, pics, tx, step="step 9")
             _no_authorize(cp, tag, "step 9")

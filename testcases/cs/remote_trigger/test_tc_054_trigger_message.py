@@ -19,7 +19,8 @@ BootNotification only re-sends the message).
 import math
 
 from harness.cases import case
-from harness.states.cs import booted, cite, configured, connector_under_test, triggered
+from harness.states.cs import (assert_status, booted, cite, configured, connector_under_test,
+                               triggered)
 from harness.states.remote_trigger import answer_of, trigger, triggered_message
 
 IF_IMPLEMENTED = ("DiagnosticsStatusNotification", "FirmwareStatusNotification")
@@ -69,9 +70,8 @@ async def test_tc_054_cs_trigger_message(cp, driver, pics):
     _accepted(response, "StatusNotification", "step 10")
     status = await triggered_message(cp, pics, response, "StatusNotification", step="step 11",
                                      where=lambda p: p.get("connectorId") == connector_id)
-    assert status["status"] == "Available", (
-        f"step 11: the triggered StatusNotification reports {status['status']!r}, expected the "
-        f"connector's current status 'Available' ({cite(status)})")
+    assert_status(status, "Available", step="step 11", when="when triggered",
+                  why=" (the connector's current status)")
 
     # 13-20. DiagnosticsStatusNotification, FirmwareStatusNotification (if implemented): Idle
     step = 13
@@ -79,9 +79,8 @@ async def test_tc_054_cs_trigger_message(cp, driver, pics):
         response = await trigger(cp, message)
         if _accepted(response, message, f"step {step + 1}", may_be_unimplemented=True):
             sent = await triggered_message(cp, pics, response, message, step=f"step {step + 2}")
-            assert sent["status"] == "Idle", (
-                f"step {step + 2}: the triggered {message}.req reports {sent['status']!r}, "
-                f"expected 'Idle' (no transfer in progress) ({cite(sent)})")
+            assert_status(sent, "Idle", step=f"step {step + 2}", when="when triggered",
+                          why=" (no transfer in progress)")
         step += 4
 
     # 21. Harness: TriggerMessage.req BootNotification  22. Accepted  23. BootNotification.req

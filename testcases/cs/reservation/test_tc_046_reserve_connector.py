@@ -19,9 +19,9 @@ has no reason to ask about another idTag (section 5.13).
 """
 
 from harness.cases import case
-from harness.states.cs import (authorize_remote_tx_requests, authorized, booted, cite, next_status,
-                               quiet_period, remote_start, start_after_plug_in, transaction,
-                               triggered)
+from harness.states.cs import (authorize_remote_tx_requests, authorized, booted, cite,
+                               expect_status, quiet_period, remote_start, start_after_plug_in,
+                               transaction, triggered)
 from harness.states.reservation import (VALID2_NA, other_connectors_unavailable,
                                         reservation_id_problem, reserved)
 
@@ -74,10 +74,8 @@ async def test_tc_046_2_cs_reservation_remote_start(cp, driver, pics):
             assert str(authorize["idTag"]).casefold() == r.id_tag.casefold(), (
                 f"step 5: Authorize.req carries idTag {authorize['idTag']!r}, expected "
                 f"{r.id_tag!r} ({cite(authorize)})")
-        preparing = await next_status(cp, pics, r.connector_id)
-        assert preparing["status"] == "Preparing", (
-            f"step 6: after the remote start for the reserved idTag connector {r.connector_id} "
-            f"reported {preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        await expect_status(cp, pics, r.connector_id, "Preparing", step="step 6",
+                            when="after the remote start for the reserved idTag")
 
         # 7. [Plug in] -> StartTransaction.req (idTag and reservationId of the ReserveNow), Charging
         await start_after_plug_in(cp, driver, pics, tx, step="steps 7-10")

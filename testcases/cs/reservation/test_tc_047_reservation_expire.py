@@ -21,7 +21,7 @@ Readings (the catalogue marks the case's timing as truncated):
 """
 
 from harness.cases import case
-from harness.states.cs import booted, charging, cite, next_status
+from harness.states.cs import assert_status, booted, charging, cite, next_status
 from harness.states.reservation import (VALID2_NA, end_wait, ended_at_expiry_problems,
                                         expiry_offset, other_connectors_unavailable,
                                         reservation_id_problem, reserved)
@@ -40,9 +40,8 @@ async def test_tc_047_cs_reservation_expire(cp, driver, pics):
                 cp, pics, r.connector_id, timeout=end_wait(r, pics),
                 what=f"step 5: StatusNotification Available when the reservation expires at "
                      f"{r.expiry.isoformat()} (charge point's clock)")
-            assert available["status"] == "Available", (
-                f"step 5: connector {r.connector_id} reported {available['status']!r} while the "
-                f"reservation was to expire, expected 'Available' ({cite(available)})")
+            assert_status(available, "Available", step="step 5",
+                          when="while the reservation was to expire")
             r.held = False
             problems = ended_at_expiry_problems(available, r, pics)
             assert not problems, (

@@ -19,8 +19,8 @@ Readings (the catalogue marks 048_1, 048_3 and 048_4 as reconstructed):
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, change_availability, cite, connector_under_test, next_status,
-                               operative_at_end, status_until, take_cable_out)
+from harness.states.cs import (booted, change_availability, conf_status, connector_under_test,
+                               expect_status, operative_at_end, status_until, take_cable_out)
 from harness.states.reservation import (assert_cancel_status, assert_reserve_status,
                                         cancel_reservation, reserve_now)
 
@@ -46,10 +46,7 @@ async def test_tc_048_1_cs_reserve_faulted(cp, driver, pics):
     # 1. [Put the connector into a fault] -> StatusNotification.req Faulted
     await driver.report_fault(connector_id, ERROR_CODE, timeout=timeout)
     try:
-        faulted = await next_status(cp, pics, connector_id)
-        assert faulted["status"] == "Faulted", (
-            f"step 1: with a fault connector {connector_id} reported {faulted['status']!r}, "
-            f"expected 'Faulted' ({cite(faulted)})")
+        await expect_status(cp, pics, connector_id, "Faulted", step="step 1", when="with a fault")
         # 3. Harness: ReserveNow.req  4. Charge point: .conf Faulted
         await _refused(cp, pics, "Faulted", step="step 4")
     finally:
@@ -65,10 +62,8 @@ async def test_tc_048_2_cs_reserve_occupied(cp, driver, pics):
     # SetConnectorOccupied: [plug in] -> StatusNotification.req Preparing
     await driver.plug_in(connector_id, timeout=timeout)
     try:
-        preparing = await next_status(cp, pics, connector_id)
-        assert preparing["status"] == "Preparing", (
-            f"SetConnectorOccupied: after the plug-in connector {connector_id} reported "
-            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        await expect_status(cp, pics, connector_id, "Preparing",
+                            step="SetConnectorOccupied", when="after the plug-in")
         # 1. Harness: ReserveNow.req  2. Charge point: .conf Occupied
         await _refused(cp, pics, "Occupied", step="step 2")
     finally:
@@ -85,14 +80,9 @@ async def test_tc_048_3_cs_reserve_unavailable(cp, driver, pics):
     async with operative_at_end(cp, pics, connector_id):
         # 1-2. Harness: ChangeAvailability.req Inoperative  Charge point: .conf Accepted
         change = await change_availability(cp, pics, connector_id, "Inoperative", step="step 2")
-        assert change.status == "Accepted", (
-            f"step 2: ChangeAvailability.conf is {change.status!r}, expected 'Accepted' "
-            f"({cite(change)})")
+        conf_status(change, "Accepted", step="step 2")
         # 3. StatusNotification.req Unavailable
-        status = await next_status(cp, pics, connector_id)
-        assert status["status"] == "Unavailable", (
-            f"step 3: connector {connector_id} reported {status['status']!r}, expected "
-            f"'Unavailable' ({cite(status)})")
+        await expect_status(cp, pics, connector_id, "Unavailable", step="step 3")
         # 5. Harness: ReserveNow.req  6. Charge point: .conf Unavailable
         await _refused(cp, pics, "Unavailable", step="step 6")
 

@@ -19,8 +19,8 @@ Readings (the catalogue marks 050_1, 050_2 and 050_4 as reconstructed):
 
 from harness.cases import case
 from harness.states import connector_ids
-from harness.states.cs import (booted, change_availability, cite, next_status, operative_at_end,
-                               status_until, take_cable_out)
+from harness.states.cs import (booted, change_availability, conf_status, expect_status,
+                               operative_at_end, status_until, take_cable_out)
 from harness.states.reservation import (CONNECTOR_ZERO_NA, assert_cancel_status,
                                         assert_reserve_status, cancel_reservation, reserve_now)
 
@@ -45,10 +45,8 @@ async def test_tc_050_1_cs_reserve_charge_point_faulted(cp, driver, pics):
     # 1. [Put the charge point into a fault] -> StatusNotification.req connectorId 0 Faulted
     await driver.report_fault(0, ERROR_CODE, timeout=timeout)
     try:
-        faulted = await next_status(cp, pics, 0)
-        assert faulted["status"] == "Faulted", (
-            f"step 1: with a fault of the charge point, connector 0 reported "
-            f"{faulted['status']!r}, expected 'Faulted' ({cite(faulted)})")
+        await expect_status(cp, pics, 0, "Faulted", step="step 1",
+                            when="with a fault of the charge point")
         # 3. Harness: ReserveNow.req connectorId 0  4. Charge point: .conf Faulted
         await _refused(cp, pics, "Faulted", step="step 4")
     finally:
@@ -67,10 +65,8 @@ async def test_tc_050_2_cs_reserve_charge_point_occupied(cp, driver, pics):
         for connector_id in connector_ids(pics, with_zero=False):
             await driver.plug_in(connector_id, timeout=timeout)
             plugged.append(connector_id)
-            preparing = await next_status(cp, pics, connector_id)
-            assert preparing["status"] == "Preparing", (
-                f"step 1: after the plug-in connector {connector_id} reported "
-                f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+            await expect_status(cp, pics, connector_id, "Preparing", step="step 1",
+                                when="after the plug-in")
         # 3. Harness: ReserveNow.req connectorId 0  4. Charge point: .conf Occupied
         await _refused(cp, pics, "Occupied", step="step 4")
     finally:
@@ -88,15 +84,11 @@ async def test_tc_050_3_cs_reserve_charge_point_unavailable(cp, driver, pics):
         # SetChargePointUnavailable: ChangeAvailability.req connectorId 0 Inoperative: Accepted
         change = await change_availability(cp, pics, 0, "Inoperative",
                                            step="SetChargePointUnavailable")
-        assert change.status == "Accepted", (
-            f"SetChargePointUnavailable: ChangeAvailability.conf is {change.status!r}, expected "
-            f"'Accepted' ({cite(change)})")
+        conf_status(change, "Accepted", step="SetChargePointUnavailable")
         # StatusNotification.req Unavailable per connector and connectorId 0
         for connector_id in connector_ids(pics):
-            status = await next_status(cp, pics, connector_id)
-            assert status["status"] == "Unavailable", (
-                f"SetChargePointUnavailable: connector {connector_id} reported "
-                f"{status['status']!r}, expected 'Unavailable' ({cite(status)})")
+            await expect_status(cp, pics, connector_id, "Unavailable",
+                                step="SetChargePointUnavailable")
         # 1. Harness: ReserveNow.req connectorId 0  2. Charge point: .conf Unavailable
         await _refused(cp, pics, "Unavailable", step="step 2")
 

@@ -12,7 +12,7 @@ Accepted and turns the connector Available, which it could not if the reservatio
 """
 
 from harness.cases import case
-from harness.states.cs import booted, charging, cite, next_status
+from harness.states.cs import booted, charging, expect_status
 from harness.states.reservation import (VALID2_NA, assert_cancel_status, cancel_reservation,
                                         new_reservation_id, reservation_id_problem, reserved)
 
@@ -27,10 +27,8 @@ async def test_tc_051_cs_cancel_reservation(cp, driver, pics):
         assert_cancel_status(cancel, "Accepted", step="step 2")
         r.held = False
         # 3. StatusNotification.req Available
-        available = await next_status(cp, pics, r.connector_id)
-        assert available["status"] == "Available", (
-            f"step 3: after the reservation was cancelled connector {r.connector_id} reported "
-            f"{available['status']!r}, expected 'Available' ({cite(available)})")
+        await expect_status(cp, pics, r.connector_id, "Available", step="step 3",
+                            when="after the reservation was cancelled")
 
     # 5. Charging with <Configured Valid IdTag 2>: StartTransaction.req without reservationId
     async with charging(cp, driver, pics, id_tag=pics.id_tags.valid2, connector_id=r.connector_id,
@@ -57,8 +55,5 @@ async def test_tc_052_cs_cancel_reservation_rejected(cp, driver, pics):
                              step=f"check after step 2: the reservation {r.reservation_id} is "
                                   f"still held")
         r.held = False
-        available = await next_status(cp, pics, r.connector_id)
-        assert available["status"] == "Available", (
-            f"check after step 2: connector {r.connector_id} reported {available['status']!r}, "
-            f"expected it Reserved until the reservation was cancelled, then 'Available' "
-            f"({cite(available)})")
+        await expect_status(cp, pics, r.connector_id, "Available", step="check after step 2",
+                            why=" (Reserved until the reservation was cancelled, then Available)")

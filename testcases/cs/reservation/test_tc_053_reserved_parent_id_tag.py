@@ -18,8 +18,8 @@ Authorize.req is optional, and when it comes the harness answers Accepted with p
 """
 
 from harness.cases import case
-from harness.states.cs import (authorized, booted, cite, next_status, remote_start,
-                               start_after_plug_in, transaction)
+from harness.states.cs import (authorized, booted, expect_status, remote_start, start_after_plug_in,
+                               transaction)
 from harness.states.reservation import (PARENT_NA, other_connectors_unavailable,
                                         reservation_id_problem, reserved)
 
@@ -57,11 +57,8 @@ async def test_tc_053_2_cs_reserved_parent_remote(cp, driver, pics):
         # 4-5. Harness: RemoteStartTransaction.req (idTag 2, reserved connector)  .conf Accepted
         await remote_start(cp, pics, tx, step="step 5")
         # (Authorize.req for idTag 2, answered with the parent) StatusNotification.req Preparing
-        preparing = await next_status(cp, pics, tx.connector_id)
-        assert preparing["status"] == "Preparing", (
-            f"step 6: after the remote start for idTag {tx.id_tag} (same parent as the "
-            f"reservation) connector {tx.connector_id} reported {preparing['status']!r}, expected "
-            f"'Preparing' ({cite(preparing)})")
+        await expect_status(cp, pics, tx.connector_id, "Preparing", step="step 6",
+                            when=f"after the remote start for idTag {tx.id_tag} (same parent as the reservation)")
         # 8. [Plug in] -> StartTransaction.req with the reservationId, StatusNotification Charging
         await start_after_plug_in(cp, driver, pics, tx, step="steps 8-11")
         r.held = False

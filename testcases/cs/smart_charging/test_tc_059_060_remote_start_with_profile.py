@@ -14,8 +14,8 @@ purpose SHALL be TxProfile"); no transaction may follow: the connector is not re
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, next_status, remote_start, start_after_plug_in,
-                               transaction, triggered)
+from harness.states.cs import (assert_status, booted, cite, next_status, remote_start,
+                               start_after_plug_in, transaction, triggered)
 from harness.states.smart_charging import (check_composite, profile, profiles_installed,
                                            status_of, transaction_of)
 
@@ -32,9 +32,7 @@ async def test_tc_059_cs_remote_start_with_profile(cp, driver, pics):
             "connectorId": tx.connector_id, "idTag": tx.id_tag, "chargingProfile": tx_profile})
         preparing = await next_status(cp, pics, tx.connector_id,
                                       what="StatusNotification Preparing after the remote start")
-        assert preparing["status"] == "Preparing", (
-            f"step 1: after the remote start connector {tx.connector_id} reported "
-            f"{preparing['status']!r}, expected 'Preparing' ({cite(preparing)})")
+        assert_status(preparing, "Preparing", step="step 1", when="after the remote start")
         # [Plug in] -> StartTransaction.req (Accepted) and StatusNotification.req Charging
         await start_after_plug_in(cp, driver, pics, tx, step="step 1 (charging started)")
         installed.transaction = transaction_of(tx)
@@ -65,6 +63,5 @@ async def test_tc_060_cs_remote_start_with_profile_rejected(cp, driver, pics):
         if trigger.status == "Accepted":
             status = await next_status(cp, pics, tx.connector_id, timeout=triggered(pics),
                                        what="the triggered StatusNotification")
-            assert status["status"] == "Available", (
-                f"after step 2: connector {tx.connector_id} reports {status['status']!r} after a "
-                f"rejected remote start, expected 'Available' ({cite(status)})")
+            assert_status(status, "Available", step="after step 2",
+                          when="after a rejected remote start")
