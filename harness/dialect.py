@@ -39,10 +39,14 @@ def no_remarks(action: str | None, response: bool, findings: list[Finding]) -> l
     return findings
 
 
-def schema_set(schema_dir: Path | str, version: str) -> Callable[[], Validator]:
-    """A dialect's schema loader over ``schema_dir``: the :class:`Validator` is built on first
-    use, once."""
-    return functools.cache(lambda: Validator(Path(schema_dir), version=version))
+def schema_set(schema_dir: Path | str, version: str, *, request_suffix: str = "",
+               annotations: frozenset[str] = frozenset()) -> Callable[[], Validator]:
+    """A dialect's schema loader over ``schema_dir`` (``<Action><request_suffix>.json`` and
+    ``<Action>Response.json``; ``annotations``: keywords of the set that only annotate): the
+    :class:`Validator` is built on first use, once."""
+    return functools.cache(lambda: Validator(Path(schema_dir), version=version,
+                                             request_suffix=request_suffix,
+                                             annotations=annotations))
 
 
 @dataclass(frozen=True, slots=True)

@@ -402,8 +402,10 @@ def _explain_array(schema: dict, value: list, path: str, out: list[Finding]) -> 
 
 # --- compiling: refs resolved, keywords checked, then the fast path generated -----------------
 
-def _resolve(node: Any, root: dict, where: str, seen: tuple[str, ...] = ()) -> dict:
-    """A copy of ``node`` with local ``$ref``s replaced by their targets; unknown keywords fail."""
+def _resolve(node: Any, root: dict, where: str, seen: tuple[str, ...] = (),
+             annotations: frozenset[str] = _ANNOTATIONS) -> dict:
+    """A copy of ``node`` with local ``$ref``s replaced by their targets; unknown keywords fail
+    (``annotations``: the keywords that only annotate, dropped)."""
     if not isinstance(node, dict):
         raise SchemaError(f"{where}: a schema must be a JSON object, got {_json_type(node)}")
     if "$ref" in node:  # draft 4: the siblings of $ref are ignored
@@ -418,11 +420,11 @@ def _resolve(node: Any, root: dict, where: str, seen: tuple[str, ...] = ()) -> d
             if not isinstance(target, dict) or part not in target:
                 raise SchemaError(f"{where}: reference {ref!r} points nowhere")
             target = target[part]
-        return _resolve(target, root, f"{where} -> {ref}", seen + (ref,))
-    unknown = node.keys() - _KEYWORDS - _ANNOTATIONS
+        return _resolve(target, root, f"{where} -> {ref}", seen + (ref,), annotations)
+    unknown = node.keys() - _KEYWORDS - annotations
     if unknown:
         raise SchemaError(f"{where}: unsupported keyword(s) {', '.join(sorted(unknown))}")
-    out = {k: v for k, v in node.items() if k not in _ANNOTATIONS}
+    out = {k: v for k, v in node.items() if k not in annotations}
     declared = node.get("type")
     if declared is not None and not set([declared] if isinstance(declared, str) else declared) \
             <= _PY_TYPES.keys():
@@ -440,15 +442,15 @@ def _resolve(node: Any, root: dict, where: str, seen: tuple[str, ...] = ()) -> d
     if "enum" in node:
         out["enum"] = tuple(node["enum"])
     if "properties" in node:
-        out["properties"] = {k: _resolve(v, root, f"{where}/properties/{k}", seen)
+        out["properties"] = {k: _resolve(v, root, f"{where}/properties/{k}", seen, annotations)
                              for k, v in node["properties"].items()}
     for key in ("additionalProperties", "additionalItems"):
         if isinstance(node.get(key), dict):
-            out[key] = _resolve(node[key], root, f"{where}/{key}", seen)
+            out[key] = _resolve(node[key], root, f"{where}/{key}", seen, annotations)
     if isinstance(node.get("items"), dict):
-        out["items"] = _resolve(node["items"], root, f"{where}/items", seen)
+        out["items"] = _resolve(node["items"], root, f"{where}/items", seen, annotations)
     elif isinstance(node.get("items"), list):
-        out["items"] = [_resolve(s, root, f"{where}/items/{i}", seen)
+        out["items"] = [_resolve(s, root, f"{where}/items/{i}", seen, annotations)
                         for i, s in enumerate(node["items"])]
     return out
 
@@ -695,7 +697,9 @@ def _uses(schema: Any, keyword: str) -> bool:
 # --- the public face --------------------------------------------------------------------------
 
 class Validator:
-    """Compiled validators for each ``<Action>.json`` / ``<Action>Response.json`` of a directory."""
+    """Compiled validators for each ``<Action>.json`` / ``<Action>Response.json`` of a directory
+    (1.6's names; a schema set named otherwise, as 2.0.1's ``<Action>Request.json``, says its
+    ``request_suffix``, and the keywords it adds that only annotate, as 2.0.1's ``comment``)."""
 
     _default: Validator | None = None
     _default_lock = threading.Lock()
@@ -708,10 +712,12 @@ class Validator:
                 cls._default = cls()
             return cls._default
 
-    def __init__(self, schema_dir: Path | None = None, version: str = "OCPP 1.6"):
+    def __init__(self, schema_dir: Path | None = None, version: str = "OCPP 1.6", *,
+                 request_suffix: str = "", annotations: frozenset[str] = frozenset()):
         # By default the package's schemas/ (in a checkout, a link to the repository's).
         self.version = version
         """How messages name the schemas' version (a harness.dialect.Dialect's name)."""
+        ignored = _ANNOTATIONS | annotations
         self.schema_dir = Path(schema_dir or Path(__file__).parent / "schemas")
         files = sorted(self.schema_dir.glob("*.json"))
         if not files:
@@ -726,12 +732,18 @@ class Validator:
         exact: tuple[set[str], set[str]] = (set(), set())
         for path in files:
             response = path.stem.endswith("Response")
-            action = path.stem[:-len("Response")] if response else path.stem
+            if response:
+                action = path.stem[:-len("Response")]
+            elif path.stem.endswith(request_suffix) and len(path.stem) > len(request_suffix):
+                action = path.stem[:len(path.stem) - len(request_suffix)]
+            else:
+                raise SchemaError(f"{path}: neither <Action>{request_suffix}.json nor "
+                                  "<Action>Response.json")
             text = path.read_text(encoding="utf-8")
             try:
                 # Decimal numbers: a multipleOf of 0.1 must be the decimal 1/10, not a float.
                 raw = json.loads(text, parse_float=Decimal)
-                resolved = _resolve(raw, raw, path.name)
+                resolved = _resolve(raw, raw, path.name, annotations=ignored)
             except (ValueError, SchemaError) as exc:
                 raise SchemaError(f"{path}: {exc}") from exc
             key = (action, response)

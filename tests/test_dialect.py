@@ -17,6 +17,8 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,21 +26,43 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.server import serve
 
 from harness.dialect import OCPP16, Dialect, schema_set
+from harness.findings import REMARK, Finding
 from harness.protocol import Checker
 from harness.session import ProtocolViolation, Session
 from harness.transport import CentralSystemServer, connect
+from harness.validation import SchemaError
 
 SUBPROTOCOL = "ocpp-test0.1"
+# Laid out as OCPP 2.0.1's schema files are (mobilityhouse/ocpp v201/schemas, the OCA's part 3):
+# <Action>Request.json / <Action>Response.json, draft-06, a "comment" keyword, definitions with a
+# CustomDataType reached by $ref, javaType, "minimum": 0.0 on an integer.
+_CUSTOM = {"customData": {"$ref": "#/definitions/CustomDataType"}}
+_DEFINITIONS = {"CustomDataType": {"javaType": "CustomData", "type": "object",
+                                   "properties": {"vendorId": {"type": "string", "maxLength": 255}},
+                                   "required": ["vendorId"]}}
+
+
+def _schema(properties: dict, required: list[str]) -> dict:
+    return {"$schema": "http://json-schema.org/draft-06/schema#", "comment": "Test 0.1 FINAL",
+            "definitions": _DEFINITIONS, "type": "object", "additionalProperties": False,
+            "properties": {**_CUSTOM, **properties}, "required": required}
+
+
 SCHEMAS = {
-    "Greet": {"type": "object", "additionalProperties": False, "required": ["name"],
-              "properties": {"name": {"type": "string", "maxLength": 8}}},
-    "GreetResponse": {"type": "object", "required": ["accepted"],
-                      "properties": {"accepted": {"type": "boolean"}}},
-    "Poke": {"type": "object", "required": ["times"],
-             "properties": {"times": {"type": "integer", "minimum": 1}}},
-    "PokeResponse": {"type": "object", "required": ["status"],
-                     "properties": {"status": {"type": "string", "enum": ["Ouch", "Ignored"]}}},
+    "GreetRequest": _schema({"name": {"type": "string", "maxLength": 8},
+                             "count": {"type": "integer", "minimum": 0.0}}, ["name"]),
+    "GreetResponse": _schema({"accepted": {"type": "boolean"}}, ["accepted"]),
+    "PokeRequest": _schema({"times": {"type": "integer", "minimum": 1}}, ["times"]),
+    "PokeResponse": _schema({"status": {"type": "string", "additionalProperties": False,
+                                        "enum": ["Ouch", "Ignored"]}}, ["status"]),
 }
+
+
+def draft6_integers(action: str | None, response: bool, findings: list[Finding]) -> list[Finding]:
+    """The test dialect's remark policy: its files are draft-06, where 2.0 is an integer; the
+    harness judges as draft 4 and makes that one difference a remark (as 1.6's ERRATA D1)."""
+    return [replace(f, severity=REMARK) if f.rule == "type" and type(f.value) in (float, Decimal)
+            and f.value == int(f.value) else f for f in findings]
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +73,21 @@ def dialect(tmp_path_factory) -> Dialect:
     return Dialect(
         name="Test 0.1", subprotocol=SUBPROTOCOL,
         cp_actions=frozenset({"Greet"}), csms_actions=frozenset({"Poke"}),
-        error_codes=frozenset({"FormatViolation", "GenericError", "NotImplemented", "NotSupported",
-                               "OccurrenceConstraintViolation", "PropertyConstraintViolation",
-                               "TypeConstraintViolation"}),
+        # OCPP-J 2.0.1's codes: FormatViolation, OccurrenceConstraintViolation as 2.0.1 spells them
+        error_codes=frozenset({
+            "FormatViolation", "GenericError", "InternalError", "MessageTypeNotSupported",
+            "NotImplemented", "NotSupported", "OccurrenceConstraintViolation",
+            "PropertyConstraintViolation", "ProtocolError", "RpcFrameworkError", "SecurityError",
+            "TypeConstraintViolation"}),
         error_code_spellings={},
         error_code_for_rule={"rpc.action": "NotImplemented",
                              "required": "OccurrenceConstraintViolation",
                              "type": "TypeConstraintViolation"},
         frame_error_code="FormatViolation", value_error_code="PropertyConstraintViolation",
         unsupported_error_code="NotSupported",
-        schemas=schema_set(folder, "Test 0.1"), error_code_reference="Test 0.1 §1")
+        schemas=schema_set(folder, "Test 0.1", request_suffix="Request",
+                           annotations=frozenset({"comment"})),
+        error_code_reference="Test 0.1 §1", remarks=draft6_integers)
 
 
 class Peer:
@@ -136,6 +165,34 @@ async def test_actions_are_the_dialects_own(csms):
     await peer.send([2, "p1", "Poke", {"times": 1}])  # the central system's action
     assert (await peer.recv())[:3] == [4, "p1", "FormatViolation"]
     assert session.violations[1].findings[0].rule == "rpc.direction"
+
+
+async def test_the_dialects_remark_policy_decides_what_is_only_a_remark(csms):
+    session, peer = csms
+    # 2.0 for an integer: draft-06 (the dialect's files) accepts it, the harness's draft-4 reading
+    # does not; the dialect makes that a remark, so the CALL is answered and nothing fails.
+    await peer.send([2, "g4", "Greet", {"name": "Ada", "count": 2.0,
+                                        "customData": {"vendorId": "Example"}}])
+    assert await peer.recv() == [3, "g4", {"accepted": True}]
+    assert session.violations == []
+    assert [r for r in session.remarks if "expected integer" in r and "$.count" in r]
+    await peer.send([2, "g5", "Greet", {"name": "Ada", "count": -1}])  # minimum 0.0, no remark
+    assert (await peer.recv())[:3] == [4, "g5", "PropertyConstraintViolation"]
+    assert session.violations[0].findings[0].rule == "minimum"
+
+
+def test_a_schema_set_laid_out_as_2_0_1s_loads_and_nothing_else_does(dialect, tmp_path):
+    validator = dialect.validator()
+    assert validator.actions == {"Greet", "Poke"} and validator.version == "Test 0.1"
+    assert validator.validate("Greet", False, {"name": "Ada", "customData": {}})[0].rule == \
+        "required"  # $.customData.vendorId, through the $ref
+    (tmp_path / "Greet.json").write_text(json.dumps(SCHEMAS["GreetRequest"]), encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"neither <Action>Request.json"):
+        schema_set(tmp_path, "Test 0.1", request_suffix="Request",
+                   annotations=frozenset({"comment"}))()
+    (tmp_path / "Greet.json").rename(tmp_path / "GreetRequest.json")
+    with pytest.raises(SchemaError, match=r"unsupported keyword\(s\) comment"):
+        schema_set(tmp_path, "Test 0.1", request_suffix="Request")()
 
 
 async def test_a_charge_point_not_offering_the_dialects_subprotocol_is_a_finding(dialect):
