@@ -17,16 +17,17 @@ from harness.states.registration import register
 from harness.transport import connect
 
 
-def _pics(boot_timeout: float = 10.0):
+def _pics(boot_timeout: float = 10.0, response_timeout: float = 5.0):
     pics = pics_module.load(pics_module.default_path("csms"))
-    return dataclasses.replace(pics, timing=dataclasses.replace(pics.timing,
-                                                                boot_timeout=boot_timeout))
+    return dataclasses.replace(pics, timing=dataclasses.replace(
+        pics.timing, boot_timeout=boot_timeout, response_timeout=response_timeout))
 
 
 @pytest.fixture
 async def bench(request):
-    pics = _pics(getattr(request, "param", {}).get("boot_timeout", 10.0))
-    sim = CsmsSim(pics, port=0, faults=getattr(request, "param", {}).get("faults", ()))
+    param = getattr(request, "param", {})
+    pics = _pics(param.get("boot_timeout", 10.0), param.get("response_timeout", 5.0))
+    sim = CsmsSim(pics, port=0, faults=param.get("faults", ()))
     await sim.start()
     session = Session("cp", response_timeout=5, defaults=defaults.charge_point(pics))
     session.begin()
@@ -83,3 +84,30 @@ async def test_accepted_at_once_is_one_boot(bench):
     assert (registration.status, registration.pending, registration.after_pending) == \
         ("Accepted", 0, "")
     assert _boots(sim, pics) == ["Accepted"]
+
+
+@pytest.mark.parametrize("bench", [{"faults": ["boot_pending_first:interval=0"],
+                                    "response_timeout": 1.0}], indirect=True)
+async def test_interval_zero_lets_the_charge_point_choose_its_wait(bench):
+    # 4.2: zero means the charge point chooses, without flooding: the harness waits its response
+    # timeout, not zero.
+    session, sim, pics = bench
+    registration = await register(session, pics, step="1-2")
+    assert registration.status == "Accepted" and 0.9 < registration.waited_s < 4
+    assert _boots(sim, pics) == ["Pending", "Accepted"]
+
+
+@pytest.mark.parametrize("bench", [{"faults": ["boot_pending_first:interval=30,trigger_ms=100",
+                                               "requests_after_boot:on_pending=1"]}],
+                         indirect=True)
+async def test_requests_while_pending_are_answered_and_the_trigger_still_ends_the_wait(bench):
+    session, sim, pics = bench
+    registration = await register(session, pics, step="1-2")
+    assert registration.status == "Accepted" and registration.waited_s < 5
+    # Those of the Pending answer, before the Accepted one (whose own may still be on their way).
+    got = [(r.action, r.get("requestedMessage"), r.answer) for r in session.requests[:4]]
+    assert [(action, what) for action, what, _ in got] == [
+        ("GetConfiguration", None), ("ChangeConfiguration", None),
+        ("TriggerMessage", "StatusNotification"), ("TriggerMessage", "BootNotification")]
+    assert got[0][2]["configurationKey"] and got[1][2] == {"status": "Accepted"}
+    assert _boots(sim, pics) == ["Pending", "Accepted"]

@@ -160,6 +160,13 @@ ENTRIES = [
                "TriggerMessage BootNotification, then accepts it (4.2: earlier only if triggered)",
                ("TC_001_CSMS", "TC_013_CSMS", "TC_014_CSMS"),
                behaviours=("boot_pending_first:count=1,interval=30,trigger_ms=200",)),
+    LegalEntry("csms-legal-boot-pending-configures", "csms",
+               "while the boot is Pending reads and sets the configuration (GetConfiguration, "
+               "ChangeConfiguration, TriggerMessage StatusNotification), then triggers the boot "
+               "(4.2: what Pending is for)",
+               ("TC_001_CSMS", "TC_013_CSMS", "TC_019_2_CSMS"),
+               behaviours=("boot_pending_first:count=1,interval=30,trigger_ms=100",
+                           "requests_after_boot:on_pending=1")),
     LegalEntry("csms-legal-heartbeat-interval-own", "csms",
                "gives its own heartbeat interval (45 s) at boot, not the PICS HeartbeatInterval "
                "(4.2: the interval is the central system's)",

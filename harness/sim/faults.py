@@ -241,7 +241,9 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("requests_after_boot", "csms", "after every Accepted BootNotification sends, one "
               "after the other, GetConfiguration (all keys), ChangeConfiguration HeartbeatInterval "
               "(the interval it gave) and TriggerMessage StatusNotification (legal: a central "
-              "system may send any request once it accepted the charge point)", legal=True),
+              "system may send any request once it accepted the charge point; with on_pending=1 "
+              "after a Pending answer too, which 4.2 names as what Pending is for)",
+              (_p("on_pending", int, 0, "1: also after a Pending answer"),), legal=True),
     FaultSpec("remote_start_without_connector", "csms", "sends RemoteStartTransaction without "
               "connectorId, whatever it was asked (legal: connectorId is optional, 6.33; the "
               "charge point chooses)", legal=True),

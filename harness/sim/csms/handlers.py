@@ -70,17 +70,19 @@ class CsmsHandlers:
         async def after() -> None:
             if link is None:
                 return
-            if status == "Pending" and pending is not None and pending["trigger_ms"] >= 0:
-                await asyncio.sleep(pending["trigger_ms"] / 1000)
-                await self._call_quietly(link, "TriggerMessage",
-                                         {"requestedMessage": "BootNotification"})
-            if status == "Accepted" and self.faults.get("requests_after_boot") is not None:
+            requests = self.faults.get("requests_after_boot")
+            if requests is not None and (status == "Accepted" or
+                                         (status == "Pending" and requests["on_pending"])):
                 for action, payload in (
                         ("GetConfiguration", {}),
                         ("ChangeConfiguration", {"key": "HeartbeatInterval",
                                                  "value": str(interval)}),
                         ("TriggerMessage", {"requestedMessage": "StatusNotification"})):
                     await self._call_quietly(link, action, payload)
+            if status == "Pending" and pending is not None and pending["trigger_ms"] >= 0:
+                await asyncio.sleep(pending["trigger_ms"] / 1000)
+                await self._call_quietly(link, "TriggerMessage",
+                                         {"requestedMessage": "BootNotification"})
             if self.faults.get("unsolicited_result") is not None and rec.link is not None:
                 try:
                     await rec.link.send_text(rpc.dumps(CallResult(str(uuid.uuid4()), {})))
