@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 import pytest
 
-from harness.profiles import CASE_MARKERS, PROFILE_MARKERS
+from harness.profiles import CASE_MARKERS, not_declared
 
 Condition = Callable[[Any], bool]
 
@@ -42,8 +42,8 @@ class CaseInfo:
 
     def not_applicable(self, pics: Any) -> str | None:
         """Why the case does not apply to this device, or None if it does."""
-        if self.profile in PROFILE_MARKERS and not pics.supports(self.profile):
-            return f"the PICS does not list the {self.profile} profile"
+        if (why := not_declared(self.profile, pics)) is not None:
+            return why
         for condition, reason in self.na_when:
             if condition(pics):
                 return reason

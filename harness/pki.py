@@ -175,6 +175,19 @@ class Pki:
         issued["client"] = pki._leaf("client", charge_point_serial, issued["cp_ca"], now, days)
         return pki
 
+    def extra_root(self, name: str, cn: str, days: float = 7) -> Issued:
+        """Another self-signed root of this run (a second CentralSystemRootCertificate to install
+        and delete, TC_075_2 / TC_076), written beside the others."""
+        if name in self._issued:
+            return self._issued[name]
+        key = new_key()
+        subject = _name(cn)
+        now = _now() - datetime.timedelta(minutes=5)
+        cert = _sign(_builder(subject, subject, key.public_key(), ca=True, not_before=now,
+                              days=days), key, None)
+        self._issued[name] = self._write(name, cert, key)
+        return self._issued[name]
+
     def _leaf(self, name: str, cn: str, issuer: Issued, now: datetime.datetime, days: float, *,
               server_names: tuple[str, ...] = (), key: Key | None = None) -> Issued:
         key = key or new_key()

@@ -20,7 +20,7 @@ from harness.lag import LagMonitor
 from harness.bench import BenchOptions, make_bench
 from harness import waivers as waivers_module
 from harness.cases import CaseInfo
-from harness.profiles import PROFILE_MARKERS, PSEUDO_PROFILES
+from harness.profiles import FUNCTIONALITIES, PROFILE_MARKERS, PSEUDO_PROFILES
 from harness.report.model import CaseResult, RunReport, utc_now
 from harness.report.writer import pics_block, read_configuration_at_end, write_report
 from harness.session import HarnessError
@@ -134,6 +134,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for profile, marker in PSEUDO_PROFILES.items():
         config.addinivalue_line("markers", f"{marker}: {profile} test case (negative cases the "
                                            f"OCTT implies; outside the certificate's profiles)")
+    for profile, marker in FUNCTIONALITIES.items():
+        config.addinivalue_line("markers", f"{marker}: {profile} test case (OCPP 1.6 security "
+                                           f"white paper; outside the certificate's profiles)")
     config.addinivalue_line("markers", "ocpp_case(info): an OCTT test case (set by harness.cases.case)")
     # Third-party noise the person at the bench cannot act on: pyftpdlib's import of the
     # deprecated asynchat / asyncore (Python 3.11).

@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PROFILE_MARKERS", "PSEUDO_PROFILES", "CASE_MARKERS", "certificate"]
+__all__ = ["PROFILE_MARKERS", "PSEUDO_PROFILES", "FUNCTIONALITIES", "CASE_MARKERS",
+           "not_declared", "certificate"]
 
 PROFILE_MARKERS = {
     "Core": "core",
@@ -40,8 +41,23 @@ PROFILE_MARKERS = {
 PSEUDO_PROFILES = {"Robustness": "robustness"}
 """Profiles that are not OCPP feature profiles: always applicable, outside the certificate."""
 
-CASE_MARKERS = {**PROFILE_MARKERS, **PSEUDO_PROFILES}
+FUNCTIONALITIES = {"Security": "security"}
+"""Functionalities beside the six profiles, each with its own result in the report but outside the
+certificate (the security certification is a separate letter): **Security**, the OCPP 1.6
+security white paper's cases, N/A unless the PICS declares a security profile (1 to 3)."""
+
+CASE_MARKERS = {**PROFILE_MARKERS, **PSEUDO_PROFILES, **FUNCTIONALITIES}
 """Every profile a case may be filed under, with its pytest marker."""
+
+
+def not_declared(profile: str, pics: Any) -> str | None:
+    """Why a case of ``profile`` does not apply to the device the PICS describes, or None."""
+    if profile in PROFILE_MARKERS and not pics.supports(profile):
+        return f"the PICS does not list the {profile} profile"
+    if profile == "Security" and not pics.security.profile:
+        return ("the PICS declares no security profile (security.profile = 0): the security "
+                "white paper's cases do not apply")
+    return None
 
 
 def certificate(results: Mapping[str, Mapping[str, Any]]) -> str:

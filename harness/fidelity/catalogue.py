@@ -120,6 +120,15 @@ class Entry:
     known_miss: str = ""
     """Not empty: the intended case does NOT catch the fault (a harness bug, reported); says why.
     The campaign still runs the entry and reports it as a miss."""
+    pics: str = ""
+    """The simulator's PICS for the entry, relative to the repository (empty: the SUT's default).
+    The security cases need one declaring a security profile: ``harness/sim/security_cs.toml``.
+    Full mode compares with an unfaulted baseline run on the same PICS."""
+
+    @property
+    def baseline_key(self) -> tuple[str, str]:
+        """Which unfaulted baseline run the entry is compared with: (SUT, PICS)."""
+        return self.sut, self.pics
 
     @property
     def side(self) -> Literal["cp", "csms"]:

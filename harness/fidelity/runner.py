@@ -257,15 +257,26 @@ def trim(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def baseline_dir(workdir: Path, key: tuple[str, str]) -> Path:
+    """Where the unfaulted baseline run of (SUT, PICS) goes."""
+    sut, pics = key
+    return workdir / (f"baseline-{sut}" + (f"-{Path(pics).stem}" if pics else ""))
+
+
+def _pics(entry: Entry) -> Path | None:
+    return ROOT / entry.pics if entry.pics else None
+
+
 async def run_entry(entry: Entry, workdir: Path, *, full: bool,
                     baseline: dict[str, CaseVerdict] | None = None,
                     alone: bool = False, every_case: int = 0) -> Judgement:
     """The intended cases alone (detection, free of what earlier cases leave behind); in full mode
     also the whole suite with the fault, compared case by case with the baseline."""
     runs = [run_pytest(entry.sut, workdir / entry.id, cases=entry.after + entry.cases,
-                       faults=(entry.cli,))]
+                       faults=(entry.cli,), pics=_pics(entry))]
     if full:
-        runs.append(run_pytest(entry.sut, workdir / entry.id / "suite", faults=(entry.cli,)))
+        runs.append(run_pytest(entry.sut, workdir / entry.id / "suite", faults=(entry.cli,),
+                               pics=_pics(entry)))
     results = await asyncio.gather(*runs)
     (workdir / entry.id / FAULT_FILE).write_text(entry.cli + "\n")  # for --rejudge
     failed = [run.error for run in results if run.error]
@@ -315,19 +326,20 @@ async def gather_limited(coroutines: list, jobs: int) -> list:
 
 async def campaign(entries: list[Entry], workdir: Path, *, full: bool = False, jobs: int = 6,
                    progress=None, alone: bool = False,
-                   every_case: int = 0) -> tuple[list[Judgement], dict[str, Run]]:
+                   every_case: int = 0) -> tuple[list[Judgement], dict[tuple[str, str], Run]]:
     """Every entry judged; in full mode first one unfaulted baseline run per SUT concerned.
     ``alone`` (implies ``full``): the intended cases' full-run verdicts compared with alone."""
     full = full or alone
-    baselines: dict[str, Run] = {}
+    baselines: dict[tuple[str, str], Run] = {}
     if full:
-        suts = sorted({entry.sut for entry in entries})
-        runs = await gather_limited([run_pytest(sut, workdir / f"baseline-{sut}")
-                                     for sut in suts], jobs)
-        baselines = dict(zip(suts, runs))
+        keys = sorted({entry.baseline_key for entry in entries})
+        runs = await gather_limited([run_pytest(sut, baseline_dir(workdir, (sut, pics)),
+                                                pics=ROOT / pics if pics else None)
+                                     for sut, pics in keys], jobs)
+        baselines = dict(zip(keys, runs))
 
     async def one(entry: Entry) -> Judgement:
-        base = baselines.get(entry.sut)
+        base = baselines.get(entry.baseline_key)
         if full and (base is None or base.error):
             judgement = Judgement(entry, False, {}, [f"no baseline for SUT {entry.sut}: "
                                                      f"{base.error if base else 'not run'}"])
@@ -362,7 +374,7 @@ def rejudge(entries: list[Entry], workdir: Path, *, full: bool,
         found = [verdicts(workdir / entry.id)]
         if full:
             found += [verdicts(workdir / entry.id / "suite"),
-                      verdicts(workdir / f"baseline-{entry.sut}")]
+                      verdicts(baseline_dir(workdir, entry.baseline_key))]
         errors = [f for f in found if isinstance(f, str)]
         out.append(Judgement(entry, False, {}, errors) if errors else
                    judge(entry, *found, alone=alone and full))

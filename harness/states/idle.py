@@ -113,6 +113,11 @@ class NotIdle(Inconclusive):
         self.stays = stays
 
 
+SECRET_KEYS = frozenset({"AuthorizationKey"})
+"""Keys the Idle state never puts back: a password it would have to replay from the wire (write-
+only, GetConfiguration does not show it); the case that changes one restores it (TC_073_CS)."""
+
+
 @dataclass
 class Transfer:
     """A firmware update or a diagnostics upload the harness asked for and has not seen end."""
@@ -370,7 +375,8 @@ class Tracker:
                 # Nothing matched the criteria: the harness's record of what matched was stale.
                 self.profiles = {i: c for i, c in self.profiles.items()
                                  if payload.get("connectorId") not in (None, c)}
-        elif action == "ChangeConfiguration" and status in ("Accepted", "RebootRequired"):
+        elif action == "ChangeConfiguration" and status in ("Accepted", "RebootRequired") \
+                and payload.get("key") not in SECRET_KEYS:
             key, value = str(payload.get("key")), str(payload.get("value"))
             if key not in self.config_original and key in self.config_known:
                 self.config_original[key] = self.config_known[key]

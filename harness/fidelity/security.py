@@ -1,0 +1,38 @@
+"""Security entries of the seeded-fault catalogue (see README.md here for the format). They run the
+simulator on security profile 2 (``harness/sim/security_cs.toml``): with the default PICS, which
+declares no security profile, the security cases are N/A."""
+
+from harness.fidelity.catalogue import Entry
+
+PICS = "harness/sim/security_cs.toml"
+_NO_CONNECTION = ("the charge point cannot connect at all: every case needing the connection "
+                  "fails with the refused handshakes")
+
+# The three entries whose charge point is refused wait out timing.boot_timeout (10 s) for it: not
+# in the fast subset of `make test` (17-20 s each, measured).
+ENTRIES = [
+    # --- SUT charge point -------------------------------------------------------------------------
+    Entry("cs-basic-auth-missing", "cs", "basic_auth_missing",
+          "opens its connection without HTTP Basic credentials on security profile 2",
+          ("TC_085_CS",), r"ws\.basic-auth.*no HTTP Basic credentials", pics=PICS,
+          collateral={"TC_*": _NO_CONNECTION, "RB_*": _NO_CONNECTION}, fast=False),
+    Entry("cs-basic-auth-wrong-user", "cs", "basic_auth_wrong_user",
+          "authenticates as another user than its chargePointId",
+          ("TC_085_CS",), r"ws\.basic-auth.*wrong HTTP Basic credentials for user 'SIMCP001-X'",
+          pics=PICS, collateral={"TC_*": _NO_CONNECTION, "RB_*": _NO_CONNECTION}, fast=False),
+    Entry("cs-authorization-key-not-applied", "cs", "authorization_key_not_applied",
+          "accepts a new AuthorizationKey but keeps authenticating with the old password",
+          ("TC_073_CS",), r"step 3.*ws\.basic-auth.*wrong HTTP Basic credentials", pics=PICS,
+          fast=False),
+    Entry("cs-install-certificate-not-stored", "cs", "install_certificate_not_stored",
+          "answers InstallCertificate Accepted without storing the certificate",
+          ("TC_075_1_CS", "TC_075_2_CS", "TC_076_CS"),
+          r"does not list the certificate installed", pics=PICS),
+    Entry("cs-certificate-hash-of-pem", "cs", "certificate_hash_of_pem",
+          "computes issuerNameHash over the PEM text instead of the DER issuer name",
+          ("TC_075_1_CS", "TC_075_2_CS", "TC_076_CS"),
+          r"does not list the certificate installed: the harness computes", pics=PICS),
+    Entry("cs-delete-certificate-not-deleted", "cs", "delete_certificate_not_deleted",
+          "answers DeleteCertificate Accepted but keeps the certificate",
+          ("TC_076_CS",), r"step 6: .*still lists the deleted certificate", pics=PICS),
+]
