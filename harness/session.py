@@ -38,7 +38,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, TypeVar, Union
+from typing import Any, Awaitable, Callable, Generic, Iterable, Mapping, Protocol, TypeVar, Union
 
 from harness import rpc
 from harness.dialect import OCPP16, Dialect
@@ -411,18 +411,17 @@ class Session:
         broke off since the device was last connected, :class:`DeviceTimeout` when nothing reached the harness."""
         if not self.connected:
             self._connected.clear()
-            started = time.monotonic_ns()
             try:
-                await asyncio.wait_for(self._connected.wait(), timeout)
-            except TimeoutError:
+                await self._wait(self._connected.wait(), timeout,
+                                 f"the device did not connect within {timeout:g} s "
+                                 "(no connection attempt reached the harness)")
+            except DeviceTimeout as timed_out:
                 refused = self._refused_since_connected
                 if refused:
                     raise HandshakeViolation(
                         f"the device did not connect within {timeout:g} s: "
                         + self.refusals_summary(refused)) from None
-                raise self._timeout(f"the device did not connect within {timeout:g} s "
-                                    "(no connection attempt reached the harness)",
-                                    started, timeout) from None
+                raise timed_out from None
         assert self.link is not None
         return self.link
 
@@ -446,28 +445,44 @@ class Session:
     async def wait_disconnected(self, timeout: float) -> None:
         if self.link is None:
             return
+        await self._wait(self.link.closed.wait(), timeout,
+                         f"the connection was not closed within {timeout:g} s")
+
+    async def _wait(self, awaited: Awaitable[Any], timeout: float, message: str) -> Any:
+        """What ``awaited`` gives within ``timeout`` s, else :class:`DeviceTimeout` (``message``).
+
+        When the event loop lagged beyond its bound at the deadline (over the last bound's length
+        of the wait), what the device sent in time may still sit unread in the socket while the
+        timer ran late; a stall earlier in the wait does not matter (what came meanwhile was read
+        once the loop ran again, before the deadline). Then the wait goes on for a grace of the
+        lag plus the bound: if the awaited thing comes in it, it may have come in time, and the
+        deadline is not judged (:exc:`HarnessLagged`, INCONCLUSIVE with the figure); if nothing
+        comes in the grace either, the device really did not answer (DeviceTimeout as without a
+        lag: a lag never hides a device that is silent)."""
+        future = asyncio.ensure_future(awaited)
         started = time.monotonic_ns()
         try:
-            await asyncio.wait_for(self.link.closed.wait(), timeout)
-        except TimeoutError:
-            raise self._timeout(f"the connection was not closed within {timeout:g} s", started,
-                                timeout) from None
-
-    def _timeout(self, message: str, started_ns: int, timeout: float) -> DeviceTimeout:
-        """The DeviceTimeout of a wait that began at ``started_ns``; :exc:`HarnessLagged` when the
-        event loop lagged beyond its bound at the deadline (over the last bound's length of the
-        wait up to now: a frame that came in time may have sat unread in the socket while the
-        timer ran late). A stall earlier in the wait does not matter: what came meanwhile was
-        read once the loop ran again, before the deadline."""
-        if self.lag is not None:
-            deadline = started_ns + int(timeout * 1e9)
-            lag = self.lag.lagged(deadline - int(self.lag.bound_s * 1e9))
+            done, _ = await asyncio.wait({future}, timeout=timeout)
+            if done:
+                return future.result()
+            lag = None
+            if self.lag is not None:
+                lag = self.lag.lagged(started + int(timeout * 1e9) - int(self.lag.bound_s * 1e9))
             if lag is not None:
-                self.lag.lagged_deadlines += 1
-                return HarnessLagged(lag_reason(lag, f"waiting at a deadline, so it is not the "
-                                                     f"device's: {message}", self.lag.bound_s),
-                                     lag)
-        return DeviceTimeout(message)
+                grace = lag + self.lag.bound_s
+                done, _ = await asyncio.wait({future}, timeout=grace)
+                if done:
+                    late = (time.monotonic_ns() - started) / 1e9 - timeout
+                    self.lag.lagged_deadlines += 1
+                    raise HarnessLagged(lag_reason(
+                        lag, f"waiting at a deadline, so it is not the device's: {message}; it "
+                             f"was read {late:.3g} s after the deadline", self.lag.bound_s), lag)
+                message += (f" (nor in a further {grace:.3g} s: the harness lagged "
+                            f"{lag * 1000:,.0f} ms at the deadline)")
+            raise DeviceTimeout(message)
+        finally:
+            if not future.done():
+                future.cancel()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close the current connection from the harness's side."""
@@ -556,18 +571,15 @@ class Session:
             raise DeviceDisconnected(
                 f"cannot send {action}: the device closed the connection ({closed})") from None
         line = self._line
-        started = time.monotonic_ns()
         try:
-            response: Response = await asyncio.wait_for(future, timeout)
+            response: Response = await self._wait(
+                future, timeout, f"no answer to {action} (uniqueId {unique_id!r}, wire log line "
+                                 f"{line}) within {timeout:g} s")
             response.sent_ns, response.request_line = sent
             if self.timing is not None:
                 self.timing.call_answered(response, payload)
             self._tell_observers("answered", action, payload, response)
             return response
-        except TimeoutError:
-            raise self._timeout(
-                f"no answer to {action} (uniqueId {unique_id!r}, wire log line {line})"
-                f" within {timeout:g} s", started, timeout) from None
         finally:
             self._pending.pop(unique_id, None)
 
@@ -603,16 +615,16 @@ class Session:
         if self.violations:
             raise ProtocolViolation(f"the device broke the protocol: {self.violations[-1]}")
         self._waiters.append(waiter)
-        started = time.monotonic_ns()
+        description = what or " or ".join(sorted(wanted))
         try:
-            return await asyncio.wait_for(waiter.future, timeout)
-        except TimeoutError:
-            description = what or " or ".join(sorted(wanted))
+            return await self._wait(waiter.future, timeout,
+                                    f"expected {description} within {timeout:g} s; it did not come")
+        except DeviceTimeout as timed_out:
+            if isinstance(timed_out, HarnessLagged):
+                raise
             seen = ", ".join(f"{r.action} {_short(r.payload)}" for r in self._backlog[-5:])
-            raise self._timeout(
-                f"expected {description} within {timeout:g} s; it did not come"
-                + (f" (the device sent meanwhile: {seen})" if seen else ""), started,
-                timeout) from None
+            raise DeviceTimeout(str(timed_out) + (f" (the device sent meanwhile: {seen})"
+                                                  if seen else "")) from None
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)

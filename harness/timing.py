@@ -239,7 +239,10 @@ class Recorder:
             for sample in out:
                 if sample.lag_s is None and sample.end_ns:
                     sample.lag_s = self.lag.lag_during(sample.start_ns, sample.end_ns)
-                    sample.unreliable = sample.lag_s > self.lag.bound_s
+                    # A stamp is late by the lag at most: a sample over its limit by more than
+                    # the lag is over whatever the lag did, and is judged.
+                    sample.unreliable = sample.lag_s > self.lag.bound_s and not (
+                        sample.limit_s is not None and sample.value_s - sample.lag_s > sample.limit_s)
         return out
 
     # --- samples --------------------------------------------------------------------------------
@@ -502,18 +505,21 @@ def triggered(session: Any, trigger: Any, request: Any, what: str | None = None)
     return recorder.triggered(trigger, request, what)
 
 
-def judge(session: Any, first: Any, second: Any, ok: bool, message: str) -> None:
+def judge(session: Any, first: Any, second: Any, ok: bool, message: str,
+          by_s: float | None = None) -> None:
     """Test cases: a timing the case measured itself between two stamps of the harness (``first``,
     ``second``: device requests or frames, e.g. two Heartbeats) holds (``ok``), else FAIL with
     ``message`` -- unless the harness lagged beyond its bound over that span (the session's
-    harness.lag.LagMonitor): then INCONCLUSIVE with the lag, never a FAIL of the device."""
+    harness.lag.LagMonitor) by as much as the timing missed its tolerance (``by_s``; unknown:
+    any lag beyond the bound): then INCONCLUSIVE with the lag, never a FAIL of the device. A
+    stamp is late by the lag at most, so a timing missed by more than the lag is a FAIL."""
     if ok:
         return
     monitor = getattr(session, "lag", None)
     if monitor is not None:
         start, end = (getattr(x, "frame", x).mono_ns for x in (first, second))
         lag = monitor.lagged(min(start, end), max(start, end))
-        if lag is not None:
+        if lag is not None and (by_s is None or by_s <= lag):
             from harness.verdicts import Inconclusive
             raise Inconclusive(lag_reason(lag, f"measuring: {message}", monitor.bound_s))
     raise AssertionError(message)

@@ -77,6 +77,12 @@ def test_a_sample_over_its_limit_taken_while_the_harness_lagged_is_not_a_failure
             "is not judged)"]
         measured = {m.name: m for m in rec.measurements()}["response_time"]
         assert measured.unreliable == 1 and measured.n == 1 and measured.max_s == 0.01
+        # Over its limit by more than the lag (2.0 s against 0.3 s, 0.5 s lag): a FAIL all the same.
+        rec.add("response_time", 2.0, lines=[5, 6], what="ClearCache answered in 2000.0 ms",
+                span=(base + 50_000_000, base + 2_050_000_000))
+        assert rec.failures() == ["OCPP response timeout: ClearCache answered in 2000.0 ms, "
+                                  "PICS declares 0.3 s (wire lines 5, 6)"]
+        assert len(rec.unreliable()) == 1
         assert measured.ok is None  # over only where the harness lagged: no verdict
         assert measured.samples[0]["unreliable"] is True and measured.samples[0]["lag_s"] == 0.5
         assert "unreliable" not in measured.samples[1]
@@ -135,6 +141,12 @@ async def test_tc_962_cs(cp, pics):
     await cp.call("ClearCache", {}, timeout=0.3)
 
 
+@case("TC_964_CS", "Deadline reached while the harness is blocked; nothing ever comes", profile="Core")
+async def test_tc_964_cs(cp, pics):
+    block_later(0.2, 0.4)  # across the 0.3 s deadline, as TC_962_CS, but no answer at all
+    await cp.call("DataTransfer", {"vendorId": "lag.test"}, timeout=0.3)
+
+
 @case("TC_963_CS", "Deadline reached while the harness keeps time", profile="Core")
 async def test_tc_963_cs(cp, pics):
     await cp.expect_silence("Authorize", duration=0.8)  # TC_962_CS's late answer goes by
@@ -143,11 +155,13 @@ async def test_tc_963_cs(cp, pics):
 
 
 def test_a_timing_judged_while_the_harness_lagged_is_inconclusive_not_a_failure(pytester, tmp_path):
-    """Four cases against the reference charge point answering ClearCache 450 ms late, PICS
+    """Five cases against the reference charge point answering ClearCache 450 ms late, PICS
     response_timeout 0.3 s: the measured round trip and the call's deadline each FAIL when the
     harness keeps time (TC_961, TC_963), and are INCONCLUSIVE with the lag when the case holds
     the event loop in a synchronous busy wait over the measured span or across the deadline
-    (TC_960, TC_962). report.json and report.html carry the harness's worst lag."""
+    (TC_960, TC_962); a device that never answers is FAIL also across a lagged deadline (TC_964:
+    the harness waits a grace of the lag before it judges). report.json and report.html carry the
+    harness's worst lag."""
     pics_text = (ROOT / "harness/sim/default_cs.toml").read_text()
     pytester.path.joinpath("pics.toml").write_text(
         pics_text.replace("response_timeout = 5", "response_timeout = 0.3"))
@@ -155,13 +169,18 @@ def test_a_timing_judged_while_the_harness_lagged_is_inconclusive_not_a_failure(
     out = tmp_path / "out"
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--ocpp-pics", "pics.toml", "--ocpp-report", str(out),
-        "--ocpp-sim-fault", "late_answer:action=ClearCache,delay_ms=450", timeout=120)
+        "--ocpp-sim-fault", "late_answer:action=ClearCache,delay_ms=450",
+        "--ocpp-sim-fault", "no_answer:action=DataTransfer", timeout=120)
     report = json.loads((out / "report.json").read_text())
     cases = {c["id"]: c for c in report["test_cases"]}
     verdicts = {k: c["verdict"] for k, c in cases.items()}
     assert verdicts == {"TC_960_CS": "INCONCLUSIVE", "TC_961_CS": "FAIL",
-                        "TC_962_CS": "INCONCLUSIVE", "TC_963_CS": "FAIL"}, cases
-    result.assert_outcomes(failed=4)
+                        "TC_962_CS": "INCONCLUSIVE", "TC_963_CS": "FAIL",
+                        "TC_964_CS": "FAIL"}, cases
+    result.assert_outcomes(failed=5)
+    # A lag at the deadline never hides a silent device: the wait went on for the grace.
+    assert cases["TC_964_CS"]["reason"].startswith("no answer to DataTransfer"), cases["TC_964_CS"]
+    assert "the harness lagged" in cases["TC_964_CS"]["reason"], cases["TC_964_CS"]
     assert cases["TC_960_CS"]["reason"].startswith("harness lagged "), cases["TC_960_CS"]
     assert " ms while measuring OCPP response timeout: ClearCache answered in " in \
         cases["TC_960_CS"]["reason"]
@@ -212,6 +231,10 @@ def test_a_case_judging_its_own_span_is_inconclusive_only_where_the_harness_lagg
     Cp.lag._stall(Stall(base + 1_000_000_000, base + 1_800_000_000, 0.73, "TC_001_CS"))
     with pytest.raises(Inconclusive, match="^harness lagged 730 ms while measuring: step 6: Hea"):
         timing.judge(Cp, first, second, False, "step 6: Heartbeats came 3.000 s apart")
+    with pytest.raises(Inconclusive):  # missed by 0.5 s: the 730 ms lag may explain it
+        timing.judge(Cp, first, second, False, "step 6: ...", by_s=0.5)
+    with pytest.raises(AssertionError, match="^step 6"):  # missed by more than the lag: FAIL
+        timing.judge(Cp, first, second, False, "step 6: Heartbeats came 3.000 s apart", by_s=1.0)
     later = Frame("cp", "[]", base + 5_000_000_000, 0)
     with pytest.raises(AssertionError):  # a span after the stall is judged as measured
         timing.judge(Cp, second, later, False, "step 6: ...")

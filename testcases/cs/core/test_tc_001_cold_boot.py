@@ -66,5 +66,6 @@ async def test_tc_001_cs_cold_boot(cp, driver, pics):
     period = (beat2.frame.mono_ns - beat1.frame.mono_ns) / 1e9
     judge(cp, beat1, beat2, abs(period - interval) <= deviation,
           f"step 6: Heartbeats came {period:.3f} s apart, expected {interval} s "
-          f"± {deviation} s (wire log lines {beat1.line} and {beat2.line})")
+          f"± {deviation} s (wire log lines {beat1.line} and {beat2.line})",
+          by_s=abs(period - interval) - deviation)
     settled(cp)

@@ -112,4 +112,5 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
         period = (beat2.frame.mono_ns - beat1.frame.mono_ns) / 1e9
         judge(cp, beat1, beat2, abs(period - interval) <= deviation,
               f"step 11: Heartbeats came {period:.3f} s apart, expected {interval} s ± "
-              f"{deviation} s ({cite(beat1)} and {cite(beat2)})")
+              f"{deviation} s ({cite(beat1)} and {cite(beat2)})",
+              by_s=abs(period - interval) - deviation)
