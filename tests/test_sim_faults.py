@@ -847,3 +847,27 @@ async def _(csms, cp):
 async def _(csms, cp):
     await cp.result("BootNotification", BOOT)
     await asyncio.wait_for(cp.closed.wait(), 5)
+
+
+@scenario(CSMS, "drop_boots_under_storm", {"fault": {"threshold": 2, "window_ms": 60000}})
+async def _(csms, cp):
+    await cp.result("BootNotification", BOOT)
+    await cp.result("BootNotification", BOOT)
+    with pytest.raises(TimeoutError):  # the third within the window: never answered
+        await cp.call("BootNotification", BOOT, timeout=0.5)
+    assert (await cp.result("Heartbeat", {}))["currentTime"]  # only boots are shed
+
+
+@scenario(CSMS, "accept_duplicate_identity")
+async def _(csms, cp):
+    async with ScriptedCp(csms.url, "CP001") as twin:
+        assert (await twin.result("Heartbeat", {}))["currentTime"]
+        assert (await cp.result("Heartbeat", {}))["currentTime"]  # the first is served too
+        assert not cp.closed.is_set()
+
+
+async def test_csms_duplicate_identity_replaces_by_default():
+    async with CsmsSim(stand_in_pics("csms")) as csms:
+        async with ScriptedCp(csms.url, "CP001") as first, ScriptedCp(csms.url, "CP001") as twin:
+            await asyncio.wait_for(first.closed.wait(), 5)
+            assert (await twin.result("Heartbeat", {}))["currentTime"]

@@ -220,6 +220,15 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
                                        "answers without Sec-WebSocket-Protocol"),)),
     FaultSpec("disconnect_after_boot", "csms",
               "closes the connection right after answering a BootNotification"),
+    FaultSpec("drop_boots_under_storm", "csms",
+              "an overloaded boot handler shedding load silently: never answers a "
+              "BootNotification that arrives while more than threshold others arrived within the "
+              "last window_ms (a boot storm after a blackout, a rolling restart)",
+              (_p("threshold", int, 50, "BootNotifications answered per window"),
+               _p("window_ms", int, 1000, "the sliding window, in ms"))),
+    FaultSpec("accept_duplicate_identity", "csms",
+              "keeps a charge point's open connection when a second one arrives with the same "
+              "identity, and serves both (the default closes the old one: the newest wins)"),
     # --- reference CSMS: legal behaviour ------------------------------------------------------
     FaultSpec("boot_pending_first", "csms", "answers the first count BootNotifications of each "
               "connection Pending with a retry interval, then Accepted; with trigger_ms >= 0 it "

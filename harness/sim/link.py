@@ -45,6 +45,10 @@ class Reply(Exception):
         super().__init__(f"{code}: {description}")
 
 
+class Withhold(Exception):
+    """Raised by a handler: the CALL gets no answer at all (a fault that sheds load silently)."""
+
+
 @dataclass
 class Answer:
     """A handler's result: the CALLRESULT payload, and what to do once it has been sent (a
@@ -236,6 +240,10 @@ class Link:
                 payload, then, error = answer.payload, answer.then, None
             except Reply as exc:
                 payload, error = None, (exc.code, exc.description)
+            except Withhold as exc:
+                self._events.add("answer_withheld", action=action, uniqueId=call.unique_id,
+                                 reason=str(exc))
+                return
             except (KeyError, TypeError, ValueError) as exc:
                 # Without schemas a malformed request surfaces here; it is the peer's fault.
                 payload, error = None, ("FormationViolation", f"malformed {action}: {exc!r}"[:255])

@@ -13,6 +13,7 @@ and sends any CSMS-initiated operation the control protocol asks for.
 from __future__ import annotations
 
 import asyncio
+import collections
 import base64
 import binascii
 from collections.abc import Callable, Iterable
@@ -80,6 +81,8 @@ class CsmsSim(CsmsHandlers):
         self.charge_points: dict[str, ChargePointRecord] = {}
         self.transactions: dict[int, TransactionRecord] = {}
         self.next_transaction_id = 1
+        self.recent_boots: collections.deque[float] = collections.deque()
+        """BootNotification arrival times (monotonic) in the drop_boots_under_storm window."""
         self.events = EventLog("csms")
         self.tasks = TaskSet("csms")
         self._server = None
@@ -180,7 +183,9 @@ class CsmsSim(CsmsHandlers):
             await ws.close(1002, f"subprotocol {SUBPROTOCOL} required")
             return
         old = rec.link
-        if old is not None:
+        if old is not None and self.faults.get("accept_duplicate_identity") is not None:
+            self.events.add("duplicate_connection_kept", chargePointId=charge_point_id)
+        elif old is not None:
             # The same identity again: the newest connection wins (a rebooted charge point).
             self.events.add("replaced_connection", chargePointId=charge_point_id)
             await old.close(1000, "replaced by a new connection")

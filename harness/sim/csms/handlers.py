@@ -8,6 +8,7 @@ follows the answer: a fault's disconnect, an unsolicited frame).
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from harness import rpc
 from harness.rpc import CallResult
 from harness import clock
 from harness.sim.csms.records import ChargePointRecord, TransactionRecord
-from harness.sim.link import Answer, CallFailed, LinkDown, Reply
+from harness.sim.link import Answer, CallFailed, LinkDown, Reply, Withhold
 
 if TYPE_CHECKING:
     from harness.sim.csms.csms import CsmsSim
@@ -52,6 +53,14 @@ class CsmsHandlers:
             self.events.add("own_request_failed", action=action, reason=str(exc)[:200])
 
     async def on_BootNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> Answer:
+        storm = self.faults.get("drop_boots_under_storm")
+        if storm is not None:
+            now, recent = time.monotonic(), self.recent_boots
+            while recent and now - recent[0] > storm["window_ms"] / 1000:
+                recent.popleft()
+            recent.append(now)
+            if len(recent) > storm["threshold"]:
+                raise Withhold("drop_boots_under_storm")
         policy = self.boot_policies.get(rec.id, self.boot_policy)
         status, interval = policy["status"], policy["interval"]
         rec.boots_on_link += 1
