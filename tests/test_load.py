@@ -149,3 +149,85 @@ def test_swarm_against_reference_csms(tmp_path):
     assert any(r.startswith("connect_failures: ") for r in refused["reasons"]), refused["reasons"]
     assert any(r.startswith("all booted within s: ") and "0 of 5 booted" in r
                for r in refused["reasons"]), refused["reasons"]
+
+
+def test_disruption_objectives():
+    slo = objectives.load(None)
+    ok = _figures(disruption={"disrupted": 4, "recovered": 4, "queued": 16, "replayed": 16},
+                  recovery_s={"max": 1.5}, replay_lost=0)
+    assert objectives.judge(slo, "blackout", ok)["verdict"] == "PASS"
+    late = dict(ok, disruption={"disrupted": 4, "recovered": 3, "queued": 16, "replayed": 12},
+                replay_lost=4)
+    verdict = objectives.judge(slo, "blackout", late)
+    assert verdict["verdict"] == "FAIL"
+    assert "all recovered within s: 3 of 4 disrupted charge points Accepted again by the end " \
+        "of the run" in verdict["reasons"]
+    assert "replay_lost: 4 > 0" in verdict["reasons"]
+    # Nothing disrupted, nothing queued: INCONCLUSIVE, not a PASS on nothing.
+    idle = _figures(disruption={}, recovery_s={"max": None}, replay_lost=None)
+    verdict = objectives.judge(slo, "blackout", idle)
+    assert verdict["verdict"] == "INCONCLUSIVE", verdict
+    assert "replay_lost: nothing to count" in verdict["reasons"]
+    kept = _figures(duplicates={"attempted": 5, "replaced": 2, "kept_both": 3})
+    verdict = objectives.judge(slo, "duplicate-identity", kept)
+    assert verdict["verdict"] == "FAIL"
+    assert verdict["reasons"] == ["duplicate identity: expected either (OCPP-J: one connection "
+                                  "per charge point identity), of 5 second connections: "
+                                  "kept_both 3, replaced 2"]
+    replaced = _figures(duplicates={"attempted": 5, "replaced": 5})
+    assert objectives.judge(slo, "duplicate-identity", replaced)["verdict"] == "PASS"
+    strict = {"duplicate-identity": {"duplicate_identity": "refuse"}}
+    assert objectives.judge(strict, "duplicate-identity", replaced)["verdict"] == "FAIL"
+
+
+def test_disruptions_against_reference_csms(tmp_path):
+    """Each disrupting scenario PASSes on the reference CSMS and FAILs, with the figure, on the
+    CSMS fault it is there to catch (100 charge points each, the six runs side by side). The
+    storm fault sheds boots past 40 a second: the ramp (25 a second) passes, a wave of 50
+    restarts or 100 charge points back from a blackout does not."""
+    storm = "drop_boots_under_storm:threshold=40,window_ms=1000"
+    common = ["--users", "100", "--spawn-rate", "25", "--response-timeout", "3",
+              "--event-at", "6"]
+    rolling = [*common, "--scenario", "rolling-restart", "--fraction", "0.5", "--spread", "0",
+               "--time", "16"]
+    blackout = [*common, "--scenario", "blackout", "--offline", "3", "--time", "16"]
+    duplicate = [*common, "--scenario", "duplicate-identity", "--fraction", "0.2",
+                 "--time", "12"]
+    hb = ["--heartbeat-interval", "5"]
+    runs = {"rolling": _start(tmp_path / "rolling", hb, rolling),
+            "rolling-storm": _start(tmp_path / "rolling-storm", [*hb, "--fault", storm], rolling),
+            "blackout": _start(tmp_path / "blackout", hb, blackout),
+            "blackout-storm": _start(tmp_path / "blackout-storm", [*hb, "--fault", storm],
+                                     blackout),
+            "duplicate": _start(tmp_path / "duplicate", hb, duplicate),
+            "duplicate-kept": _start(tmp_path / "duplicate-kept",
+                                     [*hb, "--fault", "accept_duplicate_identity"], duplicate)}
+    out, r = {}, {}
+    for name, process in runs.items():
+        out[name] = (process.communicate(timeout=RUN_TIMEOUT)[0], process.returncode)
+        path = tmp_path / name / "report.json"
+        r[name] = json.loads(path.read_text()) if path.exists() else None
+
+    for name in ("rolling", "blackout", "duplicate"):
+        text, code = out[name]
+        assert code == 0 and r[name]["verdict"] == "PASS", text
+    assert r["rolling"]["disruption"]["disrupted"] == r["rolling"]["disruption"]["recovered"] \
+        == 50  # every second charge point (--fraction 0.5)
+    assert r["rolling"]["boot_status"]["Accepted"] == 100 + 50
+    blackout_ok = r["blackout"]
+    assert blackout_ok["disruption"]["disrupted"] == 100
+    assert blackout_ok["disruption"]["queued"] == blackout_ok["disruption"]["replayed"] == 100 * 4
+    assert blackout_ok["actions"]["StartTransaction"]["n"] == 100
+    assert r["duplicate"]["duplicates"] == {"attempted": 20, "replaced": 20}
+
+    for name in ("rolling-storm", "blackout-storm"):
+        text, code = out[name]
+        assert code == 1 and r[name]["verdict"] == "FAIL", text
+        assert r[name]["timeouts_by_action"].get("BootNotification", 0) > 0, text
+        assert any(x.startswith("timeouts: ") for x in r[name]["reasons"]), r[name]["reasons"]
+    text, code = out["duplicate-kept"]
+    kept = r["duplicate-kept"]
+    assert code == 1 and kept["verdict"] == "FAIL", text
+    assert kept["duplicates"] == {"attempted": 20, "kept_both": 20}
+    assert any(x.startswith("duplicate identity: expected either") and "kept_both 20" in x
+               for x in kept["reasons"]), kept["reasons"]

@@ -23,13 +23,18 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
+import subprocess  # noqa: E402
+from typing import Any  # noqa: E402
+
 import gevent  # noqa: E402
+import gevent.event  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from harness.load import objectives  # noqa: E402
+from harness.load import distributed, objectives  # noqa: E402
 from harness.load.chargepoint import Config, Swarm, user_class  # noqa: E402
+from harness.load.disruptions import DisruptedChargePoint  # noqa: E402
 from harness.validation import Validator  # noqa: E402
 
 EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
@@ -68,7 +73,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--meter-samples", type=int, default=2, help="MeterValues per session")
     p.add_argument("--meter-interval", type=float, default=1.0, help="seconds between samples "
                    "(until the CSMS sets MeterValueSampleInterval)")
+    d = p.add_argument_group("disrupting scenarios (rolling-restart, blackout, duplicate-identity;"
+                             " harness/load/disruptions.py)")
+    d.add_argument("--event-at", type=float, metavar="S", help="seconds from the start until "
+                   "the disruption (default: the ramp-up, --users / --spawn-rate, plus 3)")
+    d.add_argument("--fraction", type=float, help="share of the swarm disrupted (default "
+                   "rolling-restart 0.2, blackout 1, duplicate-identity 0.1)")
+    d.add_argument("--spread", type=float, metavar="S", help="disruptions spread over S seconds "
+                   "(default rolling-restart 5, else 0)")
+    d.add_argument("--offline", type=float, metavar="S", help="seconds a disrupted charge point "
+                   "stays down (default rolling-restart 2, blackout 10)")
+    d.add_argument("--reconnect-jitter", type=float, default=0.0, metavar="S", help="blackout: "
+                   "each charge point comes back up to S seconds late (default 0: all at once)")
+    d.add_argument("--duplicate-grace", type=float, default=5.0, metavar="S", help="seconds the "
+                   "CSMS has to close one of two connections of an identity (default 5)")
+    p.add_argument("--processes", type=int, default=1, help="Locust worker processes under a "
+                   "master (default 1: one process, no master)")
+    p.add_argument("--worker-of", metavar="HOST:PORT", help=argparse.SUPPRESS)
     return p
+
+
+DISRUPTION_DEFAULTS = {"rolling-restart": {"fraction": 0.2, "spread": 5.0, "offline": 2.0},
+                       "blackout": {"fraction": 1.0, "spread": 0.0, "offline": 10.0},
+                       "duplicate-identity": {"fraction": 0.1, "spread": 0.0, "offline": 0.0}}
+
+
+def _disruption(args: argparse.Namespace, spawn_rate: float) -> dict:
+    """The disrupting scenario's settings, defaults filled in ({} for steady, boot-storm)."""
+    defaults = DISRUPTION_DEFAULTS.get(args.scenario)
+    if defaults is None:
+        return {}
+    out = {k: getattr(args, k) if getattr(args, k) is not None else v
+           for k, v in defaults.items()}
+    out["event_at"] = args.event_at if args.event_at is not None else \
+        round(args.users / spawn_rate + 3, 1)
+    out["reconnect_jitter"], out["duplicate_grace"] = args.reconnect_jitter, args.duplicate_grace
+    return out
 
 
 def _loopback(url: str) -> str | None:
@@ -172,37 +212,111 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_SETUP
     storm = args.scenario == "boot-storm"
     spawn_rate = args.spawn_rate or (args.users if storm else 10.0)
+    disruption = _disruption(args, spawn_rate)
+    if disruption and not 0 < disruption["fraction"] <= 1:
+        problem = "--fraction must be in (0, 1]"
+    elif disruption and disruption["event_at"] + disruption["spread"] + disruption["offline"] \
+            >= args.time:
+        problem = (f"--time {args.time:g}: too short for {args.scenario}, whose disruption ends "
+                   f"at {disruption['event_at'] + disruption['spread'] + disruption['offline']:g}"
+                   " s (--event-at + --spread + --offline)")
+    if problem:
+        print(f"harness load: {problem}", file=sys.stderr)
+        return EXIT_SETUP
     config = Config(csms_url=args.csms_url, id_prefix=args.id_prefix, password=password,
                     connectors=args.connectors, id_tags=tuple(args.id_tags or ("VALID0001",)),
                     id_tag_prefix=args.id_tag_prefix,
                     response_timeout=args.response_timeout,
                     session_weight=args.session_weight if args.session_weight is not None
-                    else (0 if storm else 1),
+                    else (0 if storm or disruption else 1),
                     idle_weight=args.idle_weight, meter_samples=args.meter_samples,
-                    meter_interval=args.meter_interval)
+                    meter_interval=args.meter_interval, scenario=args.scenario,
+                    **disruption)
     swarm = Swarm(target=args.users)
-    env = Environment(user_classes=[user_class(config, swarm)], events=_events)
-    runner = env.create_local_runner()
+    env = Environment(user_classes=[user_class(config, swarm, DisruptedChargePoint)],
+                      events=_events)
     Validator.default().sources  # every schema compiled now, not in the swarm's first frames
     health = Health()
+    if args.worker_of:
+        return _worker(args, env, swarm, health)
+    workers: list = []
+    if args.processes > 1:
+        port = distributed.free_port()
+        runner = env.create_master_runner("127.0.0.1", port)
+        ready = distributed.expect_workers(env, args.processes)
+        workers = distributed.start_workers(args.argv, args.processes, port)
+        if not ready.wait(distributed.CONNECT_TIMEOUT):
+            print(f"harness load: {len(runner.clients)} of {args.processes} worker processes "
+                  f"connected within {distributed.CONNECT_TIMEOUT:g} s", file=sys.stderr)
+            _stop_workers(runner, workers)
+            return EXIT_SETUP
+    else:
+        runner = env.create_local_runner()
     started = datetime.now(timezone.utc)
     print(f"harness load: {args.scenario}, {args.users} charge points at {spawn_rate:g}/s for "
-          f"{args.time:g} s against {args.csms_url}", flush=True)
+          f"{args.time:g} s against {args.csms_url}"
+          + (f" ({args.processes} Locust worker processes)" if workers else ""), flush=True)
     health.start()
     swarm.started_at = time.monotonic()
+    if workers:
+        runner.send_message("begin", {"started_at": swarm.started_at,
+                                      "processes": args.processes})
     runner.start(args.users, spawn_rate=spawn_rate)
     gevent.sleep(args.time)
     generator = health.stop()
     generator["greenlets"] = len(runner.user_greenlets)
-    runner.quit()
+    if workers:
+        parts = distributed.collect(env, args.processes)
+        generator = distributed.worst_health(generator, distributed.merge(parts, swarm))
+        generator["workers_missing"] = args.processes - len(parts)
+        _stop_workers(runner, workers)
+    else:
+        runner.quit()
     generator["heartbeat_lag_p95_ms"] = _ms(_percentile(swarm.heartbeat_lags, 0.95))
     measured = _measured(args, env, swarm, generator, spawn_rate, started)
+    if disruption:
+        measured["disruption_settings"] = disruption
     measured.update(objectives.judge(slo, args.scenario, measured))
     report = Path(args.report)
     report.mkdir(parents=True, exist_ok=True)
     (report / "report.json").write_bytes(orjson.dumps(measured, option=orjson.OPT_INDENT_2))
     _print(measured, report / "report.json")
     return EXIT[measured["verdict"]]
+
+
+def _worker(args: argparse.Namespace, env: Environment, swarm: Swarm, health: Health) -> int:
+    """A worker process of ``--processes``: charge points as the master dispatches them."""
+    host, _, port = args.worker_of.rpartition(":")
+    runner = env.create_worker_runner(host, int(port))
+    began = gevent.event.Event()
+    env.runner.register_message("begin", lambda environment, msg, **_: (
+        setattr(swarm, "started_at", msg.data["started_at"]),
+        setattr(swarm, "stride", msg.data["processes"]),
+        setattr(swarm, "offset", max(0, runner.worker_index)), health.start(), began.set()))
+
+    def report() -> dict:
+        if health.greenlet is None:  # no begin came: figures of nothing, but figures
+            health.start()
+        generator = health.stop()
+        generator["greenlets"] = len(runner.user_greenlets)
+        return generator
+
+    collected = distributed.serve_collect(env, swarm, report)
+    bound = distributed.CONNECT_TIMEOUT + args.time + distributed.COLLECT_TIMEOUT
+    if began.wait(distributed.CONNECT_TIMEOUT):
+        collected.wait(bound)
+    runner.greenlet.join(timeout=30)  # the master's quit ends it
+    return 0
+
+
+def _stop_workers(runner: Any, workers: list) -> None:
+    runner.quit()
+    for process in workers:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _measured(args: argparse.Namespace, env: Environment, swarm: Swarm, generator: dict,
@@ -218,8 +332,8 @@ def _measured(args: argparse.Namespace, env: Environment, swarm: Swarm, generato
         else:
             csms_violations += n
     took = None
-    if swarm.all_booted_at is not None:
-        took = round(swarm.all_booted_at - swarm.started_at, 3)
+    if len(swarm.booted_ids) >= args.users and swarm.last_new_boot_at is not None:
+        took = round(swarm.last_new_boot_at - swarm.started_at, 3)
     return {
         "scenario": args.scenario, "csms_url": args.csms_url, "users": args.users,
         "spawn_rate": spawn_rate, "duration_s": args.time,
@@ -240,7 +354,19 @@ def _measured(args: argparse.Namespace, env: Environment, swarm: Swarm, generato
         "csms_violations": csms_violations, "csms_remarks": remarks,
         "generator_findings": generator_findings, "findings_by_rule": findings_by_rule,
         "finding_samples": swarm.finding_samples, "generator": generator,
+        "disruption": dict(swarm.disruption),
+        "recovery_s": {"n": len(swarm.recoveries),
+                       "p50": _round(_percentile(swarm.recoveries, 0.5)),
+                       "p95": _round(_percentile(swarm.recoveries, 0.95)),
+                       "max": _round(max(swarm.recoveries, default=None))},
+        "replay_lost": (swarm.disruption["queued"] - swarm.disruption["replayed"]
+                        if swarm.disruption["queued"] else None),
+        "duplicates": dict(swarm.duplicates),
     }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def _print(m: dict, where: Path) -> None:
@@ -255,6 +381,9 @@ def _print(m: dict, where: Path) -> None:
           f"{g['cpu_mean_percent']} % (max {g['cpu_max_percent']}), loop lag p95 "
           f"{g['loop_lag_p95_ms']} ms (p99 {g['loop_lag_p99_ms']}), RSS {g['rss_peak_mb']} MB, "
           f"load {g['load_average']}")
+    if m["disruption"] or m["duplicates"]:
+        print(f"disruption {m['disruption']}; recovery s {m['recovery_s']}; replay lost "
+              f"{m['replay_lost']}; duplicates {m['duplicates']}")
     print(f"{m['scenario']}: {m['verdict']}" + "".join(f"\n  {r}" for r in m["reasons"]))
     print(f"report: {where}", flush=True)
 
@@ -265,7 +394,10 @@ def main(argv: list[str] | None = None) -> int:
     # A boot storm starts every charge point at once on purpose: not Locust's ">100" warning.
     logging.getLogger("locust.runners").addFilter(
         lambda record: "spawn rate is very high" not in record.getMessage())
-    return run(_parser().parse_args(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser().parse_args(argv)
+    args.argv = argv
+    return run(args)
 
 
 if __name__ == "__main__":

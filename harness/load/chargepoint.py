@@ -21,6 +21,8 @@ from __future__ import annotations
 import base64
 import itertools
 import random
+import socket
+import struct
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,6 +81,14 @@ class Config:
     meter_interval: float = 1.0
     fallback_interval: float = 60.0
     """Used when the CSMS gives interval 0 (OCPP: the charge point chooses)."""
+    scenario: str = "steady"
+    event_at: float = 0.0
+    """Disrupting scenarios (harness.load.disruptions): seconds from the run's start."""
+    fraction: float = 1.0
+    spread: float = 0.0
+    offline: float = 5.0
+    reconnect_jitter: float = 0.0
+    duplicate_grace: float = 5.0
 
 
 @dataclass
@@ -89,8 +99,8 @@ class Swarm:
     users: int = 0
     started_at: float = field(default_factory=time.monotonic)
     booted_ids: set[int] = field(default_factory=set)
-    all_booted_at: float | None = None
-    """When the target-th distinct charge point got its first Accepted."""
+    last_new_boot_at: float | None = None
+    """When the latest charge point to be Accepted for the first time was (monotonic)."""
     boot_times: list[float] = field(default_factory=list)
     boot_status: Counter = field(default_factory=Counter)
     connect_failures: int = 0
@@ -103,10 +113,20 @@ class Swarm:
     csms_calls: Counter = field(default_factory=Counter)   # action -> n answered
     sessions: Counter = field(default_factory=Counter)
     heartbeat_lags: list[float] = field(default_factory=list)
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    disruption: Counter = field(default_factory=Counter)
+    """disrupted, recovered, queued, replayed, replay_failed, replay_unsent."""
+    recoveries: list[float] = field(default_factory=list)
+    """Seconds from a disrupted charge point's reconnect attempt to its Accepted boot."""
+    duplicates: Counter = field(default_factory=Counter)
+    """attempted, refused, replaced, kept_both, closed_both, undecided."""
+    stride: int = 1
+    offset: int = 0
+    """Worker ``offset`` of ``stride`` processes numbers its charge points offset+1,
+    offset+1+stride, ... (harness.load.distributed)."""
+    _ids: Any = field(default_factory=lambda: itertools.count(0))
 
     def next_index(self) -> int:
-        return next(self._ids)
+        return next(self._ids) * self.stride + self.offset + 1
 
 
 class Connection:
@@ -121,6 +141,10 @@ class Connection:
         """OCPP-J 4.1.1: one CALL of ours outstanding at a time (the heartbeat waits for a
         session's CALL to be answered, and the other way round)."""
         self.open = True
+        self.expected = False
+        """Set before a close the charge point causes or awaits (a restart, a blackout, a
+        duplicate identity replaced): not counted as a disconnect by the CSMS."""
+        self.closed = gevent.event.Event()
         self.reader = gevent.spawn(self._read)
 
     # --- frames -------------------------------------------------------------------------------
@@ -156,6 +180,13 @@ class Connection:
             pass
         finally:
             self._lost()
+            # Once the closing handshake is done (websocket-client answered the CSMS's close
+            # frame) the TCP connection is closed, as RFC 6455 7.1.1 asks: a CSMS waits for it
+            # (websockets' close_timeout) before its close() returns.
+            try:
+                self.ws.shutdown()
+            except (websocket.WebSocketException, OSError):
+                pass
 
     def _received(self, text: str | bytes) -> None:
         if isinstance(text, bytes):
@@ -187,7 +218,8 @@ class Connection:
     def _lost(self) -> None:
         if self.open:
             self.open = False
-            self.swarm.disconnects += 0 if self.user.stopping else 1
+            self.swarm.disconnects += 0 if self.user.stopping or self.expected else 1
+        self.closed.set()
         for _, waiter in list(self.waiting.values()):
             waiter.set_exception(ConnectionLost("connection closed"))
         self.waiting.clear()
@@ -199,6 +231,21 @@ class Connection:
         except (websocket.WebSocketException, OSError):
             pass
         self.reader.kill(block=False)
+        self.closed.set()
+
+    def abort(self) -> None:
+        """Drop the TCP connection without a closing handshake (RST: a power cut, a network
+        loss, as the CSMS sees it)."""
+        self.open = False
+        sock = self.ws.sock
+        try:
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+        except OSError:
+            pass
+        self.reader.kill(block=False)
+        self.closed.set()
 
     # --- calls --------------------------------------------------------------------------------
 
@@ -272,12 +319,18 @@ class ChargePointUser(User):
         self.meter = 0
         self.stopping = False
         self.settings = {"HeartbeatInterval": None, "MeterValueSampleInterval": None}
+        self.up = gevent.event.Event()
+        """Cleared while a scenario holds the charge point offline (a restart, a blackout)."""
+        self.up.set()
+        self.ready = gevent.event.Event()
+        """Set once the charge point is Accepted and has reported its connectors."""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     def on_start(self) -> None:
         self.swarm.users += 1
         self._come_online()
+        self.ready.set()
 
     def on_stop(self) -> None:
         self.stopping = True
@@ -301,7 +354,9 @@ class ChargePointUser(User):
             self.heartbeat.kill(block=False)
         self.heartbeat = gevent.spawn(self._heartbeats, self.conn)
 
-    def _connect(self) -> None:
+    def _dial(self) -> websocket.WebSocket:
+        """One WebSocket handshake as this charge point, its time fired to Locust as
+        ``WS connect``. Raises websocket.WebSocketException or OSError."""
         header = []
         if self.config.password is not None:
             token = base64.b64encode(
@@ -309,25 +364,32 @@ class ChargePointUser(User):
             header.append(f"Authorization: Basic {token}")
         url = f"{self.config.csms_url.rstrip('/')}/{self.charge_point_id}"
         fire = self.environment.events.request.fire
+        started = time.perf_counter()
+        try:
+            ws = websocket.create_connection(
+                url, subprotocols=["ocpp1.6"], header=header,
+                timeout=self.config.response_timeout, enable_multithread=True,
+                skip_utf8_validation=True)
+        except (websocket.WebSocketException, OSError) as exc:
+            fire(request_type="WS", name="connect",
+                 response_time=(time.perf_counter() - started) * 1000, response_length=0,
+                 exception=exc, context={})
+            raise
+        ws.settimeout(None)  # the reader waits as long as the connection lasts
+        fire(request_type="WS", name="connect",
+             response_time=(time.perf_counter() - started) * 1000, response_length=0,
+             exception=None, context={})
+        return ws
+
+    def _connect(self) -> None:
         while True:
-            started = time.perf_counter()
             try:
-                ws = websocket.create_connection(
-                    url, subprotocols=["ocpp1.6"], header=header,
-                    timeout=self.config.response_timeout, enable_multithread=True,
-                    skip_utf8_validation=True)
+                ws = self._dial()
             except (websocket.WebSocketException, OSError) as exc:
                 self.swarm.connect_failures += 1
                 self.swarm.connect_errors[type(exc).__name__] += 1
-                fire(request_type="WS", name="connect",
-                     response_time=(time.perf_counter() - started) * 1000, response_length=0,
-                     exception=exc, context={})
                 gevent.sleep(random.uniform(1, 5))
                 continue
-            ws.settimeout(None)  # the reader waits as long as the connection lasts
-            fire(request_type="WS", name="connect",
-                 response_time=(time.perf_counter() - started) * 1000, response_length=0,
-                 exception=None, context={})
             if ws.subprotocol != "ocpp1.6":
                 self.swarm.connect_failures += 1
                 self.swarm.connect_errors["no ocpp1.6 subprotocol"] += 1
@@ -358,8 +420,7 @@ class ChargePointUser(User):
                 swarm.boot_times.append(now - started)
                 if self.index not in swarm.booted_ids:
                     swarm.booted_ids.add(self.index)
-                    if len(swarm.booted_ids) == swarm.target:
-                        swarm.all_booted_at = now
+                    swarm.last_new_boot_at = now
                 return
             # Pending / Rejected: nothing but answers until the interval has passed (4.2.1).
             gevent.sleep(wait)
@@ -392,6 +453,7 @@ class ChargePointUser(User):
             due += self.heartbeat_interval * random.uniform(0.9, 1.1)
 
     def _online(self) -> Connection:
+        self.up.wait()
         if self.conn is None or not self.conn.open:
             if self.conn is not None:
                 self.conn.close()
@@ -510,12 +572,13 @@ class ChargePointUser(User):
             pass
 
 
-def user_class(config: Config, swarm: Swarm) -> type[ChargePointUser]:
+def user_class(config: Config, swarm: Swarm,
+               base: type[ChargePointUser] = ChargePointUser) -> type[ChargePointUser]:
     """A concrete user class for one run: the config, the shared swarm, the task weights."""
     tasks = {ChargePointUser.charge: max(0, config.session_weight),
              ChargePointUser.idle: max(0, config.idle_weight)}
     tasks = {t: w for t, w in tasks.items() if w} or {ChargePointUser.idle: 1}
-    return type("LoadChargePoint", (ChargePointUser,), {
+    return type("LoadChargePoint", (base,), {
         "abstract": False, "config": config, "swarm": swarm, "tasks": tasks,
         "wait_time": between(config.wait_min, config.wait_max)})
 

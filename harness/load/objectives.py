@@ -13,6 +13,14 @@ default; every key is optional):
     max_disconnects = 0             # connections the CSMS closed during the run
     max_findings = 0                # the CSMS's frames that violate OCPP (schemas+errata, OCPP-J)
     all_booted_within_s = 30        # every charge point Accepted, counted from the run's start
+    all_recovered_within_s = 15     # rolling-restart, blackout: every disrupted charge point
+                                    # Accepted again within S of its reconnect attempt
+    max_replay_lost = 0             # blackout: offline-queued transaction messages not accepted
+                                    # (CALLERROR, timeout, lost, never sent) when the run ends
+    duplicate_identity = "either"   # duplicate-identity: what the CSMS must do with a second
+                                    # connection of an open identity: "refuse" the newcomer,
+                                    # "replace" the old one, or "either"; serving both (or
+                                    # closing both) misses it
 
     [generator]
     max_cpu_percent = 90            # the generator's mean CPU over the run (one process: one core)
@@ -33,10 +41,12 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT = Path(__file__).with_name("objectives.toml")
-SCENARIOS = ("steady", "boot-storm")
+SCENARIOS = ("steady", "boot-storm", "rolling-restart", "blackout", "duplicate-identity")
+DUPLICATE_POLICIES = ("refuse", "replace", "either")
 _COUNTS = {"max_callerrors": "callerrors", "max_timeouts": "timeouts",
            "max_connect_failures": "connect_failures", "max_disconnects": "disconnects",
-           "max_findings": "csms_violations"}
+           "max_findings": "csms_violations", "max_replay_lost": "replay_lost"}
+_WITHIN = ("all_booted_within_s", "all_recovered_within_s")
 _PERCENTILES = ("p95_ms", "p99_ms", "p50_ms")
 _GENERATOR = ("max_cpu_percent", "max_loop_lag_p95_ms", "max_heartbeat_lag_p95_ms")
 
@@ -48,11 +58,13 @@ class ObjectivesError(Exception):
 @dataclass
 class Objective:
     name: str
-    limit: float
-    measured: float | None
+    limit: float | str
+    measured: float | dict | None
     met: bool | None
     """None: nothing to judge it on."""
     detail: str = ""
+    missed: str = ""
+    """The reason when missed, if not "name: measured > limit (detail)"."""
 
     def to_json(self) -> dict:
         return {"objective": self.name, "limit": self.limit, "measured": self.measured,
@@ -71,10 +83,15 @@ def load(path: str | Path | None) -> dict[str, dict]:
             raise ObjectivesError(f"{source}: unknown table [{table}] (expected "
                                   f"{', '.join(SCENARIOS)} or generator)")
         allowed = _GENERATOR if table == "generator" else (*_COUNTS, *_PERCENTILES,
-                                                          "all_booted_within_s")
+                                                          *_WITHIN, "duplicate_identity")
         for key, value in body.items():
             if key not in allowed:
                 raise ObjectivesError(f"{source}: [{table}] {key}: unknown objective")
+            if key == "duplicate_identity":
+                if value not in DUPLICATE_POLICIES:
+                    raise ObjectivesError(f"{source}: [{table}] {key}: expected one of "
+                                          f"{', '.join(DUPLICATE_POLICIES)}")
+                continue
             values = value.values() if key in _PERCENTILES and isinstance(value, dict) else [value]
             if key in _PERCENTILES and not isinstance(value, dict):
                 raise ObjectivesError(f"{source}: [{table}] {key}: expected a table "
@@ -102,6 +119,9 @@ def _health(bounds: dict, measured: dict) -> list[str]:
     if measured.get("users_started", 0) < measured.get("users", 0):
         reasons.append(f"only {measured.get('users_started', 0)} of {measured['users']} charge "
                        "points were started by the generator")
+    if gen.get("workers_missing"):
+        reasons.append(f"{gen['workers_missing']} Locust worker process(es) sent no figures at "
+                       "the end of the run")
     own = measured.get("generator_findings", 0)
     if own:
         reasons.append(f"the generator itself sent {own} frame finding(s): its figures are not "
@@ -128,8 +148,16 @@ def judge(objectives: dict[str, dict], scenario: str, measured: dict) -> dict[st
     for key, figure in _COUNTS.items():
         if key in wanted:
             value = measured.get(figure, 0)
+            if value is None:  # e.g. replay_lost when nothing was queued
+                results.append(Objective(key.removeprefix("max_"), wanted[key], None, None,
+                                         "nothing to count"))
+                continue
             results.append(Objective(key.removeprefix("max_"), wanted[key], value,
                                      value <= wanted[key]))
+    if "all_recovered_within_s" in wanted:
+        results.append(_recovered(wanted["all_recovered_within_s"], measured))
+    if "duplicate_identity" in wanted:
+        results.append(_duplicates(wanted["duplicate_identity"], measured))
     if "all_booted_within_s" in wanted:
         limit, users = wanted["all_booted_within_s"], measured.get("users", 0)
         booted, took = measured.get("booted", 0), measured.get("time_to_all_booted_s")
@@ -146,7 +174,7 @@ def judge(objectives: dict[str, dict], scenario: str, measured: dict) -> dict[st
         verdict = "INCONCLUSIVE"
     elif missed:
         verdict = "FAIL"
-        reasons = [f"{o.name}: {_figure(o.measured)} > {o.limit:g}"
+        reasons = [o.missed or f"{o.name}: {_figure(o.measured)} > {o.limit:g}"
                    + (f" ({o.detail})" if o.detail else "") for o in missed]
     elif unjudged:
         verdict = "INCONCLUSIVE"
@@ -155,6 +183,38 @@ def judge(objectives: dict[str, dict], scenario: str, measured: dict) -> dict[st
         verdict = "PASS"
     return {"verdict": verdict, "reasons": reasons,
             "objectives": [o.to_json() for o in results]}
+
+
+def _recovered(limit: float, measured: dict) -> Objective:
+    d = measured.get("disruption", {})
+    disrupted, recovered = d.get("disrupted", 0), d.get("recovered", 0)
+    worst = (measured.get("recovery_s") or {}).get("max")
+    name = "all recovered within s"
+    if not disrupted:
+        return Objective(name, limit, None, None, "no charge point was disrupted")
+    if recovered < disrupted or worst is None:
+        return Objective(name, limit, worst, False, missed=f"{name}: {recovered} of {disrupted} "
+                         f"disrupted charge points Accepted again by the end of the run")
+    return Objective(name, limit, worst, worst <= limit, f"slowest of {disrupted}")
+
+
+def _duplicates(policy: str, measured: dict) -> Objective:
+    d = {k: v for k, v in measured.get("duplicates", {}).items() if v}
+    name = "duplicate identity"
+    attempted = d.get("attempted", 0)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(d.items()) if k != "attempted")
+    if not attempted:
+        return Objective(name, policy, d, None, "no second connection was opened")
+    wrong = [k for k in ("kept_both", "closed_both", "undecided") if d.get(k)]
+    if policy == "refuse" and d.get("replaced"):
+        wrong.append("replaced")
+    if policy == "replace" and d.get("refused"):
+        wrong.append("refused")
+    if wrong:
+        return Objective(name, policy, d, False, missed=(
+            f"{name}: expected {policy} (OCPP-J: one connection per charge point identity), "
+            f"of {attempted} second connections: {counts}"))
+    return Objective(name, policy, d, True, f"of {attempted}: {counts}")
 
 
 def _figure(value: float | None) -> str:
