@@ -80,6 +80,10 @@ class Dialect:
     """The schema set: returns the (shared, compiled-on-use) validator of the version's schemas."""
     error_code_reference: str
     """Where the version defines its CALLERROR codes, for messages (``OCPP-J 1.6 §4.2.3``)."""
+    references: Mapping[str, str]
+    """Where the version states the engine's other rules, as messages cite it, by topic: ``url``
+    (``<path>/<chargePointId>``), ``subprotocol`` (its negotiation), ``flow`` (one CALL
+    outstanding), ``security`` (Basic auth and TLS)."""
     remarks: Remarks = no_remarks
     """Which findings are only remarks (stricter than the official schemas + errata)."""
     actions: frozenset[str] = field(init=False)
@@ -196,6 +200,9 @@ OCPP16 = Dialect(
     unsupported_error_code="NotSupported",
     schemas=Validator.default,  # the packaged schemas/ (the OCA's files + schemas/ERRATA.md)
     error_code_reference="OCPP-J 1.6 §4.2.3",
+    references=MappingProxyType({
+        "url": "OCPP-J 1.6 section 3.1.1", "subprotocol": "OCPP-J 1.6 section 3.1.2",
+        "flow": "OCPP-J 1.6 section 4.1.1", "security": "OCPP 1.6 security whitepaper"}),
     remarks=_remarks_16,
 )
 """OCPP 1.6J, the security extension and the errata: what the harness tests."""

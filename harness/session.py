@@ -120,6 +120,8 @@ class Flow:
     max_outstanding: int = 0
     max_rate: int = 0
     violated: bool = False
+    reference: str = ""
+    """Where the dialect states the rule (``OCPP-J 1.6 section 4.1.1``)."""
 
     def summary(self) -> str:
         if not self.while_outstanding:
@@ -127,7 +129,7 @@ class Flow:
         return (f"{self.while_outstanding:,} CALLs while one of the device's CALLs was "
                 f"outstanding, first at wire log line {self.first_line}; up to "
                 f"{self.max_outstanding} outstanding at once, {self.max_rate} CALLs in one second "
-                f"(OCPP-J 1.6 section 4.1.1: SHOULD NOT send a CALL before the previous one is "
+                f"({self.reference}: SHOULD NOT send a CALL before the previous one is "
                 f"answered or timed out) [ocpp-j.flow] (remark)")
 
 
@@ -297,7 +299,7 @@ class Session:
         self._refused_since_connected: list[Attempt] = []
         self.last_connect_failure: HandshakeFailed | None = None
         """Why the harness's last own connection attempt (SUT csms) failed, if it did."""
-        self.flow = Flow()
+        self.flow = Flow(reference=dialect.references["flow"])
         self._device_calls: deque[list[int]] = deque(maxlen=4 * FLOW_MAX_OUTSTANDING)
         """[arrival_ns, answered_ns (0: not yet)] of the device's recent CALLs."""
         self._call_times: deque[int] = deque()
@@ -311,7 +313,8 @@ class Session:
         self.violations, self.harness_errors, self.requests = [], [], []
         self.remarks = []
         self.answer_delays_ns = []
-        self.attempts, self.flow, self.duplicates = [], Flow(), Duplicates()
+        self.attempts, self.duplicates = [], Duplicates()
+        self.flow = Flow(reference=self.dialect.references["flow"])
         self._responders.clear()
         self._backlog.clear()
         self._line = 0
@@ -758,9 +761,10 @@ class Session:
                     else f"{len(times)} CALLs within one second (bound {FLOW_MAX_RATE})")
             self._violation(frame.sender, f"<the device's CALL at wire log line {line}>", [Finding(
                 "ocpp-j.flow", "frame",
-                f"the device had {what}, without waiting for the answers (OCPP-J 1.6 section "
-                "4.1.1: a peer SHOULD NOT send a CALL while one of its own is outstanding; past "
-                "this bound the harness judges it a flood)", outstanding)], line)
+                f"the device had {what}, without waiting for the answers "
+                f"({self.dialect.references['flow']}: a peer SHOULD NOT send a CALL while one of "
+                "its own is outstanding; past this bound the harness judges it a flood)",
+                outstanding)], line)
 
     def _answered(self, request: Frame, answer: Frame) -> None:
         for entry in reversed(self._device_calls):

@@ -480,7 +480,7 @@ class CentralSystemServer:
         if cp_id is None:
             connection.refusal = Finding(  # type: ignore[attr-defined]
                 "ws.path", "handshake",
-                "the URL path carries no chargePointId (OCPP-J 1.6 section 3.1.1: "
+                f"the URL path carries no chargePointId ({self.dialect.references['url']}: "
                 "<path>/<chargePointId>)", request.path)
             return connection.respond(404, "The URL must end with /<chargePointId>\n")
         if self.basic_auth_password is not None:
@@ -492,7 +492,7 @@ class CentralSystemServer:
                        else f"wrong HTTP Basic credentials for user {credentials[0]!r}")
                 connection.refusal = Finding(  # type: ignore[attr-defined]
                     "ws.basic-auth", "handshake",
-                    f"{why} (OCPP 1.6 security whitepaper, profiles 1 and 2: user = "
+                    f"{why} ({self.dialect.references['security']}, profiles 1 and 2: user = "
                     "chargePointId, the password the PICS declares)", cp_id)
                 response = connection.respond(401, "Unauthorized\n")
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
@@ -560,7 +560,8 @@ class CentralSystemServer:
         if field:
             why += f"; client certificate field at fault: {field}"
         self._record(_attempt("tls", False, Finding(
-            "ws.tls", "handshake", f"TLS handshake failed: {why} (OCPP 1.6 security whitepaper: "
+            "ws.tls", "handshake", f"TLS handshake failed: {why} "
+            f"({self.dialect.references['security']}: "
             "TLS 1.2 or later" + (", a client certificate the CA signed" if about_certificate
                                   else "") + ")", exc.reason), peer=peer,
             detail=(("certificate_field", field),) if field else ()))
@@ -576,7 +577,7 @@ class CentralSystemServer:
             # Another identity on the harness's port: not the device under test.
             finding = Finding("ws.charge-point-id", "handshake",
                               f"connected as {cp_id!r}, the PICS declares {self.expected_id!r} "
-                              "(OCPP-J 1.6 section 3.1.1: the last path segment is the "
+                              f"({self.dialect.references['url']}: the last path segment is the "
                               "chargePointId)", cp_id)
             self._record(_attempt("websocket", False, finding, peer=_peer(ws),
                                   path=ws.request.path[:500], charge_point_id=cp_id, status=101,
@@ -661,7 +662,7 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
         if secure and not any(connection.transport_up for connection in made):
             message = (f"no answer to the TLS ClientHello within {timeout:g} s of the TCP "
                        "connection: the central system did not speak TLS on a wss:// URL (a "
-                       "plain ws:// server stays silent on it; OCPP 1.6 security whitepaper, "
+                       f"plain ws:// server stays silent on it; {dialect.references['security']}, "
                        "profiles 2 and 3)")
             raise failed("tls", f"{url}: {message}",
                          Finding("ws.tls", "handshake", message, url)) from None
@@ -684,7 +685,7 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
         raise HandshakeRefused(f"{url} {message}", attempt, status) from None
     except NegotiationError as exc:
         message = (f"selected a subprotocol the harness did not offer ({_describe(exc)}; "
-                   f"offered: {', '.join(subprotocols)}; OCPP-J 1.6 section 3.1.2, RFC 6455 "
+                   f"offered: {', '.join(subprotocols)}; {dialect.references['subprotocol']}, RFC 6455 "
                    "section 4.1)")
         raise failed("http", f"{url} {message}", Finding(
             "ws.subprotocol", "handshake", message), status=101) from None
@@ -699,7 +700,7 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
             message = f"did not speak TLS on a wss:// URL: {why}"
         else:
             message = f"TLS handshake failed: {why}"
-        message += " (OCPP 1.6 security whitepaper, profiles 2 and 3)"
+        message += f" ({dialect.references['security']}, profiles 2 and 3)"
         raise failed("tls", f"{url} {message}", Finding("ws.tls", "handshake", message,
                                                         exc.reason),
                      detail=(("certificate_field", field),) if field else ()) from None

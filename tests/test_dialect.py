@@ -28,7 +28,7 @@ from websockets.asyncio.server import serve
 from harness.dialect import OCPP16, Dialect, schema_set
 from harness.findings import REMARK, Finding
 from harness.protocol import Checker
-from harness.session import ProtocolViolation, Session
+from harness.session import Flow, ProtocolViolation, Session
 from harness.transport import CentralSystemServer, connect
 from harness.validation import SchemaError
 
@@ -87,7 +87,9 @@ def dialect(tmp_path_factory) -> Dialect:
         unsupported_error_code="NotSupported",
         schemas=schema_set(folder, "Test 0.1", request_suffix="Request",
                            annotations=frozenset({"comment"})),
-        error_code_reference="Test 0.1 §1", remarks=draft6_integers)
+        error_code_reference="Test 0.1 §1", remarks=draft6_integers,
+        references={"url": "Test 0.1 §2", "subprotocol": "Test 0.1 §3", "flow": "Test 0.1 §4",
+                    "security": "Test 0.1 §5"})
 
 
 class Peer:
@@ -201,6 +203,17 @@ async def test_a_charge_point_not_offering_the_dialects_subprotocol_is_a_finding
             link = await server.accept(5)
     assert [f.rule for f in link.findings] == ["ws.subprotocol"]
     assert "did not offer the ocpp-test0.1 subprotocol" in link.findings[0].message
+
+
+async def test_the_engines_messages_cite_the_dialect(dialect):
+    async with CentralSystemServer("127.0.0.1", 0, dialect=dialect) as server:
+        with pytest.raises(Exception):  # refused: the path names no chargePointId
+            async with ws_connect(f"ws://127.0.0.1:{server.port}/", subprotocols=[SUBPROTOCOL]):
+                pass
+    assert [a.finding.message for a in server.refused] == [
+        "the URL path carries no chargePointId (Test 0.1 §2: <path>/<chargePointId>)"]
+    assert "(Test 0.1 §4: SHOULD NOT" in Flow(while_outstanding=1, reference="Test 0.1 §4").summary()
+    assert Session("csms", response_timeout=1, dialect=dialect).flow.reference == "Test 0.1 §4"
 
 
 async def test_the_harness_as_charge_point_offers_the_dialects_subprotocol(dialect):
