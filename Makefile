@@ -42,11 +42,16 @@ demo: $(STAMP)
 	$(PY) -m pytest testcases --ocpp-sut csms --ocpp-report $(REPORTS)/csms -p no:cacheprovider -q; csms=$$?; \
 	examples=0; for name in $(EXAMPLES); do \
 	  echo "== example certificate examples/pics/$$name.toml"; \
+	  rm -f $(REPORTS)/$$name/report.pdf; \
 	  $(PY) -m pytest testcases --ocpp-pics examples/pics/$$name.toml --ocpp-report $(REPORTS)/$$name \
 	    --ocpp-pdf summary -p no:cacheprovider -q || examples=1; \
 	done; \
-	echo "reports: $(REPORTS)/cs/report.json $(REPORTS)/csms/report.json (report.html beside each;" \
-	  "examples: $(foreach n,$(EXAMPLES),$(REPORTS)/$(n)/report.html and report.pdf))"; \
+	echo "reports: $(REPORTS)/cs/report.json $(REPORTS)/csms/report.json (report.html beside each)"; \
+	for name in $(EXAMPLES); do \
+	  if [ -f $(REPORTS)/$$name/report.pdf ]; then pdf="report.pdf"; \
+	  else pdf="no report.pdf (its line above says why)"; fi; \
+	  echo "  example: $(REPORTS)/$$name/report.html, $$pdf"; \
+	done; \
 	test $$cs -eq 0 -a $$csms -eq 0 -a $$examples -eq 0
 
 ## The harness's own tests, after ruff (pyproject.toml [tool.ruff]: pyflakes, pycodestyle, and no
