@@ -62,7 +62,8 @@ class Mismatch(AssertionError):
         <e2>[<why>] (wire log line N)
 
     ``kind``: ``wrong-value`` (the field holds another value) or ``callerror`` (a CALLERROR came
-    where a .conf was expected; ``got`` is its error code). ``got`` of a missing field is None.
+    where a .conf was expected; ``got`` is its error code). ``got`` of a missing field is None, and
+    None (got or expected) reads "omitted".
     """
 
     KINDS = ("wrong-value", "callerror")
@@ -78,12 +79,15 @@ class Mismatch(AssertionError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        got = f"'CALLERROR {self.got}'" if self.kind == "callerror" else repr(self.got)
+        def spelled(value: object) -> str:
+            return "omitted" if value is None else repr(value)
+
+        got = f"'CALLERROR {self.got}'" if self.kind == "callerror" else spelled(self.got)
         subject = f" for connector {self.connector}" if self.connector is not None else ""
         where = f"wire log line {self.line}" if self.line is not None else "no wire log line"
         return (f"{self.step}: {self.action}.{self.message}{subject} {self.field} is {got}"
                 f"{' ' + self.when if self.when else ''}, expected "
-                f"{' or '.join(repr(e) for e in self.expected)}{self.why} ({where})")
+                f"{' or '.join(spelled(e) for e in self.expected)}{self.why} ({where})")
 
     def symptom(self) -> dict[str, object]:
         """The structured symptom, as the report keeps it (JSON values only)."""

@@ -1,6 +1,6 @@
 """Smart Charging entries of the seeded-fault catalogue (see README.md here for the format)."""
 
-from harness.fidelity.catalogue import Entry
+from harness.fidelity.catalogue import Entry, Symptom
 
 CS = "cs"
 CSMS = "csms"
@@ -20,7 +20,9 @@ ENTRIES = [
           r"RemoteStartTransaction\.conf with a TxDefaultProfile is 'Accepted', "
           r"expected 'Rejected'",
           params={"action": "RemoteStartTransaction", "field": "status", "value": "Accepted"},
-          also=r"RemoteStartTransaction\.conf .*is 'Accepted', expected 'Rejected'"),
+          also=(Symptom("wrong-value", "RemoteStartTransaction", "status", got="Accepted",
+                        expected="Rejected"),
+                r"RemoteStartTransaction\.conf .*is 'Accepted', expected 'Rejected'")),
     Entry("cs-composite-wrong-connector", CS, "wrong_value",
           "answers GetCompositeSchedule with the schedule of another connector",
           ("TC_066_CS",), r"GetCompositeSchedule\.conf connectorId is 2, expected 1",

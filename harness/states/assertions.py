@@ -9,7 +9,9 @@ the fault catalogue (``harness.fidelity``) matches the data, not the prose.
 
 - :func:`assert_status` -- the status of a request or a response is one of the expected ones (a
   CALLERROR never is); :func:`conf_status` is its name for a .conf, returning the status.
-- :func:`assert_value` -- any field (a dotted path: ``idTagInfo.status``) of a request or response.
+- :func:`assert_value` -- any field (a dotted path: ``idTagInfo.status``) of a request or response;
+  None among the expected values: the field may be omitted.
+- :func:`assert_id_tag` -- an idTag field, compared as OCPP compares IdTokens (case-insensitive).
 - :func:`expect_status` -- the next StatusNotification for a connector, with the expected status.
 - :func:`cite` -- "wire log line N" of a message, for the messages still written by hand.
 """
@@ -62,8 +64,24 @@ def assert_value(message: Request | Response, field: str, *expected: Any, step: 
     if isinstance(message, Response) and message.error is not None:
         raise _mismatch(message, field, expected, step=step, when=when, why=why)
     got = _field(message.payload, field) if message.payload is not None else None
-    if got is None or got not in expected or isinstance(got, bool) is not isinstance(expected[0], bool):
+    if got is None:
+        if None not in expected:
+            raise _mismatch(message, field, expected, step=step, when=when, why=why)
+        return None
+    if not any(got == e and isinstance(got, bool) is isinstance(e, bool) for e in expected):
         raise _mismatch(message, field, expected, step=step, when=when, why=why)
+    return got
+
+
+def assert_id_tag(message: Request | Response, field: str, expected: str, *, step: str,
+                  when: str = "", why: str = "") -> str:
+    """``field`` of ``message`` is the idTag ``expected``, case-insensitively (IdToken is a
+    CiString20Type); returns it."""
+    if isinstance(message, Response) and message.error is not None:
+        raise _mismatch(message, field, (expected,), step=step, when=when, why=why)
+    got = _field(message.payload, field) if message.payload is not None else None
+    if not isinstance(got, str) or got.casefold() != expected.casefold():
+        raise _mismatch(message, field, (expected,), step=step, when=when, why=why)
     return got
 
 
@@ -73,11 +91,12 @@ def assert_status(message: Request | Response, *expected: str, step: str, when: 
     return assert_value(message, "status", *expected, step=step, when=when, why=why)
 
 
-def conf_status(response: Response, *expected: str, step: str, why: str = "") -> str:
+def conf_status(response: Response, *expected: str, step: str, when: str = "",
+                why: str = "") -> str:
     """The status of the device's answer ``response``, which must be one of ``expected`` (a
-    CALLERROR never is); the failure reads "<step>: X.conf status is 'Y', expected 'Z'<why>
-    (wire log line N)"."""
-    return assert_status(response, *expected, step=step, why=why)
+    CALLERROR never is); the failure reads "<step>: X.conf status is 'Y'[ <when>], expected
+    'Z'<why> (wire log line N)"."""
+    return assert_status(response, *expected, step=step, when=when, why=why)
 
 
 async def expect_status(cp: Session, pics: Any, connector_id: int, *expected: str, step: str,

@@ -30,7 +30,7 @@ from harness.rpc import CP_ACTIONS
 from harness.session import DeviceTimeout, HarnessError, Request, Response, Session, StashKey
 from harness.states import connector_ids, cs_connected
 from harness.states.assertions import (  # noqa: F401  -- re-exported: the cases import them here
-    assert_status, assert_value, cite, conf_status, expect_status)
+    assert_id_tag, assert_status, assert_value, cite, conf_status, expect_status)
 from harness.transport import Link
 from harness.verdicts import Inconclusive, NotApplicable
 
@@ -557,9 +557,7 @@ async def started(cp: Session, pics: Any, tx: Tx, *, state: str = "Charging",
     answer = start.answer if isinstance(start.answer, dict) else {}
     tx.transaction_id = answer.get("transactionId")
     tx.running = True
-    assert str(start["idTag"]).casefold() == tx.id_tag.casefold(), (
-        f"{label}: StartTransaction.req carries idTag {start['idTag']!r}, expected {tx.id_tag!r} "
-        f"({cite(start)})")
+    assert_id_tag(start, "idTag", tx.id_tag, step=label)
     charging = await next_status(cp, pics, tx.connector_id,
                                  what=f"{label}: StatusNotification Charging for connector "
                                       f"{tx.connector_id}")
@@ -582,18 +580,11 @@ async def stop_request(cp: Session, pics: Any, tx: Tx, *, step: str, after: str,
     stop = await cp.expect("StopTransaction", timeout=triggered(pics),
                            what=f"{step}: StopTransaction.req {after}")
     tx.running = False
-    assert stop["transactionId"] == tx.transaction_id, (
-        f"{step}: StopTransaction.req for transaction {stop['transactionId']}, expected "
-        f"{tx.transaction_id} ({cite(stop)})")
+    assert_value(stop, "transactionId", tx.transaction_id, step=step)
     if reasons is not None:
-        wanted = " or ".join("omitted" if r is None else repr(r) for r in reasons)
-        assert stop.get("reason") in reasons, (
-            f"{step}: StopTransaction.req reason is {stop.get('reason')!r}, expected {wanted} "
-            f"({cite(stop)})")
+        assert_value(stop, "reason", *reasons, step=step)
     if id_tag is not None:
-        assert str(stop.get("idTag", "")).casefold() == id_tag.casefold(), (
-            f"{step}: StopTransaction.req carries idTag {stop.get('idTag')!r}, expected {id_tag!r}, "
-            f"the idTag that stopped the transaction ({cite(stop)})")
+        assert_id_tag(stop, "idTag", id_tag, step=step, why=", the idTag that stopped the transaction")
     return stop
 
 

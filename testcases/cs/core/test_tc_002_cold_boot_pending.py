@@ -21,8 +21,8 @@ from harness.cases import case
 from harness.timing import judge
 from harness.clock import now_iso
 from harness.states import connector_ids, cs_connected, heartbeat_interval
-from harness.states.cs import (assert_status, boot_retried, cite, configured, expect_since,
-                               harness_answered, sample_interval, settled, triggered)
+from harness.states.cs import (assert_status, boot_retried, cite, conf_status, configured,
+                               expect_since, harness_answered, sample_interval, settled, triggered)
 
 PENDING_INTERVAL = 1
 """Seconds given in the Pending answer."""
@@ -72,11 +72,8 @@ async def test_tc_002_cs_cold_boot_pending(cp, driver, pics):
         if change.status == "Accepted" and old_value is not None:
             config.applied["MeterValueSampleInterval"] = str(sample_interval(pics))
             config.original["MeterValueSampleInterval"] = old_value
-        assert change.status == "Accepted", (
-            f"step 6: while Pending ChangeConfiguration MeterValueSampleInterval="
-            f"{sample_interval(pics)} was answered "
-            f"{change.status if change.error is None else 'CALLERROR ' + change.error.error_code!r}"
-            f", expected 'Accepted' ({cite(change)})")
+        conf_status(change, "Accepted", step="step 6",
+                    when=f"for MeterValueSampleInterval={sample_interval(pics)} while Pending")
 
         # 7. Charge point: BootNotification.req again, not before the interval, nothing else before
         # 8. Harness: BootNotification.conf Accepted, interval = <Configured Heartbeat interval>

@@ -5,8 +5,8 @@ StartTransaction.req answered Accepted and StatusNotification Charging, the last
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, expect_status, harness_answered, started, transaction,
-                               triggered)
+from harness.states.cs import (assert_id_tag, booted, expect_status, harness_answered, started,
+                               transaction, triggered)
 
 
 @case("TC_003_CS", "Regular Charging Session - Plugin First", profile="Core",
@@ -25,9 +25,7 @@ async def test_tc_003_cs_charging_plugin_first(cp, driver, pics):
         await driver.present_id_tag(tx.id_tag, tx.connector_id, timeout=pics.timing.response_timeout)
         authorize = await cp.expect("Authorize", timeout=triggered(pics),
                                     what=f"Authorize.req for {tx.id_tag}")
-        assert authorize["idTag"].casefold() == tx.id_tag.casefold(), (
-            f"step 2: Authorize.req carries idTag {authorize['idTag']!r}, expected {tx.id_tag!r} "
-            f"({cite(authorize)})")
+        assert_id_tag(authorize, "idTag", tx.id_tag, step="step 2")
         harness_answered(authorize, "Accepted", step="step 2")
 
         # 3. StartTransaction.req; harness: StartTransaction.conf Accepted

@@ -13,7 +13,7 @@ with false an Authorize.req is not judged.
 
 from harness import timing
 from harness.cases import case
-from harness.states.cs import (authorize_remote_tx_requests, booted, cite, expect_status,
+from harness.states.cs import (assert_id_tag, authorize_remote_tx_requests, booted, expect_status,
                                remote_start, started, transaction, triggered)
 
 
@@ -37,9 +37,7 @@ async def test_tc_010_cs_remote_start_cable_first(cp, driver, pics):
         if authorize_first:
             authorize = await cp.expect("Authorize", timeout=triggered(pics),
                                         what="step 4: Authorize.req (AuthorizeRemoteTxRequests=true)")
-            assert str(authorize["idTag"]).casefold() == tx.id_tag.casefold(), (
-                f"step 4: Authorize.req carries idTag {authorize['idTag']!r}, expected "
-                f"{tx.id_tag!r} ({cite(authorize)})")
+            assert_id_tag(authorize, "idTag", tx.id_tag, step="step 4")
 
         # 5. StartTransaction.req (Accepted) and StatusNotification.req Charging, in either order
         await started(cp, pics, tx, step="step 5")

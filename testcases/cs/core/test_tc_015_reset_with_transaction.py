@@ -14,8 +14,8 @@ StopTransaction.req must come before the reboot.
 """
 
 from harness.cases import case
-from harness.states.cs import (assert_status, booted, booted_statuses, charging, cite, conf_status,
-                               expect_status, settled, triggered)
+from harness.states.cs import (assert_status, assert_value, booted, booted_statuses, charging, cite,
+                               conf_status, expect_status, settled, triggered)
 
 
 async def _reset_with_transaction(cp, driver, pics, kind):
@@ -49,12 +49,8 @@ async def _reset_with_transaction(cp, driver, pics, kind):
             stop = await cp.expect("StopTransaction", timeout=triggered(pics),
                                    what="step 3: the queued StopTransaction.req after the boot")
         tx.running = False
-        assert stop["transactionId"] == tx.transaction_id, (
-            f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{tx.transaction_id} ({cite(stop)})")
-        assert stop.get("reason") == f"{kind}Reset", (
-            f"step 3: StopTransaction.req reason is {stop.get('reason')!r}, expected "
-            f"'{kind}Reset' ({cite(stop)})")
+        assert_value(stop, "transactionId", tx.transaction_id, step="step 3")
+        assert_value(stop, "reason", f"{kind}Reset", step="step 3")
         del boot
         for connector, status in statuses.items():
             expected = ("Finishing", "Preparing") if connector == tx.connector_id else ("Available",)

@@ -14,7 +14,7 @@ during the quiet period from the plug-in (triggered_function_timeout), and throu
 import time
 
 from harness.cases import case
-from harness.states.cs import (assert_status, booted, cite, conf_status, configured,
+from harness.states.cs import (assert_id_tag, assert_status, booted, cite, conf_status, configured,
                                harness_answered, next_status, quiet_period, requests_of,
                                status_until, transaction, triggered)
 
@@ -27,9 +27,7 @@ def _minimum_status_duration(pics) -> int:
 
 
 def _authorize_invalid(authorize, invalid: str, step: str) -> None:
-    assert str(authorize["idTag"]).casefold() == invalid.casefold(), (
-        f"{step}: Authorize.req carries idTag {authorize['idTag']!r}, expected {invalid!r} "
-        f"({cite(authorize)})")
+    assert_id_tag(authorize, "idTag", invalid, step=step)
     harness_answered(authorize, "Invalid", step=step)
 
 

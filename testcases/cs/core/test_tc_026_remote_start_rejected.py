@@ -7,7 +7,7 @@ RemoteStopTransaction.req must be Accepted).
 """
 
 from harness.cases import case
-from harness.states.cs import booted, charging, cite, configured, requests_of
+from harness.states.cs import booted, charging, cite, conf_status, configured, requests_of
 
 
 @case("TC_026_CS", "Remote Start Charging Session - Rejected", profile="Core",
@@ -20,16 +20,12 @@ async def test_tc_026_cs_remote_start_rejected(cp, driver, pics):
         answer = await cp.call("RemoteStartTransaction",
                                {"connectorId": tx.connector_id, "idTag": pics.id_tags.valid},
                                timeout=pics.timing.remote_start_response or pics.timing.response_timeout)
-        assert answer.status == "Rejected", (
-            f"step 2: RemoteStartTransaction.conf for the connector that is charging is "
-            f"{answer.status if answer.error is None else 'CALLERROR ' + answer.error.error_code!r}"
-            f", expected 'Rejected' ({cite(answer)})")
+        conf_status(answer, "Rejected", step="step 2", when="for the connector that is charging")
 
         # The transaction goes on.
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
-        assert remote.status == "Accepted", (
-            f"after step 2: RemoteStopTransaction.conf is {remote.status!r}: the running "
-            f"transaction should be unaffected ({cite(remote)})")
+        conf_status(remote, "Accepted", step="after step 2",
+                    why=" (the running transaction should be unaffected)")
         await cp.expect("StopTransaction", lambda p: p.get("transactionId") == tx.transaction_id,
                         timeout=pics.timing.triggered_function_timeout)
         tx.running = False

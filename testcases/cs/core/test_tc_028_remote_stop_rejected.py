@@ -6,7 +6,8 @@ RemoteStopTransaction.req with its own transactionId is then Accepted and stops 
 """
 
 from harness.cases import case
-from harness.states.cs import booted, charging, cite, requests_of, triggered
+from harness.states.cs import (assert_value, booted, charging, cite, conf_status, requests_of,
+                               triggered)
 
 
 @case("TC_028_CS", "Remote Stop Transaction - Rejected", profile="Core", needs=("Charging",))
@@ -16,10 +17,7 @@ async def test_tc_028_cs_remote_stop_rejected(cp, driver, pics):
         unknown = tx.transaction_id + 1000
         # 1. Harness: RemoteStopTransaction.req unknown transactionId  2. .conf Rejected
         answer = await cp.call("RemoteStopTransaction", {"transactionId": unknown})
-        assert answer.status == "Rejected", (
-            f"step 2: RemoteStopTransaction.conf for the unknown transaction {unknown} is "
-            f"{answer.status if answer.error is None else 'CALLERROR ' + answer.error.error_code!r}"
-            f", expected 'Rejected' ({cite(answer)})")
+        conf_status(answer, "Rejected", step="step 2", when=f"for the unknown transaction {unknown}")
 
         # The running transaction is unaffected.
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
@@ -27,11 +25,8 @@ async def test_tc_028_cs_remote_stop_rejected(cp, driver, pics):
         assert not early, (
             f"after step 2: the charge point stopped a transaction on a rejected request "
             f"({cite(early[0])})")
-        assert remote.status == "Accepted", (
-            f"after step 2: RemoteStopTransaction.conf for the running transaction is "
-            f"{remote.status!r}, expected 'Accepted' ({cite(remote)})")
+        conf_status(remote, "Accepted", step="after step 2", when="for the running transaction")
         stop = await cp.expect("StopTransaction", timeout=triggered(pics))
         tx.running = False
-        assert stop["transactionId"] == tx.transaction_id and stop.get("reason") == "Remote", (
-            f"after step 2: StopTransaction.req for transaction {stop['transactionId']} reason "
-            f"{stop.get('reason')!r}, expected {tx.transaction_id} reason 'Remote' ({cite(stop)})")
+        assert_value(stop, "transactionId", tx.transaction_id, step="after step 2")
+        assert_value(stop, "reason", "Remote", step="after step 2")

@@ -6,7 +6,7 @@ ConnectorId is unknown").
 """
 
 from harness.cases import case
-from harness.states.cs import booted, cite
+from harness.states.cs import booted, conf_status
 
 
 @case("TC_031_CS", "Unlock Connector - Unknown Connector", profile="Core")
@@ -15,7 +15,4 @@ async def test_tc_031_cs_unlock_unknown_connector(cp, driver, pics):
     unknown = pics.features.connectors + 1
     # 1. Harness: UnlockConnector.req connectorId NumberOfConnectors + 1  2. Charge point: .conf
     unlock = await cp.call("UnlockConnector", {"connectorId": unknown})
-    assert unlock.status == "NotSupported", (
-        f"step 2: UnlockConnector.conf for the unknown connector {unknown} is "
-        f"{unlock.status if unlock.error is None else 'CALLERROR ' + unlock.error.error_code!r}, "
-        f"expected 'NotSupported' ({cite(unlock)})")
+    conf_status(unlock, "NotSupported", step="step 2", when=f"for the unknown connector {unknown}")

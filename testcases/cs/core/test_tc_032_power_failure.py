@@ -28,8 +28,8 @@ The order of these messages after the boot is free, as the OCTT allows.
 """
 
 from harness.cases import case
-from harness.states.cs import (LOCAL, assert_status, booted, booted_statuses, charging, cite,
-                               expect_status, requests_of, settled, stop_request, stopped)
+from harness.states.cs import (LOCAL, assert_status, assert_value, booted, booted_statuses,
+                               charging, expect_status, requests_of, settled, stop_request, stopped)
 from harness.verdicts import Inconclusive, NotApplicable
 
 RESUMED = ("Charging", "SuspendedEV", "SuspendedEVSE")
@@ -78,9 +78,8 @@ async def test_tc_032_1_cs_power_failure_stop_before(cp, driver, pics):
         # 1. StopTransaction.req reason PowerLoss
         stop = requests_of(cp, "StopTransaction")[0]
         tx.running = False
-        assert stop["transactionId"] == tx.transaction_id and stop.get("reason") == "PowerLoss", (
-            f"step 1: StopTransaction.req for transaction {stop['transactionId']} reason "
-            f"{stop.get('reason')!r}, expected {tx.transaction_id} reason 'PowerLoss' ({cite(stop)})")
+        assert_value(stop, "transactionId", tx.transaction_id, step="step 1")
+        assert_value(stop, "reason", "PowerLoss", step="step 1")
         # 3. StatusNotification.req Finishing (before going down)
         await expect_status(cp, pics, tx.connector_id, "Finishing", step="step 3",
                             when="after the stop", timeout=0.001)

@@ -26,8 +26,9 @@ went through (Preparing, and Charging before the Invalid answer) ahead of the ex
 from contextlib import asynccontextmanager
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, configured, harness_answered, offline,
-                               offline_authorization, status_after_reconnect, transaction, triggered)
+from harness.states.cs import (assert_id_tag, assert_value, booted, cite, conf_status, configured,
+                               harness_answered, offline, offline_authorization,
+                               status_after_reconnect, transaction, triggered)
 
 OFFLINE_CONFIG = {"LocalAuthListEnabled": "true", "AuthorizationCacheEnabled": "true",
                   "AllowOfflineTxForUnknownId": "true"}
@@ -67,9 +68,7 @@ async def test_tc_037_1_cs_offline_start_valid(cp, driver, pics):
         start = await cp.expect("StartTransaction", timeout=triggered(pics),
                                 what="step 2: StartTransaction.req after the reconnection")
         _took(tx, start)
-        assert start["idTag"].casefold() == tx.id_tag.casefold(), (
-            f"step 2: StartTransaction.req carries idTag {start['idTag']!r}, expected "
-            f"{tx.id_tag!r} ({cite(start)})")
+        assert_id_tag(start, "idTag", tx.id_tag, step="step 2")
         harness_answered(start, "Accepted", step="step 2")
         await status_after_reconnect(cp, pics, tx.connector_id, ("Charging",), cut.online_wall,
                                      step="step 3", passing=("Preparing",))
@@ -95,9 +94,7 @@ async def _invalid_offline_start(cp, driver, pics, stop_on_invalid):
         # Memory state: the idTag is unknown to the charge point (cache cleared)
         if pics.features.authorization_cache:
             clear = await cp.call("ClearCache", {})
-            assert clear.status == "Accepted", (
-                f"preparation: ClearCache.conf is {clear.status!r}, expected 'Accepted' "
-                f"({cite(clear)})")
+            conf_status(clear, "Accepted", step="preparation")
         cp.forget()
         # 1. [Cut the network, start a session with the unknown idTag, restore the network]
         cut = await _start_offline(cp, driver, pics, tx)
@@ -105,9 +102,7 @@ async def _invalid_offline_start(cp, driver, pics, stop_on_invalid):
         start = await cp.expect("StartTransaction", timeout=triggered(pics),
                                 what="step 2: StartTransaction.req after the reconnection")
         _took(tx, start)
-        assert start["idTag"].casefold() == invalid.casefold(), (
-            f"step 2: StartTransaction.req carries idTag {start['idTag']!r}, expected {invalid!r} "
-            f"({cite(start)})")
+        assert_id_tag(start, "idTag", invalid, step="step 2")
         harness_answered(start, "Invalid", step="step 2")
         yield tx, cut
 
@@ -126,9 +121,8 @@ async def test_tc_037_2_cs_offline_start_invalid_keep(cp, driver, pics):
             f"step 3: with StopTransactionOnInvalidId=false the charge point stopped the "
             f"transaction ({cite(stops[0])})")
         remote = await cp.call("RemoteStopTransaction", {"transactionId": tx.transaction_id})
-        assert remote.status == "Accepted", (
-            f"after step 3: RemoteStopTransaction.conf is {remote.status!r}: with "
-            f"StopTransactionOnInvalidId=false the transaction should go on ({cite(remote)})")
+        conf_status(remote, "Accepted", step="after step 3",
+                    why=" (with StopTransactionOnInvalidId=false the transaction should go on)")
         await cp.expect("StopTransaction", timeout=triggered(pics))
         tx.running = False
 
@@ -143,11 +137,7 @@ async def test_tc_037_3_cs_offline_start_invalid_stop(cp, driver, pics):
         stop = await cp.expect("StopTransaction", timeout=triggered(pics),
                                what="step 3: StopTransaction.req after the Invalid answer")
         tx.running = False
-        assert stop["transactionId"] == tx.transaction_id, (
-            f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{tx.transaction_id} ({cite(stop)})")
-        assert stop.get("reason") == "DeAuthorized", (
-            f"step 3: StopTransaction.req reason is {stop.get('reason')!r}, expected "
-            f"'DeAuthorized' ({cite(stop)})")
+        assert_value(stop, "transactionId", tx.transaction_id, step="step 3")
+        assert_value(stop, "reason", "DeAuthorized", step="step 3")
         await status_after_reconnect(cp, pics, tx.connector_id, ("Finishing",), cut.online_wall,
                                      step="step 4", passing=("Preparing", "Charging"))

@@ -9,8 +9,9 @@ in chronological order (OCPP 1.6 section 4.7).
 """
 
 from harness.cases import case
-from harness.states.cs import (booted, cite, configured, connector_under_test, harness_answered,
-                               offline, offline_authorization, triggered, take_cable_out)
+from harness.states.cs import (LOCAL, assert_id_tag, assert_value, booted, cite, configured,
+                               connector_under_test, harness_answered, offline,
+                               offline_authorization, take_cable_out, triggered)
 
 OFFLINE_CONFIG = {"LocalAuthListEnabled": "true", "AuthorizationCacheEnabled": "true",
                   "AllowOfflineTxForUnknownId": "true"}
@@ -51,17 +52,12 @@ async def test_tc_039_cs_offline_transaction(cp, driver, pics):
         assert start.action == "StartTransaction", (
             f"step 2: the charge point sent StopTransaction.req before the StartTransaction.req of "
             f"the same transaction ({cite(start)})")
-        assert start["idTag"].casefold() == id_tag.casefold(), (
-            f"step 2: StartTransaction.req carries idTag {start['idTag']!r}, expected {id_tag!r} "
-            f"({cite(start)})")
+        assert_id_tag(start, "idTag", id_tag, step="step 2")
         harness_answered(start, "Accepted", step="step 2")
 
         # 3. StopTransaction.req, reason Local or omitted
         stop = await cp.expect("StopTransaction", timeout=triggered(pics),
                                what="step 3: StopTransaction.req after the StartTransaction.req")
-        assert stop["transactionId"] == start.answer["transactionId"], (
-            f"step 3: StopTransaction.req for transaction {stop['transactionId']}, expected "
-            f"{start.answer['transactionId']} from the StartTransaction.conf ({cite(stop)})")
-        assert stop.get("reason", "Local") == "Local", (
-            f"step 3: StopTransaction.req reason is {stop.get('reason')!r}, expected 'Local' or "
-            f"omitted ({cite(stop)})")
+        assert_value(stop, "transactionId", start.answer["transactionId"], step="step 3",
+                     why=" from the StartTransaction.conf")
+        assert_value(stop, "reason", *LOCAL, step="step 3")

@@ -14,9 +14,9 @@ reports Preparing again; the session is then ended the same way as in step 2 (cl
 """
 
 from harness.cases import case
-from harness.states.cs import (Tx, authorized, booted, cached_for_remote_start, cite, conf_status,
-                               configured, connection_timeout, connector_under_test, expect_status,
-                               remote_started, status_until, triggered)
+from harness.states.cs import (Tx, assert_id_tag, authorized, booted, cached_for_remote_start,
+                               conf_status, configured, connection_timeout, connector_under_test,
+                               expect_status, remote_started, status_until, triggered)
 
 
 async def _clear_cache(cp, *, step: str) -> None:
@@ -56,9 +56,7 @@ async def test_tc_061_cs_clear_cache(cp, driver, pics):
         await driver.present_id_tag(id_tag, connector_id, timeout=pics.timing.response_timeout)
         authorize = await cp.expect("Authorize", timeout=triggered(pics),
                                     what=f"Authorize.req for {id_tag} after ClearCache")
-        assert str(authorize["idTag"]).casefold() == id_tag.casefold(), (
-            f"step 4: Authorize.req carries idTag {authorize['idTag']!r}, expected {id_tag!r} "
-            f"({cite(authorize)})")
+        assert_id_tag(authorize, "idTag", id_tag, step="step 4")
         await expect_status(cp, pics, connector_id, "Preparing", step="step 4",
                             when="after the authorization")
 

@@ -19,7 +19,7 @@ has no reason to ask about another idTag (section 5.13).
 """
 
 from harness.cases import case
-from harness.states.cs import (authorize_remote_tx_requests, authorized, booted, cite,
+from harness.states.cs import (assert_id_tag, authorize_remote_tx_requests, authorized, booted,
                                expect_status, quiet_period, remote_start, start_after_plug_in,
                                transaction, triggered)
 from harness.states.reservation import (VALID2_NA, other_connectors_unavailable,
@@ -71,9 +71,7 @@ async def test_tc_046_2_cs_reservation_remote_start(cp, driver, pics):
         if authorize_first:
             authorize = await cp.expect("Authorize", timeout=triggered(pics),
                                         what="step 5: Authorize.req (AuthorizeRemoteTxRequests=true)")
-            assert str(authorize["idTag"]).casefold() == r.id_tag.casefold(), (
-                f"step 5: Authorize.req carries idTag {authorize['idTag']!r}, expected "
-                f"{r.id_tag!r} ({cite(authorize)})")
+            assert_id_tag(authorize, "idTag", r.id_tag, step="step 5")
         await expect_status(cp, pics, r.connector_id, "Preparing", step="step 6",
                             when="after the remote start for the reserved idTag")
 
