@@ -98,3 +98,19 @@ def test_judge_reads_the_structured_symptom():
     assert not missed.ok and "does not match wrong-value StatusNotification" in missed.problems[0]
     assert check([entry]) == []
     assert "unknown kind" in check([Entry(**{**entry.__dict__, "symptom": Symptom("odd")})])[0]
+
+
+def test_report_schema_describes_the_symptom():
+    import pathlib
+
+    import jsonschema
+
+    schema = json.loads((pathlib.Path(__file__).parent.parent / "harness/report/report.schema.json")
+                        .read_text())
+    symptom = schema["properties"]["test_cases"]["items"]["properties"]["symptom"]
+    with pytest.raises(Mismatch) as caught:
+        conf_status(conf("ClearCache", None, "NotImplemented"), "Accepted", step="s")
+    jsonschema.validate(caught.value.symptom(), symptom)
+    jsonschema.validate(None, symptom)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**caught.value.symptom(), "kind": "prose"}, symptom)
