@@ -231,3 +231,44 @@ def test_disruptions_against_reference_csms(tmp_path):
     assert kept["duplicates"] == {"attempted": 20, "kept_both": 20}
     assert any(x.startswith("duplicate identity: expected either") and "kept_both 20" in x
                for x in kept["reasons"]), kept["reasons"]
+
+
+def test_cases_under_load_and_two_worker_processes(tmp_path):
+    """Conformance cases run against the reference CSMS while the swarm runs, their verdicts in
+    the load report: PASS, and a FAIL of the run when the CSMS's fault makes a case FAIL under
+    load. And the swarm on two Locust worker processes under a master: every charge point its
+    own identity, the workers' figures merged."""
+    cases = "-k 'TC_001_CSMS or TC_023_3_CSMS'"
+    load = ["--users", "50", "--spawn-rate", "50", "--time", "6"]
+    hb = ["--heartbeat-interval", "2"]
+    runs = {"cases": _start(tmp_path / "cases", [*hb, "--cases", cases], load),
+            "cases-fault": _start(tmp_path / "cases-fault",
+                                  [*hb, "--cases", cases, "--fault", "accept_blocked_idtag"], load),
+            "workers": _start(tmp_path / "workers", hb, ["--users", "40", "--spawn-rate", "40",
+                                                         "--time", "8", "--processes", "2"])}
+    out, r = {}, {}
+    for name, process in runs.items():
+        out[name] = (process.communicate(timeout=RUN_TIMEOUT)[0], process.returncode)
+        path = tmp_path / name / "report.json"
+        r[name] = json.loads(path.read_text()) if path.exists() else None
+
+    text, code = out["cases"]
+    assert code == 0 and r["cases"]["verdict"] == "PASS", text
+    assert [(v["id"], v["verdict"]) for v in r["cases"]["cases"]["verdicts"]] == \
+        [("TC_001_CSMS", "PASS"), ("TC_023_3_CSMS", "PASS")]
+    assert r["cases"]["booted"] == 50
+    text, code = out["cases-fault"]
+    faulted = r["cases-fault"]
+    assert code == 1 and faulted["verdict"] == "FAIL", text
+    assert faulted["reasons"] == [
+        f"conformance cases under load: TC_023_3_CSMS FAIL: {v['reason']}"
+        for v in faulted["cases"]["verdicts"] if v["id"] == "TC_023_3_CSMS"]
+    assert "'BLOCKED0001' is 'Accepted'" in faulted["reasons"][0]
+    assert faulted["booted"] == 50 and faulted["callerrors"] == 0  # the swarm was fine
+
+    text, code = out["workers"]
+    workers = r["workers"]
+    assert code == 0 and workers["verdict"] == "PASS", text
+    assert workers["users_started"] == workers["booted"] == 40  # 40 distinct identities
+    assert len(workers["generator"]["processes"]["workers"]) == 2
+    assert workers["actions"]["BootNotification"]["n"] == 40

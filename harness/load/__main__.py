@@ -33,6 +33,7 @@ import psutil  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 from harness.load import distributed, objectives  # noqa: E402
+from harness.load.cases import CasesRun  # noqa: E402
 from harness.load.chargepoint import Config, Swarm, user_class  # noqa: E402
 from harness.load.disruptions import DisruptedChargePoint  # noqa: E402
 from harness.validation import Validator  # noqa: E402
@@ -87,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
                    "each charge point comes back up to S seconds late (default 0: all at once)")
     d.add_argument("--duplicate-grace", type=float, default=5.0, metavar="S", help="seconds the "
                    "CSMS has to close one of two connections of an identity (default 5)")
+    c = p.add_argument_group("conformance under load (harness/load/cases.py)")
+    c.add_argument("--cases", metavar="PYTEST_ARGS", help="run these CSMS test cases (pytest "
+                   "arguments, e.g. \"-k 'TC_001_CSMS or TC_003_CSMS'\") against the same CSMS "
+                   "while the swarm runs; their verdicts go into report.json")
+    c.add_argument("--cases-pics", metavar="PICS", help="the CSMS's PICS for the cases")
+    c.add_argument("--cases-driver", metavar="SPEC", help="--ocpp-driver for the cases (the "
+                   "CSMS's operator actions)")
+    c.add_argument("--cases-timeout", type=float, default=600.0, metavar="S", help="longest "
+                   "the swarm waits past --time for the cases to end (default 600)")
     p.add_argument("--processes", type=int, default=1, help="Locust worker processes under a "
                    "master (default 1: one process, no master)")
     p.add_argument("--worker-of", metavar="HOST:PORT", help=argparse.SUPPRESS)
@@ -262,7 +272,14 @@ def run(args: argparse.Namespace) -> int:
         runner.send_message("begin", {"started_at": swarm.started_at,
                                       "processes": args.processes})
     runner.start(args.users, spawn_rate=spawn_rate)
+    suite = None
+    if args.cases:
+        suite = CasesRun(args.cases, args.csms_url, Path(args.report), args.cases_pics,
+                         args.cases_driver)
+        gevent.spawn_later(min(args.users / spawn_rate, args.time / 2), suite.start)
     gevent.sleep(args.time)
+    if suite is not None:  # the swarm keeps running until the cases end (bounded)
+        suite.wait(args.cases_timeout)
     generator = health.stop()
     generator["greenlets"] = len(runner.user_greenlets)
     if workers:
@@ -276,6 +293,9 @@ def run(args: argparse.Namespace) -> int:
     measured = _measured(args, env, swarm, generator, spawn_rate, started)
     if disruption:
         measured["disruption_settings"] = disruption
+    if suite is not None:
+        measured["cases"] = suite.summary()
+        measured["duration_s"] = round(time.monotonic() - swarm.started_at, 1)
     measured.update(objectives.judge(slo, args.scenario, measured))
     report = Path(args.report)
     report.mkdir(parents=True, exist_ok=True)
@@ -384,6 +404,11 @@ def _print(m: dict, where: Path) -> None:
     if m["disruption"] or m["duplicates"]:
         print(f"disruption {m['disruption']}; recovery s {m['recovery_s']}; replay lost "
               f"{m['replay_lost']}; duplicates {m['duplicates']}")
+    if "cases" in m:
+        cases = m["cases"]
+        print(f"conformance cases under load: {cases['counts'] or 'none ran'} (exit "
+              f"{cases['exit']}{', timed out' if cases['timed_out'] else ''}): "
+              + ", ".join(f"{v['id']} {v['verdict']}" for v in cases["verdicts"]))
     print(f"{m['scenario']}: {m['verdict']}" + "".join(f"\n  {r}" for r in m["reasons"]))
     print(f"report: {where}", flush=True)
 

@@ -167,6 +167,8 @@ def judge(objectives: dict[str, dict], scenario: str, measured: dict) -> dict[st
         else:
             results.append(Objective("all booted within s", limit, took, took <= limit,
                                      f"{users} booted"))
+    if "cases" in measured:
+        results.append(_cases(measured["cases"]))
     reasons = _health(objectives.get("generator", {}), measured)
     missed = [o for o in results if o.met is False]
     unjudged = [o for o in results if o.met is None]
@@ -196,6 +198,25 @@ def _recovered(limit: float, measured: dict) -> Objective:
         return Objective(name, limit, worst, False, missed=f"{name}: {recovered} of {disrupted} "
                          f"disrupted charge points Accepted again by the end of the run")
     return Objective(name, limit, worst, worst <= limit, f"slowest of {disrupted}")
+
+
+def _cases(cases: dict) -> Objective:
+    """The conformance cases run under load: every one that ran must not FAIL; none ran, the
+    suite timed out, or a case ERRORed or was INCONCLUSIVE: nothing (complete) to judge."""
+    name = "conformance cases under load"
+    verdicts = cases.get("verdicts", [])
+    failed = [v for v in verdicts if v["verdict"] == "FAIL"]
+    counts = ", ".join(f"{k} {n}" for k, n in sorted(cases.get("counts", {}).items()))
+    if failed:
+        return Objective(name, 0, len(failed), False, missed="; ".join(
+            f"{name}: {v['id']} FAIL: {v['reason']}" for v in failed))
+    unsure = [v for v in verdicts if v["verdict"] in ("ERROR", "INCONCLUSIVE")]
+    if cases.get("timed_out") or not verdicts or unsure:
+        why = "the suite did not finish in time" if cases.get("timed_out") else \
+            f"none ran (exit {cases.get('exit')}; see {cases.get('log')})" if not verdicts else \
+            ", ".join(f"{v['id']} {v['verdict']}: {v['reason']}" for v in unsure)
+        return Objective(name, 0, None, None, why)
+    return Objective(name, 0, 0, True, counts)
 
 
 def _duplicates(policy: str, measured: dict) -> Objective:

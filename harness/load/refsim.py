@@ -22,8 +22,11 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 STARTUP_TIMEOUT = 30.0
+DEFAULT_PICS = Path(__file__).resolve().parents[1] / "sim" / "default_csms.toml"
+"""The PICS the reference CSMS runs with when not given one (harness.sim csms)."""
 TAG_PREFIX = "LOADTAG"
 _READY = re.compile(r"listening on ws://([\d.]+):(\d+)/.*control on (http://\S+)")
 
@@ -96,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boot-pending", type=float, metavar="S",
                         help="answer Pending (interval 1) for the first S seconds")
     parser.add_argument("--pics", help="the CSMS simulator's PICS")
+    parser.add_argument("--cases", metavar="PYTEST_ARGS", help="CSMS test cases to run against "
+                        "the reference CSMS while the swarm runs (python -m harness load --cases,"
+                        " with the simulator's PICS and its control protocol as the driver)")
     args = parser.parse_args(own)
     csms = RefCsms(args.fault, args.pics)
     timer = None
@@ -117,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(args.fault) or 'none'}", flush=True)
         command = [sys.executable, "-m", "harness.load", "--csms-url", csms.url,
                    "--id-tag-prefix", TAG_PREFIX, *load_args]
+        if args.cases:
+            command += ["--cases", args.cases, "--cases-driver", csms.control,
+                        "--cases-pics", args.pics or str(DEFAULT_PICS)]
         load = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                                 stdout=subprocess.PIPE, text=True)
         for line in load.stdout:
