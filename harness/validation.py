@@ -128,7 +128,10 @@ def _exact(number: Any) -> Decimal | int | None:
 
 def _ratio(number: Any) -> tuple[int, int]:
     """``number`` (finite) as an exact fraction: (numerator, denominator)."""
-    return _exact(number).as_integer_ratio()
+    exact = _exact(number)
+    if exact is None:
+        raise SchemaError(f"{number!r} is not a finite number")
+    return exact.as_integer_ratio()
 
 
 def _multiple_of(value: Any, num: int, den: int) -> bool:
@@ -510,7 +513,7 @@ class _Generator:
                 emit(schema, var, indent)
             else:
                 self.block(indent, f"if type({var}) is {self.constant(kind, 't')}:",
-                           lambda inner, emit=emit: emit(schema, var, inner))
+                           functools.partial(emit, schema, var))
 
     def block(self, indent: int, header: str, body: Callable[[int], None]) -> None:
         """``header`` (an if or a for) with ``body``'s lines under it; nothing if there are none."""
@@ -528,7 +531,7 @@ class _Generator:
         types, enum = _types_of(schema), schema.get("enum")
         string_enum = enum is not None and all(type(o) is str for o in enum)
         if string_enum and (types is None or str in types):
-            return frozenset(enum)
+            return frozenset(enum or ())
         if enum is None and types is not None:
             return frozenset(types)
         return None
@@ -543,7 +546,7 @@ class _Generator:
                 f"not in {self.constant(types, 't')}"
             out.append(f"type({{x}}) {test}")
         if string_enum:
-            out.append(f"{{x}} not in {self.constant(frozenset(enum), 'e')}")
+            out.append(f"{{x}} not in {self.constant(frozenset(enum or ()), 'e')}")
         elif enum is not None:
             out.append(f"not _in_enum({{x}}, {self.constant(enum, 'e')})")
         for kind, keyword_conditions in (((str,), self.string), (_NUMBER_TYPES, self.number)):
@@ -639,8 +642,11 @@ class _Generator:
             return
         for i, sub in enumerate(items):
             child = self.name("v")
-            self.block(indent, f"if len({var}) > {i}:", lambda j, sub=sub, child=child: (
-                self.emit(j, f"{child} = {var}[{i}]"), self.node(sub, child, j)))
+
+            def item(j: int, i: int = i, sub: dict = sub, child: str = child) -> None:
+                self.emit(j, f"{child} = {var}[{i}]")
+                self.node(sub, child, j)
+            self.block(indent, f"if len({var}) > {i}:", item)
         more = schema.get("additionalItems", True)
         if more is False:
             self.emit(indent, f"if len({var}) > {len(items)}: return False")
