@@ -201,7 +201,8 @@ class OcppRun:
                  "firmware_version": self.pics.dut.firmware_version,
                  "charge_point_id": self.pics.dut.charge_point_id, "pics": str(self.pics.source),
                  "pics_sha256": _sha256(self.pics.source)},
-            sut=self.sut, started=utc_now(), declared_profiles=tuple(self.pics.features.profiles),
+            sut=self.sut, started=utc_now(), declared_profiles=tuple(self.pics.features.profiles)
+            + (("Security",) if self.pics.security.profile else ()),
             pics=pics_block(self.pics),  # configuration: read from the device, not the PICS
             lab=dict(vars(self.pics.lab)) if hasattr(self.pics, "lab") else {})
         self.bench: Any = None
@@ -281,7 +282,8 @@ def _applicable(run: OcppRun, items: list[pytest.Item]) -> dict[str, dict[str, A
     modules = {id(m): m for item in items if (m := getattr(item, "module", None)) is not None}
     for info in package_cases(modules.values()):
         known.setdefault(info.id, info)
-    out: dict[str, dict[str, Any]] = {p: {"total": 0, "applicable": []} for p in PROFILE_MARKERS}
+    out: dict[str, dict[str, Any]] = {p: {"total": 0, "applicable": []}
+                                      for p in (*PROFILE_MARKERS, *FUNCTIONALITIES)}
     for info in known.values():
         if info.sut != run.sut or info.profile not in out:
             continue
@@ -900,6 +902,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(f"  {'Robustness':<24} {robustness['result']:<10} {counts} (outside the "
                       f"certificate)", red=robustness["result"] == "Fail",
                       green=robustness["result"] == "Pass")
+    for name, f in run.report.functionalities().items():
+        if f["result"] == "N/A" and not f["declared"]:
+            continue
+        tr.write_line(f"  {name:<24} {f['result']:<10} {profile_counts(f)} (outside the "
+                      f"certificate)", red=f["result"] == "Fail", green=f["result"] == "Pass",
+                      yellow=f["result"] == "Incomplete")
     remarks, waived = run.report.remarks(), run.report.waived()
     if remarks["total"]:
         tr.write_line(f"remarks: {remarks['total']} in {len(remarks['cases'])} case(s) "

@@ -320,6 +320,9 @@ def view(data: dict, base: Path | None = None) -> dict[str, Any]:
         verdicts[case["verdict"]] = verdicts.get(case["verdict"], 0) + 1
     return {
         "r": data, "sut": sut,
+        # Functionalities beside the certificate (Security): shown when declared or applicable.
+        "functionalities": [(name, f) for name, f in (data.get("functionalities") or {}).items()
+                            if f.get("declared") or f.get("result") != "N/A"],
         "device_name": "Charging Station" if sut == "cs" else "CSMS",
         "harness_name": "Central system (harness)" if sut == "cs" else "Charge point (harness)",
         "dut_lifeline": "Charge point (device)" if sut == "cs" else "Central system (device)",

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 import harness
-from harness.profiles import PROFILE_MARKERS
+from harness.profiles import FUNCTIONALITIES, PROFILE_MARKERS
 from harness.profiles import certificate as _certificate
 
 VERDICTS = ("PASS", "FAIL", "N/A", "INCONCLUSIVE", "ERROR", "BLOCKED")
@@ -33,6 +33,10 @@ PROFILE_RESULTS = ("Pass", "Fail", "N/A", "Incomplete")
 TEST_CASE_DOCUMENT = ("OCPP 1.6 Compliancy Testing Tool, Test Case Document, revision 2025-06 "
                       "(CS) / 2026-02 (CSMS), as catalogued in octt16/")
 """The OCTT document the test cases follow (ids, names, steps), as the certificates name theirs."""
+FUNCTIONALITY_DOCUMENTS = {
+    "Security": "OCPP 1.6 Security White Paper, edition 2 (the OCTT's security cases, TC_073 to "
+                "TC_088, as catalogued in octt16/)"}
+"""The document each functionality beside the profiles follows."""
 
 
 @dataclass
@@ -125,38 +129,47 @@ class RunReport:
         ``applicable`` counts every case the harness knows for the SUT that the PICS does not
         make N/A, whether selected or not (minus those found N/A at run time); ``ran`` those of
         them with a verdict; ``not_run`` the rest plus the BLOCKED ones."""
-        out = {}
-        for profile in PROFILE_MARKERS:
-            verdicts: dict[str, str] = {}
-            for c in self.test_cases:
-                if c.profile == profile:
-                    verdicts[c.id] = c.verdict
-            known = self.applicable.get(profile) if self.applicable is not None else None
-            expected = {i for i, v in verdicts.items() if v != "N/A"}
-            if known is not None:
-                expected |= {i for i in known["applicable"] if verdicts.get(i) != "N/A"}
-            counts = {v: n for v in VERDICTS
-                      if (n := sum(1 for x in verdicts.values() if x == v))}
-            blocked = sum(1 for i in expected if verdicts.get(i) == BLOCKED)
-            not_run = sum(1 for i in expected if i not in verdicts) + blocked
-            declared = profile in self.declared_profiles
-            if counts.get("FAIL"):
-                result = "Fail"
-            elif expected and all(verdicts.get(i) == "PASS" for i in expected):
-                result = "Pass"
-            elif expected or (declared and not verdicts
-                              and (known is None or not known["total"])):
-                # The second: declared, but the harness knows no case of it at all: nothing was
-                # shown to pass or not to apply.
-                result = "Incomplete"
-            else:
-                result = "N/A"
-            out[profile] = {
-                "result": result, "declared": declared, "counts": counts,
-                "applicable": len(expected), "ran": len(expected) - not_run,
-                "not_run": not_run, "inconclusive": counts.get("INCONCLUSIVE", 0),
-                "error": counts.get("ERROR", 0), "blocked": blocked}
-        return out
+        return {profile: self._result_of(profile) for profile in PROFILE_MARKERS}
+
+    def functionalities(self) -> dict[str, dict[str, Any]]:
+        """Per functionality beside the six profiles (harness/profiles.py FUNCTIONALITIES: Security),
+        its result by the profiles' rules, outside the certificate (``in_certificate`` false), with
+        the document its cases follow."""
+        return {name: {**self._result_of(name), "in_certificate": False,
+                       "document": FUNCTIONALITY_DOCUMENTS.get(name, "")}
+                for name in FUNCTIONALITIES}
+
+    def _result_of(self, profile: str) -> dict[str, Any]:
+        """One profile's (or functionality's) result and the figures behind it."""
+        verdicts: dict[str, str] = {}
+        for c in self.test_cases:
+            if c.profile == profile:
+                verdicts[c.id] = c.verdict
+        known = self.applicable.get(profile) if self.applicable is not None else None
+        expected = {i for i, v in verdicts.items() if v != "N/A"}
+        if known is not None:
+            expected |= {i for i in known["applicable"] if verdicts.get(i) != "N/A"}
+        counts = {v: n for v in VERDICTS
+                  if (n := sum(1 for x in verdicts.values() if x == v))}
+        blocked = sum(1 for i in expected if verdicts.get(i) == BLOCKED)
+        not_run = sum(1 for i in expected if i not in verdicts) + blocked
+        declared = profile in self.declared_profiles
+        if counts.get("FAIL"):
+            result = "Fail"
+        elif expected and all(verdicts.get(i) == "PASS" for i in expected):
+            result = "Pass"
+        elif expected or (declared and not verdicts
+                          and (known is None or not known["total"])):
+            # The second: declared, but the harness knows no case of it at all: nothing was
+            # shown to pass or not to apply.
+            result = "Incomplete"
+        else:
+            result = "N/A"
+        return {
+            "result": result, "declared": declared, "counts": counts,
+            "applicable": len(expected), "ran": len(expected) - not_run,
+            "not_run": not_run, "inconclusive": counts.get("INCONCLUSIVE", 0),
+            "error": counts.get("ERROR", 0), "blocked": blocked}
 
     def profiles(self) -> dict[str, str]:
         """Per profile its one word: Pass, Fail, N/A or Incomplete."""
@@ -203,7 +216,8 @@ class RunReport:
             "configuration": self.configuration,
             "configuration_source": self.configuration_source,
             "profile_results": results,
-            "robustness": self.robustness(), "remarks": self.remarks(), "waived": self.waived(),
+            "robustness": self.robustness(), "functionalities": self.functionalities(),
+            "remarks": self.remarks(), "waived": self.waived(),
             "pics": self.pics, "limits": self.limits, "lab": self.lab, "harness": self.harness,
             "test_case_document": self.test_case_document,
             "test_cases": [asdict(c) for c in self.test_cases],
