@@ -673,6 +673,41 @@ async def _(rig):
     assert ids["status"] == "Accepted" and len(ids["certificateHashData"]) == 1
 
 
+_PROFILE_3 = Security(profile=3)
+
+
+async def _csr(rig) -> str:
+    rig.csms.responder = lambda action, p: {"status": "Accepted"} \
+        if action == "SignCertificate" else None
+    await rig.booted()
+    trigger = await rig.csms.result("ExtendedTriggerMessage",
+                                    {"requestedMessage": "SignChargePointCertificate"})
+    assert trigger == {"status": "Accepted"}
+    return (await rig.csms.expect("SignCertificate")).payload["csr"]
+
+
+@scenario(CP, "csr_wrong_cn", {"security": _PROFILE_3})
+async def _(rig):
+    from harness.pki import check_csr
+    assert "expected 'SIM-CP-0001'" in " ".join(check_csr(await _csr(rig), "SIM-CP-0001"))
+
+
+@scenario(CP, "csr_weak_key", {"security": _PROFILE_3})
+async def _(rig):
+    from harness.pki import check_csr
+    assert "1024-bit RSA" in " ".join(check_csr(await _csr(rig), "SIM-CP-0001"))
+
+
+@scenario(CP, "certificate_signed_not_used", {"security": _PROFILE_3,
+                                              "trusted_roots": (_PKI.csms_root.pem,)})
+async def _(rig):
+    csr = await _csr(rig)
+    conf = await rig.csms.result("CertificateSigned", {"certificateChain": _PKI.sign_csr(csr)})
+    assert conf == {"status": "Accepted"}
+    await rig.csms.result("ClearCache", {})  # the answer is out, and what follows it
+    assert rig.cp.client_cert is None and len(rig.csms.paths) == 1
+
+
 # --- the CSMS -----------------------------------------------------------------------------------
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}

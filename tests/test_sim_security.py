@@ -136,8 +136,17 @@ async def test_sign_charge_point_certificate(pki):
             assert conf == {"status": "Rejected"}, kind
             event = await csms.expect("SecurityEventNotification")
             assert event.payload["type"] == "InvalidChargePointCertificate"
-        conf = await csms.result("CertificateSigned", {"certificateChain": pki.sign_csr(csr)})
+        chain = pki.sign_csr(csr)
+        conf = await csms.result("CertificateSigned", {"certificateChain": chain})
         assert conf == {"status": "Accepted"}
+        for _ in range(100):  # it connects again, to use the new certificate (wss:// only)
+            if len(csms.paths) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(csms.paths) == 2 and cp.client_cert is not None
+        cert_file, key_file = cp.client_cert
+        assert open(cert_file).read() == chain
+        assert oct(__import__("os").stat(key_file).st_mode & 0o777) == "0o600"
         heartbeat = await csms.result("ExtendedTriggerMessage", {"requestedMessage": "Heartbeat"})
         assert heartbeat == {"status": "Accepted"}
         await csms.expect("Heartbeat")

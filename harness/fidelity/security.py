@@ -5,6 +5,7 @@ declares no security profile, the security cases are N/A."""
 from harness.fidelity.catalogue import Entry
 
 PICS = "harness/sim/security_cs.toml"
+PICS_3 = "harness/sim/security3_cs.toml"  # profile 3: client certificates (TC_074)
 _NO_CONNECTION = ("the charge point cannot connect at all: every case needing the connection "
                   "fails with the refused handshakes")
 
@@ -35,4 +36,14 @@ ENTRIES = [
     Entry("cs-delete-certificate-not-deleted", "cs", "delete_certificate_not_deleted",
           "answers DeleteCertificate Accepted but keeps the certificate",
           ("TC_076_CS",), r"step 6: .*still lists the deleted certificate", pics=PICS),
+    Entry("cs-csr-wrong-cn", "cs", "csr_wrong_cn",
+          "puts another CN than its serial number in the CSR it sends",
+          ("TC_074_CS",), r"step 3: the CSR's subject CN is 'SIM-CP-0001-X', expected 'SIM-CP-0001'",
+          pics=PICS_3),
+    Entry("cs-csr-weak-key", "cs", "csr_weak_key",
+          "makes a 1024-bit RSA key for its CSR",
+          ("TC_074_CS",), r"step 3: the CSR is for a 1024-bit RSA/DSA key", pics=PICS_3),
+    Entry("cs-certificate-signed-not-used", "cs", "certificate_signed_not_used",
+          "accepts its new certificate but keeps connecting with the old one",
+          ("TC_074_CS",), r"step 7: .*not the one signed in step 5.*it had before", pics=PICS_3),
 ]

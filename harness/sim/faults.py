@@ -172,6 +172,11 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "text instead of the DER issuer name (GetInstalledCertificateIds, DeleteCertificate)"),
     FaultSpec("delete_certificate_not_deleted", "cp", "answers DeleteCertificate Accepted but keeps "
               "the certificate"),
+    FaultSpec("csr_wrong_cn", "cp", "puts another CN than its serial number in the CSR of "
+              "SignCertificate (the serial with -X appended)"),
+    FaultSpec("csr_weak_key", "cp", "makes a 1024-bit RSA key for the CSR of SignCertificate"),
+    FaultSpec("certificate_signed_not_used", "cp", "answers CertificateSigned Accepted but keeps "
+              "connecting with its old client certificate"),
     FaultSpec("stack_level_inverted", "cp", "among charging profiles of one purpose, the lowest "
               "stackLevel wins instead of the highest"),
     FaultSpec("composite_limits_shifted", "cp", "GetCompositeSchedule reports each period with "

@@ -73,6 +73,17 @@ async def dropped_by_device(cp: Session, pics: Any) -> bool:
     return True
 
 
+def peer_fingerprint(cp: Session) -> str | None:
+    """SHA-256 (hexadecimal) of the client certificate the charge point presented on its current
+    connection's TLS handshake; None without TLS or without a client certificate."""
+    import hashlib
+    link = cp.link
+    transport = getattr(getattr(link, "ws", None), "transport", None)
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    return hashlib.sha256(der).hexdigest() if der else None
+
+
 # --- the certificate store -------------------------------------------------------------------
 
 async def installed_ids(cp: Session, use: str, *, step: str) -> tuple[Response, list[dict]]:

@@ -127,6 +127,8 @@ class ChargePointSim(ConnectionMixin, ChargingMixin, CoreHandlers, ProfileHandle
                 r.timer.cancel()
         await self.tasks.cancel_all()
         self.power = None
+        if self.cert_folder is not None:
+            self.cert_folder.cleanup()  # the key of a certificate signed for it
 
     async def wait_booted(self, timeout: float) -> None:
         """Until the CSMS accepted the BootNotification and the connection is up."""

@@ -66,12 +66,16 @@ class SecurityHandlers:
         """The key pair of the last CSR (TC_074), until a CertificateSigned for it arrives."""
         self.cp_certificate: str | None = None
         """The charge point certificate chain (PEM) it uses, once one was signed for it."""
+        self.cert_folder: Any = None
+        """Where that certificate and its key are kept as files (a TemporaryDirectory)."""
         security = self.pics.security
         if security.profile in (1, 2) and security.basic_auth_password \
                 and not self.config.has("AuthorizationKey"):
             self.config.set("AuthorizationKey", security.basic_auth_password)
         if security.profile and not self.config.has("SecurityProfile"):
             self.config.set("SecurityProfile", str(security.profile))
+        if security.profile and not self.config.has("CpoName"):
+            self.config.set("CpoName", self.pics.dut.vendor)
 
     def require_security(self: ChargePointSim, action: str) -> None:
         if not self.pics.security.profile:
@@ -100,14 +104,8 @@ class SecurityHandlers:
         if key != "AuthorizationKey" or self.pics.security.profile not in (1, 2):
             return
         self.security_event("ReconfigurationOfSecurityParameters", "AuthorizationKey changed")
-        link = self.link
-
-        async def reconnect() -> None:
-            from harness.sim.common import wait_event
-            await wait_event(self.outbox.empty, self.response_timeout)
-            if link is not None and link is self.link:
-                await link.close(1000, "AuthorizationKey changed")
-        self.tasks.spawn(reconnect(), "reconnect-new-key")
+        self.tasks.spawn(self._reconnect_after(self.link, "AuthorizationKey changed"),
+                         "reconnect-new-key")
 
     def security_profile_change(self: ChargePointSim, value: str) -> str | None:
         """ChangeConfiguration SecurityProfile: a lower value is Rejected (white paper 2.4, no
@@ -127,7 +125,7 @@ class SecurityHandlers:
         if connector_id is not None and self.connector(connector_id) is None:
             return REJECTED
         if what == "SignChargePointCertificate":
-            if self.pics.security.profile != 3 and self.faults.get("any_profile_csr") is None:
+            if self.pics.security.profile != 3:
                 return REJECTED  # white paper 2.6: the charge point certificate is profile 3's
             if self.faults.get("sign_certificate_not_sent") is not None:
                 return ACCEPTED
@@ -154,17 +152,49 @@ class SecurityHandlers:
             return
         self.events.add("sign_certificate", status=conf.get("status"))
 
-    async def on_CertificateSigned(self: ChargePointSim, p: dict) -> dict:
+    async def on_CertificateSigned(self: ChargePointSim, p: dict) -> dict | Answer:
         self.require_security("CertificateSigned")
         chain = p["certificateChain"]
         problem = self._chain_problem(chain)
-        if problem is not None and self.faults.get("accept_any_certificate_chain") is None:
+        if problem is not None:
             self.events.add("certificate_rejected", why=problem)
             self.security_event("InvalidChargePointCertificate", problem)
             return REJECTED
         self.cp_certificate = chain
         self.events.add("certificate_signed")
-        return ACCEPTED
+        if self.faults.get("certificate_signed_not_used") is not None:
+            return ACCEPTED
+        self.client_cert = self._keep_certificate(chain, self.cp_key)
+        self.cp_key = None
+        link = self.link
+        # The new certificate is used from the next connection on: close this one once answered.
+        return Answer(ACCEPTED, lambda: self._reconnect_after(link, "new charge point certificate"))
+
+    def _keep_certificate(self: ChargePointSim, chain: str, key: Any) -> tuple[str, str]:
+        """The new certificate and its key as files for ``ssl`` (key mode 0600, in a private
+        temporary folder removed when the simulator stops)."""
+        import os
+        import tempfile
+        from pathlib import Path
+
+        from cryptography.hazmat.primitives import serialization
+        if self.cert_folder is None:
+            self.cert_folder = tempfile.TemporaryDirectory(prefix="ocpp-sim-cp-")
+        folder = Path(self.cert_folder.name)
+        cert_file, key_file = folder / "cp-cert.pem", folder / "cp-key.pem"
+        cert_file.write_text(chain)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(key.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        return str(cert_file), str(key_file)
+
+    async def _reconnect_after(self: ChargePointSim, link: Any, why: str) -> None:
+        from harness.sim.common import wait_event
+        await wait_event(self.outbox.empty, self.response_timeout)
+        if link is not None and link is self.link:
+            await link.close(1000, why)
 
     def _chain_problem(self: ChargePointSim, chain: str) -> str | None:
         limit = self.config.int("CertificateSignedMaxChainSize", 0)
