@@ -265,6 +265,8 @@ def test_cases_under_load_and_two_worker_processes(tmp_path):
         for v in faulted["cases"]["verdicts"] if v["id"] == "TC_023_3_CSMS"]
     assert "'BLOCKED0001' is 'Accepted'" in faulted["reasons"][0]
     assert faulted["booted"] == 50 and faulted["callerrors"] == 0  # the swarm was fine
+    page = (tmp_path / "cases-fault" / "report.html").read_text()
+    assert "TC_023_3_CSMS" in page and "&#x27;BLOCKED0001&#x27; is &#x27;Accepted&#x27;" in page
 
     text, code = out["workers"]
     workers = r["workers"]
@@ -272,3 +274,26 @@ def test_cases_under_load_and_two_worker_processes(tmp_path):
     assert workers["users_started"] == workers["booted"] == 40  # 40 distinct identities
     assert len(workers["generator"]["processes"]["workers"]) == 2
     assert workers["actions"]["BootNotification"]["n"] == 40
+
+
+def test_report_html_escapes_what_the_csms_sent():
+    from harness.load import html
+    hostile = "<script>alert(1)</script>"
+    figures = _figures(scenario="steady", verdict="FAIL", reasons=[f"findings: 1 > 0 {hostile}"],
+                       objectives=[{"objective": "findings", "limit": 0, "measured": 1,
+                                    "met": False}],
+                       finding_samples=[{"chargePointId": "LOAD00001", "sender": "csms",
+                                         "action": "Heartbeat", "rule": "additionalProperties",
+                                         "path": "$", "message": hostile,
+                                         "frame": f'[3,"1",{{"{hostile}":1}}]'}],
+                       cases={"command": "pytest", "exit": 1, "timed_out": False,
+                              "report": "r", "verdicts": [{"id": "TC_001_CSMS",
+                                                           "verdict": "FAIL", "reason": hostile,
+                                                           "duration_s": 1.0}]},
+                       timeline=[{"t": 5, "users": 10, "p95_ms": {"Heartbeat": 4}},
+                                 {"t": 10, "users": 10, "p95_ms": {"Heartbeat": 9}}])
+    for action in figures["actions"].values():
+        action.update(failures=0, min_ms=0, max_ms=9, rps=1.0)
+    page = html.render(figures)
+    assert "<script" not in page and page.count("&lt;script&gt;") >= 4
+    assert "<svg" in page and "<polyline" in page and "TC_001_CSMS" in page

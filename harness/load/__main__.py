@@ -32,7 +32,7 @@ import orjson  # noqa: E402
 import psutil  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from harness.load import distributed, objectives  # noqa: E402
+from harness.load import distributed, html, objectives  # noqa: E402
 from harness.load.cases import CasesRun  # noqa: E402
 from harness.load.chargepoint import Config, Swarm, user_class  # noqa: E402
 from harness.load.disruptions import DisruptedChargePoint  # noqa: E402
@@ -41,6 +41,7 @@ from harness.validation import Validator  # noqa: E402
 EXIT = {"PASS": 0, "FAIL": 1, "INCONCLUSIVE": 3}
 EXIT_SETUP = 4
 LOOP_TICK = 0.1
+TIMELINE_TICK = 5.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -272,6 +273,8 @@ def run(args: argparse.Namespace) -> int:
         runner.send_message("begin", {"started_at": swarm.started_at,
                                       "processes": args.processes})
     runner.start(args.users, spawn_rate=spawn_rate)
+    timeline: list[dict] = []
+    sampler = gevent.spawn(_timeline, env, runner, swarm, timeline)
     suite = None
     if args.cases:
         suite = CasesRun(args.cases, args.csms_url, Path(args.report), args.cases_pics,
@@ -281,6 +284,7 @@ def run(args: argparse.Namespace) -> int:
     if suite is not None:  # the swarm keeps running until the cases end (bounded)
         suite.wait(args.cases_timeout)
     generator = health.stop()
+    sampler.kill()
     generator["greenlets"] = len(runner.user_greenlets)
     if workers:
         parts = distributed.collect(env, args.processes)
@@ -291,6 +295,7 @@ def run(args: argparse.Namespace) -> int:
         runner.quit()
     generator["heartbeat_lag_p95_ms"] = _ms(_percentile(swarm.heartbeat_lags, 0.95))
     measured = _measured(args, env, swarm, generator, spawn_rate, started)
+    measured["timeline"] = timeline
     if disruption:
         measured["disruption_settings"] = disruption
     if suite is not None:
@@ -300,8 +305,21 @@ def run(args: argparse.Namespace) -> int:
     report = Path(args.report)
     report.mkdir(parents=True, exist_ok=True)
     (report / "report.json").write_bytes(orjson.dumps(measured, option=orjson.OPT_INDENT_2))
+    (report / "report.html").write_text(html.render(measured), encoding="utf-8")
     _print(measured, report / "report.json")
     return EXIT[measured["verdict"]]
+
+
+def _timeline(env: Environment, runner: Any, swarm: Swarm, out: list[dict]) -> None:
+    """Every TIMELINE_TICK s: the charge points running and each action's p95 over Locust's
+    sliding window (about the last 10 s)."""
+    while True:
+        gevent.sleep(TIMELINE_TICK)
+        out.append({"t": round(time.monotonic() - swarm.started_at, 1),
+                    "users": runner.user_count,
+                    "p95_ms": {name if method == "OCPP" else f"{method} {name}":
+                               entry.get_current_response_time_percentile(0.95)
+                               for (name, method), entry in sorted(env.stats.entries.items())}})
 
 
 def _worker(args: argparse.Namespace, env: Environment, swarm: Swarm, health: Health) -> int:
