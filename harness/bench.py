@@ -120,6 +120,7 @@ class CentralSystemBench:
         await self.server.start()
         self._accepting = asyncio.get_running_loop().create_task(self._accept_forever())
         if self.options.dut == "external":
+            self.session.listening = (self.server.host, self.server.port)
             self.notify(f"listening on {self.server.url.removesuffix('/ocpp')}/<any path>/"
                         f"{self.pics.dut.charge_point_id}; waiting up to "
                         f"{self.pics.timing.boot_timeout:g} s for it (PICS timing.boot_timeout)")

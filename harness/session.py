@@ -281,6 +281,9 @@ class Session:
         self.dialer: Dialer | None = None
         """How the harness opens a connection when it is the client (SUT ``csms``: the bench);
         None when it listens (SUT ``cs``: the charge point dials in)."""
+        self.listening: tuple[str, int] | None = None
+        """Where the harness listens for the device (SUT ``cs``: the bench sets it), so that a
+        device that never reached it is told how to: its central system URL, --ocpp-listen."""
         self.stash = Stash()
         """Per-session knowledge of the layers above (states), by typed key; kept across cases."""
         self._responders: dict[str, Responder] = {}
@@ -417,7 +420,7 @@ class Session:
             try:
                 await self._wait(self._connected.wait(), timeout,
                                  f"the device did not connect within {timeout:g} s "
-                                 "(no connection attempt reached the harness)")
+                                 f"(no connection attempt reached the harness{self._how()})")
             except DeviceTimeout as timed_out:
                 refused = self._refused_since_connected
                 if refused:
@@ -427,6 +430,18 @@ class Session:
                 raise timed_out from None
         assert self.link is not None
         return self.link
+
+    def _how(self) -> str:
+        """' at H:P: ...' naming what the device must be told, or '' (not listening)."""
+        if self.listening is None:
+            return ""
+        host, port = self.listening
+        text = (f" at {host}:{port}: is the charge point's central system URL "
+                f"ws://<this machine>:{port}/<any path>/<chargePointId>? (--ocpp-listen)")
+        if host in ("127.0.0.1", "localhost", "::1"):
+            text += (f"; {host} is loopback: a charge point on the network needs "
+                     f"--ocpp-listen 0.0.0.0:{port}")
+        return text
 
     def refusals_summary(self, refused: list[Attempt]) -> str:
         """'the harness refused 3 connection attempts: 2 x ws.basic-auth (first: ..., wire log

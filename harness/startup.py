@@ -43,6 +43,12 @@ def check(pics: Any, options: Any) -> list[str]:
     """Every problem of this set-up, one line each (empty: nothing found)."""
     problems = check_driver(options.driver, options.dut)
     if options.dut == "external" and options.sut == "cs":
+        if options.csms_url:
+            # The harness would listen for a charge point and never use the URL: a run that waits
+            # minutes for nobody, when the user meant the other side.
+            problems.append(f"--ocpp-csms-url {options.csms_url!r}: given, but the side under "
+                            f"test is a charge point (--ocpp-sut cs, or the PICS dut.sut); for a "
+                            f"central system add --ocpp-sut csms and its PICS (--ocpp-pics)")
         problems += check_listen(*options.listen)
     if options.dut == "external" and options.sut == "csms":
         source = "--ocpp-csms-url" if options.csms_url else "PICS dut.csms_url"
@@ -133,9 +139,14 @@ def check_csms_url(url: str | None, source: str, timeout: float) -> list[str]:
     if parts.scheme not in ("ws", "wss"):
         return [f"{where}: not a ws:// or wss:// URL"]
     try:
-        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        port = parts.port
     except ValueError:
         return [f"{where}: the port is not a number from 0 to 65535"]
+    if port == 0:  # the embedded simulator's PICS: 'any free port', meaningless for a real CSMS
+        return [f"{where}: port 0 is the embedded simulator's free port, not a central system's "
+                f"(give --ocpp-csms-url, or --ocpp-pics with the CSMS's dut.csms_url)"]
+    if port is None:
+        port = 443 if parts.scheme == "wss" else 80
     if not parts.hostname:
         return [f"{where}: no host"]
     try:

@@ -71,6 +71,32 @@ def test_an_unreachable_csms_url(pytester, tmp_path):
                                     f"reach 127.0.0.1:{port}: connection refused")
 
 
+def test_a_csms_url_for_a_charge_point_under_test(pytester, tmp_path):
+    """--ocpp-sut forgotten on the README's CSMS command (no PICS, so the embedded simulator's
+    cs one): before, the run listened on 127.0.0.1:9000 for a charge point and waited minutes."""
+    out = tmp_path / "out"
+    result = run(pytester, CORE_CASE, "--ocpp-dut", "external", "--ocpp-driver", "prompt",
+                 "--ocpp-listen", "127.0.0.1:0", "--ocpp-csms-url", "ws://127.0.0.1:8180/ocpp",
+                 "--ocpp-report", str(out))
+    assert_usage_error(result, out, "--ocpp-csms-url 'ws://127.0.0.1:8180/ocpp': given, but the "
+                                    "side under test is a charge point (--ocpp-sut cs, or the "
+                                    "PICS dut.sut); for a central system add --ocpp-sut csms and "
+                                    "its PICS (--ocpp-pics)")
+
+
+def test_the_simulators_csms_url_for_a_real_csms(pytester, tmp_path):
+    """--ocpp-dut external without --ocpp-pics or --ocpp-csms-url: the embedded simulator's PICS
+    says ws://127.0.0.1:0/ocpp; the message said 'cannot reach 127.0.0.1:80' (port 0 read as
+    none)."""
+    out = tmp_path / "out"
+    result = run(pytester, CSMS_CASE, "--ocpp-sut", "csms", "--ocpp-dut", "external",
+                 "--ocpp-driver", "prompt", "--ocpp-report", str(out))
+    assert_usage_error(result, out, "PICS dut.csms_url 'ws://127.0.0.1:0/ocpp': port 0 is the "
+                                    "embedded simulator's free port, not a central system's "
+                                    "(give --ocpp-csms-url, or --ocpp-pics with the CSMS's "
+                                    "dut.csms_url)")
+
+
 def test_a_certificate_file_that_holds_no_certificate(pytester, tmp_path):
     out = tmp_path / "out"
     pics = (ROOT / "harness/sim/default_cs.toml").read_text().replace(
