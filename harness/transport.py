@@ -35,6 +35,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Callable, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -46,6 +47,7 @@ from websockets.exceptions import (ConnectionClosed, InvalidHandshake, InvalidHe
                                    InvalidMessage, InvalidStatus, NegotiationError)
 from websockets.frames import DATA_OPCODES, Frame as WsFrame, Opcode
 from websockets.http11 import Response
+from websockets.typing import Subprotocol
 
 from harness.dialect import OCPP16, Dialect, Sender
 from harness.findings import Finding
@@ -447,7 +449,9 @@ class CentralSystemServer:
             self._handle, self.host, self.port, ssl=self.ssl_context, max_size=self.max_size,
             ping_interval=self.ping_interval, select_subprotocol=self._select_subprotocol,
             process_request=self._process_request, process_response=self._process_response,
-            create_connection=functools.partial(_StampedServerConnection, harness_server=self),
+            # websockets calls create_connection as it would the class
+            create_connection=functools.partial(  # type: ignore[arg-type]
+                _StampedServerConnection, harness_server=self),
             open_timeout=self.open_timeout,
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -471,8 +475,9 @@ class CentralSystemServer:
         """The next charge point connection, within ``timeout`` seconds (TimeoutError otherwise)."""
         return await asyncio.wait_for(self._incoming.get(), timeout)
 
-    def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> str | None:
-        wanted = self.dialect.subprotocol
+    def _select_subprotocol(self, connection: ServerConnection,
+                            offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        wanted = Subprotocol(self.dialect.subprotocol)
         return wanted if wanted in offered else None
 
     def _process_request(self, connection: ServerConnection, request: Any) -> Response | None:
@@ -539,7 +544,7 @@ class CentralSystemServer:
     def _no_request(self, connection: ServerConnection) -> None:
         exc = connection.protocol.handshake_exc
         cause = (exc.__cause__ or exc) if exc is not None else None
-        if exc is None or isinstance(cause, EOFError) and not connection.protocol.reader.buffer:
+        if cause is None or isinstance(cause, EOFError) and not connection.protocol.reader.buffer:
             finding = Finding("ws.no-request", "handshake",
                               "the peer opened a TCP connection and closed it without sending an "
                               "HTTP request (RFC 6455 section 4.1)")
@@ -572,7 +577,9 @@ class CentralSystemServer:
                               charge_point_id=link.charge_point_id, status=101, close_code=code))
 
     async def _handle(self, ws: ServerConnection) -> None:
-        cp_id = charge_point_id_from_path(ws.request.path) or ""
+        request = ws.request
+        assert request is not None  # websockets runs the handler after the opening handshake
+        cp_id = charge_point_id_from_path(request.path) or ""
         if self.expected_id is not None and cp_id != self.expected_id:
             # Another identity on the harness's port: not the device under test.
             finding = Finding("ws.charge-point-id", "handshake",
@@ -580,11 +587,11 @@ class CentralSystemServer:
                               f"({self.dialect.references['url']}: the last path segment is the "
                               "chargePointId)", cp_id)
             self._record(_attempt("websocket", False, finding, peer=_peer(ws),
-                                  path=ws.request.path[:500], charge_point_id=cp_id, status=101,
+                                  path=request.path[:500], charge_point_id=cp_id, status=101,
                                   close_code=1008))
             await ws.close(1008, f"expected charge point {self.expected_id}"[:120])
             return
-        offered = ws.request.headers.get_all("Sec-WebSocket-Protocol")
+        offered = request.headers.get_all("Sec-WebSocket-Protocol")
         findings = []
         if ws.subprotocol != self.dialect.subprotocol:
             findings.append(Finding(
@@ -650,12 +657,14 @@ async def connect(csms_url: str, charge_point_id: str, *, timeout: float,
         made.append(_StampedClientConnection(*args, **kwargs))
         return made[-1]
 
+    tls_name: dict[str, Any] = {"server_hostname": host} if secure else {}
     try:
         ws = await asyncio.wait_for(ws_connect(
-            url, subprotocols=list(subprotocols) or None, additional_headers=headers,
-            ssl=ssl_context, max_size=max_size, ping_interval=ping_interval,
-            create_connection=create_connection, open_timeout=None, sock=sock,
-            **({"server_hostname": host} if secure else {}),
+            url, subprotocols=[Subprotocol(p) for p in subprotocols] or None,
+            additional_headers=headers, ssl=ssl_context, max_size=max_size,
+            ping_interval=ping_interval,
+            create_connection=create_connection,  # type: ignore[arg-type]  # called as the class
+            open_timeout=None, sock=sock, **tls_name,
         ), max(0.0, deadline - loop.time()))
     except TimeoutError:
         sock.close()
