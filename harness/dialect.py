@@ -49,9 +49,11 @@ def schema_set(schema_dir: Path | str, version: str, *, request_suffix: str = ""
                                              annotations=annotations))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Dialect:
-    """One OCPP version as the engine sees it (module docstring)."""
+    """One OCPP version as the engine sees it (module docstring). Compared and hashed by
+    identity (a version is one value; its tables are mappings, which do not hash), so a dialect
+    can key a cache or a dict."""
 
     name: str
     """As messages name the version: ``OCPP 1.6``."""

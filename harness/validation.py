@@ -1,4 +1,5 @@
-"""Payload validation against the OCPP 1.6 JSON schemas (and the security extension's), compiled.
+"""Payload validation against the OCPP 1.6 JSON schemas (and the security extension's), compiled;
+or against another version's schema set, which its :class:`harness.dialect.Dialect` names.
 
 Every schema is turned into two validators that must agree:
 

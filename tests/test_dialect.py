@@ -240,6 +240,13 @@ async def test_the_harness_as_charge_point_offers_the_dialects_subprotocol(diale
     assert session.violations == []
 
 
+def test_a_dialect_is_a_value_that_keys_a_dict(dialect):
+    by_dialect = {OCPP16: "1.6", dialect: "test"}
+    assert by_dialect[OCPP16] == "1.6" and by_dialect[dialect] == "test" and OCPP16 != dialect
+    with pytest.raises(AttributeError):
+        OCPP16.subprotocol = "ocpp2.0.1"  # type: ignore[misc]
+
+
 def test_checker_judges_by_the_dialect_alone(dialect):
     checker = Checker(dialect=dialect)
     assert checker.check("cp", '[2,"a","Greet",{"name":"Ada"}]').findings == []
