@@ -8,7 +8,9 @@ a caller that says nothing gets what the harness did before dialects existed. An
 2.0.1 pack) is another :class:`Dialect` value built outside the engine: its subprotocol, its
 actions by sender, its CALLERROR codes and their accepted spellings, the finding -> CALLERROR
 table, its schema set (a :class:`harness.validation.Validator` over a directory of
-``<Action>.json`` / ``<Action>Response.json``) and its remark policy.
+``<Action>.json`` / ``<Action>Response.json``, or 2.0.1's ``<Action>Request.json`` with its
+``comment`` keyword: :func:`schema_set`), its remark policy and the sections its messages cite.
+``tests/test_dialect.py`` builds such a value and drives the engine in it end to end.
 
 This module imports nothing of the harness but :mod:`harness.findings` and
 :mod:`harness.validation` (which imports only findings): every engine module can import it.
