@@ -91,17 +91,21 @@ bench: $(STAMP)
 	$(PY) bench/bench_roundtrip.py
 
 ## Conformance under load (harness/load/, README "Load"): a swarm of Locust charge points against the
-## reference CSMS started as a separate process (python -m harness.sim csms), a steady state then a
-## boot storm, each judged against harness/load/objectives.toml (PASS / FAIL / INCONCLUSIVE);
-## report.json in $(REPORTS)/load-steady and $(REPORTS)/load-boot-storm.
+## reference CSMS started as a separate process (python -m harness.sim csms), each scenario judged
+## against harness/load/objectives.toml (PASS / FAIL / INCONCLUSIVE): a steady state, a boot storm,
+## a rolling restart of a fifth, a blackout of 5 s with offline sessions replayed, duplicate
+## identities; report.json and report.html in $(REPORTS)/load-<scenario>. Every run must PASS.
 LOAD_USERS ?= 200
 LOAD_TIME ?= 20
+LOAD_SCENARIOS ?= steady boot-storm rolling-restart blackout duplicate-identity
 load: $(STAMP)
-	$(PY) -m harness.load.refsim --heartbeat-interval 5 -- --scenario steady --users $(LOAD_USERS) \
-	  --spawn-rate 50 --time $(LOAD_TIME) --report $(REPORTS)/load-steady; s=$$?; \
-	$(PY) -m harness.load.refsim --heartbeat-interval 5 -- --scenario boot-storm \
-	  --users $(LOAD_USERS) --time $(LOAD_TIME) --report $(REPORTS)/load-boot-storm; b=$$?; \
-	test $$s -eq 0 -a $$b -eq 0
+	@failed=0; for scenario in $(LOAD_SCENARIOS); do \
+	  extra="--spawn-rate 50"; test $$scenario = boot-storm && extra=""; \
+	  test $$scenario = blackout && extra="--spawn-rate 50 --offline 5"; \
+	  $(PY) -m harness.load.refsim --heartbeat-interval 5 -- --scenario $$scenario \
+	    --users $(LOAD_USERS) --time $(LOAD_TIME) $$extra --report $(REPORTS)/load-$$scenario \
+	    || failed=1; \
+	done; test $$failed -eq 0
 
 clean:
 	rm -rf $(VENV) $(REPORTS)/* .pytest_cache .hypothesis
