@@ -193,4 +193,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if sys.argv[1:2] == ["validate"]:
+        # A one-shot command whose every output went through sys.stdout / sys.stderr: flushed,
+        # the interpreter's teardown (freeing every module's objects) is skipped. It cost ~6 ms
+        # of CPU, a tenth of validate's start-up (62 -> 56 ms measured), on the critical path
+        # of --jobs too, as the parent ends last.
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:
+            pass  # the reader left (| head): nothing more to tell it
+        os._exit(code)
+    sys.exit(code)
