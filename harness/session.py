@@ -466,6 +466,12 @@ class Session:
         await self._wait(self.link.closed.wait(), timeout,
                          f"the connection was not closed within {timeout:g} s")
 
+    async def within(self, awaited: Awaitable[Any], timeout: float, message: str) -> Any:
+        """For the layers above: what ``awaited`` gives within ``timeout`` s (a PICS or protocol
+        deadline), else :class:`DeviceTimeout` (``message``), judged against the harness's lag at
+        the deadline exactly as the session's own waits are (:meth:`_wait`)."""
+        return await self._wait(awaited, timeout, message)
+
     async def _wait(self, awaited: Awaitable[Any], timeout: float, message: str) -> Any:
         """What ``awaited`` gives within ``timeout`` s, else :class:`DeviceTimeout` (``message``).
 

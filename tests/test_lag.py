@@ -10,6 +10,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from harness import timing
 from harness.pics import Timing
 from harness.lag import LAG_BOUND_S, LagMonitor, Stall
@@ -238,3 +240,34 @@ def test_a_case_judging_its_own_span_is_inconclusive_only_where_the_harness_lagg
     later = Frame("cp", "[]", base + 5_000_000_000, 0)
     with pytest.raises(AssertionError):  # a span after the stall is judged as measured
         timing.judge(Cp, second, later, False, "step 6: ...")
+
+
+async def test_the_operator_steps_deadline_is_judged_against_the_lag_like_the_sessions_own():
+    """harness.states.csms.operator_sends: the driver is done, the central system's request never
+    comes within the PICS triggered_function_timeout: a DeviceTimeout (FAIL) whose deadline was
+    judged by Session.within, which waits the grace of the lag when the loop lagged at it and says
+    so ('nor in a further ...'); before, its own wait_for ignored the lag."""
+    from types import SimpleNamespace
+
+    from harness.session import Session
+    from harness.states.csms import operator_sends
+
+    class Done:
+        async def csms_send(self, action, charge_point_id, payload, *, timeout):
+            return {}
+
+    pics = SimpleNamespace(timing=SimpleNamespace(triggered_function_timeout=0.3,
+                                                  response_timeout=0.2),
+                           dut=SimpleNamespace(charge_point_id="CP1"))
+    session = Session("cp", response_timeout=0.2)
+    with pytest.raises(DeviceTimeout, match=r"no GetConfiguration.req reached the harness's "
+                                            r"charge point within 0.3 s \(PICS triggered_functi"):
+        await operator_sends(session, Done(), pics, "GetConfiguration", {}, answer={}, step=1)
+    session.lag = LagMonitor()
+    now = time.monotonic_ns()  # a stall over the whole of the coming deadline
+    session.lag._stall(Stall(now, now + 2_000_000_000, 0.25, None))
+    with pytest.raises(DeviceTimeout) as caught:
+        await operator_sends(session, Done(), pics, "GetConfiguration", {}, answer={}, step=1)
+    assert not isinstance(caught.value, HarnessLagged)  # nothing came in the grace either
+    assert "(nor in a further 0.35 s: the harness lagged 250 ms at the deadline)" in \
+        str(caught.value)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.clock import now_iso
-from harness.session import DeviceTimeout, Request, Responder, Response, Session, StashKey
+from harness.session import Request, Responder, Response, Session, StashKey
 from harness.states import connector_ids, status_notification
 from harness.states.registration import Registration, answered, register
 from harness.verdicts import Inconclusive
@@ -317,13 +317,11 @@ async def operator_sends(csms: Session, driver: Any, pics: Any, action: str, pay
         await asyncio.wait({expecting, sent}, return_when=asyncio.FIRST_COMPLETED)
         if not expecting.done():
             sent.result()  # the driver failed: its Inconclusive (or error) ends the case
-            try:
-                await asyncio.wait_for(asyncio.shield(expecting), trigger)
-            except TimeoutError:
-                raise DeviceTimeout(
-                    f"step {step}: the driver made the central system send {action} "
-                    f"({payload}), but no {action}.req reached the harness's charge point within "
-                    f"{trigger:g} s (PICS triggered_function_timeout)") from None
+            # A PICS deadline: judged against the harness's lag at it (Session.within).
+            await csms.within(asyncio.shield(expecting), trigger,
+                              f"step {step}: the driver made the central system send {action} "
+                              f"({payload}), but no {action}.req reached the harness's charge "
+                              f"point within {trigger:g} s (PICS triggered_function_timeout)")
         request = expecting.result()
         await sent
         return request
