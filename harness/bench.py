@@ -62,6 +62,12 @@ def _quiet(text: str) -> None:
     del text
 
 
+SIMULATED = ("the {side} under test is the harness's embedded reference simulator (--ocpp-dut "
+             "sim, the default); a device of yours needs --ocpp-dut external and its PICS "
+             "(--ocpp-pics)")
+"""Said once per run: `pytest testcases` with no options tests no device, and passes."""
+
+
 def _security_password(pics: Pics) -> str | None:
     return pics.security.basic_auth_password if pics.security.profile in (1, 2) else None
 
@@ -125,6 +131,7 @@ class CentralSystemBench:
                         f"{self.pics.dut.charge_point_id}; waiting up to "
                         f"{self.pics.timing.boot_timeout:g} s for it (PICS timing.boot_timeout)")
         if self.options.dut == "sim":
+            self.notify(SIMULATED.format(side="charge point"))
             from harness.sim import ChargePointSim
             pki, security = self.pki, self.pics.security
             self.sim = ChargePointSim(
@@ -226,6 +233,7 @@ class ChargePointBench:
 
     async def start(self) -> None:
         if self.options.dut == "sim":
+            self.notify(SIMULATED.format(side="central system"))
             from harness.sim import CsmsSim
             self.sim = CsmsSim(self.pics, host="127.0.0.1", port=0, faults=self.options.sim_faults)
             await self.sim.start()

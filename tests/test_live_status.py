@@ -186,3 +186,21 @@ def test_a_charge_point_that_never_reached_the_harness_is_told_where_to_connect(
         f"the harness at 127.0.0.1:{port}: is the charge point's central system URL "
         f"ws://<this machine>:{port}/<any path>/<chargePointId>? (--ocpp-listen); 127.0.0.1 is "
         f"loopback: a charge point on the network needs --ocpp-listen 0.0.0.0:{port})"])
+
+
+def test_a_run_against_the_embedded_simulator_says_so(pytester):
+    """`pytest testcases` with none of the plugin's options passes against the reference
+    simulator: the terminal must say that no device of the user's was tested."""
+    pytester.makepyfile(test_cases="""
+from harness.cases import case
+
+@case("TC_962_CS", "Needs the charge point", profile="Core")
+async def test_tc_962_cs(cp):
+    assert cp is not None  # the bench, and so the simulator, started
+""")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--ocpp-report",
+                                           str(pytester.path / "out"), timeout=60)
+    result.stdout.fnmatch_lines([
+        "ocpp: the charge point under test is the harness's embedded reference simulator "
+        "(--ocpp-dut sim, the default); a device of yours needs --ocpp-dut external and its "
+        "PICS (--ocpp-pics)"])
