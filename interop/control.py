@@ -8,6 +8,7 @@ possible now, 501 cannot be done, 504 the peer did not answer). ``GET /`` lists 
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,8 @@ class Refused(Exception):
 
 
 class ControlServer:
-    def __init__(self, handler: Handler, actions: Callable[[], list[str]], host: str, port: int):
+    def __init__(self, handler: Handler, actions: Callable[[], list[str] | Awaitable[list[str]]],
+                 host: str, port: int):
         self.handler, self.actions = handler, actions
         self.host, self.port = host, port
         self._runner: web.AppRunner | None = None
@@ -46,7 +48,13 @@ class ControlServer:
             await self._runner.cleanup()
 
     async def _list(self, request: web.Request) -> web.Response:
-        return web.json_response({"actions": self.actions()})
+        try:
+            actions = self.actions()
+            if inspect.isawaitable(actions):  # a rig that learns them from what it runs
+                actions = await actions
+        except Refused as exc:
+            return web.json_response({"error": exc.message}, status=exc.status)
+        return web.json_response({"actions": actions})
 
     async def _post(self, request: web.Request) -> web.Response:
         action = request.match_info["action"]

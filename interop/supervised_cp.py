@@ -132,6 +132,14 @@ class Supervisor:
                 body = {"error": (await reply.text())[:500]}
             return reply.status, body if isinstance(body, dict) else {"reply": body}
 
+    async def capabilities(self) -> list[str]:
+        """The firmware's rig actions, once a firmware is up (bounded: none after the bound)."""
+        try:
+            await asyncio.wait_for(self.up.wait(), READY_TIMEOUT_S)
+        except TimeoutError:
+            raise Refused(503, f"the firmware is not up (for more than {READY_TIMEOUT_S:g} s)") from None
+        return self.actions
+
     async def perform(self, action: str, params: dict) -> tuple[int, dict]:
         try:
             await asyncio.wait_for(self.up.wait(), READY_TIMEOUT_S)
@@ -167,7 +175,6 @@ async def main(argv: list[str] | None = None) -> None:
         supervisor = Supervisor(["--csms", args.csms, "--pics", args.pics, "--control",
                                  "127.0.0.1:0", "--state", str(Path(flash) / "state.json"),
                                  "--exit-on-reset", "--skip-finishing"], args.restart_delay)
-        await supervisor.start()
 
         async def perform(action: str, params: dict) -> dict:
             status, body = await supervisor.perform(action, params)
@@ -175,8 +182,13 @@ async def main(argv: list[str] | None = None) -> None:
                 raise Refused(status, str(body.get("error", body)))
             return body
 
-        control = ControlServer(perform, lambda: supervisor.actions, *host_port(args.control))
+        # The rig's control is up before the firmware starts: the firmware connects to the
+        # central system as soon as it runs, and a harness that sees it connected may ask the rig
+        # at once (TC_001_CS power-cycles first thing); capabilities and actions wait for the
+        # firmware (bounded), as they do while it restarts.
+        control = ControlServer(perform, supervisor.capabilities, *host_port(args.control))
         await control.start()
+        await supervisor.start()
         host, port = control.host, control.port
         stopped = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
