@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 from harness.session import Response, Session
-from harness.states.cs import Configuration, _quietly, cite, configured, id_tag_info
+from harness.states.cs import Configuration, cite, configured, id_tag_info, quietly
 
 
 def lal_disabled(pics: Any) -> bool:
@@ -89,7 +89,7 @@ async def local_list(cp: Session, pics: Any, required: dict[str, str] | None = N
                 response = await cp.call("GetLocalListVersion", {})
                 current = max(0, int(response.get("listVersion", 0) or 0))
                 await cp.call("SendLocalList", {"listVersion": current + 1, "updateType": "Full"})
-            await _quietly(empty, failed)
+            await quietly(empty, failed)
 
 
 async def authorized_locally(cp: Session, driver: Any, pics: Any, id_tag: str, *,
