@@ -48,7 +48,8 @@ class CoreHandlers:
         key, value = p["key"], p["value"]
         ignore = self.faults.get("ignore_config_change")
         if ignore is not None and ignore["key"] in ("*", key) and self.config.has(key):
-            self.events.add("fault_ignored_config", key=key, value=value)
+            self.events.add("fault_ignored_config", key=key,
+                            value="<hidden>" if key == "AuthorizationKey" else value)
             return {"status": "Accepted"}
         if key == "SecurityProfile" and self.config.has(key):
             status = self.security_profile_change(value)
