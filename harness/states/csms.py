@@ -32,6 +32,7 @@ from typing import Any, Callable
 from harness.clock import now_iso
 from harness.session import Request, Responder, Response, Session, StashKey
 from harness.states import connector_ids, status_notification
+from harness.states.assertions import assert_value
 from harness.states.registration import Registration, answered, register
 from harness.verdicts import Inconclusive
 
@@ -220,10 +221,8 @@ async def authorized(csms: Session, pics: Any, id_tag: str | None = None, *,
     id_tag = id_tag or pics.id_tags.valid
     pair, answer = _steps(step, "reusable state Authorized")
     response = await authorize(csms, pics, id_tag, step=pair)
-    status = (response.get("idTagInfo") or {}).get("status")
-    assert status == "Accepted", (
-        f"{answer}: Authorize.conf idTagInfo.status for {_tag(pics, id_tag)} is {status!r}, "
-        f"expected 'Accepted' (wire log line {response.line})")
+    assert_value(response, "idTagInfo.status", "Accepted", step=answer,
+                 when=f"for {_tag(pics, id_tag)}")
     return response
 
 
@@ -234,9 +233,8 @@ async def transaction_started(csms: Session, pics: Any, connector_id: int, id_ta
     ``step + 3``); without ``step`` the messages name the reusable state Charging."""
     pair, answer = _steps(step, "reusable state Charging")
     tx = await start_transaction(csms, connector_id, id_tag, timestamp=timestamp, step=pair)
-    assert tx.id_tag_status == "Accepted", (
-        f"{answer}: StartTransaction.conf idTagInfo.status for {_tag(pics, id_tag)} is "
-        f"{tx.id_tag_status!r}, expected 'Accepted' (wire log line {tx.start.line})")
+    assert_value(tx.start, "idTagInfo.status", "Accepted", step=answer,
+                 when=f"for {_tag(pics, id_tag)}")
     await notify_status(csms, connector_id, "Charging",
                         step=pair if step is None else f"{step + 2}-{step + 3}")
     return tx

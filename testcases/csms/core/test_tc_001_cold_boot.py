@@ -6,6 +6,7 @@ system must accept it. Every answer is schema-checked (currentTime and interval 
 
 from harness.cases import case
 from harness.states import connector_ids, status_notification
+from harness.states.assertions import conf_status
 from harness.states.registration import register
 
 
@@ -19,9 +20,7 @@ async def test_tc_001_csms_cold_boot(csms, pics):
     #      section 4.2 allows Pending before Accepted)
     registration = await register(csms, pics, step="1-2")
     boot = registration.boot
-    assert boot.status == "Accepted", (
-        f"step 2: BootNotification answered {boot.status!r}, expected 'Accepted' "
-        f"(wire log line {boot.line}){registration.after_pending}")
+    conf_status(boot, "Accepted", step="step 2", why=registration.after_pending)
     assert boot["interval"] > 0, (
         f"step 2: BootNotification.conf interval is {boot['interval']}, expected a positive "
         f"heartbeat interval (wire log line {boot.line})")

@@ -7,6 +7,7 @@ the BootNotification and answer the status notifications.
 
 from harness.cases import case
 from harness.states import connector_ids
+from harness.states.assertions import conf_status
 from harness.states.csms import booted, notify_status, operator_sends, record_boot, register
 
 
@@ -24,9 +25,7 @@ async def reset_scenario(csms, driver, pics, reset_type: str) -> None:
     # 3-4. [Reboot, new connection] Harness: BootNotification.req; central system: .conf
     await csms.reconnect()
     registration = await register(csms, pics, step="3-4")  # again while Pending (4.2)
-    assert registration.status == "Accepted", (
-        f"step 4: BootNotification.conf status is {registration.status!r}, expected 'Accepted' "
-        f"(wire log line {registration.line}){registration.after_pending}")
+    conf_status(registration.boot, "Accepted", step="step 4", why=registration.after_pending)
     record_boot(csms, registration.boot)
 
     # 5-6. Harness: StatusNotification.req Available for connector 0 and each connector

@@ -11,6 +11,7 @@ slip); the check is made on the Authorize.conf.
 """
 
 from harness.cases import case
+from harness.states.assertions import assert_value
 from harness.states.csms import authorize, booted
 
 
@@ -19,10 +20,8 @@ async def _authorize_expecting(csms, pics, id_tag: str, expected: str) -> None:
 
     # 1-2. [The card is presented] Harness: Authorize.req; central system: Authorize.conf
     response = await authorize(csms, pics, id_tag, step="1-2")
-    status = response["idTagInfo"]["status"]
-    assert status == expected, (
-        f"step 2: Authorize.conf idTagInfo.status for the idTag {id_tag!r} is {status!r}, "
-        f"expected {expected!r} (wire log line {response.line})")
+    assert_value(response, "idTagInfo.status", expected, step="step 2",
+                 when=f"for the idTag {id_tag!r}")
 
 
 @case("TC_023_1_CSMS", "Start Charging Session - Authorize invalid", profile="Core",

@@ -9,6 +9,7 @@ the StopTransaction (and every other request).
 from harness.cases import case
 from harness.clock import now_iso
 from harness.states import connector_ids
+from harness.states.assertions import conf_status
 from harness.states.csms import (booted, charging, notify_status, record_boot, register,
                                  stop_transaction)
 
@@ -25,9 +26,7 @@ async def test_tc_032_1_csms_power_failure_stop(csms, pics):
 
     # 1-2. Harness: BootNotification.req; central system: BootNotification.conf
     registration = await register(csms, pics, step="1-2")  # again while Pending (4.2)
-    assert registration.status == "Accepted", (
-        f"step 2: BootNotification.conf status is {registration.status!r}, expected 'Accepted' "
-        f"(wire log line {registration.line}){registration.after_pending}")
+    conf_status(registration.boot, "Accepted", step="step 2", why=registration.after_pending)
     record_boot(csms, registration.boot)
 
     # 3-4. Harness: StatusNotification.req for connector 0 and each connector: the connector of the

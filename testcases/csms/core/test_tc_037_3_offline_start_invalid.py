@@ -11,6 +11,7 @@ reason DeAuthorized.
 
 from harness.cases import case
 from harness.clock import now_iso
+from harness.states.assertions import assert_value
 from harness.states.csms import (back_online, booted, configured_connector, go_offline,
                                  notify_status, start_transaction, stop_transaction)
 
@@ -30,9 +31,8 @@ async def test_tc_037_3_csms_offline_start_invalid(csms, pics):
 
     # 1-2. Harness: StartTransaction.req (its offline timestamp); central system: .conf
     tx = await start_transaction(csms, connector_id, id_tag, timestamp=started_offline, step="1-2")
-    assert tx.id_tag_status == "Invalid", (
-        f"step 2: StartTransaction.conf idTagInfo.status for the invalid idTag {id_tag!r} is "
-        f"{tx.id_tag_status!r}, expected 'Invalid' (wire log line {tx.start.line})")
+    assert_value(tx.start, "idTagInfo.status", "Invalid", step="step 2",
+                 when=f"for the invalid idTag {id_tag!r}")
 
     # 3-4. Harness: StatusNotification.req Charging; central system: .conf
     await notify_status(csms, connector_id, "Charging", step="3-4")

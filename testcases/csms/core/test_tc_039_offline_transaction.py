@@ -8,6 +8,7 @@ transactionId the central system has just given. The start must be accepted and 
 
 from harness.cases import case
 from harness.clock import now_iso
+from harness.states.assertions import assert_value
 from harness.states.csms import (back_online, booted, configured_connector, go_offline,
                                  start_transaction, stop_transaction)
 
@@ -25,9 +26,8 @@ async def test_tc_039_csms_offline_transaction(csms, pics):
 
     # 1-2. Harness: StartTransaction.req (its offline timestamp); central system: .conf
     tx = await start_transaction(csms, connector_id, id_tag, timestamp=started, step="1-2")
-    assert tx.id_tag_status == "Accepted", (
-        f"step 2: StartTransaction.conf idTagInfo.status for the valid idTag {id_tag!r} is "
-        f"{tx.id_tag_status!r}, expected 'Accepted' (wire log line {tx.start.line})")
+    assert_value(tx.start, "idTagInfo.status", "Accepted", step="step 2",
+                 when=f"for the valid idTag {id_tag!r}")
 
     # 3-4. Harness: StopTransaction.req reason Local with the transactionId of step 2; central
     #      system: StopTransaction.conf

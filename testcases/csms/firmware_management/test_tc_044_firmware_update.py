@@ -21,6 +21,7 @@ starts at once, as the operator asked for now.
 from harness.cases import case
 from harness.fileserver import sha256
 from harness.states import connector_ids
+from harness.states.assertions import conf_status
 from harness.states.csms import (booted, call, notify_status, operator_sends, record_boot,
                                  register)
 from harness.states.firmware_management import (NA_NO_PROTOCOL, fetch, file_servers, firmware,
@@ -67,10 +68,8 @@ async def _download_and_install(csms, driver, pics, *, valid: bool) -> bytes:
     # 11. The harness's charge point reboots: BootNotification.req  12. .conf Accepted
     await csms.reconnect()
     registration = await register(csms, pics, step=11)  # again while Pending (4.2)
-    assert registration.status == "Accepted", (
-        f"step 12: BootNotification.conf status is {registration.status!r} after the firmware "
-        f"update, expected 'Accepted' (wire log line {registration.line})"
-        f"{registration.after_pending}")
+    conf_status(registration.boot, "Accepted", step="step 12", when="after the firmware update",
+                why=registration.after_pending)
     record_boot(csms, registration.boot)
     # 13. Harness: StatusNotification.req Available (connector 0 and every connector)  14. .conf
     for connector_id in connector_ids(pics):

@@ -11,6 +11,7 @@ charge point uses the one that came on the wire.
 """
 
 from harness.cases import case
+from harness.states.assertions import assert_value
 from harness.states.csms import (authorized, booted, configured_connector, end_charging,
                                  notify_status)
 from harness.states.reservation import operator_reserves, reserve_request, start_reserved
@@ -35,10 +36,8 @@ async def test_tc_046_csms_reserve_connector(csms, driver, pics):
     await authorized(csms, pics, id_tag)
     await notify_status(csms, connector_id, "Preparing", step=5)
     tx = await start_reserved(csms, connector_id, id_tag, request["reservationId"], step=5)
-    assert tx.id_tag_status == "Accepted", (
-        f"step 5: StartTransaction.conf (reservationId {request['reservationId']}) has "
-        f"idTagInfo.status {tx.id_tag_status!r}, expected 'Accepted' (wire log line "
-        f"{tx.start.line})")
+    assert_value(tx.start, "idTagInfo.status", "Accepted", step="step 5",
+                 when=f"(reservationId {request['reservationId']})")
     await notify_status(csms, connector_id, "Charging", step=5)
 
     await end_charging(csms, tx)

@@ -11,6 +11,7 @@ Clean-up (not in the table): stopped locally.
 """
 
 from harness.cases import case
+from harness.states.assertions import assert_value
 from harness.states.csms import (authorize, booted, configured_connector, end_charging,
                                  notify_status)
 from harness.states.reservation import (PARENT_NA, operator_reserves, reserve_request,
@@ -45,10 +46,8 @@ async def test_tc_053_csms_reserved_parent_id_tag(csms, driver, pics):
             f"parent of the reservation (wire log line {authorized.line})")
     await notify_status(csms, connector_id, "Preparing", step=5)
     tx = await start_reserved(csms, connector_id, tags.valid2, request["reservationId"], step=5)
-    assert tx.id_tag_status == "Accepted", (
-        f"step 5: StartTransaction.conf for {tags.valid2!r} (reservationId "
-        f"{request['reservationId']}) has idTagInfo.status {tx.id_tag_status!r}, expected "
-        f"'Accepted' (wire log line {tx.start.line})")
+    assert_value(tx.start, "idTagInfo.status", "Accepted", step="step 5",
+                 when=f"for {tags.valid2!r} (reservationId {request['reservationId']})")
     await notify_status(csms, connector_id, "Charging", step=5)
 
     await end_charging(csms, tx)

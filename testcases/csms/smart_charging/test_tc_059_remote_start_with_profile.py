@@ -8,6 +8,7 @@ startPeriod 0, and the kind rules of TC_057. Authorize.conf and StartTransaction
 """
 
 from harness.cases import case
+from harness.states.assertions import assert_value
 from harness.states.csms import (authorize, booted, configured_connector, end_charging,
                                  notify_status, operator_sends, same_id_tag, start_transaction)
 from harness.states.smart_charging import assert_profile, profile
@@ -49,16 +50,12 @@ async def test_tc_059_csms_remote_start_with_profile(csms, driver, pics):
 
     # 3-4. Harness: Authorize.req; central system: Authorize.conf Accepted
     authorized = await authorize(csms, pics, remote["idTag"], step="3-4")
-    assert authorized["idTagInfo"]["status"] == "Accepted", (
-        f"step 4: Authorize.conf idTagInfo.status is {authorized['idTagInfo']['status']!r}, "
-        f"expected 'Accepted' (wire log line {authorized.line})")
+    assert_value(authorized, "idTagInfo.status", "Accepted", step="step 4")
     # 5-6. [Cable plugged in] Harness: StatusNotification.req Preparing
     await notify_status(csms, connector_id, "Preparing", step="5-6")
     # 7-8. Harness: StartTransaction.req; central system: .conf Accepted
     tx = await start_transaction(csms, connector_id, remote["idTag"], step="7-8")
-    assert tx.id_tag_status == "Accepted", (
-        f"step 8: StartTransaction.conf idTagInfo.status is {tx.id_tag_status!r}, expected "
-        f"'Accepted' (wire log line {tx.start.line})")
+    assert_value(tx.start, "idTagInfo.status", "Accepted", step="step 8")
     # 9-10. Harness: StatusNotification.req Charging
     await notify_status(csms, connector_id, "Charging", step="9-10")
 
