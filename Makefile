@@ -82,10 +82,11 @@ stability: $(STAMP)
 	$(PY) -m harness.fidelity --repeat 10 --jobs $(FIDELITY_JOBS) --workdir $(REPORTS)/stability
 
 ## Benchmarks: `python -m harness validate` as a whole process beside the ocpp library (and with
-## --jobs 2), the cost of explaining an invalid frame, the Checker in-process, the harness's
-## per-call overhead.
+## --jobs 2, and where the time of --jobs 2 goes: bench_jobs.py), the cost of explaining an invalid
+## frame, the Checker in-process, the harness's per-call overhead.
 bench: $(STAMP)
 	$(PY) bench/bench_validate_cli.py
+	$(PY) bench/bench_jobs.py
 	$(PY) bench/bench_explain.py
 	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_roundtrip.py
