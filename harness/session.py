@@ -431,6 +431,11 @@ class Session:
         assert self.link is not None
         return self.link
 
+    @property
+    def attempted(self) -> bool:
+        """A connection attempt of the device reached the harness (accepted or refused)."""
+        return self.link is not None or bool(self._refused_since_connected)
+
     def _how(self) -> str:
         """' at H:P: ...' naming what the device must be told, or '' (not listening)."""
         if self.listening is None:

@@ -164,28 +164,42 @@ from harness.states import cs_connected
 @case("TC_961_CS", "Needs the charge point", profile="Core")
 async def test_tc_961_cs(cp, pics):
     await cs_connected(cp, pics)
+
+@case("TC_963_CS", "Needs it too", profile="Core")
+async def test_tc_963_cs(cp, pics):
+    await cs_connected(cp, pics)
 """
 
 
 def test_a_charge_point_that_never_reached_the_harness_is_told_where_to_connect(pytester):
-    """The README walk-through with the charge point pointed at another port: the verdict names
-    the port it must dial and, on the default loopback address, --ocpp-listen 0.0.0.0."""
+    """The README walk-through with the charge point pointed at another port: the waiting line is
+    live, the verdict names the port it must dial and, on the default loopback address,
+    --ocpp-listen 0.0.0.0; the next case is BLOCKED at once (it waited boot_timeout again before,
+    each case: a full suite took hours), and the run does not wait the response timeout at the
+    end to read the configuration of a device that never came."""
     pytester.makepyfile(test_cases=NEEDS_THE_CHARGE_POINT)
     pics = re.sub(r"(?m)^boot_timeout = .*$", "boot_timeout = 1",
                   (ROOT / "harness/sim/default_cs.toml").read_text())
+    pics = re.sub(r"(?m)^response_timeout = .*$", "response_timeout = 40", pics)
     pytester.path.joinpath("pics.toml").write_text(pics)
     port = free_port()
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--ocpp-dut", "external", "--ocpp-driver", "prompt",
         "--ocpp-pics", "pics.toml", "--ocpp-listen", f"127.0.0.1:{port}",
-        "--ocpp-connect-timeout", "0", "--ocpp-report", str(pytester.path / "out"), timeout=60)
-    result.stdout.fnmatch_lines(["[[]1/1] TC_961_CS       INCONCLUSIVE * s  the charge point *"])
+        "--ocpp-connect-timeout", "0.5", "--ocpp-report", str(pytester.path / "out"), timeout=90)
+    result.stdout.fnmatch_lines([
+        f"ocpp: waiting up to 0.5 s for the charge point SIMCP001 to connect to "
+        f"ws://127.0.0.1:{port}/... (--ocpp-connect-timeout)",
+        "[[]1/2] TC_961_CS       INCONCLUSIVE * s  the charge point *",
+        "[[]2/2] TC_963_CS       BLOCKED         0.0 s  not run: the charge point has not "
+        "connected to the harness once in this run; TC_961_CS waited for it (INCONCLUSIVE)"])
     result.stdout.fnmatch_lines([  # the reason in full, below the per-case line (cut to the width)
         f"the charge point SIMCP001 is not connected "
         f"to the harness: the device did not connect within 1 s (no connection attempt reached "
         f"the harness at 127.0.0.1:{port}: is the charge point's central system URL "
         f"ws://<this machine>:{port}/<any path>/<chargePointId>? (--ocpp-listen); 127.0.0.1 is "
         f"loopback: a charge point on the network needs --ocpp-listen 0.0.0.0:{port})"])
+    assert result.duration < 30, result.duration  # not the 40 s response timeout at the end
 
 
 def test_a_run_against_the_embedded_simulator_says_so(pytester):
