@@ -118,3 +118,9 @@ optional when the PICS declares LocalPreAuthorize = true; a failed case ends a p
 authorization in its clean-up). Since then the variant has the same verdicts as the default
 charge point.
 """
+
+ALONE_ANALYSIS: dict[tuple[str, str], tuple[str, str]] = {
+}
+"""The differences `python -m interop.run --alone` found: (target key, or "*" for every target,
+case id) -> (classification, explanation), the classifications of :data:`ANALYSIS` plus "cascade"
+(a harness bug: what the earlier case left that the Idle state did not clear)."""

@@ -31,17 +31,24 @@ READY_TIMEOUT_S = 90.0
 """A Python process starting on a loaded 2-core machine may take tens of seconds to import."""
 
 
+_GIVEN: set[int] = set()
+"""The ports :func:`free_port` gave in this process."""
+
+
 def free_port() -> int:
     """A port free now, for the harness's central system (it must be known before the charge point
     starts). Chosen below the kernel's ephemeral range (Linux: 32768-60999), so that the many
     sockets other processes open on port 0 cannot take it before the harness binds it."""
     for _ in range(200):
         port = random.randrange(20000, 32000)
+        if port in _GIVEN:  # runs side by side (--jobs): never the same port to two of them
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _GIVEN.add(port)
             return port
     raise RuntimeError("no free port found between 20000 and 32000 on 127.0.0.1")
 

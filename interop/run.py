@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from interop import alone
 from interop.analysis import ANALYSIS, NOTES
 from interop.launch import (CP_PICS, CSMS_PICS, ROOT, SUPERVISED_PICS, free_port,
                             library_central_system, library_charge_point, pytest_args,
@@ -316,7 +317,8 @@ def section(spec: Section, results: dict[str, dict[str, dict]], durations: dict[
 
 
 def document(results: dict[str, dict[str, dict]], durations: dict[str, float],
-             sections: tuple[Section, ...] = SECTIONS, core_only: bool = False) -> str:
+             sections: tuple[Section, ...] = SECTIONS, core_only: bool = False,
+             alone_block: str = "") -> str:
     suite = "`pytest testcases -m core`" if core_only else "`pytest testcases` (every profile)"
     lines = [
         "# The suites against the simulators as separate processes and against independent "
@@ -365,6 +367,8 @@ def document(results: dict[str, dict[str, dict]], durations: dict[str, float],
     for spec in sections:
         if all(k in results for k in spec.targets):
             lines += section(spec, results, durations)
+    if alone_block:  # written by --alone (interop/alone.py), kept when the rest is rewritten
+        lines.append(alone_block)
     lines.append(NOTES)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -406,18 +410,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", default=str(ROOT / "docs" / "interop.md"))
     parser.add_argument("-k", dest="select", default=None, help="pytest -k selection")
     parser.add_argument("--core-only", action="store_true", help="only the Core cases (-m core)")
-    parser.add_argument("--jobs", type=int, default=len(TARGETS),
-                        help="runs side by side (default: all at once)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="runs side by side (default: all at once; --alone: 2)")
     parser.add_argument("--no-variant", action="store_true",
                         help="skip the LocalPreAuthorize=true variant and the supervised second "
                              "charge point")
+    parser.add_argument("--alone", action="store_true",
+                        help="run each case alone against a freshly started device and compare "
+                             "with the full run (interop/alone.py)")
+    parser.add_argument("--target", nargs="+", choices=list(TARGETS), default=None,
+                        help=f"--alone: the targets (default: {' '.join(alone.DEFAULT_TARGETS)})")
+    parser.add_argument("--full", action="store_true",
+                        help="--alone: run the full suites again even when --reports has them")
     args = parser.parse_args(argv)
+    if args.alone:
+        return _alone(args, argv)
     suts = ("cs", "csms") if args.sut == "both" else (args.sut,)
     sections = tuple(s for s in SECTIONS if TARGETS[s.targets[0]].sut in suts
                      and not (args.no_variant and s.key == "cs-preauthorize"))
     keys = list(dict.fromkeys(k for s in sections for k in s.targets))
     reports = Path(args.reports)
-    runs = run_all(keys, reports, jobs=args.jobs, select=args.select,
+    runs = run_all(keys, reports, jobs=args.jobs or len(keys), select=args.select,
                    markers="core" if args.core_only else None)
     results = {key: load(reports / key) for key in keys}
     missing = [key for key, cases in results.items() if not cases]
@@ -427,11 +440,30 @@ def main(argv: list[str] | None = None) -> int:
                   f"{runs[key][1][-3000:]}", file=sys.stderr)
         return 2
     durations = {key: runs[key][0] for key in keys}
-    Path(args.doc).write_text(document(results, durations, sections, args.core_only))
+    doc = Path(args.doc)
+    kept = alone.kept_block(doc.read_text()) if doc.is_file() else ""
+    doc.write_text(document(results, durations, sections, args.core_only, kept))
     for key in keys:
         print(f"{key}: {dict(counts(results[key]))} in {durations[key]:.0f} s")
     print(f"written: {args.doc}")
     return 0
+
+
+def _alone(args: argparse.Namespace, argv: list[str] | None) -> int:
+    keys = args.target or list(alone.DEFAULT_TARGETS)
+    reports = Path(args.reports)
+    markers = "core" if args.core_only else None
+    suites = {f"SUT {sut}: a {title}": {k: k for k in keys if TARGETS[k].sut == sut}
+              for sut, title in SUTS.items()}
+    return alone.main(
+        keys, reports, Path(args.doc), jobs=args.jobs or 2, rerun_full=args.full,
+        command="python -m interop.run " + " ".join(sys.argv[1:] if argv is None else argv),
+        notes_heading=NOTES.splitlines()[0],
+        run_full=lambda missing: run_all(missing, reports, jobs=args.jobs or 2, select=args.select,
+                                         markers=markers),
+        run_case=lambda key, case_id, directory: run_target(
+            TARGETS[key], directory, select=case_id, timeout=alone.ALONE_TIMEOUT_S, quiet=True),
+        load=load, suites=suites)
 
 
 if __name__ == "__main__":

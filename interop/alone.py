@@ -1,0 +1,234 @@
+"""Each case run ALONE against a freshly started implementation, compared with its full-run verdict.
+
+    .venv/bin/python -m interop.run --alone [--jobs N] [--target KEY ...] [-k SELECTION]
+
+For every target (default :data:`DEFAULT_TARGETS`, the independent implementations) the full
+suite's report is read from ``--reports``/KEY/report.json (the suite is run first when there is
+none, or with ``--full``); then every case whose full-run verdict is not N/A is run on its own,
+``pytest testcases -k <case id>``, against a device process started for that run only (the same
+launch functions as the full run, :func:`interop.run.run_target`), ``--jobs`` runs at a time, each
+with its own ports and report directory (``--reports``/KEY-alone/CASE). A case whose verdict alone
+differs from the full run's is either a cascade the harness's Idle state did not clear (a harness
+bug) or a behaviour of the implementation, analysed in :data:`interop.analysis.ALONE_ANALYSIS`.
+
+The result replaces the block between :data:`BEGIN` and :data:`END` in docs/interop.md (``make
+interop`` keeps the block when it rewrites the rest) and its counts table is printed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from interop.analysis import ALONE_ANALYSIS
+
+BEGIN = "<!-- alone: begin -->"
+END = "<!-- alone: end -->"
+DEFAULT_TARGETS = ("cs-ocpp-library", "cs-supervised-ocpp-library", "csms-ocpp-library")
+ALONE_TIMEOUT_S = 300.0
+"""One case alone; the longest case waits out timeouts of about 60 s, plus two process start-ups."""
+SHOWN = ("PASS", "FAIL", "INCONCLUSIVE", "ERROR", "BLOCKED", "N/A")
+
+
+@dataclass
+class AloneResult:
+    """One target's full run and its cases run alone."""
+    key: str
+    full: dict[str, dict]
+    """case id -> the full run's case (report.json)."""
+    alone: dict[str, dict]
+    """case id -> the alone run's case; a run that left no report gets verdict 'no report'."""
+    wall_s: float
+    """The alone runs' wall time for this target (they overlap with other targets' runs)."""
+    full_wall_s: float | None = None
+
+    def different(self) -> list[str]:
+        return [i for i, case in self.alone.items() if case["verdict"] != self.full[i]["verdict"]]
+
+    def alone_counts(self) -> Counter:
+        """The verdicts alone; a case N/A in the full run is not run alone and counts as N/A."""
+        out = Counter(case["verdict"] for case in self.alone.values())
+        out["N/A"] += sum(1 for i, case in self.full.items()
+                          if case["verdict"] == "N/A" and i not in self.alone)
+        return out
+
+
+def to_run(full: dict[str, dict]) -> list[str]:
+    """The cases to run alone: every one whose full-run verdict is not N/A, in the run's order."""
+    return [case_id for case_id, case in full.items() if case["verdict"] != "N/A"]
+
+
+def pick(case_id: str, cases: dict[str, dict], output: str) -> dict:
+    """The alone run's case from its report, or a stand-in that says why there is none."""
+    if case_id in cases:
+        case = dict(cases[case_id])
+        others = sorted(set(cases) - {case_id})
+        if others:  # -k matched more than the case: its verdict still counts, the extra is said
+            case["reason"] = f"(the alone run also ran {', '.join(others)}) " + (
+                case.get("reason") or "")
+        return case
+    lines = [line for line in output.splitlines() if line.strip()]
+    return {"id": case_id, "verdict": "no report",
+            "reason": "the alone run left no result for the case: " + " / ".join(lines[-3:])}
+
+
+def run_alone(keys: list[str], full: dict[str, dict[str, dict]], reports: Path, *, jobs: int,
+              run_case: Callable[[str, str, Path], tuple[float, str]],
+              load: Callable[[Path], dict[str, dict]],
+              progress: Callable[[str], None] = print) -> dict[str, AloneResult]:
+    """Every case of :func:`to_run` of each key, ``jobs`` at a time across all keys.
+
+    ``run_case(key, case_id, report_dir)`` runs one harness run of the case against a freshly
+    started device (:func:`interop.run.run_target` with ``select=case_id``)."""
+    work = [(key, case_id) for key in keys for case_id in to_run(full[key])]
+    spans: dict[str, list[float]] = {}
+
+    def one(key: str, case_id: str) -> dict:
+        directory = reports / f"{key}-alone" / case_id
+        started = time.monotonic()
+        try:
+            _, output = run_case(key, case_id, directory)
+        except Exception as exc:  # a device that did not start: this case only
+            output = f"{type(exc).__name__}: {exc}"
+        span = spans.setdefault(key, [started, started])
+        span[0], span[1] = min(span[0], started), max(span[1], time.monotonic())
+        case = pick(case_id, load(directory), output)
+        was = full[key][case_id]["verdict"]
+        progress(f"alone {key} {case_id}: {case['verdict']} (full run {was})"
+                 + ("" if case["verdict"] == was else "  ** differs **"))
+        return case
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {item: pool.submit(one, *item) for item in work}
+        done = {item: future.result() for item, future in futures.items()}
+    return {key: AloneResult(key, full[key],
+                             {case_id: done[(k, case_id)] for (k, case_id) in work if k == key},
+                             (lambda s: s[1] - s[0])(spans.get(key, [0.0, 0.0])))
+            for key in keys}
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def counts_table(results: dict[str, AloneResult], columns: dict[str, str]) -> list[str]:
+    """Full run beside alone run, one pair of columns per target (``columns``: key -> title)."""
+    keys = [k for k in columns if k in results]
+    head = "| verdict | " + " | ".join(f"{columns[k]}: full run | {columns[k]}: alone"
+                                       for k in keys) + " |"
+    lines = [head, "|---|" + "---|---|" * len(keys)]
+    full = {k: Counter(c["verdict"] for c in results[k].full.values()) for k in keys}
+    alone = {k: results[k].alone_counts() for k in keys}
+    extra = sorted({v for k in keys for v in (*full[k], *alone[k]) if v not in SHOWN})
+    for verdict in (*SHOWN, *extra):
+        if verdict in ("ERROR", "BLOCKED") and not any(full[k][verdict] or alone[k][verdict]
+                                                       for k in keys):
+            continue
+        lines.append(f"| {verdict} | " + " | ".join(f"{full[k][verdict]} | {alone[k][verdict]}"
+                                                    for k in keys) + " |")
+    lines.append("| run alone / same / different | " + " | ".join(
+        f"{len(results[k].full)} cases | {len(results[k].alone)} / "
+        f"{len(results[k].alone) - len(results[k].different())} / {len(results[k].different())}"
+        for k in keys) + " |")
+    lines.append("| wall time | " + " | ".join(
+        (f"{results[k].full_wall_s:.0f} s" if results[k].full_wall_s is not None else "(earlier)")
+        + f" | {results[k].wall_s:.0f} s" for k in keys) + " |")
+    return lines
+
+
+def block(results: dict[str, AloneResult], suites: dict[str, dict[str, str]], command: str,
+          wall_s: float, jobs: int) -> str:
+    """The docs/interop.md block: ``suites``: suite title -> {key: column title}."""
+    lines = [BEGIN, "", "## Each case alone against a freshly started implementation", "",
+             "<!-- section: alone -->", "",
+             f"Generated by `{command}` ({wall_s:.0f} s wall time, {jobs} runs at a time; "
+             "`interop/alone.py`). Every case whose full-run verdict is not N/A was run on its own "
+             "(`pytest testcases -k <case id>`) against a device process started for that run "
+             "only, and its verdict compared with the full run's. In the alone column a case N/A "
+             "in the full run is not run and counts as N/A. A difference is a cascade the Idle "
+             "state did not clear (a harness bug) or a behaviour of the implementation "
+             "(`interop/analysis.py`, ALONE_ANALYSIS).", ""]
+    for title, columns in suites.items():
+        if not any(k in results for k in columns):
+            continue
+        lines += [f"### {title}", ""] + counts_table(results, columns) + [""]
+    for title, columns in suites.items():
+        for key, column in columns.items():
+            if key not in results:
+                continue
+            result = results[key]
+            different = result.different()
+            lines += [f"### {column} (`{key}`): {len(result.alone)} cases run alone, "
+                      f"{len(result.alone) - len(different)} with the full run's verdict, "
+                      f"{len(different)} different", ""]
+            if not different:
+                lines += ["Every case has the same verdict alone as in the full run.", ""]
+            for case_id in different:
+                full, alone = result.full[case_id], result.alone[case_id]
+                kind, analysis = ALONE_ANALYSIS.get(
+                    (key, case_id), ALONE_ANALYSIS.get(("*", case_id),
+                                                       ("not analysed", "No analysis written yet.")))
+                lines += [f"#### {case_id}: full run {full['verdict']}, alone {alone['verdict']}",
+                          "", f"- Reason (alone): {_cell(alone.get('reason') or '(none)')[:900]}"]
+                if full.get("reason"):
+                    lines.append(f"- Reason (full run): {_cell(full['reason'])[:600]}")
+                lines += [f"- Classification: **{kind}**", f"- Analysis: {analysis}", ""]
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def kept_block(text: str) -> str:
+    """The alone block of an existing document ('' when it has none), for a rewrite to keep."""
+    start, end = text.find(BEGIN), text.find(END)
+    return text[start:end + len(END)] + "\n" if 0 <= start < end else ""
+
+
+def with_block(text: str, new: str, before: str) -> str:
+    """``text`` with its alone block replaced by ``new`` (inserted before ``before`` if none)."""
+    start, end = text.find(BEGIN), text.find(END)
+    if 0 <= start < end:
+        return text[:start] + new + "\n" + text[end + len(END):].lstrip("\n")
+    if not text.strip():
+        return new
+    at = text.find(before) if before else -1
+    if at < 0:
+        return text.rstrip() + "\n\n" + new
+    return text[:at] + new + "\n" + text[at:]
+
+
+def main(keys: list[str], reports: Path, doc: Path, *, jobs: int, rerun_full: bool, command: str,
+         notes_heading: str, run_full: Callable,
+         run_case: Callable[[str, str, Path], tuple[float, str]],
+         load: Callable[[Path], dict[str, dict]], suites: dict[str, dict[str, str]]) -> int:
+    """``--alone``: the full runs that are missing (or all, ``rerun_full``), then the alone runs;
+    the block written into ``doc`` and its tables printed. ``run_full(keys)``: key -> (wall
+    seconds, output), as :func:`interop.run.run_all`."""
+    started = time.monotonic()
+    missing = [k for k in keys if rerun_full or not load(reports / k)]
+    full_walls: dict[str, float] = {}
+    if missing:
+        print(f"full runs first: {', '.join(missing)}", flush=True)
+        for key, (wall, output) in run_full(missing).items():
+            full_walls[key] = wall
+            if not load(reports / key):
+                print(f"{key}: the full run left no report.json:\n{output[-3000:]}")
+                return 2
+    full = {k: load(reports / k) for k in keys}
+    results = run_alone(keys, full, reports, jobs=jobs, run_case=run_case, load=load,
+                        progress=lambda line: print(line, flush=True))
+    for key, wall in full_walls.items():
+        results[key].full_wall_s = wall
+    wall = time.monotonic() - started
+    new = block(results, suites, command, wall, jobs)
+    text = doc.read_text() if doc.is_file() else ""
+    doc.write_text(with_block(text, new, notes_heading))
+    for title, columns in suites.items():
+        if any(k in results for k in columns):
+            print(f"\n{title}\n" + "\n".join(counts_table(results, columns)))
+    print(f"\nalone: {sum(len(r.alone) for r in results.values())} cases in {wall:.0f} s; "
+          f"different: {sum(len(r.different()) for r in results.values())}; written: {doc}")
+    return 0
