@@ -23,6 +23,7 @@ system broke the handshake) or is INCONCLUSIVE (nothing answered), with the reas
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -61,6 +62,9 @@ Notify = Callable[[str], None]
 def _quiet(text: str) -> None:
     del text
 
+
+REFUSAL_REPEAT_S = 10.0
+"""The same refusal is printed at most once in this many seconds (the wire log has every one)."""
 
 SIMULATED = ("the {side} under test is the harness's embedded reference simulator (--ocpp-dut "
              "sim, the default); a device of yours needs --ocpp-dut external and its PICS "
@@ -121,6 +125,8 @@ class CentralSystemBench:
         self._accepting: asyncio.Task | None = None
         self.notify: Notify = _quiet
         self.server.listeners.append(self._attempt)
+        self._said: dict[str, tuple[float, int]] = {}
+        """Refusal line -> (when it was last printed, attempts refused so since, unprinted)."""
 
     async def start(self) -> None:
         await self.server.start()
@@ -167,6 +173,16 @@ class CentralSystemBench:
             where = " ".join(x for x in (attempt.path and repr(attempt.path),
                                           attempt.peer and f"from {attempt.peer}") if x)
             text = f"refused a connection{' ' + where if where else ''}: {attempt.reason}"
+        # A charge point retrying every half second would print 360 lines a boot_timeout: the
+        # same refusal is printed once per REFUSAL_REPEAT_S, with how many attempts it stands for.
+        now = time.monotonic()
+        last = self._said.get(text)
+        if last is not None and now - last[0] < REFUSAL_REPEAT_S:
+            self._said[text] = (last[0], last[1] + 1)
+            return
+        self._said[text] = (now, 0)
+        if last is not None and last[1]:
+            text += f" (and {last[1]} more like it in the last {now - last[0]:.0f} s)"
         self.notify(text)
 
     async def _second(self, old: Link, new: Link) -> None:

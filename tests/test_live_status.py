@@ -75,6 +75,11 @@ def test_a_wrong_charge_point_id_is_refused_aloud_and_named_in_the_verdict(tmp_p
         refused = wait_for("ocpp: refused")
         assert refused.strip() == ("ocpp: refused 'SIM-CP-001': expected 'SIMCP001' "
                                    "(PICS dut.charge_point_id)")
+        for _ in range(3):  # a charge point retrying at once: the same line is not repeated
+            with connect(f"ws://127.0.0.1:{port}/ocpp/SIM-CP-001", subprotocols=["ocpp1.6"],
+                         open_timeout=5) as ws:
+                with pytest.raises(ConnectionClosed):
+                    ws.recv(timeout=5)
         line = wait_for("TC_960_CS")
         # A device that tried and broke the handshake FAILs (issue 13), naming what was refused.
         assert "FAIL" in line and "did not connect within 4 s" in line and \
@@ -88,6 +93,8 @@ def test_a_wrong_charge_point_id_is_refused_aloud_and_named_in_the_verdict(tmp_p
             process.kill()
     assert process.returncode == 1
     assert "Traceback" not in rest and "harness/session.py" not in rest
+    assert rest.count("ocpp: refused") == 1, rest  # 4 attempts in < 10 s: one line
+    assert "4 connection attempts: 4 x [ws.charge-point-id]" in line, line
 
 
 FOUR_VERDICTS = """
