@@ -86,6 +86,22 @@ async def test_heartbeat_follows_the_boot_interval(csms, make_cp):
     csms.assert_clean()
 
 
+async def test_a_heartbeat_sent_late_is_not_followed_by_one_too_early(csms, make_cp):
+    # A starved process (a loaded machine; the in-process simulator shares the harness's loop)
+    # sends a Heartbeat late; catching up with the planned cadence then sent the next one early
+    # (1 ms after, measured), a FAIL of Heartbeat interval accuracy that the harness's lag
+    # monitor cannot excuse: the stall is before the two heartbeats, not between them.
+    import time
+    csms.interval = 1
+    await make_cp()
+    await csms.expect("Heartbeat", timeout=3)
+    time.sleep(1.8)  # the stall: the next heartbeat falls due meanwhile
+    late = await csms.expect("Heartbeat", timeout=3)
+    after = await csms.expect("Heartbeat", timeout=3)
+    assert after.at - late.at >= 0.9, after.at - late.at
+    csms.assert_clean()
+
+
 async def test_rejected_boot_is_retried_after_the_interval_and_nothing_else_is_sent(csms, make_cp):
     answers = iter([{"status": "Rejected", "currentTime": clock.now_iso(), "interval": 1}])
     csms.responder = lambda action, p: next(answers, None) if action == "BootNotification" else None

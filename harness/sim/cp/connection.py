@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 DEFAULT_BOOT_RETRY = 30
 """Seconds between BootNotifications when the CSMS gave no interval (interval 0)."""
+HEARTBEAT_LATE_S = 0.05
+"""A heartbeat woken later than this after it was due counts the next interval from now (a
+starved process), instead of catching up with the planned cadence."""
 
 
 class ConnectionMixin:
@@ -211,7 +214,11 @@ class ConnectionMixin:
                 self.heartbeat_changed.clear()
                 next_at = None
                 continue
-            next_at += interval
+            # On time: the next one an interval after this one was due (no drift). Late (the
+            # process was starved): an interval after now, never sooner -- catching up with the
+            # planned cadence would send the next one too early.
+            now = loop.time()
+            next_at = (now if now - next_at > HEARTBEAT_LATE_S else next_at) + interval
             try:
                 conf = await self.outbox.call("Heartbeat", {})
                 self.sync_clock(conf.get("currentTime"))
