@@ -164,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "certificate-like abstract, full = summary and an annex of the "
                             "evidence. Exit 0: written; 2: no readable report.json, or no PDF.")
     r.add_argument("directory", metavar="DIR", help="a report directory (--ocpp-report)")
-    r.add_argument("--pdf", choices=("summary", "full"), required=True)
+    # `--pdf` alone (as a newcomer types it after --ocpp-pdf) means the summary: it used to stop
+    # on 'expected one argument'.
+    r.add_argument("--pdf", choices=("summary", "full"), nargs="?", const="summary",
+                   default="summary", help="summary (the default, also for a bare --pdf) or full")
     r.set_defaults(run=_report)
     return parser
 

@@ -136,6 +136,15 @@ def test_the_report_command_without_a_report_json_exits_2(tmp_path):
     assert done.returncode == 2 and "report.json" in done.stderr
 
 
+@pytest.mark.parametrize("layout", [["--pdf"], []])
+def test_the_report_command_takes_the_summary_by_default(tmp_path, layout):
+    """`python -m harness report DIR --pdf` (or without --pdf) is the summary, not a usage error."""
+    from harness.__main__ import build_parser
+
+    args = build_parser().parse_args(["report", str(tmp_path), *layout])
+    assert args.pdf == "summary"
+
+
 def test_the_footer_string_cannot_leave_css():
     escaped = pdf.css_string(HOSTILE_REF + "\\\n")
     assert all(ch.isalnum() or ch in " \\" for ch in escaped)
