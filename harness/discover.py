@@ -785,7 +785,11 @@ def _draft_csms(r: Reading, demoted: dict[str, str]) -> list[_Line]:
               _q("firmware_version", '"1.0.0"', "its software version")]
     lines += [_h("features"),
               _q("profiles", '["Core"]', "the feature profiles it claims"),
-              _q("connectors", "1", "connectors of the charge point the harness plays")]
+              _q("connectors", "1", "connectors of the charge point the harness plays"),
+              # Required once profiles claims FirmwareManagement: without the question an answered
+              # draft claiming it failed the check on a key it never mentioned.
+              _q("file_transfer_protocols", '["HTTP"]', "the harness's charge point's download "
+                 "and upload protocols (FirmwareManagement)")]
     lines += _common_tables(r)
     del demoted
     return lines

@@ -314,3 +314,7 @@ def test_central_system_process(tmp_path, capsys, which):
     assert (data["dut"]["sut"], data["dut"]["csms_url"]) == ("csms", url)
     assert "It answered BootNotification 'Accepted' with interval " in text
     assert check_as_answered(tmp_path, text) == 0
+    # Every profile claimed, as the reference CSMS supports: the draft asked all it needs.
+    every = text.replace('#? profiles = ["Core"]', '#? profiles = ["Core", "FirmwareManagement", '
+                         '"LocalAuthListManagement", "Reservation", "SmartCharging", "RemoteTrigger"]')
+    assert every != text and check_as_answered(tmp_path, every) == 0
