@@ -708,6 +708,26 @@ async def _(rig):
     assert rig.cp.client_cert is None and len(rig.csms.paths) == 1
 
 
+@scenario(CP, "accept_any_certificate_chain", {"security": _PROFILE_3,
+                                               "trusted_roots": (_PKI.csms_root.pem,)})
+async def _(rig):
+    csr = await _csr(rig)
+    conf = await rig.csms.result("CertificateSigned",
+                                 {"certificateChain": _PKI.invalid_chain("other_ca", csr)})
+    assert conf == {"status": "Accepted"} and rig.cp.client_cert is None
+    await rig.csms.expect_none("SecurityEventNotification", within=0.3)
+
+
+@scenario(CP, "security_event_not_sent", {"security": _PROFILE_3,
+                                          "trusted_roots": (_PKI.csms_root.pem,)})
+async def _(rig):
+    csr = await _csr(rig)
+    conf = await rig.csms.result("CertificateSigned",
+                                 {"certificateChain": _PKI.invalid_chain("expired", csr)})
+    assert conf == {"status": "Rejected"}
+    await rig.csms.expect_none("SecurityEventNotification", within=0.3)
+
+
 # --- the CSMS -----------------------------------------------------------------------------------
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}

@@ -49,4 +49,11 @@ ENTRIES = [
     Entry("cs-certificate-signed-not-used", "cs", "certificate_signed_not_used",
           "accepts its new certificate but keeps connecting with the old one",
           ("TC_074_CS",), r"step 7: .*not the one signed in step 5.*it had before", pics=PICS_3),
+    Entry("cs-accept-any-certificate-chain", "cs", "accept_any_certificate_chain",
+          "answers CertificateSigned Accepted without verifying the chain",
+          ("TC_077_CS",), r"step 6: CertificateSigned\.conf status is 'Accepted', expected 'Rejected'",
+          pics=PICS_3),
+    Entry("cs-security-event-not-sent", "cs", "security_event_not_sent",
+          "rejects an invalid certificate but sends no SecurityEventNotification",
+          ("TC_077_CS",), r"SecurityEventNotification\.req InvalidChargePointCertificate", pics=PICS_3),
 ]

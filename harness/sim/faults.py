@@ -175,6 +175,9 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("csr_wrong_cn", "cp", "puts another CN than its serial number in the CSR of "
               "SignCertificate (the serial with -X appended)"),
     FaultSpec("csr_weak_key", "cp", "makes a 1024-bit RSA key for the CSR of SignCertificate"),
+    FaultSpec("accept_any_certificate_chain", "cp", "answers CertificateSigned Accepted without "
+              "verifying the chain (and never uses it)"),
+    FaultSpec("security_event_not_sent", "cp", "sends no SecurityEventNotification at all"),
     FaultSpec("certificate_signed_not_used", "cp", "answers CertificateSigned Accepted but keeps "
               "connecting with its old client certificate"),
     FaultSpec("stack_level_inverted", "cp", "among charging profiles of one purpose, the lowest "

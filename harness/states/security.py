@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from harness.pki import Issued, Pki, hash_data, same_hash_data
-from harness.session import DeviceTimeout, HandshakeViolation, HarnessError, Response, Session
-from harness.states.cs import cite, conf_status
+from harness.session import (DeviceTimeout, HandshakeViolation, HarnessError, Request, Response,
+                             Session)
+from harness.states.cs import cite, conf_status, triggered
 from harness.transport import Attempt
 
 Condition = Callable[[Any], bool]
@@ -71,6 +72,20 @@ async def dropped_by_device(cp: Session, pics: Any) -> bool:
     except DeviceTimeout:
         return False
     return True
+
+
+async def requested_csr(cp: Session, pics: Any) -> Request:
+    """Steps 1-4 of TC_074 / TC_077: ExtendedTriggerMessage.req SignChargePointCertificate ->
+    Accepted; the charge point's SignCertificate.req within triggered_function_timeout, answered
+    Accepted. Returns that request (its CSR is the case's to judge)."""
+    cp.on("SignCertificate", {"status": "Accepted"})
+    # 1. ExtendedTriggerMessage.req SignChargePointCertificate  2. .conf Accepted
+    trigger = await cp.call("ExtendedTriggerMessage",
+                            {"requestedMessage": "SignChargePointCertificate"})
+    conf_status(trigger, "Accepted", step="step 2")
+    # 3. Charge point: SignCertificate.req with a CSR  4. Harness: .conf Accepted
+    return await cp.expect("SignCertificate", timeout=triggered(pics),
+                           what="SignCertificate.req after the ExtendedTriggerMessage")
 
 
 def peer_fingerprint(cp: Session) -> str | None:

@@ -90,6 +90,8 @@ class SecurityHandlers:
 
     def security_event(self: ChargePointSim, kind: str, tech_info: str | None = None) -> None:
         """A SecurityEventNotification.req (critical events go to the central system, 2.3)."""
+        if self.faults.get("security_event_not_sent") is not None:
+            return
         self.events.add("security_event", type=kind)
 
         def build() -> dict:
@@ -156,6 +158,9 @@ class SecurityHandlers:
         self.require_security("CertificateSigned")
         chain = p["certificateChain"]
         problem = self._chain_problem(chain)
+        if problem is not None and self.faults.get("accept_any_certificate_chain") is not None:
+            self.events.add("certificate_not_verified", why=problem)
+            return ACCEPTED  # answered without looking; the chain is never used
         if problem is not None:
             self.events.add("certificate_rejected", why=problem)
             self.security_event("InvalidChargePointCertificate", problem)

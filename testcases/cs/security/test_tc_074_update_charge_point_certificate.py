@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import hashes
 
 from harness.cases import case
 from harness.pki import check_csr
-from harness.states.cs import booted, cite, conf_status, configured, triggered
+from harness.states.cs import booted, cite, conf_status, configured
 from harness.states.security import (dropped_by_device, on_profiles, peer_fingerprint, pki_of,
-                                     reconnection)
+                                     reconnection, requested_csr)
 
 
 @case("TC_074_CS", "Update Charge Point Certificate by request of Central System",
@@ -33,16 +33,9 @@ async def test_tc_074_cs_update_charge_point_certificate(cp, driver, pics, bench
     serial = pics.dut.serial_number or pics.dut.charge_point_id
     before = peer_fingerprint(cp)
     async with configured(cp, pics, if_implemented={"CpoName": pics.dut.vendor}):
-        cp.on("SignCertificate", {"status": "Accepted"})
-
-        # 1. ExtendedTriggerMessage.req SignChargePointCertificate  2. .conf Accepted
-        trigger = await cp.call("ExtendedTriggerMessage",
-                                {"requestedMessage": "SignChargePointCertificate"})
-        conf_status(trigger, "Accepted", step="step 2")
-
-        # 3. Charge point: SignCertificate.req with a CSR  4. Harness: .conf Accepted
-        request = await cp.expect("SignCertificate", timeout=triggered(pics),
-                                  what="SignCertificate.req after the ExtendedTriggerMessage")
+        # 1-2. ExtendedTriggerMessage SignChargePointCertificate, Accepted
+        # 3-4. SignCertificate.req with a CSR, answered Accepted
+        request = await requested_csr(cp, pics)
         problems = check_csr(request.get("csr"), serial)
         assert not problems, f"step 3: {'; '.join(problems)} ({cite(request)})"
 
