@@ -130,8 +130,12 @@ class LagMonitor:
         default now), including one still in progress; 0.0 when the loop kept time."""
         end = time.monotonic_ns() if end_ns is None else end_ns
         worst = self.pending_lag_s() if end_ns is None or end_ns >= self._last_ns else 0.0
+        # A stamp taken as the loop comes back from a stall is late by it, though the late tick
+        # that records the stall may run just before it (the frame is read an iteration or two
+        # after the tick): a stall that ended within one period before the start counts.
+        since = start_ns - int(self.period_s * 1e9)
         for stall in reversed(self.stalls):
-            if stall.until_ns < start_ns:
+            if stall.until_ns < since:
                 break  # appended in time order: the rest ended before the interval
             if stall.since_ns <= end:
                 worst = max(worst, stall.lag_s)
