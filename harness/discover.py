@@ -706,7 +706,11 @@ def _common_tables(r: Reading) -> list[_Line]:
               _q("invalid", '"INVALID-TAG"', "a card answered Invalid" if cs
                  else "a card it does not know"),
               _q("blocked", '"BLOCKED-TAG"', "optional: answered Blocked"),
-              _q("expired", '"EXPIRED-TAG"', "optional: answered Expired")]
+              _q("expired", '"EXPIRED-TAG"', "optional: answered Expired"),
+              # Without it the parent-idTag cases (TC_053, TC_069_CS) are N/A: a full run from the
+              # answered draft had TC_053_CSMS N/A against a CSMS that has one.
+              _q("parent", '"PARENT-TAG"', "optional: the parentIdTag of valid and valid2"
+                 if cs else "optional: the parentIdTag it gives valid and valid2")]
     return lines + _other_tables(r)
 
 

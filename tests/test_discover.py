@@ -318,3 +318,4 @@ def test_central_system_process(tmp_path, capsys, which):
     every = text.replace('#? profiles = ["Core"]', '#? profiles = ["Core", "FirmwareManagement", '
                          '"LocalAuthListManagement", "Reservation", "SmartCharging", "RemoteTrigger"]')
     assert every != text and check_as_answered(tmp_path, every) == 0
+    assert '\n#? parent = "PARENT-TAG"' in text  # else the parent-idTag cases are N/A
