@@ -272,7 +272,10 @@ def run(args: argparse.Namespace) -> int:
     if workers:
         runner.send_message("begin", {"started_at": swarm.started_at,
                                       "processes": args.processes})
-    runner.start(args.users, spawn_rate=spawn_rate)
+    if workers:  # the master dispatches the ramp-up in start() itself: --time includes it
+        gevent.spawn(runner.start, args.users, spawn_rate=spawn_rate)
+    else:
+        runner.start(args.users, spawn_rate=spawn_rate)
     timeline: list[dict] = []
     sampler = gevent.spawn(_timeline, env, runner, swarm, timeline)
     suite = None

@@ -100,11 +100,16 @@ class DisruptedChargePoint(ChargePointUser):
         back = cfg.offline + (random.uniform(0, cfg.reconnect_jitter) if blackout else 0)
         gevent.sleep(back)
         started = time.monotonic()
-        self._come_online()
-        swarm.recoveries.append(time.monotonic() - started)
-        swarm.disruption["recovered"] += 1
-        self._replay(queue)
-        self.up.set()
+        try:
+            self._come_online()
+            swarm.recoveries.append(time.monotonic() - started)
+            swarm.disruption["recovered"] += 1
+            self._replay(queue)  # before anything new (the tasks wait for `up`)
+        except (CallFailed, CallTimeout):  # a StatusNotification unanswered: not recovered
+            swarm.disruption["recovery_failed"] += 1
+            swarm.disruption["replay_unsent"] += len(queue)
+        finally:
+            self.up.set()
 
     def _offline_session(self) -> list[tuple[str, dict]]:
         """The transaction-related messages of a session run while offline, with their times."""
