@@ -263,10 +263,10 @@ def test_cases_under_load_and_two_worker_processes(tmp_path):
     assert faulted["reasons"] == [
         f"conformance cases under load: TC_023_3_CSMS FAIL: {v['reason']}"
         for v in faulted["cases"]["verdicts"] if v["id"] == "TC_023_3_CSMS"]
-    assert "'BLOCKED0001' is 'Accepted'" in faulted["reasons"][0]
+    assert "is 'Accepted' for the idTag 'BLOCKED0001', expected 'Blocked'" in faulted["reasons"][0]
     assert faulted["booted"] == 50 and faulted["callerrors"] == 0  # the swarm was fine
     page = (tmp_path / "cases-fault" / "report.html").read_text()
-    assert "TC_023_3_CSMS" in page and "&#x27;BLOCKED0001&#x27; is &#x27;Accepted&#x27;" in page
+    assert "TC_023_3_CSMS" in page and "idTag &#x27;BLOCKED0001&#x27;, expected &#x27;Blocked&#x27;" in page
 
     text, code = out["workers"]
     workers = r["workers"]
