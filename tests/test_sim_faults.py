@@ -728,6 +728,13 @@ async def _(rig):
     await rig.csms.expect_none("SecurityEventNotification", within=0.3)
 
 
+@scenario(CP, "security_profile_downgrade_accepted", {"security": _PROFILE_3})
+async def _(rig):
+    await rig.booted()
+    conf = await rig.csms.result("ChangeConfiguration", {"key": "SecurityProfile", "value": "2"})
+    assert conf == {"status": "Accepted"} and rig.cp.config.get("SecurityProfile") == "2"
+
+
 # --- the CSMS -----------------------------------------------------------------------------------
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}

@@ -56,4 +56,8 @@ ENTRIES = [
     Entry("cs-security-event-not-sent", "cs", "security_event_not_sent",
           "rejects an invalid certificate but sends no SecurityEventNotification",
           ("TC_077_CS",), r"SecurityEventNotification\.req InvalidChargePointCertificate", pics=PICS_3),
+    Entry("cs-security-profile-downgrade-accepted", "cs", "security_profile_downgrade_accepted",
+          "accepts a lower SecurityProfile", ("TC_084_CS",),
+          r"step 2: ChangeConfiguration\.conf SecurityProfile = 1 .* is 'Accepted', expected "
+          r"'Rejected'", pics=PICS),
 ]

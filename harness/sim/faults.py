@@ -178,6 +178,8 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("accept_any_certificate_chain", "cp", "answers CertificateSigned Accepted without "
               "verifying the chain (and never uses it)"),
     FaultSpec("security_event_not_sent", "cp", "sends no SecurityEventNotification at all"),
+    FaultSpec("security_profile_downgrade_accepted", "cp", "accepts a lower SecurityProfile "
+              "(ChangeConfiguration), keeping its connection as it is"),
     FaultSpec("certificate_signed_not_used", "cp", "answers CertificateSigned Accepted but keeps "
               "connecting with its old client certificate"),
     FaultSpec("stack_level_inverted", "cp", "among charging profiles of one purpose, the lowest "

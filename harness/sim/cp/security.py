@@ -117,6 +117,8 @@ class SecurityHandlers:
             wanted = int(value.strip())
         except ValueError:
             return "Rejected"
+        if wanted < current and self.faults.get("security_profile_downgrade_accepted") is not None:
+            return "Accepted"
         return "Accepted" if wanted == current else "Rejected"
 
     # --- ExtendedTriggerMessage ----------------------------------------------------------------
