@@ -245,7 +245,8 @@ def test_cases_under_load_and_two_worker_processes(tmp_path):
             "cases-fault": _start(tmp_path / "cases-fault",
                                   [*hb, "--cases", cases, "--fault", "accept_blocked_idtag"], load),
             "workers": _start(tmp_path / "workers", hb, ["--users", "40", "--spawn-rate", "40",
-                                                         "--time", "8", "--processes", "2"])}
+                                                         "--time", "8", "--processes", "2",
+                                                         "--source-addresses", "4"])}
     out, r = {}, {}
     for name, process in runs.items():
         out[name] = (process.communicate(timeout=RUN_TIMEOUT)[0], process.returncode)
@@ -274,6 +275,8 @@ def test_cases_under_load_and_two_worker_processes(tmp_path):
     assert workers["users_started"] == workers["booted"] == 40  # 40 distinct identities
     assert len(workers["generator"]["processes"]["workers"]) == 2
     assert workers["actions"]["BootNotification"]["n"] == 40
+    # ... from four loopback source addresses, round robin over the charge points' numbers
+    assert workers["connections_by_source"] == {f"127.0.0.{i}": 10 for i in range(1, 5)}
 
 
 def test_report_html_escapes_what_the_csms_sent():

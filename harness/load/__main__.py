@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connectors", type=int, default=2)
     p.add_argument("--password-env", metavar="VAR", help="security profile 1: the HTTP Basic "
                    "password is in this environment variable (never written anywhere)")
+    p.add_argument("--source-addresses", type=int, default=1, metavar="N", help="connect from "
+                   "127.0.0.1 .. 127.0.0.N, round robin (an IPv4 loopback CSMS URL only): past "
+                   "the ~28,000 ephemeral ports one source address has towards one CSMS port")
     p.add_argument("--response-timeout", type=float, default=10.0, help="seconds a CALL waits "
                    "for its answer (default 10)")
     p.add_argument("--session-weight", type=int, help="weight of a charging session against "
@@ -214,6 +217,11 @@ def run(args: argparse.Namespace) -> int:
         password = os.environ.get(args.password_env)
         if password is None:
             problem = f"--password-env {args.password_env}: the variable is not set"
+    if problem is None and not 1 <= args.source_addresses <= 254:
+        problem = "--source-addresses must be 1 to 254"
+    elif problem is None and args.source_addresses > 1 and \
+            not (urlsplit(args.csms_url).hostname or "").startswith("127."):
+        problem = "--source-addresses needs an IPv4 loopback --csms-url (127.x.x.x)"
     try:
         slo = objectives.load(args.slo)
     except objectives.ObjectivesError as exc:
@@ -236,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_SETUP
     config = Config(csms_url=args.csms_url, id_prefix=args.id_prefix, password=password,
                     connectors=args.connectors, id_tags=tuple(args.id_tags or ("VALID0001",)),
-                    id_tag_prefix=args.id_tag_prefix,
+                    id_tag_prefix=args.id_tag_prefix, source_addresses=args.source_addresses,
                     response_timeout=args.response_timeout,
                     session_weight=args.session_weight if args.session_weight is not None
                     else (0 if storm or disruption else 1),
@@ -390,6 +398,7 @@ def _measured(args: argparse.Namespace, env: Environment, swarm: Swarm, generato
         "callerrors_by_action": {f"{a} {c}": n for (a, c), n in sorted(swarm.callerrors.items())},
         "timeouts": sum(swarm.timeouts.values()), "timeouts_by_action": dict(swarm.timeouts),
         "connect_failures": swarm.connect_failures, "connect_errors": dict(swarm.connect_errors),
+        "connections_by_source": dict(sorted(swarm.sources.items())),
         "disconnects": swarm.disconnects, "sessions": dict(swarm.sessions),
         "csms_calls_answered": dict(swarm.csms_calls),
         "csms_violations": csms_violations, "csms_remarks": remarks,

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
 import gevent.event
@@ -81,6 +82,9 @@ class Config:
     meter_interval: float = 1.0
     fallback_interval: float = 60.0
     """Used when the CSMS gives interval 0 (OCPP: the charge point chooses)."""
+    source_addresses: int = 1
+    """Connect from 127.0.0.1 .. 127.0.0.N (charge point i from 127.0.0.(1 + i % N)): each source
+    address has its own ~28,000 ephemeral ports towards one CSMS address and port."""
     scenario: str = "steady"
     event_at: float = 0.0
     """Disrupting scenarios (harness.load.disruptions): seconds from the run's start."""
@@ -113,6 +117,8 @@ class Swarm:
     csms_calls: Counter = field(default_factory=Counter)   # action -> n answered
     sessions: Counter = field(default_factory=Counter)
     heartbeat_lags: list[float] = field(default_factory=list)
+    sources: Counter = field(default_factory=Counter)
+    """Connections opened per local (source) address."""
     disruption: Counter = field(default_factory=Counter)
     """disrupted, recovered, queued, replayed, replay_failed, replay_unsent."""
     recoveries: list[float] = field(default_factory=list)
@@ -366,16 +372,27 @@ class ChargePointUser(User):
         fire = self.environment.events.request.fire
         started = time.perf_counter()
         try:
+            sock = None
+            if self.config.source_addresses > 1:
+                parts = urlsplit(url)
+                sock = socket.create_connection(
+                    (parts.hostname, parts.port or 80), self.config.response_timeout,
+                    source_address=(f"127.0.0.{1 + self.index % self.config.source_addresses}",
+                                    0))
             ws = websocket.create_connection(
                 url, subprotocols=["ocpp1.6"], header=header,
                 timeout=self.config.response_timeout, enable_multithread=True,
-                skip_utf8_validation=True)
+                skip_utf8_validation=True, socket=sock)
         except (websocket.WebSocketException, OSError) as exc:
             fire(request_type="WS", name="connect",
                  response_time=(time.perf_counter() - started) * 1000, response_length=0,
                  exception=exc, context={})
             raise
         ws.settimeout(None)  # the reader waits as long as the connection lasts
+        try:
+            self.swarm.sources[ws.sock.getsockname()[0]] += 1
+        except (OSError, AttributeError):
+            pass
         fire(request_type="WS", name="connect",
              response_time=(time.perf_counter() - started) * 1000, response_length=0,
              exception=None, context={})

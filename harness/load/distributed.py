@@ -30,7 +30,7 @@ from harness.load.chargepoint import Swarm
 CONNECT_TIMEOUT = 60.0
 COLLECT_TIMEOUT = 60.0
 _COUNTERS = ("boot_status", "connect_errors", "callerrors", "timeouts", "findings", "csms_calls",
-             "sessions", "disruption", "duplicates")
+             "sessions", "disruption", "duplicates", "sources")
 _LISTS = ("boot_times", "heartbeat_lags", "recoveries", "finding_samples")
 _SUMS = ("users", "connect_failures", "disconnects")
 
