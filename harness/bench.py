@@ -136,6 +136,11 @@ class CentralSystemBench:
             self.notify(f"listening on {self.server.url.removesuffix('/ocpp')}/<any path>/"
                         f"{self.pics.dut.charge_point_id}; waiting up to "
                         f"{self.pics.timing.boot_timeout:g} s for it (PICS timing.boot_timeout)")
+            if self.pki is not None and self.pics.security.profile >= 2 \
+                    and self.pics.security.cert_file is None:
+                self.notify(f"wss:// with this run's own server certificate: the charge point must "
+                            f"trust {self.pki.csms_root.cert_file} (made for this run; name a "
+                            "lab CA's files in the PICS [security] to keep one across runs)")
         if self.options.dut == "sim":
             self.notify(SIMULATED.format(side="charge point"))
             from harness.sim import ChargePointSim
