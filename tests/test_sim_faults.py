@@ -735,6 +735,48 @@ async def _(rig):
     assert conf == {"status": "Accepted"} and rig.cp.config.get("SecurityProfile") == "2"
 
 
+@scenario(CP, "client_cert_missing", {"security": _PROFILE_3})
+async def _(rig):
+    """Over wss:// with client certificates required (the scripted CSMS is plain ws://): the
+    faulty charge point's handshake fails, the same charge point without the fault connects."""
+    from harness.transport import tls_context
+    from websockets.asyncio.server import serve
+    made = Pki.create(Path(_PKI_DIR.name) / "pki-mtls", charge_point_serial="SIM-CP-0001")
+    context = tls_context(server=True, ca_file=str(made.client_trust_file),
+                          cert_file=str(made.server.cert_file),
+                          key_file=str(made.server.key_file), require_client_cert=True)
+    connected = asyncio.Event()
+
+    async def handler(ws):
+        connected.set()
+        await ws.wait_closed()
+    try:
+        async with serve(handler, "127.0.0.1", 0, ssl=context,
+                         subprotocols=["ocpp1.6"]) as server:
+            port = server.sockets[0].getsockname()[1]
+            for faulty in (True, False):
+                pics = dataclasses.replace(rig.cp.pics, security=_PROFILE_3)
+                cp = ChargePointSim(pics, f"wss://127.0.0.1:{port}/ocpp", reconnect_min=0.05,
+                                    trusted_roots=(made.csms_root.pem,),
+                                    client_cert=(str(made.client.cert_file),
+                                                 str(made.client.key_file)),
+                                    faults=["client_cert_missing"] if faulty else [])
+                await cp.start()
+                try:
+                    if faulty:
+                        for _ in range(100):
+                            if cp.events.counters.get("connect_failed"):
+                                break
+                            await asyncio.sleep(0.02)
+                        assert cp.events.counters.get("connect_failed") and not connected.is_set()
+                    else:
+                        await asyncio.wait_for(connected.wait(), 5)
+                finally:
+                    await cp.stop()
+    finally:
+        made.close()
+
+
 # --- the CSMS -----------------------------------------------------------------------------------
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Box"}

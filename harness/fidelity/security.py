@@ -60,4 +60,8 @@ ENTRIES = [
           "accepts a lower SecurityProfile", ("TC_084_CS",),
           r"step 2: ChangeConfiguration\.conf SecurityProfile = 1 .* is 'Accepted', expected "
           r"'Rejected'", pics=PICS),
+    Entry("cs-client-cert-missing", "cs", "client_cert_missing",
+          "presents no client certificate on security profile 3",
+          ("TC_087_CS",), r"ws\.tls.*certificate \(none sent\)", pics=PICS_3,
+          collateral={"TC_*": _NO_CONNECTION, "RB_*": _NO_CONNECTION}, fast=False),
 ]

@@ -180,6 +180,8 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("security_event_not_sent", "cp", "sends no SecurityEventNotification at all"),
     FaultSpec("security_profile_downgrade_accepted", "cp", "accepts a lower SecurityProfile "
               "(ChangeConfiguration), keeping its connection as it is"),
+    FaultSpec("client_cert_missing", "cp", "presents no client certificate on security profile 3 "
+              "(wss:// only)"),
     FaultSpec("certificate_signed_not_used", "cp", "answers CertificateSigned Accepted but keeps "
               "connecting with its old client certificate"),
     FaultSpec("stack_level_inverted", "cp", "among charging profiles of one purpose, the lowest "

@@ -88,15 +88,25 @@ async def requested_csr(cp: Session, pics: Any) -> Request:
                            what="SignCertificate.req after the ExtendedTriggerMessage")
 
 
+def tls_of(cp: Session) -> tuple[str, str, bytes | None] | None:
+    """The current connection's TLS: (protocol version, cipher suite, the client certificate's DER
+    or None), as OpenSSL names them; None when the connection is not TLS."""
+    link = cp.link
+    transport = getattr(getattr(link, "ws", None), "transport", None)
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is None:
+        return None
+    cipher = ssl_object.cipher()
+    return (ssl_object.version() or "", cipher[0] if cipher else "",
+            ssl_object.getpeercert(binary_form=True))
+
+
 def peer_fingerprint(cp: Session) -> str | None:
     """SHA-256 (hexadecimal) of the client certificate the charge point presented on its current
     connection's TLS handshake; None without TLS or without a client certificate."""
     import hashlib
-    link = cp.link
-    transport = getattr(getattr(link, "ws", None), "transport", None)
-    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-    return hashlib.sha256(der).hexdigest() if der else None
+    tls = tls_of(cp)
+    return hashlib.sha256(tls[2]).hexdigest() if tls is not None and tls[2] else None
 
 
 # --- the certificate store -------------------------------------------------------------------

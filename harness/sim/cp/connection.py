@@ -92,7 +92,8 @@ class ConnectionMixin:
                 context.load_verify_locations(trusted)
         if roots := self.trusted_roots_pem():
             context.load_verify_locations(cadata=roots)  # its store's CentralSystemRootCertificates
-        if security.profile == 3 and self.client_cert is not None:
+        if security.profile == 3 and self.client_cert is not None \
+                and self.faults.get("client_cert_missing") is None:
             context.load_cert_chain(*self.client_cert)
         return context
 
