@@ -300,3 +300,40 @@ def test_report_html_escapes_what_the_csms_sent():
     page = html.render(figures)
     assert "<script" not in page and page.count("&lt;script&gt;") >= 4
     assert "<svg" in page and "<polyline" in page and "TC_001_CSMS" in page
+
+
+def test_swarm_over_tls(tmp_path):
+    """Security profile 2 (wss://, HTTP Basic): the reference CSMS serves TLS with its PICS's
+    certificate; the swarm checks it against --ca-file and times the handshake apart (WS tls).
+    Without the CA the certificate cannot be verified: every connection fails, a FAIL with the
+    count, never a hang."""
+    import trustme
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(tmp_path / "ca.pem")
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(tmp_path / "csms.pem")
+    default = (ROOT / "harness/sim/default_csms.toml").read_text()
+    pics = tmp_path / "csms-profile2.toml"
+    pics.write_text(default.replace("[security]\nprofile = 0", '[security]\nprofile = 2\n'
+                                    'basic_auth_password = "s3cret-pw"\ncert_file = "csms.pem"')
+                    .replace('csms_url = "ws://', 'csms_url = "wss://'))
+    assert "profile = 2" in pics.read_text()
+    secure = ["--pics", str(pics), "--heartbeat-interval", "2"]
+    common = ["--users", "30", "--spawn-rate", "30", "--time", "5", "--password-env",
+              "OCPP_LOAD_TEST_PASSWORD"]
+    runs = {"tls": _start(tmp_path / "tls", secure,
+                          [*common, "--ca-file", str(tmp_path / "ca.pem")]),
+            "untrusted": _start(tmp_path / "untrusted", secure, common)}
+    out, r = {}, {}
+    for name, process in runs.items():
+        out[name] = (process.communicate(timeout=RUN_TIMEOUT)[0], process.returncode)
+        path = tmp_path / name / "report.json"
+        r[name] = json.loads(path.read_text()) if path.exists() else None
+    text, code = out["tls"]
+    assert code == 0 and r["tls"]["verdict"] == "PASS", text
+    assert r["tls"]["csms_url"].startswith("wss://127.0.0.1:")
+    assert r["tls"]["booted"] == 30 and r["tls"]["actions"]["WS tls"]["n"] == 30
+    assert "s3cret-pw" not in text and "s3cret-pw" not in (tmp_path / "tls/report.json").read_text()
+    text, code = out["untrusted"]
+    assert code == 1 and r["untrusted"]["verdict"] == "FAIL", text
+    assert r["untrusted"]["booted"] == 0
+    assert r["untrusted"]["connect_errors"].get("SSLCertVerificationError", 0) >= 30, text

@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--connectors", type=int, default=2)
     p.add_argument("--password-env", metavar="VAR", help="security profile 1: the HTTP Basic "
                    "password is in this environment variable (never written anywhere)")
+    p.add_argument("--ca-file", help="wss:// (security profiles 2, 3): the CA bundle the "
+                   "CSMS's certificate is checked against (default: the system's)")
+    p.add_argument("--cert-file", help="security profile 3: the charge points' client "
+                   "certificate (PEM; with its key, or --key-file)")
+    p.add_argument("--key-file", help="security profile 3: the client certificate's key")
     p.add_argument("--source-addresses", type=int, default=1, metavar="N", help="connect from "
                    "127.0.0.1 .. 127.0.0.N, round robin (an IPv4 loopback CSMS URL only): past "
                    "the ~28,000 ephemeral ports one source address has towards one CSMS port")
@@ -245,6 +250,7 @@ def run(args: argparse.Namespace) -> int:
     config = Config(csms_url=args.csms_url, id_prefix=args.id_prefix, password=password,
                     connectors=args.connectors, id_tags=tuple(args.id_tags or ("VALID0001",)),
                     id_tag_prefix=args.id_tag_prefix, source_addresses=args.source_addresses,
+                    ca_file=args.ca_file, cert_file=args.cert_file, key_file=args.key_file,
                     response_timeout=args.response_timeout,
                     session_weight=args.session_weight if args.session_weight is not None
                     else (0 if storm or disruption else 1),

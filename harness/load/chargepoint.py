@@ -82,6 +82,12 @@ class Config:
     meter_interval: float = 1.0
     fallback_interval: float = 60.0
     """Used when the CSMS gives interval 0 (OCPP: the charge point chooses)."""
+    ca_file: str | None = None
+    """wss:// (security profiles 2, 3): the CA bundle the CSMS's certificate is checked against
+    (default: the system's)."""
+    cert_file: str | None = None
+    key_file: str | None = None
+    """Security profile 3: the charge points' client certificate and key."""
     source_addresses: int = 1
     """Connect from 127.0.0.1 .. 127.0.0.N (charge point i from 127.0.0.(1 + i % N)): each source
     address has its own ~28,000 ephemeral ports towards one CSMS address and port."""
@@ -130,6 +136,15 @@ class Swarm:
     """Worker ``offset`` of ``stride`` processes numbers its charge points offset+1,
     offset+1+stride, ... (harness.load.distributed)."""
     _ids: Any = field(default_factory=lambda: itertools.count(0))
+    _tls: Any = None
+
+    def tls_context(self, config: Config) -> Any:
+        """One client TLS context for the process (TLS 1.2 at least, as harness.transport)."""
+        if self._tls is None:
+            from harness.transport import tls_context
+            self._tls = tls_context(server=False, ca_file=config.ca_file,
+                                    cert_file=config.cert_file, key_file=config.key_file)
+        return self._tls
 
     def next_index(self) -> int:
         return next(self._ids) * self.stride + self.offset + 1
@@ -373,12 +388,16 @@ class ChargePointUser(User):
         started = time.perf_counter()
         try:
             sock = None
-            if self.config.source_addresses > 1:
-                parts = urlsplit(url)
+            parts = urlsplit(url)
+            if self.config.source_addresses > 1 or parts.scheme == "wss":
+                source = None
+                if self.config.source_addresses > 1:
+                    source = (f"127.0.0.{1 + self.index % self.config.source_addresses}", 0)
                 sock = socket.create_connection(
-                    (parts.hostname, parts.port or 80), self.config.response_timeout,
-                    source_address=(f"127.0.0.{1 + self.index % self.config.source_addresses}",
-                                    0))
+                    (parts.hostname, parts.port or (443 if parts.scheme == "wss" else 80)),
+                    self.config.response_timeout, source_address=source)
+            if parts.scheme == "wss":
+                sock = self._tls(sock, parts.hostname)
             ws = websocket.create_connection(
                 url, subprotocols=["ocpp1.6"], header=header,
                 timeout=self.config.response_timeout, enable_multithread=True,
@@ -397,6 +416,24 @@ class ChargePointUser(User):
              response_time=(time.perf_counter() - started) * 1000, response_length=0,
              exception=None, context={})
         return ws
+
+    def _tls(self, sock: socket.socket, hostname: str | None) -> Any:
+        """The TLS handshake on ``sock``, timed apart (``WS tls``); a failure closes the socket
+        and raises (ssl.SSLError is an OSError)."""
+        context = self.swarm.tls_context(self.config)
+        fire = self.environment.events.request.fire
+        started = time.perf_counter()
+        try:
+            tls = context.wrap_socket(sock, server_hostname=hostname)
+        except OSError as exc:
+            sock.close()
+            fire(request_type="WS", name="tls",
+                 response_time=(time.perf_counter() - started) * 1000, response_length=0,
+                 exception=exc, context={})
+            raise
+        fire(request_type="WS", name="tls", response_time=(time.perf_counter() - started) * 1000,
+             response_length=0, exception=None, context={})
+        return tls
 
     def _connect(self) -> None:
         while True:

@@ -28,7 +28,7 @@ STARTUP_TIMEOUT = 30.0
 DEFAULT_PICS = Path(__file__).resolve().parents[1] / "sim" / "default_csms.toml"
 """The PICS the reference CSMS runs with when not given one (harness.sim csms)."""
 TAG_PREFIX = "LOADTAG"
-_READY = re.compile(r"listening on ws://([\d.]+):(\d+)/.*control on (http://\S+)")
+_READY = re.compile(r"listening on (wss?)://([\d.]+):(\d+)/.*control on (http://\S+)")
 
 
 def _post(control: str, action: str, body: dict) -> dict:
@@ -65,8 +65,8 @@ class RefCsms:
         if not ready.wait(STARTUP_TIMEOUT) or not found:
             self.stop()
             raise RuntimeError(f"the reference CSMS did not start within {STARTUP_TIMEOUT:g} s")
-        host, port, self.control = found[0].groups()
-        self.url = f"ws://{host}:{port}/ocpp"
+        scheme, host, port, self.control = found[0].groups()
+        self.url = f"{scheme}://{host}:{port}/ocpp"
 
     def post(self, action: str, body: dict) -> dict:
         return _post(self.control, action, body)

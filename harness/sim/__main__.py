@@ -84,7 +84,8 @@ async def _run(args: argparse.Namespace) -> int:
     await sim.start()
     await control.start()
     if args.command == "csms":
-        where = f"listening on ws://{sim.host}:{sim.port}/<path>/<chargePointId>"
+        where = (f"listening on {getattr(sim, 'scheme', 'ws')}://{sim.host}:{sim.port}/<path>/"
+                 "<chargePointId>")
     print(f"{args.command}: {where}; control on {control.url}", flush=True)
     done = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -98,13 +98,30 @@ class CsmsSim(CsmsHandlers):
         self._server = await serve(self._connection, self.host, self.port,
                                    subprotocols=[SUBPROTOCOL],
                                    select_subprotocol=self._select_subprotocol,
-                                   process_request=self._check_request, max_size=2 ** 22)
+                                   process_request=self._check_request, max_size=2 ** 22,
+                                   ssl=self._tls())
         self.port = self._server.sockets[0].getsockname()[1]
         self.events.add("listening", url=self.url)
 
+    def _tls(self) -> Any:
+        """Security profiles 2 and 3 with the PICS's [security] cert_file (and key_file): wss://,
+        with profile 3 a client certificate signed by ca_file required. Else None: ws://."""
+        security = self.pics.security
+        if security.profile not in (2, 3) or not security.cert_file:
+            return None
+        from harness.transport import tls_context
+        return tls_context(server=True, ca_file=security.ca_file, cert_file=security.cert_file,
+                           key_file=security.key_file, require_client_cert=security.profile == 3,
+                           key_password=security.key_password)
+
+    @property
+    def scheme(self) -> str:
+        security = self.pics.security
+        return "wss" if security.profile in (2, 3) and security.cert_file else "ws"
+
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}/ocpp"
+        return f"{self.scheme}://{self.host}:{self.port}/ocpp"
 
     async def stop(self) -> None:
         if self._server is None:
