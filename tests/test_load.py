@@ -317,12 +317,23 @@ def test_swarm_over_tls(tmp_path):
                                     'basic_auth_password = "s3cret-pw"\ncert_file = "csms.pem"')
                     .replace('csms_url = "ws://', 'csms_url = "wss://'))
     assert "profile = 2" in pics.read_text()
+    ca.issue_cert("load-charge-points").private_key_and_cert_chain_pem.write_to_path(
+        tmp_path / "client.pem")
+    pics3 = tmp_path / "csms-profile3.toml"
+    pics3.write_text(pics.read_text().replace("profile = 2\n", 'profile = 3\nca_file = "ca.pem"\n'
+                                                 'key_file = "csms.pem"\n'))
     secure = ["--pics", str(pics), "--heartbeat-interval", "2"]
     common = ["--users", "30", "--spawn-rate", "30", "--time", "5", "--password-env",
               "OCPP_LOAD_TEST_PASSWORD"]
     runs = {"tls": _start(tmp_path / "tls", secure,
                           [*common, "--ca-file", str(tmp_path / "ca.pem")]),
-            "untrusted": _start(tmp_path / "untrusted", secure, common)}
+            "untrusted": _start(tmp_path / "untrusted", secure, common),
+            # Profile 3: the CSMS requires a client certificate signed by its CA.
+            "mutual": _start(tmp_path / "mutual", ["--pics", str(pics3)],
+                             [*common, "--ca-file", str(tmp_path / "ca.pem"),
+                              "--cert-file", str(tmp_path / "client.pem")]),
+            "no-client-cert": _start(tmp_path / "no-client-cert", ["--pics", str(pics3)],
+                                     [*common, "--ca-file", str(tmp_path / "ca.pem")])}
     out, r = {}, {}
     for name, process in runs.items():
         out[name] = (process.communicate(timeout=RUN_TIMEOUT)[0], process.returncode)
@@ -337,3 +348,8 @@ def test_swarm_over_tls(tmp_path):
     assert code == 1 and r["untrusted"]["verdict"] == "FAIL", text
     assert r["untrusted"]["booted"] == 0
     assert r["untrusted"]["connect_errors"].get("SSLCertVerificationError", 0) >= 30, text
+    text, code = out["mutual"]
+    assert code == 0 and r["mutual"]["verdict"] == "PASS" and r["mutual"]["booted"] == 30, text
+    text, code = out["no-client-cert"]
+    assert code == 1 and r["no-client-cert"]["booted"] == 0, text
+    assert r["no-client-cert"]["connect_failures"] >= 30, text

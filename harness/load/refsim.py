@@ -103,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
                         "the reference CSMS while the swarm runs (python -m harness load --cases,"
                         " with the simulator's PICS and its control protocol as the driver)")
     args = parser.parse_args(own)
+    if args.pics:  # a PICS the simulator would refuse: say why here, not "did not start"
+        from harness import pics as pics_module
+        try:
+            pics_module.load(args.pics)
+        except (pics_module.PicsError, OSError) as exc:
+            print(f"refsim: --pics {args.pics}: {exc}", file=sys.stderr)
+            return 4
     csms = RefCsms(args.fault, args.pics)
     timer = None
     try:
