@@ -17,6 +17,7 @@ interop`` keeps the block when it rewrites the rest) and its counts table is pri
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -200,6 +201,13 @@ def with_block(text: str, new: str, before: str) -> str:
     return text[:at] + new + "\n" + text[at:]
 
 
+def _complete(report_dir: Path) -> bool:
+    try:
+        return bool(json.loads((report_dir / "report.json").read_text()).get("complete"))
+    except (OSError, ValueError):
+        return False
+
+
 def main(keys: list[str], reports: Path, doc: Path, *, jobs: int, rerun_full: bool, command: str,
          notes_heading: str, run_full: Callable,
          run_case: Callable[[str, str, Path], tuple[float, str]],
@@ -217,6 +225,10 @@ def main(keys: list[str], reports: Path, doc: Path, *, jobs: int, rerun_full: bo
             if not load(reports / key):
                 print(f"{key}: the full run left no report.json:\n{output[-3000:]}")
                 return 2
+    partial = [k for k in keys if not _complete(reports / k)]
+    if partial:  # a killed run's report.json holds the cases up to where it stopped
+        print(f"the full run's report is incomplete (run it again, --full): {', '.join(partial)}")
+        return 2
     full = {k: load(reports / k) for k in keys}
     results = run_alone(keys, full, reports, jobs=jobs, run_case=run_case, load=load,
                         progress=lambda line: print(line, flush=True))

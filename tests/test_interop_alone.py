@@ -93,3 +93,18 @@ def test_the_full_rewrite_keeps_the_alone_block_and_the_verdict_reader_ignores_i
     replaced = alone.with_block(first, block.replace("| 1 | 1 |", "| 1 | 0 |"), "")
     assert replaced.count(alone.BEGIN) == 1 and "| 1 | 0 |" in replaced
     assert replaced.replace("| 1 | 0 |", "| 1 | 1 |") == first
+
+
+def test_an_incomplete_full_run_is_not_compared(tmp_path, capsys):
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "report.json").write_text(json.dumps(  # a run killed after one case
+        {"complete": False, "test_cases": [_case("TC_A", "PASS")]}))
+
+    def never(*args):
+        raise AssertionError("nothing is run")
+
+    code = alone.main(["k"], tmp_path, tmp_path / "doc.md", jobs=1, rerun_full=False, command="c",
+                      notes_heading="", run_full=never, run_case=never, load=run.load,
+                      suites={"s": {"k": "k"}})
+    assert code == 2 and "incomplete" in capsys.readouterr().out
+    assert not (tmp_path / "doc.md").exists()
