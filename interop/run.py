@@ -453,7 +453,7 @@ def _alone(args: argparse.Namespace, argv: list[str] | None) -> int:
     keys = args.target or list(alone.DEFAULT_TARGETS)
     reports = Path(args.reports)
     markers = "core" if args.core_only else None
-    suites = {f"SUT {sut}: a {title}": {k: k for k in keys if TARGETS[k].sut == sut}
+    suites = {f"SUT {sut}: a {title}": {k: k for k in TARGETS if TARGETS[k].sut == sut}
               for sut, title in SUTS.items()}
     return alone.main(
         keys, reports, Path(args.doc), jobs=args.jobs or 2, rerun_full=args.full,
