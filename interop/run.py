@@ -420,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
                              "with the full run (interop/alone.py)")
     parser.add_argument("--target", nargs="+", choices=list(TARGETS), default=None,
                         help=f"--alone: the targets (default: {' '.join(alone.DEFAULT_TARGETS)})")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="--alone: run nothing, write the block from the report directories")
     parser.add_argument("--full", action="store_true",
                         help="--alone: run the full suites again even when --reports has them")
     args = parser.parse_args(argv)
@@ -450,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _alone(args: argparse.Namespace, argv: list[str] | None) -> int:
-    keys = args.target or list(alone.DEFAULT_TARGETS)
+    keys = [] if args.rebuild else args.target or list(alone.DEFAULT_TARGETS)
     reports = Path(args.reports)
     markers = "core" if args.core_only else None
     suites = {f"SUT {sut}: a {title}": {k: k for k in TARGETS if TARGETS[k].sut == sut}

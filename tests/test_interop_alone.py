@@ -34,6 +34,7 @@ def test_alone_runs_each_case_on_its_own_against_a_fresh_central_system(tmp_path
     text = doc.read_text()
     assert text.index(alone.BEGIN) < text.index(alone.END) < text.index(NOTES.splitlines()[0])
     assert "2 cases run alone" in text and "| csms-ocpp-library: full run |" in out
+    assert "Run by `python -m interop.run --alone --target csms-ocpp-library" in text
     verdicts = [c["verdict"] for c in full.values()]
     assert f"| PASS | {verdicts.count('PASS')} | " in out
 
@@ -46,29 +47,34 @@ def test_a_verdict_that_differs_alone_is_listed_with_both_verdicts_and_the_alone
     full = {"csms-ocpp-library": {
         "TC_A": _case("TC_A", "PASS"),
         "TC_B": _case("TC_B", "INCONCLUSIVE", "Idle: connector 1 stays 'Preparing'"),
-        "TC_C": _case("TC_C", "N/A", "not in the PICS")}}
+        "TC_C": _case("TC_C", "N/A", "not in the PICS"),
+        "TC_D": _case("TC_D", "FAIL", "step 2: NotImplemented (wire log lines 3, 4)")}}
     ran: list[str] = []
 
     def run_case(key, case_id, directory):
         ran.append(case_id)
         directory.mkdir(parents=True)
         verdict = "PASS" if case_id == "TC_B" else "FAIL"
+        reason = ("step 2: NotImplemented (wire log lines 8, 9)" if case_id == "TC_D"
+                  else "alone | <b>reason</b>")
         (directory / "report.json").write_text(json.dumps(
-            {"test_cases": [_case(case_id, verdict, "alone | <b>reason</b>")]}))
+            {"test_cases": [_case(case_id, verdict, reason)]}))
         return 0.0, ""
 
     results = alone.run_alone(["csms-ocpp-library"], full, tmp_path, jobs=2, run_case=run_case,
                               load=run.load, progress=lambda line: None)
-    assert sorted(ran) == ["TC_A", "TC_B"]  # the N/A one is not run alone
+    assert sorted(ran) == ["TC_A", "TC_B", "TC_D"]  # the N/A one is not run alone
     result = results["csms-ocpp-library"]
     assert result.different() == ["TC_A", "TC_B"]
-    assert result.alone_counts() == {"PASS": 1, "FAIL": 1, "N/A": 1}
-    text = alone.block(results, {"suite": {"csms-ocpp-library": "lib"}}, "cmd", 1.0, 2)
+    assert result.same_reason() == ["TC_D"]
+    assert result.alone_counts() == {"PASS": 1, "FAIL": 2, "N/A": 1}
+    text = alone.block(results, {"suite": {"csms-ocpp-library": "lib"}})
     assert "#### TC_B: full run INCONCLUSIVE, alone PASS" in text
     assert "- Reason (full run): Idle: connector 1 stays 'Preparing'" in text
     assert "- Reason (alone): alone \\| <b>reason</b>" in text  # a table-safe cell
     assert "| PASS | 1 | 1 |" in text and "| INCONCLUSIVE | 1 | 0 |" in text
-    assert "2 cases run alone, 0 with the full run's verdict, 2 different" in text
+    assert "| FAIL | 1 | 2 |" in text
+    assert "3 cases run alone, 1 with the full run's verdict, 2 different" in text
 
 
 def test_an_alone_run_without_a_report_is_a_difference_with_its_output(tmp_path):
