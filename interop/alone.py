@@ -303,7 +303,8 @@ def main(keys: list[str], reports: Path, doc: Path, *, jobs: int, rerun_full: bo
     for title, columns in suites.items():
         if any(k in results for k in columns):
             print(f"\n{title}\n" + "\n".join(counts_table(results, columns)))
-    print(f"\nalone: {sum(len(to_run(full[k])) for k in keys)} cases of {', '.join(keys)} in "
-          f"{wall:.0f} s (with the full runs); different, over every target in the block: "
+    ran = (f"{sum(len(to_run(full[k])) for k in keys)} cases of {', '.join(keys)} run alone in "
+           f"{wall:.0f} s (with the full runs)" if keys else "rebuilt from the report directories")
+    print(f"\nalone: {ran}; different, over every target in the block: "
           f"{sum(len(r.different()) for r in results.values())}; written: {doc}")
     return 0

@@ -2,6 +2,8 @@
 
     .venv/bin/python -m interop.run [--sut cs|csms|both] [--reports DIR] [--doc docs/interop.md]
                                     [--jobs N] [-k SELECTION] [--core-only]
+    .venv/bin/python -m interop.run --alone [--jobs N] [--target KEY ...] [--full | --rebuild]
+                                    (each case alone against a fresh device: interop/alone.py)
 
 For each system under test the whole suite (every profile: a case the device's PICS rules out is
 N/A) runs against:
