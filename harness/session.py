@@ -275,6 +275,11 @@ class Session:
         whether the loop lagged when a deadline expired (then :exc:`HarnessLagged`)."""
         self.call_observers: list[CallObserver] = []
         """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
+        self.call_preparers: list[Callable[[str, dict], Awaitable[None]]] = []
+        """Awaited with (action, payload) before each CALL of :meth:`call` leaves; a preparer's own
+        CALLs are not prepared again (the Idle state reads a key's value before the harness first
+        changes it)."""
+        self._preparing = False
         self.request_observers: list[Callable[[Request], None]] = []
         """Told of every request of the device as it arrives (the prompt driver ends a question
         when the wire shows that the operator's action took effect)."""
@@ -533,6 +538,13 @@ class Session:
         frame on purpose must say so with ``invalid_on_purpose=True``; otherwise the harness's
         own invalid frame is a :class:`HarnessError`.
         """
+        if self.call_preparers and not self._preparing:
+            self._preparing = True
+            try:
+                for prepare in list(self.call_preparers):
+                    await prepare(action, payload)
+            finally:
+                self._preparing = False
         unique_id = unique_id or self._new_id()
         return await self._call_text(action, rpc.dumps(Call(unique_id, action, payload)),
                                      unique_id, payload, timeout, invalid_on_purpose)

@@ -396,7 +396,8 @@ class CentralSystemServer:
     ``basic_auth_password`` set: the charge point must authenticate as its chargePointId with it
     (security profile 1 and 2); otherwise the handshake is refused with 401 and recorded. A tuple
     is the passwords accepted (a new AuthorizationKey in its hex and plain forms, TC_073); the
-    attribute may be changed between handshakes.
+    attribute may be changed between handshakes, with ``basic_auth_whose`` saying whose password
+    it is, in words (never the password): a refusal's reason names it.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 9000, *,
@@ -410,6 +411,9 @@ class CentralSystemServer:
         """Its subprotocol is the one selected (harness.dialect; OCPP 1.6 by default)."""
         self.open_timeout = open_timeout
         self.basic_auth_password = basic_auth_password
+        self.basic_auth_whose = "the PICS password"
+        """Which password(s) ``basic_auth_password`` is, for a refusal's reason: "the PICS
+        password", "the AuthorizationKey TC_073_CS set"."""
         self.ssl_context = ssl_context
         self.max_size = max_size
         self.ping_interval = ping_interval
@@ -498,7 +502,7 @@ class CentralSystemServer:
                 connection.refusal = Finding(  # type: ignore[attr-defined]
                     "ws.basic-auth", "handshake",
                     f"{why} ({self.dialect.references['security']}, profiles 1 and 2: user = "
-                    "chargePointId, the password the PICS declares)", cp_id)
+                    f"chargePointId, password = {self.basic_auth_whose})", cp_id)
                 response = connection.respond(401, "Unauthorized\n")
                 response.headers["WWW-Authenticate"] = 'Basic realm="OCPP"'
                 return response

@@ -237,6 +237,23 @@ async def test_basic_auth_required():
         await link.close()
 
 
+async def test_a_basic_auth_refusal_says_whose_password_was_expected_never_the_password():
+    """The reason names the password the harness expected in words -- the PICS one by default,
+    the AuthorizationKey a case set when it says so (TC_073_CS) -- and never either password."""
+    async with CentralSystemServer("127.0.0.1", 0, basic_auth_password="s3cret") as server:
+        with pytest.raises(ConnectionError, match="HTTP 401"):
+            await connect(server.url, "CP1", timeout=2, basic_auth_password="wrong1")
+        server.basic_auth_password = ("n3w-key",)
+        server.basic_auth_whose = "the AuthorizationKey TC_073_CS set"
+        with pytest.raises(ConnectionError, match="HTTP 401"):
+            await connect(server.url, "CP1", timeout=2, basic_auth_password="s3cret")
+        first, second = (str(attempt.finding) for attempt in server.refused)
+        assert "password = the PICS password" in first, first
+        assert "password = the AuthorizationKey TC_073_CS set" in second, second
+        assert not any(word in text for word in ("s3cret", "n3w-key", "wrong1")
+                       for text in (first, second))
+
+
 async def test_a_refused_request_is_one_attempt_even_if_the_peer_holds_the_socket():
     """A plain GET the harness answers 426, from a peer that keeps the TCP connection open past
     the opening-handshake timeout: one ws.upgrade attempt, not also a ws.handshake-timeout (the

@@ -335,3 +335,91 @@ def test_a_device_whose_boot_was_refused_boots_again_for_the_next_case(pytester,
     actions = [f["detail"]["action"] for f in frames if f.get("event") == "driver"
                and f["detail"].get("phase") == "asked"]
     assert actions == ["power_cycle"], actions
+
+
+UNREAD_CASES = """
+from harness.cases import case
+from harness.states import cs
+
+@case("TC_941_CS", "Changes ResetRetries twice, unread, and fails", profile="Core")
+async def test_tc_941_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+    for value in ("4", "5"):
+        change = await cp.call("ChangeConfiguration", {"key": "ResetRetries", "value": value})
+        assert change.status == "Accepted", change
+    assert False, "step 2: a failure that leaves ResetRetries changed"
+
+@case("TC_942_CS", "Changes ResetRetries once more and fails", profile="Core")
+async def test_tc_942_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+    change = await cp.call("ChangeConfiguration", {"key": "ResetRetries", "value": "6"})
+    assert change.status == "Accepted", change
+    assert False, "step 2: a failure that leaves ResetRetries changed again"
+
+@case("TC_943_CS", "Finds the device's own ResetRetries", profile="Core")
+async def test_tc_943_cs(cp, driver, pics):
+    await cs.booted(cp, pics)
+    get = await cp.call("GetConfiguration", {"key": ["ResetRetries"]})
+    values = [kv.get("value") for kv in get.get("configurationKey") or []]
+    assert values == ["1"], f"ResetRetries is {values}, not the device's original ['1']"
+"""
+
+
+def test_a_key_changed_twice_before_it_was_read_ends_at_the_devices_original(pytester, tmp_path):
+    """The PICS does not declare ResetRetries (the device's own value, 1, is the simulator's
+    default): one case changes it twice, the next once more, both fail. The Idle state puts back
+    the device's value, read (GetConfiguration) before the harness's first change -- not the
+    harness's own first value (4) as the original. Fails without the read."""
+    pics = (ROOT / "harness" / "sim" / "default_cs.toml").read_text()
+    assert '\nResetRetries = "1"\n' in pics
+    (tmp_path / "pics.toml").write_text(pics.replace('\nResetRetries = "1"\n', "\n"))
+    pytester.makepyfile(test_cases=UNREAD_CASES)
+    out = tmp_path / "out"
+    run(pytester, "--ocpp-sut", "cs", "--ocpp-pics", str(tmp_path / "pics.toml"),
+        "--ocpp-report", str(out), "-p", "no:randomly")
+    cases = {c["id"]: c for c in json.loads((out / "report.json").read_text())["test_cases"]}
+    assert cases["TC_941_CS"]["verdict"] == "FAIL" and "step 2" in cases["TC_941_CS"]["reason"]
+    assert cases["TC_942_CS"]["verdict"] == "FAIL" and "step 2" in cases["TC_942_CS"]["reason"]
+    assert cases["TC_943_CS"]["verdict"] == "PASS", cases["TC_943_CS"]
+    frames = _frames(out / "wire" / "TC_941_CS.jsonl")
+    sent = [(f["frame"][2], f["frame"][3]) for f in frames if f.get("from") == "csms"
+            and isinstance(f.get("frame"), list) and f["frame"][0] == 2]
+    # Read once, before the first change.
+    assert sent[:3] == [("GetConfiguration", {"key": ["ResetRetries"]}),
+                        ("ChangeConfiguration", {"key": "ResetRetries", "value": "4"}),
+                        ("ChangeConfiguration", {"key": "ResetRetries", "value": "5"})], sent
+    assert json.loads((out / "device-state.json").read_text())["configuration"] == {}
+
+
+def test_a_write_only_key_is_restored_to_the_pics_password_or_reported_not_restored():
+    """AuthorizationKey (write-only: GetConfiguration never shows it) is not read before a change;
+    its original is the PICS basic_auth_password, never the harness's own first value, and it is
+    never written to device-state.json. Without a PICS password it could not be restored: a
+    remark on the case, and the Idle state does not hold the device for it."""
+    from types import SimpleNamespace
+
+    from harness.states.idle import Tracker
+
+    accepted = SimpleNamespace(status="Accepted", error=None)
+    pics = SimpleNamespace(security=SimpleNamespace(basic_auth_password="pics-secret"))
+    track = Tracker(pics=pics)
+    for value in ("NEW1", "NEW2"):
+        track.answered("ChangeConfiguration", {"key": "AuthorizationKey", "value": value},
+                       accepted)
+    assert track.config_original == {"AuthorizationKey": "pics-secret"}
+    assert "pics-secret" not in json.dumps(track.leftovers("CP1"))
+    track.answered("ChangeConfiguration", {"key": "AuthorizationKey", "value": "pics-secret"},
+                   accepted)
+    assert track.config_original == {} and track.config_lost == {}
+
+    remarks: list[str] = []
+    track = Tracker(pics=SimpleNamespace(security=SimpleNamespace(basic_auth_password=None)),
+                    session=SimpleNamespace(remark=remarks.append))
+    for value in ("NEW1", "NEW2"):
+        track.answered("ChangeConfiguration", {"key": "AuthorizationKey", "value": value},
+                       accepted)
+    assert track.config_original == {} and list(track.config_lost) == ["AuthorizationKey"]
+    assert len(remarks) == 1 and "could not be restored" in remarks[0], remarks
+    assert "NEW" not in remarks[0] and "NEW" not in json.dumps(track.leftovers("CP1"))
+    assert track.leftovers("CP1")["configuration_not_restored"] == {
+        "AuthorizationKey": "its value before the change was never read"}

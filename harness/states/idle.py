@@ -54,6 +54,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from datetime import datetime, timezone
@@ -113,9 +114,11 @@ class NotIdle(Inconclusive):
         self.stays = stays
 
 
-SECRET_KEYS = frozenset({"AuthorizationKey"})
-"""Keys the Idle state never puts back: a password it would have to replay from the wire (write-
-only, GetConfiguration does not show it); the case that changes one restores it (TC_073_CS)."""
+WRITE_ONLY_KEYS = frozenset({"AuthorizationKey"})
+"""Keys GetConfiguration never shows (the security white paper: AuthorizationKey is write-only):
+not read before a change; their original is the value the PICS declares (security
+basic_auth_password, which the device's accepted connection proves), else it could not be
+restored. A secret: never in device-state.json, a remark or a reason."""
 
 
 @dataclass
@@ -199,7 +202,18 @@ class Tracker:
     """Configuration key -> its value as the device last reported it (GetConfiguration) or the
     harness last set it; the PICS [configuration] until then."""
     config_original: dict[str, str] = field(default_factory=dict)
-    """Key -> the value before the harness first changed it, for keys changed and not restored."""
+    """Key -> the device's value before the harness first changed it, for keys changed and not
+    restored."""
+    config_device: set[str] = field(default_factory=set)
+    """Keys whose ``config_known`` value is the device's own: reported by GetConfiguration, or
+    put back to its original (a PICS value is a claim, not a reading)."""
+    config_lost: dict[str, str] = field(default_factory=dict)
+    """Key -> why it could not be restored: changed by the harness with its original unknown
+    (unreadable before the change), or not taken back. Never taken for an original again."""
+    unreadable: dict[str, str] = field(default_factory=dict)
+    """Key -> why the read before the harness's change gave no value (:meth:`prepare`)."""
+    session: Any = None
+    """The session whose case a key that cannot be restored is remarked on."""
     retrying: dict[str, set[float]] = field(default_factory=dict)
     """A transaction message the device will retry (answered with a CALLERROR), as
     :func:`retried_message` names it -> the times (time.monotonic()) the harness saw its attempts."""
@@ -375,14 +389,13 @@ class Tracker:
                 # Nothing matched the criteria: the harness's record of what matched was stale.
                 self.profiles = {i: c for i, c in self.profiles.items()
                                  if payload.get("connectorId") not in (None, c)}
-        elif action == "ChangeConfiguration" and status in ("Accepted", "RebootRequired") \
-                and payload.get("key") not in SECRET_KEYS:
+        elif action == "ChangeConfiguration" and status in ("Accepted", "RebootRequired"):
             key, value = str(payload.get("key")), str(payload.get("value"))
-            if key not in self.config_original and key in self.config_known:
-                self.config_original[key] = self.config_known[key]
+            self._changed(key)
             self.config_known[key] = value
             if self.config_original.get(key) == value:
                 self.config_original.pop(key)  # restored
+                self.config_device.add(key)
             if key == "ConnectionTimeOut":
                 self._connection_timeout_now(value)
         elif action == "GetConfiguration" and response.error is None:
@@ -390,6 +403,7 @@ class Tracker:
                 if isinstance(item, dict) and isinstance(item.get("key"), str) \
                         and item.get("value") is not None:
                     self.config_known[item["key"]] = str(item["value"])
+                    self.config_device.add(item["key"])
                     if item["key"] == "ConnectionTimeOut" and \
                             _seconds(item["value"], None) != self.connection_timeout:
                         self._connection_timeout_now(item["value"])
@@ -398,6 +412,52 @@ class Tracker:
         elif action == "GetDiagnostics" and response.error is None and response.get("fileName"):
             self.diagnostics = Transfer(deadline=time.monotonic()
                                         + _transfer_bound(self.pics, payload))
+
+    def _changed(self, key: str) -> None:
+        """The harness's change of ``key`` was accepted: its original is the device's value before
+        the harness's first change, known from a reading (or, for a write-only key, the PICS),
+        else the key could not be restored -- never the harness's own earlier value."""
+        if key in self.config_original or key in self.config_lost:
+            return
+        declared = self._declared_secret(key)
+        if key in self.config_device:
+            self.config_original[key] = self.config_known[key]
+        elif declared is not None:
+            self.config_original[key] = declared
+        else:
+            why = self.unreadable.pop(key, "its value before the change was never read")
+            self.config_lost[key] = why
+            if self.session is not None:
+                self.session.remark(f"ChangeConfiguration {key}: {why}; the harness cannot put "
+                                    f"back the device's original value: {key} could not be "
+                                    "restored after the case")
+
+    def _declared_secret(self, key: str) -> str | None:
+        if key not in WRITE_ONLY_KEYS or self.pics is None:
+            return None
+        return getattr(getattr(self.pics, "security", None), "basic_auth_password", None)
+
+    async def prepare(self, cp: Session, action: str, payload: dict) -> None:
+        """Before a CALL of the harness leaves (:attr:`Session.call_preparers`): a key about to be
+        changed for the first time whose device value the harness never read is read now
+        (GetConfiguration), so that it can be put back. A write-only key is not read."""
+        key = payload.get("key")
+        if action != "ChangeConfiguration" or not isinstance(key, str):
+            return
+        self.session = cp
+        if key in self.config_original or key in self.config_lost \
+                or key in self.config_device or key in WRITE_ONLY_KEYS:
+            return
+        try:
+            response = await cp.call("GetConfiguration", {"key": [key]})
+        except DeviceTimeout as exc:
+            self.unreadable[key] = f"GetConfiguration of it before the change: {exc}"
+            return
+        if key not in self.config_device:
+            self.unreadable[key] = (
+                f"GetConfiguration of it before the change was answered with CALLERROR "
+                f"{response.error.error_code}" if response.error is not None
+                else "GetConfiguration of it before the change reported no value")
 
     def clean(self, pics: Any) -> bool:
         from harness.clock import parse_time
@@ -425,7 +485,10 @@ class Tracker:
                                  for r, c in sorted(self.reservations.items())],
                 "charging_profiles": [{"chargingProfileId": i, "connectorId": c}
                                       for i, c in sorted(self.profiles.items())],
-                "configuration": dict(sorted(self.config_original.items()))}
+                "configuration": {k: v for k, v in sorted(self.config_original.items())
+                                  if k not in WRITE_ONLY_KEYS},
+                **({"configuration_not_restored": dict(sorted(self.config_lost.items()))}
+                   if self.config_lost else {})}
 
     def adopt(self, data: Any, charge_point_id: str) -> list[str]:
         """Take over what an earlier run left (``leftovers``) for the same charge point; returns
@@ -538,6 +601,8 @@ def tracker(cp: Session, pics: Any = None) -> Tracker:
     if known is None:
         known = cp.stash[TRACKER] = Tracker()
         cp.call_observers.append(known)
+        if hasattr(cp, "call_preparers"):
+            cp.call_preparers.append(functools.partial(known.prepare, cp))
     if pics is not None and known.pics is None:
         known.pics = pics
         known.connection_timeout = _seconds(pics.configuration.get("ConnectionTimeOut", ""), None)
@@ -771,7 +836,12 @@ async def _make_idle(cp: Session, driver: Any, pics: Any, track: Tracker) -> Non
     for key, value in sorted(track.config_original.items()):
         response = await _call(cp, "ChangeConfiguration", {"key": key, "value": value})
         if response.error is not None or response.status not in ("Accepted", "RebootRequired"):
-            track.config_original.pop(key, None)  # it does not take it back: not the case's
+            # It does not take it back: not the case's to wait for; never an original again.
+            track.config_original.pop(key, None)
+            track.config_device.discard(key)
+            track.config_lost[key] = (f"the device answered "
+                                      f"{response.error.error_code if response.error else response.status}"
+                                      f" to putting its original value back")
     observe(cp)
     for connector_id in sorted(track.plugged):
         # The cable the harness plugged in comes out, whatever the device reported.

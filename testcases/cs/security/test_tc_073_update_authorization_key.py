@@ -23,6 +23,10 @@ from harness.wirelog import secret
 
 NEW_PLAIN = "OCA_OCTT_admin_test"
 NEW_HEX = NEW_PLAIN.encode().hex().upper()
+# Whose password the harness expects, for a refusal's reason (never the password itself).
+PICS = "the PICS password"
+NEW = "the AuthorizationKey TC_073_CS set (hexadecimal or plain)"
+BOTH = f"{PICS} or {NEW}"
 
 
 @case("TC_073_CS", "Update Charge Point Password for HTTP Basic Authentication",
@@ -38,10 +42,12 @@ async def test_tc_073_cs_update_authorization_key(cp, driver, pics, bench):
         # 1. Harness: ChangeConfiguration.req AuthorizationKey = the new key (hexadecimal)
         # 2. Charge point: ChangeConfiguration.conf Accepted
         server.basic_auth_password = (configured, NEW_HEX, NEW_PLAIN)  # until it answers
+        server.basic_auth_whose = BOTH
         change = await cp.call("ChangeConfiguration", {"key": "AuthorizationKey",
                                                        "value": NEW_HEX})
         conf_status(change, "Accepted", step="step 2")
         server.basic_auth_password = (NEW_HEX, NEW_PLAIN)  # from now on the old key is refused
+        server.basic_auth_whose = NEW
 
         # 3. The charge point reconnects with the new password
         dropped = await dropped_by_device(cp, pics)
@@ -54,10 +60,12 @@ async def test_tc_073_cs_update_authorization_key(cp, driver, pics, bench):
         # 4. Harness: ChangeConfiguration.req AuthorizationKey = the configured key
         # 5. Charge point: ChangeConfiguration.conf Accepted
         server.basic_auth_password = (NEW_HEX, NEW_PLAIN, configured)
+        server.basic_auth_whose = BOTH
         change = await cp.call("ChangeConfiguration", {"key": "AuthorizationKey",
                                                        "value": configured})
         conf_status(change, "Accepted", step="step 5")
         server.basic_auth_password = configured
+        server.basic_auth_whose = PICS
 
         # 6. The charge point reconnects with the configured password
         dropped = await dropped_by_device(cp, pics)
@@ -72,6 +80,7 @@ async def test_tc_073_cs_update_authorization_key(cp, driver, pics, bench):
 async def _put_back(cp, pics, server, configured: str) -> None:
     """Best effort, silent: the failure that ended the case is the verdict."""
     server.basic_auth_password = (configured, NEW_HEX, NEW_PLAIN)
+    server.basic_auth_whose = BOTH
     try:
         await cp.wait_connected(pics.timing.boot_timeout)
         await cp.call("ChangeConfiguration", {"key": "AuthorizationKey", "value": configured})
