@@ -221,7 +221,7 @@ def block(results: dict[str, AloneResult], suites: dict[str, dict[str, str]]) ->
                 continue
             result = results[key]
             different = result.different()
-            lines += [f"### {column} (`{key}`): {len(result.alone)} cases run alone, "
+            lines += [f"### {column if column == key else f'{column} (`{key}`)'}: {len(result.alone)} cases run alone, "
                       f"{len(result.alone) - len(different)} with the full run's verdict, "
                       f"{len(different)} different", ""]
             if result.command:
@@ -293,7 +293,8 @@ def main(keys: list[str], reports: Path, doc: Path, *, jobs: int, rerun_full: bo
     run_alone(keys, full, reports, jobs=jobs, run_case=run_case, load=load,
               progress=lambda line: print(line, flush=True))
     for key in keys:
-        (reports / f"{key}-alone" / "command.txt").write_text(f"{command} (--jobs {jobs})\n")
+        (reports / f"{key}-alone" / "command.txt").write_text(
+            command + ("" if "--jobs" in command else f" (--jobs {jobs})") + "\n")
     wall = time.monotonic() - started
     results = {k: r for columns in suites.values() for k in columns
                if (r := collect(reports, k, load)) is not None}
