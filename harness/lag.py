@@ -125,15 +125,19 @@ class LagMonitor:
             return 0.0
         return max(0.0, self._loop.time() - self._due)
 
-    def lag_during(self, start_ns: int, end_ns: int | None = None) -> float:
+    def lag_during(self, start_ns: int, end_ns: int | None = None, *,
+                   start_read: bool = False) -> float:
         """The worst lag of a stall overlapping ``[start_ns, end_ns]`` (time.monotonic_ns(); end
-        default now), including one still in progress; 0.0 when the loop kept time."""
+        default now), including one still in progress; 0.0 when the loop kept time.
+
+        ``start_read``: the start is the stamp of a frame read off the socket (an interval between
+        two of the device's frames). Read as the loop comes back from a stall, it is late by it,
+        though the late tick that records the stall may run just before the read (an iteration or
+        two): then a stall that ended within one period before the start counts too. A stamp the
+        harness takes when it sends is not late by a stall that ended before it."""
         end = time.monotonic_ns() if end_ns is None else end_ns
         worst = self.pending_lag_s() if end_ns is None or end_ns >= self._last_ns else 0.0
-        # A stamp taken as the loop comes back from a stall is late by it, though the late tick
-        # that records the stall may run just before it (the frame is read an iteration or two
-        # after the tick): a stall that ended within one period before the start counts.
-        since = start_ns - int(self.period_s * 1e9)
+        since = start_ns - (int(self.period_s * 1e9) if start_read else 0)
         for stall in reversed(self.stalls):
             if stall.until_ns < since:
                 break  # appended in time order: the rest ended before the interval

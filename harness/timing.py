@@ -104,6 +104,8 @@ class Sample:
     """The event loop's worst lag over the span, once judged (None: not judged, no monitor)."""
     unreliable: bool = False
     """The harness lagged beyond its bound while taking it: not judged, not in the figures."""
+    start_read: bool = False
+    """The span starts at a frame the harness read (harness.lag.LagMonitor.lag_during)."""
 
     @property
     def over(self) -> bool:
@@ -238,7 +240,8 @@ class Recorder:
         if self.lag is not None:
             for sample in out:
                 if sample.lag_s is None and sample.end_ns:
-                    sample.lag_s = self.lag.lag_during(sample.start_ns, sample.end_ns)
+                    sample.lag_s = self.lag.lag_during(sample.start_ns, sample.end_ns,
+                                                       start_read=sample.start_read)
                     # A stamp is late by the lag at most: a sample over its limit by more than
                     # the lag is over whatever the lag did, and is judged.
                     sample.unreliable = sample.lag_s > self.lag.bound_s and not (
@@ -255,15 +258,17 @@ class Recorder:
 
     def add(self, metric: str, value_s: float, *, lines: Iterable[int], what: str,
             harness_s: float | None = None, configured_s: float | None = None,
-            span: tuple[int, int] = (0, 0)) -> Sample | None:
+            span: tuple[int, int] = (0, 0), start_read: bool = False) -> Sample | None:
         """Record a sample in the current case (none outside a case: it could not be cited);
-        ``span``: the monotonic ns it measured, judged against the harness's lag."""
+        ``span``: the monotonic ns it measured, judged against the harness's lag (``start_read``:
+        it starts at a frame the harness read)."""
         if metric not in BY_KEY:
             raise ValueError(f"unknown metric {metric!r}; one of {', '.join(BY_KEY)}")
         if self.case is None or self.sut not in BY_KEY[metric].sut:
             return None
         sample = Sample(metric, self.case, value_s, self.limit(metric), self.wire_log,
                         list(lines), what, harness_s, configured_s, *span)
+        sample.start_read = start_read
         self.samples.append(sample)
         return sample
 
@@ -455,7 +460,7 @@ class Recorder:
                 f"{configured:g} s")
         self.add(metric, abs(observed - configured), lines=[first.line, second.line], what=what,
                  harness_s=harness, configured_s=configured,
-                 span=(first.frame.mono_ns, second.frame.mono_ns))
+                 span=(first.frame.mono_ns, second.frame.mono_ns), start_read=True)
 
 
 def _requested(payload: dict, request: Any) -> bool:
