@@ -975,3 +975,53 @@ async def test_csms_duplicate_identity_replaces_by_default():
         async with ScriptedCp(csms.url, "CP001") as first, ScriptedCp(csms.url, "CP001") as twin:
             await asyncio.wait_for(first.closed.wait(), 5)
             assert (await twin.result("Heartbeat", {}))["currentTime"]
+
+
+# --- the reference CSMS: legal behaviour (harness/fidelity/legal.py csms-legal-*) ---------------
+
+@scenario(CSMS, "boot_pending_first", {"fault": {"count": 1, "interval": 7, "trigger_ms": 50}})
+async def _(csms, cp):
+    first = await cp.result("BootNotification", BOOT)
+    assert (first["status"], first["interval"]) == ("Pending", 7)
+    trigger = await cp.expect("TriggerMessage")
+    assert trigger.payload == {"requestedMessage": "BootNotification"}
+    assert (await cp.result("BootNotification", BOOT))["status"] == "Accepted"
+    assert not cp.findings
+
+
+@scenario(CSMS, "heartbeat_interval_own", {"fault": {"seconds": 45}})
+async def _(csms, cp):
+    answer = await cp.result("BootNotification", BOOT)
+    assert (answer["status"], answer["interval"]) == ("Accepted", 45)
+
+
+@scenario(CSMS, "idtaginfo_optional_fields")
+async def _(csms, cp):
+    info = (await cp.result("Authorize", {"idTag": "VALID0001"}))["idTagInfo"]
+    assert info["status"] == "Accepted" and clock.parse_time(info["expiryDate"]) > clock.now()
+    assert info["parentIdTag"] == "PARENT0001"
+    tx = (await cp.result("StartTransaction", start("VALID0001")))["transactionId"]
+    stop = await cp.result("StopTransaction", {"transactionId": tx, "meterStop": 200,
+                                                "timestamp": clock.now_iso()})
+    assert stop["idTagInfo"]["status"] == "Accepted"  # though the request carries no idTag
+    assert not cp.findings
+
+
+@scenario(CSMS, "requests_after_boot")
+async def _(csms, cp):
+    await cp.result("BootNotification", BOOT)
+    assert (await cp.expect("GetConfiguration")).payload == {}
+    change = await cp.expect("ChangeConfiguration")
+    assert change.payload == {"key": "HeartbeatInterval", "value": "300"}
+    assert (await cp.expect("TriggerMessage")).payload == {"requestedMessage": "StatusNotification"}
+    assert not cp.findings
+
+
+@scenario(CSMS, "remote_start_without_connector")
+async def _(csms, cp):
+    await cp.result("BootNotification", BOOT)
+    sending = asyncio.ensure_future(csms.control("RemoteStartTransaction", {
+        "chargePointId": "CP001", "payload": {"connectorId": 1, "idTag": "VALID0001"}}))
+    request = await cp.expect("RemoteStartTransaction")
+    assert request.payload == {"idTag": "VALID0001"}
+    assert (await sending)["response"] == {"status": "Accepted"}
