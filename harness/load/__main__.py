@@ -117,6 +117,12 @@ DISRUPTION_DEFAULTS = {"rolling-restart": {"fraction": 0.2, "spread": 5.0, "offl
                        "duplicate-identity": {"fraction": 0.1, "spread": 0.0, "offline": 0.0}}
 
 
+def _disruption_end(scenario: str, d: dict) -> float:
+    """When the last disruption is over, at the earliest (s from the start)."""
+    last = d["event_at"] + d["spread"]
+    return last + (d["duplicate_grace"] if scenario == "duplicate-identity" else d["offline"])
+
+
 def _disruption(args: argparse.Namespace, spawn_rate: float) -> dict:
     """The disrupting scenario's settings, defaults filled in ({} for steady, boot-storm)."""
     defaults = DISRUPTION_DEFAULTS.get(args.scenario)
@@ -239,11 +245,10 @@ def run(args: argparse.Namespace) -> int:
     disruption = _disruption(args, spawn_rate)
     if disruption and not 0 < disruption["fraction"] <= 1:
         problem = "--fraction must be in (0, 1]"
-    elif disruption and disruption["event_at"] + disruption["spread"] + disruption["offline"] \
-            >= args.time:
+    elif disruption and _disruption_end(args.scenario, disruption) >= args.time:
         problem = (f"--time {args.time:g}: too short for {args.scenario}, whose disruption ends "
-                   f"at {disruption['event_at'] + disruption['spread'] + disruption['offline']:g}"
-                   " s (--event-at + --spread + --offline)")
+                   f"at {_disruption_end(args.scenario, disruption):g} s (--event-at + --spread "
+                   "+ --offline, or + --duplicate-grace)")
     if problem:
         print(f"harness load: {problem}", file=sys.stderr)
         return EXIT_SETUP

@@ -226,6 +226,11 @@ def _duplicates(policy: str, measured: dict) -> Objective:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(d.items()) if k != "attempted")
     if not attempted:
         return Objective(name, policy, d, None, "no second connection was opened")
+    decided = sum(v for k, v in d.items() if k != "attempted")
+    if decided < attempted:
+        return Objective(name, policy, d, None, f"{attempted - decided} of {attempted} second "
+                         "connections not decided by the end of the run (--time too short for "
+                         "--duplicate-grace?)")
     wrong = [k for k in ("kept_both", "closed_both", "undecided") if d.get(k)]
     if policy == "refuse" and d.get("replaced"):
         wrong.append("replaced")
