@@ -12,7 +12,10 @@ Rules:
 - The harness knows the device's state from what it has seen on the wire, across cases
   (:class:`Tracker`, kept on the session's stash): the last StatusNotification of every
   connector, the transactions started and not stopped, the reservations it made, the connectors it
-  made Inoperative, the charging profiles it installed, the configuration keys it changed, the
+  made Inoperative, the charging profiles it installed, the configuration keys it changed (each
+  with the device's own value before the harness's first change, read with GetConfiguration just
+  before that change when the harness had not read it: ``Session.call_preparers``; a key whose
+  original stays unknown is reported "could not be restored", never given the harness's value), the
   firmware update and diagnostics upload it asked for and their last status, the cables it
   plugged, the ConnectionTimeOut in force. It learns the harness's own calls through the session's
   call observer hook and the driver's actions through a wrapper of ``driver.perform``.
