@@ -33,6 +33,7 @@ Verdict rules it enforces:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import time
 import uuid
@@ -277,9 +278,10 @@ class Session:
         """Told of every CALL of the harness and its answer (harness.states.idle's tracker)."""
         self.call_preparers: list[Callable[[str, dict], Awaitable[None]]] = []
         """Awaited with (action, payload) before each CALL of :meth:`call` leaves; a preparer's own
-        CALLs are not prepared again (the Idle state reads a key's value before the harness first
-        changes it)."""
-        self._preparing = False
+        CALLs (in its task) are not prepared again, another task's are (the Idle state reads a
+        key's value before the harness first changes it)."""
+        self._preparing: contextvars.ContextVar[bool] = contextvars.ContextVar(
+            "preparing", default=False)
         self.request_observers: list[Callable[[Request], None]] = []
         """Told of every request of the device as it arrives (the prompt driver ends a question
         when the wire shows that the operator's action took effect)."""
@@ -538,13 +540,13 @@ class Session:
         frame on purpose must say so with ``invalid_on_purpose=True``; otherwise the harness's
         own invalid frame is a :class:`HarnessError`.
         """
-        if self.call_preparers and not self._preparing:
-            self._preparing = True
+        if self.call_preparers and not self._preparing.get():
+            token = self._preparing.set(True)
             try:
                 for prepare in list(self.call_preparers):
                     await prepare(action, payload)
             finally:
-                self._preparing = False
+                self._preparing.reset(token)
         unique_id = unique_id or self._new_id()
         return await self._call_text(action, rpc.dumps(Call(unique_id, action, payload)),
                                      unique_id, payload, timeout, invalid_on_purpose)

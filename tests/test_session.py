@@ -71,6 +71,28 @@ async def test_call_returns_answer_and_round_trip(harness):
     assert harness.session.violations == []
 
 
+async def test_a_call_preparer_runs_before_the_call_and_not_for_its_own_calls(harness):
+    """Session.call_preparers: awaited before the CALL leaves (its own CALL goes first on the
+    wire), not again for the CALLs it makes itself."""
+    seen: list[str] = []
+
+    async def prepare(action: str, payload: dict) -> None:
+        seen.append(action)
+        if action == "ChangeConfiguration":
+            await harness.session.call("GetConfiguration", {"key": [payload["key"]]})
+
+    harness.session.call_preparers.append(prepare)
+    task = asyncio.create_task(harness.session.call("ChangeConfiguration",
+                                                    {"key": "K", "value": "2"}))
+    for action, answer in (("GetConfiguration", {"configurationKey": []}),
+                           ("ChangeConfiguration", {"status": "Accepted"})):
+        call = await harness.peer_recv()
+        assert call[2] == action, call
+        await harness.peer_send([3, call[1], answer])
+    assert (await task).status == "Accepted"
+    assert seen == ["ChangeConfiguration"]
+
+
 async def test_call_without_answer_times_out(harness):
     with pytest.raises(DeviceTimeout, match=r"no answer to Reset .* within 0.2 s"):
         await harness.session.call("Reset", {"type": "Soft"}, timeout=0.2)
