@@ -423,3 +423,48 @@ def test_a_write_only_key_is_restored_to_the_pics_password_or_reported_not_resto
     assert "NEW" not in remarks[0] and "NEW" not in json.dumps(track.leftovers("CP1"))
     assert track.leftovers("CP1")["configuration_not_restored"] == {
         "AuthorizationKey": "its value before the change was never read"}
+
+
+KEY_CASES = """
+from harness.cases import case
+from harness.states import cs
+from harness.states.security import dropped_by_device, reconnection
+from harness.wirelog import secret
+
+NEW = "NewKey-0123456789"
+
+@case("TC_961_CS", "Changes AuthorizationKey and fails with it in force", profile="Security")
+async def test_tc_961_cs(cp, driver, pics, bench):
+    await cs.booted(cp, pics)
+    secret(NEW)
+    bench.server.basic_auth_password = (pics.security.basic_auth_password, NEW)
+    change = await cp.call("ChangeConfiguration", {"key": "AuthorizationKey", "value": NEW})
+    assert change.status == "Accepted", change
+    await reconnection(cp, pics, step="step 3", drop=not await dropped_by_device(cp, pics))
+    assert False, "step 4: a failure that leaves the new AuthorizationKey in force"
+
+@case("TC_962_CS", "Connects with the PICS password", profile="Security")
+async def test_tc_962_cs(cp, driver, pics, bench):
+    bench.server.basic_auth_password = pics.security.basic_auth_password
+    await cs.booted(cp, pics)
+    await reconnection(cp, pics, step="step 1", drop=True)
+"""
+
+
+def test_an_authorization_key_a_failed_case_left_is_put_back_to_the_pics_password(pytester,
+                                                                                   tmp_path):
+    """A case changes the write-only AuthorizationKey (never read: its original is the PICS
+    basic_auth_password) and fails with the new key in force; the Idle state puts the PICS
+    password back (the device reconnects with it), so the next case connects with the PICS
+    password only. Neither password is written anywhere. Before: never restored, TC_962 FAIL."""
+    pytester.makepyfile(test_cases=KEY_CASES)
+    out = tmp_path / "out"
+    run(pytester, "--ocpp-sut", "cs", "--ocpp-report", str(out), "-p", "no:randomly",
+        "--ocpp-pics", str(ROOT / "harness" / "sim" / "security_cs.toml"))
+    cases = {c["id"]: c for c in json.loads((out / "report.json").read_text())["test_cases"]}
+    assert cases["TC_961_CS"]["verdict"] == "FAIL" and "step 4" in cases["TC_961_CS"]["reason"]
+    assert cases["TC_962_CS"]["verdict"] == "PASS", cases["TC_962_CS"]
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "SimCp-Basic-Auth-Key" not in text and "NewKey-0123456789" not in text, path
