@@ -1,4 +1,4 @@
-"""Reusable state Idle (harness/states/idle.py), run as a user runs the suite: a case that fails
+"""Reusable state Idle (harness/states/idle/), run as a user runs the suite: a case that fails
 half-way leaves the charge point dirty, and the next case still starts from an idle device."""
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def render_alone(judgements: list[Judgement], entries: list, *, previous: str, w
         "the others with their date). For each entry of the seeded-fault catalogue the fault is "
         "injected into the embedded simulator and two runs are made: the intended cases alone "
         "on a fresh device, and the whole suite of its SUT. The property behind the Idle state "
-        "(`harness/states/idle.py`): an intended case's verdict in the full run is its verdict "
+        "(`harness/states/idle/`): an intended case's verdict in the full run is its verdict "
         "alone; the other cases of the full run are compared with the unfaulted baseline (\"also "
         "caught\": they FAIL naming the same bug; \"collateral\": declared in the catalogue, with "
         "why); BLOCKED: cases the full run did not run because the device stayed stuck. With "
