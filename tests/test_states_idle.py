@@ -247,6 +247,8 @@ def test_a_reservation_an_earlier_run_left_is_cancelled_while_the_device_holds_i
     """Tracker.adopt: the earlier run's reservation is the harness's again (cancelled by id by
     the Idle state) while the device reports the connector Reserved; malformed or foreign state
     files are ignored."""
+    from types import SimpleNamespace
+
     from harness.states.idle import Tracker
 
     track = Tracker()
@@ -257,10 +259,16 @@ def test_a_reservation_an_earlier_run_left_is_cancelled_while_the_device_holds_i
     left = {"charge_point_id": "CP1", "reservations": [
         {"reservationId": 7, "connectorId": 1, "expiryDate": "2999-01-01T00:00:00Z"}],
         "charging_profiles": [{"chargingProfileId": 3, "connectorId": 0}],
-        "configuration": {"MeterValueSampleInterval": "60"}}
+        "configuration": {"MeterValueSampleInterval": "60"},
+        "configuration_not_restored": {"ResetRetries": "its value before the change was never read"}}
     assert track.adopt(left, "CP1") == ["reservation 7", "charging profile 3",
-                                        "configuration key MeterValueSampleInterval"]
+                                        "configuration key MeterValueSampleInterval",
+                                        "configuration key ResetRetries (not restored)"]
     assert track.leftovers("CP1") == {**left, "charge_point_id": "CP1"}
+    # The earlier run's value of a key it could not restore is never taken for an original.
+    track.answered("ChangeConfiguration", {"key": "ResetRetries", "value": "3"},
+                   SimpleNamespace(status="Accepted", error=None))
+    assert "ResetRetries" not in track.config_original
 
 
 def _violation(text: str, at: float):

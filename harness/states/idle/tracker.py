@@ -378,6 +378,11 @@ class Tracker:
             if isinstance(key, str) and isinstance(value, str):
                 self.config_original[key] = value
                 taken.append(f"configuration key {key}")
+        for key, why in (data.get("configuration_not_restored") or {}).items():
+            if isinstance(key, str) and isinstance(why, str):
+                # Its value now is an earlier run's, not the device's: never an original.
+                self.config_lost[key] = why
+                taken.append(f"configuration key {key} (not restored)")
         return taken
 
     def took_action(self, action: str, params: dict) -> None:
