@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import tempfile
@@ -386,9 +387,11 @@ async def _wait_statuses(session: Any, reading: Reading, status_wait: float) -> 
 async def read_central_system(csms_url: str, charge_point_id: str, *,
                               response_timeout: float = 30.0, listen_for: float = 10.0,
                               wire_log: Path | None = None, notify: Notify = print,
-                              tls: Tls | None = None) -> Reading:
-    """Connect to ``csms_url`` as ``charge_point_id``, boot, send a Heartbeat, and answer what the
-    central system sends for ``listen_for`` seconds after that."""
+                              tls: Tls | None = None,
+                              basic_auth_password: str | None = None) -> Reading:
+    """Connect to ``csms_url`` as ``charge_point_id`` (with HTTP Basic credentials when
+    ``basic_auth_password`` is given), boot, send a Heartbeat, and answer what the central system
+    sends for ``listen_for`` seconds after that."""
     from harness import defaults, startup
     from harness.rpc import CSMS_ACTIONS, SECURITY_ACTIONS
     from harness.session import Session
@@ -411,6 +414,7 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
                f"{response_timeout:g} s)")
         try:
             link = await connect(csms_url, charge_point_id, timeout=response_timeout,
+                                 basic_auth_password=basic_auth_password,
                                  ssl_context=(tls or Tls()).context(server=False)
                                  if csms_url.startswith("wss://") else None)
         except HandshakeFailed as failed:
@@ -419,6 +423,8 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
                                  f"{failed}") from None
         session.attach(link)
         reading.subprotocol = link.subprotocol
+        if basic_auth_password is not None:
+            reading.basic_auth_user = charge_point_id  # the password goes nowhere
         me = SimpleNamespace(harness=SimpleNamespace(
             vendor="OCPPHarness", model="HarnessChargePoint", firmware_version=_version(),
             serial_number=None))
@@ -719,8 +725,11 @@ def _other_tables(r: Reading) -> list[_Line]:
     if r.secure:
         seen.append(("it" if r.sut == "cs" else "the harness") + " connected over wss:// (TLS: "
                     "profile 2 or 3; give cert_file and key_file)")
-    if r.basic_auth_user:
+    if r.basic_auth_user and r.sut == "cs":
         seen.append(f"it sent HTTP Basic credentials as {r.basic_auth_user!r}: profile 1 or 2")
+    elif r.basic_auth_user:
+        seen.append(f"it accepted the harness's HTTP Basic credentials as {r.basic_auth_user!r}: "
+                    "profile 1 or 2")
     security_key = _value(r, "SecurityProfile")
     if security_key is not None:
         seen.append(f"it reports SecurityProfile = {security_key!r}")
@@ -855,6 +864,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca-file", metavar="PEM", help="--listen: require client "
                         "certificates signed by this CA (profile 3); --csms-url wss://: the CA "
                         "that signed the central system's certificate (default: the system's)")
+    parser.add_argument("--password-env", metavar="VAR",
+                        help="--csms-url: the HTTP Basic-auth password (security profiles 1, 2) is "
+                        "in the environment variable VAR (not an argument: ps would show it); the "
+                        "user is --id")
     parser.add_argument("--force", action="store_true", help="overwrite DRAFT.toml")
     return parser
 
@@ -867,6 +880,16 @@ def main(argv: list[str]) -> int:
         parser.error("--csms-url needs --id (the identity the harness connects with)")
     if args.listen and (args.ca_file or args.key_file) and not args.cert_file:
         parser.error("--listen with --ca-file or --key-file needs --cert-file (the server's)")
+    password = None
+    if args.password_env:
+        if not args.csms_url:
+            parser.error("--password-env is for --csms-url (with --listen the charge point sends "
+                         "its credentials and the draft notes the user)")
+        password = os.environ.get(args.password_env)
+        if not password:
+            print(f"discover: --password-env {args.password_env}: the environment variable is "
+                  "not set or empty", file=sys.stderr)
+            return EXIT_SETUP
     tls = Tls(args.cert_file, args.key_file, args.ca_file) \
         if args.cert_file or args.ca_file or args.key_file else None
     if out.exists() and not args.force:
@@ -883,7 +906,8 @@ def main(argv: list[str]) -> int:
         else:
             reading = asyncio.run(read_central_system(
                 args.csms_url, args.charge_point_id, response_timeout=args.response_timeout,
-                listen_for=args.status_wait, wire_log=wire, notify=say, tls=tls))
+                listen_for=args.status_wait, wire_log=wire, notify=say, tls=tls,
+                basic_auth_password=password))
     except SetupError as exc:
         print(f"discover: {exc}", file=sys.stderr)
         return EXIT_SETUP

@@ -319,3 +319,55 @@ def test_central_system_process(tmp_path, capsys, which):
                          '"LocalAuthListManagement", "Reservation", "SmartCharging", "RemoteTrigger"]')
     assert every != text and check_as_answered(tmp_path, every) == 0
     assert '\n#? parent = "PARENT-TAG"' in text  # else the parent-idTag cases are N/A
+
+
+def test_central_system_on_basic_auth_with_the_password_from_the_environment(tmp_path, capsys,
+                                                                                monkeypatch):
+    """--csms-url with --password-env: the harness connects with HTTP Basic credentials (user =
+    --id) to a central system on security profile 1; without them the same central system refuses
+    the connection (exit 3, HTTP 401 named). The password is in no output."""
+    import dataclasses
+    import threading
+
+    from harness.pics import Security
+    from harness.sim.csms import CsmsSim
+    from scripted_peers import stand_in_pics
+
+    secret = "discover-Secret-0123456789"
+    pics = dataclasses.replace(stand_in_pics("csms"),
+                               security=Security(profile=1, basic_auth_password=secret))
+    ready, where = threading.Event(), {}
+
+    def serve() -> None:
+        async def run() -> None:
+            async with CsmsSim(pics) as csms:
+                stop = asyncio.Event()
+                where.update(url=csms.url, stop=stop, loop=asyncio.get_running_loop())
+                ready.set()
+                await stop.wait()
+        asyncio.run(run())
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        out = tmp_path / "csms.toml"
+        code, said, err = run_discover(capsys, "--csms-url", where["url"], "--id", "HARNESS-CP",
+                                       "-o", str(out), "--response-timeout", "5",
+                                       "--status-wait", "0.5")
+        assert code == discover.EXIT_NOTHING and "401" in err, (code, said, err)
+        monkeypatch.setenv("CSMS_PASSWORD", secret)
+        code, said, err = run_discover(capsys, "--csms-url", where["url"], "--id", "HARNESS-CP",
+                                       "-o", str(out), "--force", "--password-env", "CSMS_PASSWORD",
+                                       "--response-timeout", "5", "--status-wait", "0.5")
+        assert code == 0, err + said
+        text = out.read_text()
+        assert "accepted the harness's HTTP Basic credentials as 'HARNESS-CP'" in text
+        outputs = [text, said, err] + [p.read_text() for p in tmp_path.glob("*.jsonl")]
+        assert not any(secret in o for o in outputs)
+        monkeypatch.delenv("CSMS_PASSWORD")
+        code, said, err = run_discover(capsys, "--csms-url", where["url"], "--id", "HARNESS-CP",
+                                       "-o", str(out), "--force", "--password-env", "CSMS_PASSWORD")
+        assert code == discover.EXIT_SETUP and "CSMS_PASSWORD" in err
+    finally:
+        where["loop"].call_soon_threadsafe(where["stop"].set)
+        thread.join(10)
