@@ -76,7 +76,14 @@ def _security_password(pics: Pics) -> str | None:
     return pics.security.basic_auth_password if pics.security.profile in (1, 2) else None
 
 
-def _run_pki(pics: Pics, options: BenchOptions) -> Any:
+SIM_HOST = "localhost"
+"""The embedded reference central system's host name on wss:// (its certificate's CN)."""
+
+PICS_PASSWORD: Any = object()
+"""ChargePointBench.open_link's default credentials: the PICS's."""
+
+
+def _run_pki(pics: Pics, options: BenchOptions, server_cn: str | None = None) -> Any:
     """The run's PKI for a charge point with a security profile, else None (harness/pki.py)."""
     if pics.security.profile == 0:
         return None
@@ -84,8 +91,10 @@ def _run_pki(pics: Pics, options: BenchOptions) -> Any:
 
     from harness.pki import Pki
     folder = options.pki_dir or Path(tempfile.mkdtemp(prefix="ocpp-pki-certs-"))
-    return Pki.create(folder, charge_point_serial=pics.dut.serial_number
-                      or pics.dut.charge_point_id)
+    serial = pics.dut.serial_number or pics.dut.charge_point_id
+    if server_cn:
+        return Pki.create(folder, charge_point_serial=serial, server_cn=server_cn)
+    return Pki.create(folder, charge_point_serial=serial)
 
 
 class CentralSystemBench:
@@ -244,7 +253,9 @@ class ChargePointBench:
         self.sim: Any = None
         self.notify: Notify = _quiet
         self.url = options.csms_url or pics.dut.csms_url or ""
-        self._ssl = None
+        self.pki: Any = None
+        """Against the embedded simulator on profile 2/3: the run's PKI (:meth:`_sim_tls`)."""
+        self._ssl: Any = None
         if pics.security.profile >= 2:
             self._ssl = tls_context(server=False, ca_file=pics.security.ca_file,
                                     cert_file=pics.security.cert_file if pics.security.profile == 3
@@ -256,13 +267,35 @@ class ChargePointBench:
         if self.options.dut == "sim":
             self.notify(SIMULATED.format(side="central system"))
             from harness.sim import CsmsSim
-            self.sim = CsmsSim(self.pics, host="127.0.0.1", port=0, faults=self.options.sim_faults)
+            self.sim = CsmsSim(self.pics, host="127.0.0.1", port=0, faults=self.options.sim_faults,
+                               ssl_context=self._sim_tls())
             await self.sim.start()
-            self.url = f"ws://127.0.0.1:{self.sim.port}/ocpp"
+            scheme = "wss" if self.pics.security.profile >= 2 else "ws"
+            # on TLS by its name: the server certificate's CN is the endpoint's FQDN (TC_086_CSMS)
+            self.url = f"{scheme}://{SIM_HOST if scheme == 'wss' else '127.0.0.1'}:" \
+                       f"{self.sim.port}/ocpp"
         try:
             await self.reconnect()
         except (HandshakeViolation, Inconclusive):
             pass  # logged into the first case's wire log; each case that needs it says why
+
+    def _sim_tls(self) -> Any:
+        """Security profile 2/3 against the embedded simulator: the run's PKI (harness/pki.py)
+        gives the simulator its server certificate (CN = SIM_HOST) and, on profile 3, the harness's
+        charge point its client certificate; the harness trusts the PKI's CSMS root. The PICS's
+        own TLS files are for a central system of yours. None below profile 2."""
+        if self.pics.security.profile < 2:
+            return None
+        wrong_cn = any(str(f).split(":")[0].split("=")[0] == "server_cert_cn_not_fqdn"
+                       for f in self.options.sim_faults)
+        self.pki = _run_pki(self.pics, self.options, server_cn=None if wrong_cn else SIM_HOST)
+        pki, mutual = self.pki, self.pics.security.profile == 3
+        self._ssl = tls_context(server=False, ca_file=str(pki.csms_root.cert_file),
+                                cert_file=str(pki.client.cert_file) if mutual else None,
+                                key_file=str(pki.client.key_file) if mutual else None)
+        return tls_context(server=True, ca_file=str(pki.client_trust_file) if mutual else None,
+                           cert_file=str(pki.server.cert_file), key_file=str(pki.server.key_file),
+                           require_client_cert=mutual)
 
     async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
         """Close the connection if open and open a new one: the harness charge point's reboot.
@@ -281,17 +314,22 @@ class ChargePointBench:
         self.session.attach(link)
         return link
 
-    async def open_link(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
+    async def open_link(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,), *,
+                        basic_auth_password: Any = PICS_PASSWORD,
+                        ssl_context: Any = None) -> Link:
         """A connection of the harness's charge point offering ``subprotocols``, not attached to
-        the session (TC_088_CSMS negotiates on it). Every attempt is logged. Raises
+        the session (TC_088_CSMS negotiates on it). ``basic_auth_password``: the PICS's by
+        default, None for no credentials, another for a wrong one (TC_085_CSMS); ``ssl_context``
+        replaces the bench's (TC_086_CSMS probes cipher suites). Every attempt is logged. Raises
         :class:`HandshakeRefused` (an HTTP status other than 101: the caller judges it),
         :class:`HandshakeViolation` (any other broken handshake: FAIL), :class:`Inconclusive`
         (nothing answered)."""
         try:
             link = await connect(self.url, self.pics.dut.charge_point_id,
                                  timeout=self.pics.timing.response_timeout,
-                                 basic_auth_password=_security_password(self.pics),
-                                 ssl_context=self._ssl, subprotocols=subprotocols)
+                                 basic_auth_password=_security_password(self.pics)
+                                 if basic_auth_password is PICS_PASSWORD else basic_auth_password,
+                                 ssl_context=ssl_context or self._ssl, subprotocols=subprotocols)
         except HandshakeFailed as failed:
             self.session.last_connect_failure = failed
             self.session.connection_attempt(failed.attempt)
@@ -314,6 +352,8 @@ class ChargePointBench:
         await self.session.close()
         if self.sim is not None:
             await self.sim.stop()
+        if self.pki is not None:
+            self.pki.close()
 
     @property
     def where(self) -> str:

@@ -146,7 +146,7 @@ class Pki:
     @classmethod
     def create(cls, folder: Path, *, charge_point_serial: str,
                server_names: tuple[str, ...] = ("localhost", "127.0.0.1"),
-               days: float = 7) -> Pki:
+               server_cn: str = "OCPP harness central system", days: float = 7) -> Pki:
         """A new PKI (module docstring), its certificates written under ``folder``."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -170,7 +170,7 @@ class Pki:
                             ca_key.public_key(), ca=True, not_before=now, days=days),
                    parent.key, parent.cert)
         issued["cp_ca"] = pki._write("cp_ca", ca, ca_key)
-        issued["server"] = pki._leaf("server", "OCPP harness central system", parent, now, days,
+        issued["server"] = pki._leaf("server", server_cn, parent, now, days,
                                      server_names=server_names)
         issued["client"] = pki._leaf("client", charge_point_serial, issued["cp_ca"], now, days)
         return pki

@@ -6,6 +6,8 @@ from harness.fidelity.catalogue import Entry
 
 PICS = "harness/sim/security_cs.toml"
 PICS_3 = "harness/sim/security3_cs.toml"  # profile 3: client certificates (TC_074)
+CSMS_PICS = "harness/sim/security_csms.toml"  # the reference CSMS on profile 2
+CSMS_PICS_1 = "harness/sim/security1_csms.toml"  # the reference CSMS on profile 1 (no TLS)
 _NO_CONNECTION = ("the charge point cannot connect at all: every case needing the connection "
                   "fails with the refused handshakes")
 
@@ -64,4 +66,13 @@ ENTRIES = [
           "presents no client certificate on security profile 3",
           ("TC_087_CS",), r"ws\.tls.*certificate \(none sent\)", pics=PICS_3,
           collateral={"TC_*": _NO_CONNECTION, "RB_*": _NO_CONNECTION}, fast=False),
+    # --- SUT central system ---------------------------------------------------------------------
+    Entry("csms-basic-auth-not-checked", "csms", "basic_auth_not_checked",
+          "upgrades a charge point's connection sent without HTTP Basic credentials",
+          ("TC_085_CSMS",), r"step 2: the central system upgraded the connection \(HTTP 101\) "
+          r"sent with no HTTP Basic credentials", pics=CSMS_PICS),
+    Entry("csms-basic-auth-any-password", "csms", "basic_auth_not_checked",
+          "asks for HTTP Basic credentials but accepts any password", ("TC_085_CSMS",),
+          r"step 2: the central system upgraded the connection \(HTTP 101\) sent with a wrong "
+          r"password", params={"mode": "present"}, pics=CSMS_PICS_1),
 ]

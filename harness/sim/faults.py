@@ -238,6 +238,14 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "last window_ms (a boot storm after a blackout, a rolling restart)",
               (_p("threshold", int, 50, "BootNotifications answered per window"),
                _p("window_ms", int, 1000, "the sliding window, in ms"))),
+    FaultSpec("basic_auth_not_checked", "csms", "on security profile 1/2, upgrades a "
+              "connection whatever its HTTP Basic credentials (mode any: also none; present: any "
+              "password, but credentials must be sent)",
+              (_p("mode", str, "any", "any: no credentials accepted too; present: a wrong "
+                                      "password accepted, none refused"),)),
+    FaultSpec("server_cert_cn_not_fqdn", "csms", "on security profile 2/3, serves a certificate "
+              "whose subject CN is a descriptive name, not its endpoint's FQDN (the SAN still "
+              "names it, so the handshake verifies)"),
     FaultSpec("accept_duplicate_identity", "csms",
               "keeps a charge point's open connection when a second one arrives with the same "
               "identity, and serves both (the default closes the old one: the newest wins)"),
