@@ -249,6 +249,8 @@ class ChargePointBench:
         self.pics, self.options = pics, options
         self.session = Session("cp", response_timeout=pics.timing.response_timeout,
                                defaults=defaults.charge_point(pics))
+        from harness.states.triggered import answer_triggers
+        self.triggers = answer_triggers(self.session, pics)  # sends what TriggerMessage asks for
         self.session.dialer = self  # Session.reconnect / open_link: the harness's charge point
         self.sim: Any = None
         self.notify: Notify = _quiet

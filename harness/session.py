@@ -177,6 +177,11 @@ class Request:
     answer_frame: Frame | None = None
     link: Link | None = None
     """The connection it came on (a reboot opens a new one)."""
+    answered_by: str = ""
+    """Who answered it: "expectation" (a waiting :meth:`Session.expect` took it, with its
+    ``answer`` or the responder in force), "case" (:meth:`Session.on`), "default" (the session's
+    defaults, no one waiting) or "" (no answer, or a CALLERROR for a request the harness could not
+    read)."""
 
     @property
     def action(self) -> str:
@@ -285,6 +290,9 @@ class Session:
         self.request_observers: list[Callable[[Request], None]] = []
         """Told of every request of the device as it arrives (the prompt driver ends a question
         when the wire shows that the operator's action took effect)."""
+        self.answer_observers: list[Callable[[Request], None]] = []
+        """Told of every request of the device after its answer left (the charge point the harness
+        plays sends what a TriggerMessage it accepted asked for: harness.states.triggered)."""
         self.dialer: Dialer | None = None
         """How the harness opens a connection when it is the client (SUT ``csms``: the bench);
         None when it listens (SUT ``cs``: the charge point dials in)."""
@@ -298,6 +306,8 @@ class Session:
         self._waiters: list[_Waiter] = []
         self._pending: dict[str, tuple[asyncio.Future, Frame, str, Link]] = {}
         """The harness's CALLs waiting for an answer: future, frame, action, the connection."""
+        self._no_pending = asyncio.Event()
+        self._no_pending.set()
         self._connected = asyncio.Event()
         self._reader: asyncio.Task | None = None
         self._attempt_lines: dict[int, int] = {}
@@ -603,6 +613,7 @@ class Session:
         def register(frame: Frame) -> None:
             # Before the write: the answer may be read while the write waits for the socket.
             self._pending[unique_id] = (future, frame, action, link)
+            self._no_pending.clear()
             sent[:] = [time.monotonic_ns(), self._line]  # nothing but the socket write follows
 
         try:
@@ -610,7 +621,7 @@ class Session:
                              before_write=register)
         except LinkClosed as closed:
             # The device went away between the connected check and the write: its failure.
-            self._pending.pop(unique_id, None)
+            self._unpend(unique_id)
             raise DeviceDisconnected(
                 f"cannot send {action}: the device closed the connection ({closed})") from None
         line = self._line
@@ -624,7 +635,17 @@ class Session:
             self._tell_observers("answered", action, payload, response)
             return response
         finally:
-            self._pending.pop(unique_id, None)
+            self._unpend(unique_id)
+
+    def _unpend(self, unique_id: str) -> None:
+        self._pending.pop(unique_id, None)
+        if not self._pending:
+            self._no_pending.set()
+
+    async def calls_settled(self) -> None:
+        """Return once no CALL of the harness waits for its answer (OCPP-J allows one outstanding
+        CALL per direction); each waits at most its own timeout, so this is bounded too."""
+        await self._no_pending.wait()
 
     def _tell_observers(self, what: str, *args: Any) -> None:
         for observer in self.call_observers:
@@ -826,8 +847,16 @@ class Session:
         for observer in list(self.request_observers):
             observer(request)
         waiter = next((w for w in self._waiters if w.matches(call)), None)
-        responder = (waiter.answer if waiter is not None and waiter.answer is not None
-                     else self._responders.get(call.action, self.defaults.get(call.action)))
+        responder: Responder | None
+        if waiter is not None and waiter.answer is not None:
+            responder = waiter.answer
+        elif call.action in self._responders:
+            responder, request.answered_by = self._responders[call.action], "case"
+        else:
+            responder = self.defaults.get(call.action)
+            request.answered_by = "default" if responder is not None else ""
+        if waiter is not None:
+            request.answered_by = "expectation"  # the waiting case (or state) handles what follows
         answer = self._make_answer(call, responder)
         if answer is not NO_ANSWER:
             request.answer = answer
@@ -836,6 +865,13 @@ class Session:
                 answer.unique_id = call.unique_id
             request.answer_frame = await self._send(link, rpc.dumps(message), answering=frame)
             self._answered(frame, request.answer_frame)
+            for answer_observer in list(self.answer_observers):
+                try:
+                    answer_observer(request)
+                except Exception as exc:  # the harness's bug, never the device's
+                    self.harness_errors.append(f"harness error in an answer observer: {exc!r}")
+        else:
+            request.answered_by = ""
         if self.timing is not None:
             self.timing.request_answered(request, link)
         if waiter is not None:

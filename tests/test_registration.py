@@ -14,6 +14,7 @@ from harness import defaults, pics as pics_module
 from harness.session import Session
 from harness.sim import CsmsSim
 from harness.states.registration import register
+from harness.states.triggered import answer_triggers
 from harness.transport import connect
 
 
@@ -30,6 +31,7 @@ async def bench(request):
     sim = CsmsSim(pics, port=0, faults=param.get("faults", ()))
     await sim.start()
     session = Session("cp", response_timeout=5, defaults=defaults.charge_point(pics))
+    answer_triggers(session, pics)  # as the bench does: a triggered message is sent
     session.begin()
     session.attach(await connect(sim.url, pics.dut.charge_point_id, timeout=5))
     yield session, sim, pics
