@@ -258,12 +258,28 @@ class ChargePointBench:
         self.pki: Any = None
         """Against the embedded simulator on profile 2/3: the run's PKI (:meth:`_sim_tls`)."""
         self._ssl: Any = None
+        self._tls_files: dict[str, Any] = {}
+        """What the harness's TLS client context is made of (:meth:`client_tls`)."""
         if pics.security.profile >= 2:
-            self._ssl = tls_context(server=False, ca_file=pics.security.ca_file,
-                                    cert_file=pics.security.cert_file if pics.security.profile == 3
-                                    else None,
-                                    key_file=pics.security.key_file if pics.security.profile == 3
-                                    else None, key_password=pics.security.key_password)
+            mutual = pics.security.profile == 3
+            self._ssl = self.client_tls(ca_file=pics.security.ca_file,
+                                        cert_file=pics.security.cert_file if mutual else None,
+                                        key_file=pics.security.key_file if mutual else None,
+                                        key_password=pics.security.key_password)
+
+    def client_tls(self, cipher: str | None = None, **files: Any) -> Any:
+        """The harness's TLS client context: its trust (the PICS ca_file, else the system's; the
+        run's PKI root against the simulator) and on profile 3 its client certificate. With
+        ``files``: made of these (remembered); with ``cipher`` (an OpenSSL TLS 1.2 suite name):
+        TLS 1.2 offering that suite only (TC_086_CSMS probes the central system's suites)."""
+        if files:
+            self._tls_files = files
+        context = tls_context(server=False, **self._tls_files)
+        if cipher is not None:
+            import ssl
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+            context.set_ciphers(cipher)
+        return context
 
     async def start(self) -> None:
         if self.options.dut == "sim":
@@ -288,15 +304,16 @@ class ChargePointBench:
         own TLS files are for a central system of yours. None below profile 2."""
         if self.pics.security.profile < 2:
             return None
-        wrong_cn = any(str(f).split(":")[0].split("=")[0] == "server_cert_cn_not_fqdn"
-                       for f in self.options.sim_faults)
+        faults = {str(f).split(":")[0] for f in self.options.sim_faults}  # made at the start
+        wrong_cn = "server_cert_cn_not_fqdn" in faults
         self.pki = _run_pki(self.pics, self.options, server_cn=None if wrong_cn else SIM_HOST)
         pki, mutual = self.pki, self.pics.security.profile == 3
-        self._ssl = tls_context(server=False, ca_file=str(pki.csms_root.cert_file),
-                                cert_file=str(pki.client.cert_file) if mutual else None,
-                                key_file=str(pki.client.key_file) if mutual else None)
+        served = pki.expired_server(SIM_HOST) if "server_cert_expired" in faults else pki.server
+        self._ssl = self.client_tls(ca_file=str(pki.csms_root.cert_file),
+                                    cert_file=str(pki.client.cert_file) if mutual else None,
+                                    key_file=str(pki.client.key_file) if mutual else None)
         return tls_context(server=True, ca_file=str(pki.client_trust_file) if mutual else None,
-                           cert_file=str(pki.server.cert_file), key_file=str(pki.server.key_file),
+                           cert_file=str(served.cert_file), key_file=str(served.key_file),
                            require_client_cert=mutual)
 
     async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:

@@ -188,6 +188,16 @@ class Pki:
         self._issued[name] = self._write(name, cert, key)
         return self._issued[name]
 
+    def expired_server(self, cn: str, server_names: tuple[str, ...] = ("localhost", "127.0.0.1"),
+                       ) -> Issued:
+        """A server certificate like :attr:`server` (same root, names) that expired a day ago:
+        what a central system serves when it forgot to renew (a fault of the reference CSMS)."""
+        if "server_expired" not in self._issued:
+            then = _now() - datetime.timedelta(days=3)
+            self._issued["server_expired"] = self._leaf("server_expired", cn, self.csms_root,
+                                                        then, 2, server_names=server_names)
+        return self._issued["server_expired"]
+
     def _leaf(self, name: str, cn: str, issuer: Issued, now: datetime.datetime, days: float, *,
               server_names: tuple[str, ...] = (), key: Key | None = None) -> Issued:
         key = key or new_key()

@@ -75,4 +75,13 @@ ENTRIES = [
           "asks for HTTP Basic credentials but accepts any password", ("TC_085_CSMS",),
           r"step 2: the central system upgraded the connection \(HTTP 101\) sent with a wrong "
           r"password", params={"mode": "present"}, pics=CSMS_PICS_1),
+    Entry("csms-server-cert-cn-not-fqdn", "csms", "server_cert_cn_not_fqdn",
+          "serves a certificate whose subject CN is a descriptive name, not its FQDN",
+          ("TC_086_CSMS",), r"step 2: the server certificate's subject CN is 'OCPP harness "
+          r"central system', expected the endpoint's FQDN 'localhost'", pics=CSMS_PICS),
+    Entry("csms-server-cert-expired", "csms", "server_cert_expired",
+          "serves a server certificate that expired (not renewed)", ("TC_086_CSMS",),
+          r"certificate has expired", pics=CSMS_PICS,
+          collateral={"TC_*": "the harness's charge point cannot connect over TLS at all",
+                      "RB_*": "the harness's charge point cannot connect over TLS at all"}),
 ]

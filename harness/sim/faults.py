@@ -246,6 +246,8 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("server_cert_cn_not_fqdn", "csms", "on security profile 2/3, serves a certificate "
               "whose subject CN is a descriptive name, not its endpoint's FQDN (the SAN still "
               "names it, so the handshake verifies)"),
+    FaultSpec("server_cert_expired", "csms", "on security profile 2/3, serves a server "
+              "certificate that expired a day ago (not renewed)"),
     FaultSpec("accept_duplicate_identity", "csms",
               "keeps a charge point's open connection when a second one arrives with the same "
               "identity, and serves both (the default closes the old one: the newest wins)"),
