@@ -182,6 +182,10 @@ class Request:
     ``answer`` or the responder in force), "case" (:meth:`Session.on`), "default" (the session's
     defaults, no one waiting) or "" (no answer, or a CALLERROR for a request the harness could not
     read)."""
+    follow_up: Any = None
+    """An awaitable of the harness's own Responses to what its answer made it send (a TriggerMessage
+    it accepted: harness.states.triggered), or None: a state that takes the request later sends
+    nothing twice."""
 
     @property
     def action(self) -> str:

@@ -168,3 +168,35 @@ async def test_the_reference_csms_triggering_status_while_pending_gets_every_con
         session.end()
         await session.close()
         await sim.stop()
+
+
+async def test_a_boot_trigger_while_the_boot_is_outstanding_is_sent_once(rig):
+    # The central system sends TriggerMessage BootNotification before its Pending answer, so it
+    # reaches the harness while no expectation waits: the default answer's follow-up sends the
+    # BootNotification, and registration takes that one instead of sending its own.
+    from harness.states.registration import register
+    csms, session, triggers, pics = rig
+    boots = iter(["Pending"] + ["Accepted"] * 5)
+
+    async def pending_after_a_trigger(unique_id: str) -> None:
+        await csms.call("TriggerMessage", {"requestedMessage": "BootNotification"})
+        await csms.send_text(json.dumps([3, unique_id, {
+            "status": next(boots), "currentTime": "2026-01-01T00:00:00Z", "interval": 30}]))
+
+    tasks = []
+
+    def responder(action: str, payload: dict):
+        if action != "BootNotification":
+            return None
+        uid = csms.calls[-1].call.unique_id
+        if len(csms.seen("BootNotification")) == 1:
+            tasks.append(asyncio.ensure_future(pending_after_a_trigger(uid)))
+            return ...
+        return {"status": next(boots), "currentTime": "2026-01-01T00:00:00Z", "interval": 30}
+
+    csms.responder = responder
+    registration = await asyncio.wait_for(register(session, pics, step="1-2"), 10)
+    assert (registration.status, registration.pending) == ("Accepted", 1)
+    assert len(csms.seen("BootNotification")) == 2  # not a third one from registration
+    assert triggers.sent == ["BootNotification"]
+    await asyncio.gather(*tasks)

@@ -14,10 +14,12 @@ far (its connectors' statuses, open transactions and meter from the ledger of
 
 A case that answers TriggerMessage itself (``Session.on``, ``expect(answer=...)``) or waits for it
 (``expect``, e.g. :func:`harness.states.registration.register`) sends what follows itself: no
-follow-up then. The follow-up waits until no CALL of the harness is outstanding (OCPP-J: one per
-direction), and a CALL of the case waits for a follow-up under way (a call preparer), so the two
-never overlap. A central system that does not answer the follow-up, or answers it with a CALLERROR,
-gets a remark: no case asked for this exchange.
+follow-up then. A request answered by default before a state took it from the backlog carries its
+follow-up (``Request.follow_up``, the Responses), so that the state does not send it twice.
+The follow-up waits until no CALL of the harness is outstanding (OCPP-J: one per direction), and
+a CALL of the case waits for a follow-up under way (a call preparer), so the two never overlap. A
+central system that does not answer the follow-up, or answers it with a CALLERROR, gets a remark:
+no case asked for this exchange.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 from harness.clock import now_iso
 from harness.session import (DeviceDisconnected, DeviceTimeout, HarnessError, ProtocolViolation,
-                             Request, Session)
+                             Request, Response, Session)
 from harness.states import boot_notification, connector_ids, status_notification
 from harness.states.csms import LEDGER, record_boot
 
@@ -65,6 +67,7 @@ class Triggers:
                 or not isinstance(request.answer, dict)
                 or request.answer.get("status") != "Accepted"):
             return
+        request.follow_up = asyncio.get_running_loop().create_future()
         self.queue.append(request)
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
@@ -79,15 +82,21 @@ class Triggers:
     # --- the follow-up ------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        try:
-            while self.queue:
-                request = self.queue.pop(0)
+        while self.queue:
+            request = self.queue.pop(0)
+            responses: list[Response] = []
+            try:
                 for action, payload in self.messages(request.payload):
                     await self.csms.calls_settled()
-                    if not await self._send(request, action, payload):
+                    response = await self._send(request, action, payload)
+                    if response is None:
                         break
-        except Exception as exc:  # the harness's bug, never the device's
-            self.csms.harness_errors.append(f"harness error in a triggered message: {exc!r}")
+                    responses.append(response)
+            except Exception as exc:  # the harness's bug, never the device's
+                self.csms.harness_errors.append(f"harness error in a triggered message: {exc!r}")
+            finally:
+                if not request.follow_up.done():
+                    request.follow_up.set_result(responses)
 
     def messages(self, trigger: dict) -> list[tuple[str, dict]]:
         """What the TriggerMessage ``trigger`` asks the harness's charge point to send now."""
@@ -122,24 +131,24 @@ class Triggers:
             out.append((message, payload))
         return out
 
-    async def _send(self, trigger: Request, action: str, payload: dict) -> bool:
+    async def _send(self, trigger: Request, action: str, payload: dict) -> Response | None:
         what = (f"{action}.req the harness's charge point sent after accepting the TriggerMessage "
                 f"of wire log line {trigger.line}")
         try:
             response = await self.csms.call(action, payload)
         except (DeviceTimeout, DeviceDisconnected, ProtocolViolation) as exc:
             self.csms.remark(f"{what}: {exc}")
-            return False
+            return None
         except HarnessError as exc:
             self.csms.harness_errors.append(f"{what}: {exc}")
-            return False
+            return None
         self.sent.append(action)
         if response.error is not None:
             self.csms.remark(f"{what} was answered with CALLERROR {response.error.error_code} "
                              f"(wire log line {response.line})")
         elif action == "BootNotification":
             record_boot(self.csms, response)
-        return True
+        return response
 
 
 def answer_triggers(csms: Session, pics: Any) -> Triggers:
