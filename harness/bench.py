@@ -267,14 +267,19 @@ class ChargePointBench:
                                         key_file=pics.security.key_file if mutual else None,
                                         key_password=pics.security.key_password)
 
-    def client_tls(self, cipher: str | None = None, **files: Any) -> Any:
+    def client_tls(self, cipher: str | None = None, *, without_certificate: bool = False,
+                   **files: Any) -> Any:
         """The harness's TLS client context: its trust (the PICS ca_file, else the system's; the
         run's PKI root against the simulator) and on profile 3 its client certificate. With
         ``files``: made of these (remembered); with ``cipher`` (an OpenSSL TLS 1.2 suite name):
-        TLS 1.2 offering that suite only (TC_086_CSMS probes the central system's suites)."""
+        TLS 1.2 offering that suite only (TC_086_CSMS probes the central system's suites);
+        ``without_certificate``: no client certificate (TC_087_CSMS: refused on profile 3)."""
         if files:
             self._tls_files = files
-        context = tls_context(server=False, **self._tls_files)
+        use = dict(self._tls_files)
+        if without_certificate:
+            use.update(cert_file=None, key_file=None, key_password=None)
+        context = tls_context(server=False, **use)
         if cipher is not None:
             import ssl
             context.maximum_version = ssl.TLSVersion.TLSv1_2
@@ -306,6 +311,7 @@ class ChargePointBench:
             return None
         faults = {str(f).split(":")[0] for f in self.options.sim_faults}  # made at the start
         wrong_cn = "server_cert_cn_not_fqdn" in faults
+        lax = "client_cert_not_required" in faults
         self.pki = _run_pki(self.pics, self.options, server_cn=None if wrong_cn else SIM_HOST)
         pki, mutual = self.pki, self.pics.security.profile == 3
         served = pki.expired_server(SIM_HOST) if "server_cert_expired" in faults else pki.server
@@ -314,7 +320,7 @@ class ChargePointBench:
                                     key_file=str(pki.client.key_file) if mutual else None)
         return tls_context(server=True, ca_file=str(pki.client_trust_file) if mutual else None,
                            cert_file=str(served.cert_file), key_file=str(served.key_file),
-                           require_client_cert=mutual)
+                           require_client_cert=mutual and not lax)
 
     async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
         """Close the connection if open and open a new one: the harness charge point's reboot.

@@ -77,8 +77,9 @@ never silently turns a test case into N/A. All problems of a file are reported a
                       out, the run's own PKI (harness/pki.py, certificates in the report's pki/
                       folder) serves a server certificate signed by its CSMS root, which the
                       device must trust, and verifies client certificates with its CAs. sut
-                      "csms" (harness = TLS client): cert_file and key_file for 3; ca_file
-                      optional (default: system trust store).
+                      "csms" (harness = TLS client): cert_file and key_file for 3 (both or
+                      neither; neither only against the embedded simulator, whose run makes
+                      them); ca_file optional (default: system trust store).
   key_password        optional: the passphrase of an encrypted key_file. Never shown, as
                       basic_auth_password; without it an encrypted key is a usage error (the
                       harness never prompts for it).
@@ -717,11 +718,14 @@ def _read_security(r: _Reader, dut: dict, source: Path) -> dict:
            "key_password": r.get("security", t, "key_password", _string(), required=False)}
     server = dut.get("sut") == "cs"  # the harness is the TLS server when the device is a CP
     # As TLS server the harness has its own per-run PKI; a lab's files, when given, go together.
-    pair = server and isinstance(t, dict) and ("cert_file" in t or "key_file" in t)
+    # As TLS client on profile 3 the harness needs its charge point certificate: required at the
+    # start of a run against a device of yours (harness/plugin.py); the embedded simulator's run
+    # makes one with its PKI. Given, the two go together.
+    pair = isinstance(t, dict) and ("cert_file" in t or "key_file" in t)
     needs = {
         "ca_file": False,
-        "cert_file": profile in (2, 3) and pair if server else profile == 3,
-        "key_file": profile in (2, 3) and pair if server else profile == 3,
+        "cert_file": profile in (2, 3) and pair if server else profile == 3 and pair,
+        "key_file": profile in (2, 3) and pair if server else profile == 3 and pair,
     }
     for key, required in needs.items():
         value = r.get("security", t, key, _string(what="a file path"), required=required)

@@ -177,6 +177,14 @@ class OcppRun:
         dut = option("--ocpp-dut")
         sim_faults = tuple(option("--ocpp-sim-fault"))
         _check_sim_faults(sim_faults, dut, self.sut)
+        security = self.pics.security
+        if self.sut == "csms" and dut != "sim" and security.profile == 3 \
+                and not security.cert_file:
+            raise pytest.UsageError(
+                f"{pics_path}: security.profile 3 needs security.cert_file and key_file, the "
+                "client certificate of the harness's charge point (the central system must "
+                "trust its CA); only against the embedded simulator (--ocpp-dut sim) does the "
+                "run's PKI make one")
         self.options = BenchOptions(
             sut=self.sut, dut=dut, listen=(host, int(port)), csms_url=option("--ocpp-csms-url"),
             driver=option("--ocpp-driver") or ("sim" if dut == "sim" else "prompt"),

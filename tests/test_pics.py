@@ -359,3 +359,15 @@ def test_charge_point_tls_files_may_be_left_to_the_run_pki(tmp_path):
                                                                                 None)
     err = error_of(tmp_path, MINIMAL_CS + '[security]\nprofile = 3\nkey_file = "k.pem"\n')
     assert "security.cert_file: required key is missing" in str(err)
+
+
+def test_central_system_profile_3_client_certificate_both_or_neither(tmp_path):
+    """SUT csms, profile 3: no client certificate files -> loads (the embedded simulator's run
+    makes them; harness/plugin.py refuses it against a device of yours); one without the other is
+    an error."""
+    csms = MINIMAL_CSMS.replace("ws://backend", "wss://backend")
+    p = pics.load(write(tmp_path, csms + '[security]\nprofile = 3\n'))
+    assert (p.security.profile, p.security.cert_file, p.security.key_file) == (3, None, None)
+    (tmp_path / "c.pem").write_text("x")
+    err = error_of(tmp_path, csms + '[security]\nprofile = 3\ncert_file = "c.pem"\n')
+    assert "security.key_file: required key is missing" in str(err)

@@ -8,6 +8,7 @@ PICS = "harness/sim/security_cs.toml"
 PICS_3 = "harness/sim/security3_cs.toml"  # profile 3: client certificates (TC_074)
 CSMS_PICS = "harness/sim/security_csms.toml"  # the reference CSMS on profile 2
 CSMS_PICS_1 = "harness/sim/security1_csms.toml"  # the reference CSMS on profile 1 (no TLS)
+CSMS_PICS_3 = "harness/sim/security3_csms.toml"  # the reference CSMS on profile 3 (mutual TLS)
 _NO_CONNECTION = ("the charge point cannot connect at all: every case needing the connection "
                   "fails with the refused handshakes")
 
@@ -84,4 +85,8 @@ ENTRIES = [
           r"certificate has expired", pics=CSMS_PICS,
           collateral={"TC_*": "the harness's charge point cannot connect over TLS at all",
                       "RB_*": "the harness's charge point cannot connect over TLS at all"}),
+    Entry("csms-client-cert-not-required", "csms", "client_cert_not_required",
+          "on security profile 3 asks for no client certificate", ("TC_087_CSMS",),
+          r"upgraded a connection whose TLS handshake presented no client certificate",
+          pics=CSMS_PICS_3),
 ]

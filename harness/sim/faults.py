@@ -248,6 +248,8 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "names it, so the handshake verifies)"),
     FaultSpec("server_cert_expired", "csms", "on security profile 2/3, serves a server "
               "certificate that expired a day ago (not renewed)"),
+    FaultSpec("client_cert_not_required", "csms", "on security profile 3, does not ask for a "
+              "client certificate: any charge point that knows the URL connects"),
     FaultSpec("accept_duplicate_identity", "csms",
               "keeps a charge point's open connection when a second one arrives with the same "
               "identity, and serves both (the default closes the old one: the newest wins)"),
