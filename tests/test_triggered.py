@@ -200,3 +200,28 @@ async def test_a_boot_trigger_while_the_boot_is_outstanding_is_sent_once(rig):
     assert len(csms.seen("BootNotification")) == 2  # not a third one from registration
     assert triggers.sent == ["BootNotification"]
     await asyncio.gather(*tasks)
+
+
+async def test_the_follow_up_reports_what_the_harness_sent_by_whatever_path(rig):
+    # Statuses and a transaction sent with plain Session.call (as some cases do), not the ledger.
+    csms, session, triggers, pics = rig
+    await session.call("StatusNotification", {"connectorId": 2, "errorCode": "GroundFailure",
+                                              "status": "Faulted"})
+    await session.call("StartTransaction", {"connectorId": 1, "idTag": "TAG1", "meterStart": 2500,
+                                            "timestamp": "2026-01-01T00:00:00Z"})
+    await _trigger(csms, {"requestedMessage": "StatusNotification", "connectorId": 2})
+    await csms.expect("StatusNotification")  # the harness's own
+    status = await csms.expect("StatusNotification")
+    assert (status.payload["status"], status.payload["errorCode"]) == ("Faulted", "GroundFailure")
+    await _trigger(csms, {"requestedMessage": "MeterValues", "connectorId": 1})
+    meter = await csms.expect("MeterValues")
+    assert meter.payload["transactionId"] == 1
+    assert meter.payload["meterValue"][0]["sampledValue"][0]["value"] == "2500"
+    await asyncio.wait_for(triggers.task, 5)
+    await session.call("StopTransaction", {"transactionId": 1, "meterStop": 4000,
+                                           "timestamp": "2026-01-01T00:10:00Z"})
+    await _trigger(csms, {"requestedMessage": "MeterValues", "connectorId": 1})
+    after = await csms.expect("MeterValues")
+    assert "transactionId" not in after.payload
+    assert after.payload["meterValue"][0]["sampledValue"][0]["value"] == "4000"
+

@@ -9,8 +9,8 @@ and waits for it must get it, or it misbehaves later and the harness would blame
 message the harness's charge point can send (Rejected for a connector it does not have,
 NotImplemented for a message it cannot send), and once that answer has left
 (:attr:`Session.answer_observers`) the message follows, with what the charge point has reported so
-far (its connectors' statuses, open transactions and meter from the ledger of
-:mod:`harness.states.csms`, its boot fields from the PICS ``[harness]``).
+far (its connectors' last statuses, open transactions and energy register, read off its own CALLs
+whichever case sent them; its boot fields from the PICS ``[harness]``).
 
 A case that answers TriggerMessage itself (``Session.on``, ``expect(answer=...)``) or waits for it
 (``expect``, e.g. :func:`harness.states.registration.register`) sends what follows itself: no
@@ -31,9 +31,9 @@ from harness.clock import now_iso
 from harness.session import (DeviceDisconnected, DeviceTimeout, HarnessError, ProtocolViolation,
                              Request, Response, Session)
 from harness.states import boot_notification, connector_ids, status_notification
-from harness.states.csms import LEDGER, record_boot
+from harness.states.csms import record_boot
 
-__all__ = ["SENDABLE", "Triggers", "answer_triggers"]
+__all__ = ["SENDABLE", "Reported", "Triggers", "answer_triggers"]
 
 SENDABLE = frozenset({"BootNotification", "DiagnosticsStatusNotification",
                       "FirmwareStatusNotification", "Heartbeat", "MeterValues",
@@ -41,11 +41,63 @@ SENDABLE = frozenset({"BootNotification", "DiagnosticsStatusNotification",
 """The requestedMessage values (OCPP 1.6 MessageTrigger) the harness's charge point sends."""
 
 
+class Reported:
+    """What the harness's charge point has told the central system so far, read off its own CALLs
+    (a :class:`harness.session.CallObserver`): whichever case or state sent them."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[int, tuple[str, str]] = {}
+        """connectorId -> (status, errorCode) of its last StatusNotification."""
+        self.open: dict[int, tuple[Any, int]] = {}
+        """connectorId -> (transactionId, meterStart) of a transaction the central system opened."""
+        self.meter_wh: dict[int, int] = {}
+        """connectorId -> the last energy register value it reported (Wh)."""
+
+    def sending(self, action: str, payload: dict) -> None:
+        connector_id = payload.get("connectorId")
+        if action == "StatusNotification" and isinstance(connector_id, int):
+            self.statuses[connector_id] = (payload.get("status", "Available"),
+                                           payload.get("errorCode", "NoError"))
+        elif action == "StopTransaction":
+            for c, (tx_id, _) in list(self.open.items()):
+                if tx_id == payload.get("transactionId"):
+                    del self.open[c]
+                    self._meter(c, payload.get("meterStop"))
+        elif action == "MeterValues" and isinstance(connector_id, int):
+            for value in payload.get("meterValue") or []:
+                for sampled in value.get("sampledValue") or []:
+                    if sampled.get("measurand", "Energy.Active.Import.Register") == \
+                            "Energy.Active.Import.Register" and sampled.get("unit", "Wh") == "Wh":
+                        self._meter(connector_id, sampled.get("value"))
+
+    def answered(self, action: str, payload: dict, response: Response) -> None:
+        connector_id = payload.get("connectorId")
+        if action == "StartTransaction" and isinstance(connector_id, int) and \
+                response.error is None and response.get("transactionId") is not None:
+            self.open[connector_id] = (response.get("transactionId"), payload.get("meterStart", 0))
+            self._meter(connector_id, payload.get("meterStart"))
+
+    def _meter(self, connector_id: int, value: Any) -> None:
+        try:
+            self.meter_wh[connector_id] = int(float(value))
+        except (TypeError, ValueError):
+            pass
+
+    def status(self, connector_id: int) -> tuple[str, str]:
+        if connector_id in self.statuses:
+            return self.statuses[connector_id]
+        return ("Charging" if connector_id in self.open else "Available"), "NoError"
+
+    def meter(self, connector_id: int) -> int:
+        return self.meter_wh.get(connector_id, max(self.meter_wh.values(), default=0))
+
+
 class Triggers:
     """The default TriggerMessage answer of one session and the follow-ups it owes."""
 
     def __init__(self, csms: Session, pics: Any):
         self.csms, self.pics = csms, pics
+        self.reported = Reported()
         self.queue: list[Request] = []
         self.task: asyncio.Task | None = None
         self.sent: list[str] = []
@@ -102,9 +154,7 @@ class Triggers:
         """What the TriggerMessage ``trigger`` asks the harness's charge point to send now."""
         message = trigger["requestedMessage"]
         given = trigger.get("connectorId")
-        ledger = self.csms.stash.get(LEDGER)
-        statuses = ledger.statuses if ledger is not None else {}
-        open_on = {tx.connector_id: tx for tx in ledger.open.values()} if ledger else {}
+        reported = self.reported
         if message == "BootNotification":
             return [(message, boot_notification(self.pics))]
         if message == "Heartbeat":
@@ -113,21 +163,18 @@ class Triggers:
             return [(message, {"status": "Idle"})]  # the harness uploads / installs nothing
         if message == "StatusNotification":
             targets = [given] if given is not None else connector_ids(self.pics)
-            return [(message, status_notification(
-                c, statuses.get(c) or ("Charging" if c in open_on else "Available")))
-                for c in targets]
-        # MeterValues: the register as reported so far (a transaction's start, else the last stop)
+            return [(message, status_notification(c, *reported.status(c))) for c in targets]
+        # MeterValues: the register as last reported (a transaction's start, a reading, a stop)
         targets = [given] if given is not None else connector_ids(self.pics, with_zero=False)
         out = []
         for c in targets:
-            tx = open_on.get(c)
-            wh = tx.meter_start if tx is not None else (ledger.meter_wh if ledger else 0)
             payload: dict = {"connectorId": c, "meterValue": [{"timestamp": now_iso(),
-                             "sampledValue": [{"value": str(wh), "context": "Trigger",
+                             "sampledValue": [{"value": str(reported.meter(c)),
+                                               "context": "Trigger",
                                                "measurand": "Energy.Active.Import.Register",
                                                "unit": "Wh"}]}]}
-            if tx is not None:
-                payload["transactionId"] = tx.transaction_id
+            if c in reported.open:
+                payload["transactionId"] = reported.open[c][0]
             out.append((message, payload))
         return out
 
@@ -158,4 +205,5 @@ def answer_triggers(csms: Session, pics: Any) -> Triggers:
     csms.defaults["TriggerMessage"] = triggers.answer
     csms.answer_observers.append(triggers.answered)
     csms.call_preparers.append(triggers.prepare)
+    csms.call_observers.append(triggers.reported)
     return triggers
