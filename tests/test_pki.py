@@ -158,3 +158,16 @@ def test_invalid_chains(pki):
         pki.invalid_chain("nonsense", csr)
     assert set(pkimod.INVALID_KINDS) == {"other_ca", "expired", "key_mismatch", "wrong_cn",
                                          "bad_pem"}
+
+
+def test_client_trust_file_is_this_runs_even_in_a_reused_folder(tmp_path):
+    """A second run writing into the same report folder: its client_trust.pem holds its own CAs,
+    not the first run's (a stale file made every profile 3 handshake of the second run fail)."""
+    first = Pki.create(tmp_path, charge_point_serial="CP1")
+    assert first.cp_ca.pem in first.client_trust_file.read_text()
+    second = Pki.create(tmp_path, charge_point_serial="CP1")
+    text = second.client_trust_file.read_text()
+    assert second.cp_ca.pem in text and second.csms_root.pem in text
+    assert first.cp_ca.pem not in text
+    first.close()
+    second.close()
