@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import sys
@@ -393,9 +394,9 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
     ``basic_auth_password`` is given), boot, send a Heartbeat, and answer what the central system
     sends for ``listen_for`` seconds after that."""
     from harness import defaults, startup
-    from harness.rpc import CSMS_ACTIONS, SECURITY_ACTIONS
     from harness.session import Session
     from harness.states import boot_notification, status_notification
+    from harness.states.triggered import answer_triggers
     from harness.transport import HandshakeFailed, connect
     from harness.wirelog import WireLog
 
@@ -406,6 +407,11 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
                       secure=csms_url.startswith("wss://"))
     session = Session("cp", response_timeout=response_timeout,
                       defaults=defaults.charge_point(_no_pics()))
+    me = SimpleNamespace(harness=SimpleNamespace(
+        vendor="OCPPHarness", model="HarnessChargePoint", firmware_version=_version(),
+        serial_number=None), features=SimpleNamespace(connectors=1))
+    # A TriggerMessage it accepts is followed by the message (OCPP 1.6 section 5.17).
+    triggers = answer_triggers(session, me)
     log = WireLog(wire_log) if wire_log is not None else None
     reading.wire_log = str(wire_log) if wire_log is not None else None
     session.begin(log)
@@ -425,9 +431,6 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
         reading.subprotocol = link.subprotocol
         if basic_auth_password is not None:
             reading.basic_auth_user = charge_point_id  # the password goes nowhere
-        me = SimpleNamespace(harness=SimpleNamespace(
-            vendor="OCPPHarness", model="HarnessChargePoint", firmware_version=_version(),
-            serial_number=None))
         try:
             boot = await _timed(reading, session.call("BootNotification",
                                                                 boot_notification(me)))
@@ -444,12 +447,12 @@ async def read_central_system(csms_url: str, charge_point_id: str, *,
                 await _timed(reading, step())
             except AssertionError as exc:
                 reading.notes.append(str(exc))
-        deadline = asyncio.get_running_loop().time() + listen_for
-        while session.connected and (left := deadline - asyncio.get_running_loop().time()) > 0:
-            try:
-                await session.expect(CSMS_ACTIONS - SECURITY_ACTIONS, timeout=left)
-            except AssertionError:
-                break
+        # Its requests meanwhile get the default answers (and a trigger its follow-up); the
+        # wire log and session.requests keep them.
+        with contextlib.suppress(AssertionError):
+            await session.wait_disconnected(listen_for)
+        if triggers.task is not None:
+            await asyncio.wait({triggers.task})  # bounded: each of its CALLs by the timeout
         reading.received = [(r.action, r.line) for r in session.requests]
     finally:
         await session.close()

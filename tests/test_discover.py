@@ -371,3 +371,29 @@ def test_central_system_on_basic_auth_with_the_password_from_the_environment(tmp
     finally:
         where["loop"].call_soon_threadsafe(where["stop"].set)
         thread.join(10)
+
+
+async def test_a_central_system_s_trigger_is_followed_by_the_message(tmp_path):
+    """A central system that triggers StatusNotification right after the boot gets it, after the
+    TriggerMessage.conf (OCPP 1.6 section 5.17), not an Accepted that nothing follows."""
+    from harness.rpc import CallResult
+    from scripted_peers import ScriptedCsms
+
+    async with ScriptedCsms() as csms:
+        answers: list = []
+
+        async def trigger_after_boot() -> None:
+            await csms.expect("Heartbeat")  # the reading's boot sequence is done
+            answers.append(await csms.call("TriggerMessage",
+                                           {"requestedMessage": "StatusNotification"}))
+
+        task = asyncio.create_task(trigger_after_boot())
+        reading = await discover.read_central_system(csms.url, "TRIG-CP", response_timeout=5,
+                                                     listen_for=1.0, notify=lambda _: None,
+                                                     wire_log=tmp_path / "wire.jsonl")
+        await task
+    assert isinstance(answers[0], CallResult) and answers[0].payload == {"status": "Accepted"}
+    statuses = [r.payload["connectorId"] for r in csms.seen("StatusNotification")]
+    assert statuses == [1, 0, 1]  # its own, then the triggered ones: every connector
+    assert ("TriggerMessage" in [action for action, _ in reading.received])
+    csms.assert_clean()
