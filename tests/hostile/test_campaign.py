@@ -280,9 +280,29 @@ BEHAVIOURS.append(Behaviour("cs-binary-frame", "cs", "a binary frame", after_boo
            r"^$", remark=r"2 CALLs while one of the device's CALLs was outstanding")
 async def _(ctx):
     cp = await booted_cp(ctx)
-    for i in range(3):
-        await cp.ws.send_json([2, f"o{i}", "StatusNotification", {
-            "connectorId": 1, "errorCode": "NoError", "status": "Available"}])
+    # Inside the case, not before it (a loaded run may begin the case after any burst sent at
+    # once, and a remark of the start-up is no case's): the burst answers TC_062_CS's DataTransfer.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not cp.ws.closed:
+        try:
+            opcode, data = await cp.ws.recv(max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            return
+        if opcode == P.CLOSE:
+            return
+        message = json.loads(data)
+        if message[0] != 2:
+            continue
+        if message[2] == "DataTransfer":
+            # The three CALLs in one write: the harness reads them before it answers the first
+            # (sent one by one, it may answer each before the next arrives: no overlap).
+            cp.ws.writer.write(b"".join(P.encode(json.dumps([2, f"o{i}", "StatusNotification", {
+                "connectorId": 1, "errorCode": "NoError", "status": "Available"}]).encode(),
+                mask=True) for i in range(3)))
+            await cp.ws.writer.drain()
+            await cp.answer(message)
+            break
+        await cp.answer(message)
     await cp.serve(30)
 
 
