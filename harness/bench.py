@@ -80,7 +80,8 @@ SIM_HOST = "localhost"
 """The embedded reference central system's host name on wss:// (its certificate's CN)."""
 
 PICS_PASSWORD: Any = object()
-"""ChargePointBench.open_link's default credentials: the PICS's."""
+"""ChargePointBench.open_link's default credentials: the bench's current ones (the PICS's until
+TC_073_CSMS gives the harness's charge point a new AuthorizationKey)."""
 
 
 def _run_pki(pics: Pics, options: BenchOptions, server_cn: str | None = None) -> Any:
@@ -257,6 +258,9 @@ class ChargePointBench:
         self.url = options.csms_url or pics.dut.csms_url or ""
         self.pki: Any = None
         """Against the embedded simulator on profile 2/3: the run's PKI (:meth:`_sim_tls`)."""
+        self.basic_auth_password = _security_password(pics)
+        """The HTTP Basic password the harness's charge point connects with (profile 1/2): the
+        PICS's, until a central system sets another AuthorizationKey (TC_073_CSMS); a secret."""
         self._ssl: Any = None
         self._tls_files: dict[str, Any] = {}
         """What the harness's TLS client context is made of (:meth:`client_tls`)."""
@@ -343,7 +347,7 @@ class ChargePointBench:
                         basic_auth_password: Any = PICS_PASSWORD,
                         ssl_context: Any = None) -> Link:
         """A connection of the harness's charge point offering ``subprotocols``, not attached to
-        the session (TC_088_CSMS negotiates on it). ``basic_auth_password``: the PICS's by
+        the session (TC_088_CSMS negotiates on it). ``basic_auth_password``: the bench's by
         default, None for no credentials, another for a wrong one (TC_085_CSMS); ``ssl_context``
         replaces the bench's (TC_086_CSMS probes cipher suites). Every attempt is logged. Raises
         :class:`HandshakeRefused` (an HTTP status other than 101: the caller judges it),
@@ -352,7 +356,7 @@ class ChargePointBench:
         try:
             link = await connect(self.url, self.pics.dut.charge_point_id,
                                  timeout=self.pics.timing.response_timeout,
-                                 basic_auth_password=_security_password(self.pics)
+                                 basic_auth_password=self.basic_auth_password
                                  if basic_auth_password is PICS_PASSWORD else basic_auth_password,
                                  ssl_context=ssl_context or self._ssl, subprotocols=subprotocols)
         except HandshakeFailed as failed:

@@ -80,6 +80,24 @@ def secret(value: str | None) -> None:
         _SECRETS.update({value, quote(value, safe="")})
 
 
+def _authorization_key_secret(text: str) -> None:
+    """A ChangeConfiguration.req setting AuthorizationKey (the charge point's next HTTP Basic
+    password, whoever chose it): its value becomes a secret before the frame is written."""
+    try:
+        frame = rpc.loads(text)
+    except (ValueError, RecursionError):
+        return
+    if isinstance(frame, list) and len(frame) == 4 and frame[0] == 2 \
+            and frame[2] == "ChangeConfiguration" and isinstance(frame[3], dict) \
+            and frame[3].get("key") == "AuthorizationKey" and isinstance(frame[3].get("value"), str):
+        value = frame[3]["value"]
+        secret(value)
+        try:  # its plain form too (the white paper's value is the password in hexadecimal)
+            secret(bytes.fromhex(value).decode("utf-8"))
+        except ValueError:
+            pass
+
+
 def redact(text: str) -> str:
     """``text`` with every registered secret replaced by ``***``."""
     for value in _SECRETS:
@@ -154,6 +172,8 @@ class WireLog:
             raise ValueError(f"sender must be 'cp' or 'csms', got {sender!r}")
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
+        if "AuthorizationKey" in text:
+            _authorization_key_secret(text)  # a central system's new Basic auth password
         if _SECRETS:
             # A password inside a URL (UpdateFirmware location) becomes ***: still a valid URI.
             text = redact(text)

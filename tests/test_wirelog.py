@@ -163,3 +163,18 @@ def test_unreadable_files_raise_wirelog_errors(tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(WireLogError, match=r"bin\.jsonl:1: not UTF-8"):
         list(wirelog.read(binary))
+
+
+def test_a_new_authorization_key_is_masked_whoever_chose_it(tmp_path):
+    """A central system's ChangeConfiguration AuthorizationKey (TC_073_CSMS): its value, and its
+    plain form, are secrets from that frame on, before anything registered them."""
+    key = "5365637265744b6579466f7254435f303733"  # hex of "SecretKeyForTC_073"
+    path = tmp_path / "w.jsonl"
+    with WireLog(path) as log:
+        log.write_frame("csms", rpc.dumps([2, "1", "ChangeConfiguration",
+                                           {"key": "AuthorizationKey", "value": key}]), 1, 1)
+        log.write_frame("cp", f'[2,"2","DataTransfer",{{"vendorId":"x","data":"{key} '
+                              f'SecretKeyForTC_073"}}]', 2, 2)
+    text = path.read_text()
+    assert key not in text and "SecretKeyForTC_073" not in text
+    assert lines_of(path)[0]["frame"][3] == {"key": "AuthorizationKey", "value": wirelog.MASK}

@@ -89,4 +89,10 @@ ENTRIES = [
           "on security profile 3 asks for no client certificate", ("TC_087_CSMS",),
           r"upgraded a connection whose TLS handshake presented no client certificate",
           pics=CSMS_PICS_3),
+    Entry("csms-authorization-key-not-stored", "csms", "authorization_key_not_stored",
+          "sends a new AuthorizationKey but keeps checking the old password", ("TC_073_CSMS",),
+          r"step 3: the central system did not accept the new AuthorizationKey", pics=CSMS_PICS,
+          collateral={"TC_*": "the harness's charge point keeps the new key it accepted, which "
+                              "the central system refuses from TC_073_CSMS on",
+                      "RB_*": "the same refused connection"}),
 ]

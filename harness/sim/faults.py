@@ -250,6 +250,8 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "certificate that expired a day ago (not renewed)"),
     FaultSpec("client_cert_not_required", "csms", "on security profile 3, does not ask for a "
               "client certificate: any charge point that knows the URL connects"),
+    FaultSpec("authorization_key_not_stored", "csms", "sends ChangeConfiguration "
+              "AuthorizationKey but keeps checking the charge point's old password"),
     FaultSpec("accept_duplicate_identity", "csms",
               "keeps a charge point's open connection when a second one arrives with the same "
               "identity, and serves both (the default closes the old one: the newest wins)"),

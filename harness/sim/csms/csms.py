@@ -67,6 +67,9 @@ class CsmsSim(CsmsHandlers):
         id, sender, text)`` sees every frame. ``faults``: as for the charge point simulator."""
         self.pics = pics
         self.ssl_context = ssl_context
+        self.passwords: dict[str, str] = {}
+        """chargePointId -> its HTTP Basic password set by ChangeConfiguration AuthorizationKey
+        (answered Accepted); the others use the PICS's."""
         """Its TLS (wss://) when given; else the PICS's cert_file on profile 2/3 (:meth:`_tls`)."""
         self.host, self.port = host, port
         self.faults = Faults("csms", faults)
@@ -189,10 +192,11 @@ class CsmsSim(CsmsHandlers):
         security = self.pics.security
         if security.profile in (1, 2) and security.basic_auth_password:
             sent = _basic_password(request.headers, charge_point_id)
+            expected = self.passwords.get(charge_point_id, security.basic_auth_password)
             lax = self.faults.get("basic_auth_not_checked")
             if lax is not None and (lax["mode"] == "any" or sent is not None):
-                sent = security.basic_auth_password
-            if sent != security.basic_auth_password:
+                sent = expected
+            if sent != expected:
                 self.events.add("rejected_connection", chargePointId=charge_point_id,
                                 reason="basic authentication failed")
                 response = connection.respond(HTTPStatus.UNAUTHORIZED, "authentication failed\n")
@@ -307,6 +311,13 @@ class CsmsSim(CsmsHandlers):
                                     f"{params['timeout'] or self.response_timeout} s") from None
         except LinkDown as exc:
             raise ControlError(502, f"{action}: {exc}") from None
+        if action == "ChangeConfiguration" and payload.get("key") == "AuthorizationKey" \
+                and isinstance(response, dict) and response.get("status") == "Accepted" \
+                and isinstance(payload.get("value"), str) \
+                and self.faults.get("authorization_key_not_stored") is None:
+            # the charge point's next password: the value as sent (the white paper's hex form)
+            self.passwords[charge_point_id] = payload["value"]
+            self.events.add("authorization_key_changed", chargePointId=charge_point_id)
         return {"response": response}
 
     async def _own_location(self, action: str, payload: dict) -> dict:
