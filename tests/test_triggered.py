@@ -225,3 +225,16 @@ async def test_the_follow_up_reports_what_the_harness_sent_by_whatever_path(rig)
     assert "transactionId" not in after.payload
     assert after.payload["meterValue"][0]["sampledValue"][0]["value"] == "4000"
 
+
+
+async def test_a_follow_up_for_a_connection_that_closed_is_dropped(rig):
+    csms, session, triggers, pics = rig
+    csms.responder = lambda action, p: ... if action == "Heartbeat" else None
+    heartbeat = asyncio.ensure_future(session.call("Heartbeat", {}, timeout=5))
+    await csms.expect("Heartbeat")  # outstanding: the follow-up must wait
+    await _trigger(csms, {"requestedMessage": "StatusNotification", "connectorId": 1})
+    await csms.drop()  # the connection goes before the follow-up could leave
+    with pytest.raises(AssertionError):
+        await heartbeat  # DeviceDisconnected
+    await asyncio.wait_for(triggers.task, 5)
+    assert triggers.sent == [] and not session.remarks and not session.harness_errors

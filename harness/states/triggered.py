@@ -140,6 +140,9 @@ class Triggers:
             try:
                 for action, payload in self.messages(request.payload):
                     await self.csms.calls_settled()
+                    if request.link is not self.csms.link or not self.csms.connected:
+                        break  # the connection it came on is gone: a rebooted charge point
+                        # does not send what it promised before (nor to anyone else)
                     response = await self._send(request, action, payload)
                     if response is None:
                         break
