@@ -95,4 +95,8 @@ ENTRIES = [
           collateral={"TC_*": "the harness's charge point keeps the new key it accepted, which "
                               "the central system refuses from TC_073_CSMS on",
                       "RB_*": "the same refused connection"}),
+    Entry("csms-authorization-key-plain", "csms", "authorization_key_plain",
+          "sends a new AuthorizationKey as a plain password, not in hexadecimal", ("TC_073_CSMS",),
+          r"step 1: ChangeConfiguration\.req AuthorizationKey: value \(20 characters\) is not "
+          r"the hexadecimal form of a password", pics=CSMS_PICS),
 ]

@@ -252,6 +252,9 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "client certificate: any charge point that knows the URL connects"),
     FaultSpec("authorization_key_not_stored", "csms", "sends ChangeConfiguration "
               "AuthorizationKey but keeps checking the charge point's old password"),
+    FaultSpec("authorization_key_plain", "csms", "sends a new AuthorizationKey as a plain "
+              "password, not in hexadecimal (then checks the charge point against it)",
+              (_p("value", str, "plain-password-key-1", "the key sent"),)),
     FaultSpec("accept_duplicate_identity", "csms",
               "keeps a charge point's open connection when a second one arrives with the same "
               "identity, and serves both (the default closes the old one: the newest wins)"),

@@ -299,6 +299,10 @@ class CsmsSim(CsmsHandlers):
         if action == "RemoteStartTransaction" and \
                 self.faults.get("remote_start_without_connector") is not None:
             payload = {k: v for k, v in payload.items() if k != "connectorId"}
+        plain = self.faults.get("authorization_key_plain")
+        if plain is not None and action == "ChangeConfiguration" \
+                and payload.get("key") == "AuthorizationKey":
+            payload = {**payload, "value": plain["value"]}
         if action in ("UpdateFirmware", "GetDiagnostics") and "location" not in payload:
             payload = await self._own_location(action, payload)
         try:
