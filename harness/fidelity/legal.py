@@ -181,6 +181,11 @@ ENTRIES = [
                "after accepting a boot; TC_019_2 boots in the case and must judge the operator's",
                ("TC_019_2_CSMS", "TC_001_CSMS", "TC_021_CSMS", "TC_054_CSMS"),
                behaviours=("requests_after_boot",)),
+    LegalEntry("csms-legal-trigger-after-boot", "csms",
+               "triggers Heartbeat and MeterValues after accepting a boot and takes no operator "
+               "command until they came (5.17: the charge point SHALL send what it accepted)",
+               ("TC_054_CSMS", "TC_010_CSMS", "TC_021_CSMS", "TC_019_2_CSMS"),
+               behaviours=("trigger_after_boot",)),
     LegalEntry("csms-legal-remote-start-without-connector", "csms",
                "sends RemoteStartTransaction without connectorId (6.33: optional; only TC_010/011: "
                "TC_059 keeps the OCTT's check that it names the configured connector)",

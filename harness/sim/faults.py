@@ -282,6 +282,11 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
               "system may send any request once it accepted the charge point; with on_pending=1 "
               "after a Pending answer too, which 4.2 names as what Pending is for)",
               (_p("on_pending", int, 0, "1: also after a Pending answer"),), legal=True),
+    FaultSpec("trigger_after_boot", "csms", "after every Accepted BootNotification sends "
+              "TriggerMessage Heartbeat and TriggerMessage MeterValues for connector 1, and takes "
+              "no operator command for that charge point until the triggered messages came "
+              "(legal: after Accepted the charge point SHALL send them, 5.17; a back end that "
+              "syncs time and meter first)", legal=True),
     FaultSpec("remote_start_without_connector", "csms", "sends RemoteStartTransaction without "
               "connectorId, whatever it was asked (legal: connectorId is optional, 6.33; the "
               "charge point chooses)", legal=True),

@@ -296,6 +296,11 @@ class CsmsSim(CsmsHandlers):
     async def _operate(self, action: str, params: dict) -> dict:
         charge_point_id = self._connected_id(action, params["chargePointId"])
         payload = params["payload"] or {}
+        awaiting = self.charge_points[charge_point_id].awaiting_triggered
+        if awaiting:
+            raise ControlError(409, f"{action}: {charge_point_id} has not sent the "
+                                    f"{' and '.join(sorted(awaiting))} it accepted to send "
+                                    "(TriggerMessage after its boot)")
         if action == "RemoteStartTransaction" and \
                 self.faults.get("remote_start_without_connector") is not None:
             payload = {k: v for k, v in payload.items() if k != "connectorId"}

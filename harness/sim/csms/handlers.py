@@ -52,6 +52,21 @@ class CsmsHandlers:
         except (LinkDown, CallFailed, TimeoutError) as exc:
             self.events.add("own_request_failed", action=action, reason=str(exc)[:200])
 
+    async def _trigger_and_wait(self: CsmsSim, rec: ChargePointRecord, link: Any) -> None:
+        """trigger_after_boot: the triggered messages are awaited before operator commands."""
+        rec.awaiting_triggered.clear()
+        for message, extra in (("Heartbeat", {}), ("MeterValues", {"connectorId": 1})):
+            rec.awaiting_triggered.add(message)  # before: it may come right after the .conf
+            try:
+                answer = await link.call("TriggerMessage", {"requestedMessage": message, **extra},
+                                         None)
+            except (LinkDown, CallFailed, TimeoutError) as exc:
+                answer = {"status": f"failed: {exc}"[:200]}
+            if answer.get("status") != "Accepted":
+                rec.awaiting_triggered.discard(message)  # nothing was promised
+                self.events.add("own_request_failed", action="TriggerMessage",
+                                reason=str(answer.get("status")))
+
     async def on_BootNotification(self: CsmsSim, rec: ChargePointRecord, p: dict) -> Answer:
         storm = self.faults.get("drop_boots_under_storm")
         if storm is not None:
@@ -88,6 +103,8 @@ class CsmsHandlers:
                                                  "value": str(interval)}),
                         ("TriggerMessage", {"requestedMessage": "StatusNotification"})):
                     await self._call_quietly(link, action, payload)
+            if self.faults.get("trigger_after_boot") is not None and status == "Accepted":
+                await self._trigger_and_wait(rec, link)
             if status == "Pending" and pending is not None and pending["trigger_ms"] >= 0:
                 await asyncio.sleep(pending["trigger_ms"] / 1000)
                 await self._call_quietly(link, "TriggerMessage",
@@ -103,6 +120,7 @@ class CsmsHandlers:
         return Answer(answer, after)
 
     async def on_Heartbeat(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
+        rec.awaiting_triggered.discard("Heartbeat")
         rec.heartbeats += 1
         rec.last_heartbeat = clock.now_iso()
         return {"currentTime": self.current_time()}
@@ -152,6 +170,7 @@ class CsmsHandlers:
 
     async def on_MeterValues(self: CsmsSim, rec: ChargePointRecord, p: dict) -> dict:
         rec.meter_values.append({"received": clock.now_iso(), **p})
+        rec.awaiting_triggered.discard("MeterValues")
         tx = self.transactions.get(p.get("transactionId"))
         if tx is not None:
             tx.meter_values += 1

@@ -31,6 +31,9 @@ class ChargePointRecord:
     meter_values: collections.deque = field(default_factory=lambda: collections.deque(maxlen=500))
     data_transfers: list[dict] = field(default_factory=list)
     firmware_statuses: list[str] = field(default_factory=list)
+    awaiting_triggered: set[str] = field(default_factory=set)
+    """Messages it triggered after a boot and waits for before it takes an operator command
+    (legal behaviour trigger_after_boot)."""
     diagnostics_statuses: list[str] = field(default_factory=list)
     security_events: list[dict] = field(default_factory=list)
 
