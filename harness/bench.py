@@ -84,6 +84,11 @@ PICS_PASSWORD: Any = object()
 TC_073_CSMS gives the harness's charge point a new AuthorizationKey)."""
 
 
+def common_name_of(issued: Any) -> str:
+    from cryptography.x509.oid import NameOID
+    return str(issued.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+
+
 def _run_pki(pics: Pics, options: BenchOptions, server_cn: str | None = None) -> Any:
     """The run's PKI for a charge point with a security profile, else None (harness/pki.py)."""
     if pics.security.profile == 0:
@@ -322,9 +327,18 @@ class ChargePointBench:
         self._ssl = self.client_tls(ca_file=str(pki.csms_root.cert_file),
                                     cert_file=str(pki.client.cert_file) if mutual else None,
                                     key_file=str(pki.client.key_file) if mutual else None)
-        return tls_context(server=True, ca_file=str(pki.client_trust_file) if mutual else None,
-                           cert_file=str(served.cert_file), key_file=str(served.key_file),
-                           require_client_cert=mutual and not lax)
+        context = tls_context(server=True, ca_file=str(pki.client_trust_file) if mutual else None,
+                              cert_file=str(served.cert_file), key_file=str(served.key_file),
+                              require_client_cert=mutual and not lax)
+        # and an RSA certificate beside the EC one: the white paper's four suites include
+        # TLS_RSA_* (TC_086_CSMS probes each)
+        rsa = pki.rsa_server(common_name_of(served))
+        context.load_cert_chain(str(rsa.cert_file), str(rsa.key_file))
+        # Python's default server suites leave out RSA key exchange; the white paper lists two
+        context.set_ciphers("ECDHE+aRSA+AESGCM:AES128-GCM-SHA256:AES256-GCM-SHA384"
+                            if "tls12_ecdsa_suites_missing" in faults else
+                            "ECDHE+AESGCM:ECDHE+CHACHA20:AES128-GCM-SHA256:AES256-GCM-SHA384")
+        return context
 
     async def reconnect(self, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> Link:
         """Close the connection if open and open a new one: the harness charge point's reboot.

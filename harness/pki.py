@@ -198,6 +198,16 @@ class Pki:
                                                         then, 2, server_names=server_names)
         return self._issued["server_expired"]
 
+    def rsa_server(self, cn: str, server_names: tuple[str, ...] = ("localhost", "127.0.0.1"),
+                   ) -> Issued:
+        """A server certificate like :attr:`server` with an RSA 2048 key: served beside the EC
+        one, a TLS server can negotiate the white paper's TLS_RSA suites too (made on demand)."""
+        if "server_rsa" not in self._issued:
+            self._issued["server_rsa"] = self._leaf(
+                "server_rsa", cn, self.csms_root, _now() - datetime.timedelta(minutes=5), 7,
+                server_names=server_names, key=new_key("rsa"))
+        return self._issued["server_rsa"]
+
     def _leaf(self, name: str, cn: str, issuer: Issued, now: datetime.datetime, days: float, *,
               server_names: tuple[str, ...] = (), key: Key | None = None) -> Issued:
         key = key or new_key()

@@ -99,4 +99,8 @@ ENTRIES = [
           "sends a new AuthorizationKey as a plain password, not in hexadecimal", ("TC_073_CSMS",),
           r"step 1: ChangeConfiguration\.req AuthorizationKey: value \(20 characters\) is not "
           r"the hexadecimal form of a password", pics=CSMS_PICS),
+    Entry("csms-tls12-ecdsa-suites-missing", "csms", "tls12_ecdsa_suites_missing",
+          "configures TLS 1.2 without the ECDHE_ECDSA suites its EC certificate serves",
+          ("TC_086_CSMS",), r"refused a TLS 1\.2 handshake offering only "
+          r"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", pics=CSMS_PICS),
 ]

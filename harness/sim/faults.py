@@ -255,6 +255,9 @@ REGISTRY: dict[str, FaultSpec] = {spec.name: spec for spec in (
     FaultSpec("authorization_key_plain", "csms", "sends a new AuthorizationKey as a plain "
               "password, not in hexadecimal (then checks the charge point against it)",
               (_p("value", str, "plain-password-key-1", "the key sent"),)),
+    FaultSpec("tls12_ecdsa_suites_missing", "csms", "on security profile 2/3, its TLS 1.2 "
+              "configuration leaves out the ECDHE_ECDSA suites although its certificate is EC "
+              "(TLS 1.3 still connects)"),
     FaultSpec("accept_duplicate_identity", "csms",
               "keeps a charge point's open connection when a second one arrives with the same "
               "identity, and serves both (the default closes the old one: the newest wins)"),
