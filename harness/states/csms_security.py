@@ -20,6 +20,9 @@ from cryptography.x509.oid import NameOID
 from harness.session import Session
 from harness.states.security import tls_of
 
+TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+"""The versions the white paper allows (TLS 1.2 or later)."""
+
 SUITES = {
     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": ("ECDHE-ECDSA-AES128-GCM-SHA256", "EC"),
     "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": ("ECDHE-ECDSA-AES256-GCM-SHA384", "EC"),
@@ -87,3 +90,22 @@ async def probe_suite(csms: Session, pics: Any, suite: str) -> str | None:
     csms.event("tls_probe", suite=suite, outcome="accepted" if why is None else "refused",
                reason=why or "")
     return why
+
+
+async def suite_problems(csms: Session, pics: Any, cert: x509.Certificate, *,
+                         step: str) -> list[str]:
+    """Each of the four cipher suites on its own TLS 1.2 handshake: a refused suite that the
+    certificate's key can serve is a problem (the case's FAIL), one that needs another key type a
+    remark (the OCTT expects all four)."""
+    kind, problems = key_kind(cert), []
+    for suite, (_, needs) in SUITES.items():
+        why = await probe_suite(csms, pics, suite)
+        if why is None:
+            continue
+        if needs == kind:
+            problems.append(f"{step}: the central system refused a TLS 1.2 handshake offering "
+                            f"only {suite} ({why}), which its {kind} certificate can serve")
+        else:
+            csms.remark(f"{suite} refused ({why}): it needs an {needs} certificate, the central "
+                        f"system's is {kind}; the OCTT expects all four suites")
+    return problems

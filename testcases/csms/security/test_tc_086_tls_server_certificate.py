@@ -21,11 +21,10 @@ from harness.cases import case
 from harness.pki import key_problem
 from harness.session import HandshakeViolation
 from harness.states.csms import booted
-from harness.states.csms_security import (SUITES, common_name, endpoint, key_kind, negotiated,
-                                          probe_suite)
+from harness.states.csms_security import (TLS_VERSIONS, common_name, endpoint, negotiated,
+                                          suite_problems)
 from harness.states.security import on_profiles
 
-TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
 
 
 def _is_ip(host: str) -> bool:
@@ -68,17 +67,7 @@ async def test_tc_086_csms_tls_server_certificate(csms, pics):
     if weak:
         problems.append(f"step 2: the server certificate has {weak}")
     # The four cipher suites, each on its own TLS 1.2 handshake
-    kind = key_kind(cert)
-    for suite, (_, needs) in SUITES.items():
-        why = await probe_suite(csms, pics, suite)
-        if why is None:
-            continue
-        if needs == kind:
-            problems.append(f"step 2: the central system refused a TLS 1.2 handshake offering "
-                            f"only {suite} ({why}), which its {kind} certificate can serve")
-        else:
-            csms.remark(f"{suite} refused ({why}): it needs an {needs} certificate, the central "
-                        f"system's is {kind}; the OCTT expects all four suites")
+    problems += await suite_problems(csms, pics, cert, step="step 2")
     # 7-10. BootNotification Accepted, StatusNotification for connector 0 and each connector
     await booted(csms, pics)
     assert not problems, "; ".join(problems)

@@ -14,11 +14,10 @@ certificate): the same connection without a client certificate is refused.
 from harness.cases import case
 from harness.session import HandshakeViolation
 from harness.states.csms import booted
-from harness.states.csms_security import SUITES, key_kind, negotiated, probe_suite
+from harness.states.csms_security import TLS_VERSIONS, negotiated, suite_problems
 from harness.states.security import on_profiles
 from harness.transport import HandshakeRefused
 
-TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
 
 
 async def refused_without_certificate(csms) -> bool:
@@ -59,17 +58,8 @@ async def test_tc_087_csms_client_certificate_valid(csms, pics):
     if version not in TLS_VERSIONS:
         problems.append(f"step 4: the connection negotiated {version}, at least TLS 1.2 is "
                         "required")
-    kind = key_kind(cert)
-    for suite, (_, needs) in SUITES.items():
-        why = await probe_suite(csms, pics, suite)
-        if why is None:
-            continue
-        if needs == kind:
-            problems.append(f"step 2: the central system refused a TLS 1.2 handshake offering "
-                            f"only {suite} ({why}), which its {kind} certificate can serve")
-        else:
-            csms.remark(f"{suite} refused ({why}): it needs an {needs} certificate, the central "
-                        f"system's is {kind}; the OCTT expects all four suites")
+    # The four cipher suites, each on its own TLS 1.2 handshake
+    problems += await suite_problems(csms, pics, cert, step="step 2")
     # 7-10. BootNotification Accepted, StatusNotification for connector 0 and each connector
     await booted(csms, pics)
     assert not problems, "; ".join(problems)
