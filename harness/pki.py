@@ -27,6 +27,13 @@ Rules, stated first:
   hexadecimal without leading zeroes. Comparisons (:func:`same_hash_data`) ignore the case of the
   hexadecimal digits and leading zeroes of the serial number (the white paper does not fix a
   case). A self-signed root is its own issuer.
+- The **firmware signing** certificate (:attr:`Pki.firmware_signing`, made on first use) is a
+  leaf of the manufacturer root (key usage digitalSignature, extended key usage codeSigning).
+  :func:`sign_firmware` signs a firmware file with it, :func:`firmware_signature_problems`
+  checks a SignedUpdateFirmware's signature and signing certificate (TC_080/081, both roles).
+  The signature is over the whole file with SHA-256 (white paper edition 2, SignedUpdateFirmware:
+  "Base64 encoded firmware signature"): ECDSA (DER) for an EC key, RSA PKCS#1 v1.5 for RSA (PSS
+  accepted too when checking).
 - :func:`check_csr`: PEM PKCS#10 whose signature verifies with its own key (the CSR proves
   possession), subject CN as expected, RSA/DSA >= 2048 bits or EC >= 224 bits (the white paper's
   minimums, TC_087), signed with SHA-256 or stronger.
@@ -45,11 +52,13 @@ from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["Issued", "Pki", "HASH_ALGORITHMS", "hash_data", "same_hash_data", "check_csr",
-           "new_key", "make_csr", "INVALID_KINDS", "pem_of"]
+           "new_key", "make_csr", "INVALID_KINDS", "pem_of", "sign_firmware",
+           "firmware_signature_problems", "corrupt_signature"]
 
 HASH_ALGORITHMS = {"SHA256": hashlib.sha256, "SHA384": hashlib.sha384, "SHA512": hashlib.sha512}
 """OCPP HashAlgorithmEnumType -> the hash function."""
@@ -207,6 +216,21 @@ class Pki:
                 "server_rsa", cn, self.csms_root, _now() - datetime.timedelta(minutes=5), 7,
                 server_names=server_names, key=new_key("rsa"))
         return self._issued["server_rsa"]
+
+    @property
+    def firmware_signing(self) -> Issued:
+        """The firmware signing certificate of this run (module docstring), made on first use."""
+        if "firmware_signing" not in self._issued:
+            root = self.manufacturer_root
+            key = new_key()
+            builder = (_builder(_name("OCPP harness firmware signing"), root.cert.subject,
+                                key.public_key(), ca=False,
+                                not_before=_now() - datetime.timedelta(minutes=5), days=7)
+                       .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]),
+                                      critical=False))
+            self._issued["firmware_signing"] = self._write(
+                "firmware_signing", _sign(builder, root.key, root.cert), key)
+        return self._issued["firmware_signing"]
 
     def _leaf(self, name: str, cn: str, issuer: Issued, now: datetime.datetime, days: float, *,
               server_names: tuple[str, ...] = (), key: Key | None = None) -> Issued:
@@ -391,3 +415,93 @@ def make_csr(key: Key, cn: str, org: str | None = None,
     csr = (x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attributes))
            .sign(key, algorithm or hashes.SHA256()))
     return csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+# --- signed firmware (TC_080/081, both roles) --------------------------------------------------
+
+MAX_SIGNATURE, MAX_SIGNING_CERTIFICATE = 800, 5500
+"""FirmwareType's maxLength for signature and signingCertificate (SignedUpdateFirmware.req)."""
+
+
+def sign_firmware(data: bytes, signer: Issued) -> str:
+    """The base64 signature of a firmware file (module docstring) with ``signer``'s key."""
+    import base64
+    key = signer.key
+    if isinstance(key, rsa.RSAPrivateKey):
+        raw = key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    else:
+        raw = key.sign(data, ec.ECDSA(hashes.SHA256()))
+    return base64.b64encode(raw).decode("ascii")
+
+
+def corrupt_signature(signature: str) -> str:
+    """``signature`` with one byte changed: still base64 of the same length, no longer valid
+    (TC_081's "invalid signature")."""
+    import base64
+    raw = bytearray(base64.b64decode(signature))
+    raw[len(raw) // 2] ^= 0x55
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def _verify_signature(public_key: Any, signature: bytes, data: bytes) -> bool:
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            for pad in (padding.PKCS1v15(),
+                        padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.AUTO)):
+                try:
+                    public_key.verify(signature, data, pad, hashes.SHA256())
+                    return True
+                except InvalidSignature:
+                    continue
+            return False
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+            return True
+    except (InvalidSignature, ValueError):
+        return False
+    return False
+
+
+def firmware_signature_problems(data: bytes, signature: Any, signing_certificate: Any,
+                                roots: Any, now: datetime.datetime | None = None) -> list[str]:
+    """Everything wrong with a signed firmware (module docstring), [] when it verifies:
+    ``signing_certificate`` (PEM) must be valid now and issued by one of ``roots`` (the
+    manufacturer root certificates held, x509 objects), and ``signature`` (base64) must verify
+    over ``data`` with its key. The texts quote at most 64 characters of what was sent."""
+    import base64
+    import binascii
+    if not isinstance(signing_certificate, str) \
+            or "-----BEGIN CERTIFICATE-----" not in signing_certificate:
+        return [f"the signingCertificate is not a PEM certificate "
+                f"({str(signing_certificate)[:64]!r})"]
+    try:
+        cert = x509.load_pem_x509_certificate(signing_certificate.encode())
+    except ValueError as exc:
+        return [f"the signingCertificate cannot be read ({str(exc)[:64]})"]
+    problems: list[str] = []
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        problems.append(f"the signingCertificate {_cn_of(cert.subject)!r} is not valid now "
+                        f"({cert.not_valid_before_utc:%Y-%m-%d} to "
+                        f"{cert.not_valid_after_utc:%Y-%m-%d})")
+    issued_by_root = False
+    for root in roots:
+        try:
+            cert.verify_directly_issued_by(root)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        issued_by_root = True
+        break
+    if not issued_by_root:
+        problems.append(f"the signingCertificate {_cn_of(cert.subject)!r} is not issued by a "
+                        "manufacturer root certificate held")
+    try:
+        raw = base64.b64decode(signature if isinstance(signature, str) else "", validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not raw:
+        problems.append(f"the signature is not base64 ({str(signature)[:64]!r})")
+    elif not _verify_signature(cert.public_key(), raw, data):
+        problems.append(f"the signature does not verify over the {len(data)}-byte firmware "
+                        "with the signingCertificate's key (SHA-256)")
+    return problems

@@ -171,3 +171,50 @@ def test_client_trust_file_is_this_runs_even_in_a_reused_folder(tmp_path):
     assert first.cp_ca.pem not in text
     first.close()
     second.close()
+
+
+def test_firmware_signing_certificate(pki):
+    signer = pki.firmware_signing
+    assert pki.firmware_signing is signer  # made once per run
+    signer.cert.verify_directly_issued_by(pki.manufacturer_root.cert)
+    usage = signer.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert x509.oid.ExtendedKeyUsageOID.CODE_SIGNING in usage
+    assert (pki.folder / "firmware_signing.pem").exists()
+    assert "PRIVATE KEY" not in (pki.folder / "firmware_signing.pem").read_text()
+
+
+@pytest.mark.parametrize("kind", ["ec", "rsa"])
+def test_sign_and_check_firmware(pki, kind):
+    from harness.pki import Issued, corrupt_signature, firmware_signature_problems, sign_firmware
+    data = b"firmware image \x00\x01" * 100
+    if kind == "ec":
+        signer = pki.firmware_signing
+    else:  # an RSA signer from the same root: the check knows both algorithms
+        key = new_key("rsa")
+        root = pki.manufacturer_root
+        cert = (x509.CertificateBuilder().subject_name(signer_name := root.cert.subject)
+                .issuer_name(signer_name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(datetime.datetime.now(datetime.timezone.utc)
+                                  - datetime.timedelta(minutes=1))
+                .not_valid_after(datetime.datetime.now(datetime.timezone.utc)
+                                 + datetime.timedelta(days=1))
+                .sign(root.key, hashes.SHA256()))
+        signer = Issued("rsa_signer", cert, key)
+    roots = [pki.manufacturer_root.cert]
+    signature = sign_firmware(data, signer)
+    assert firmware_signature_problems(data, signature, signer.pem, roots) == []
+    bad = corrupt_signature(signature)
+    assert len(bad) == len(signature) and bad != signature
+    [problem] = firmware_signature_problems(data, bad, signer.pem, roots)
+    assert "does not verify" in problem
+    [problem] = firmware_signature_problems(data + b"x", signature, signer.pem, roots)
+    assert "does not verify" in problem
+    # another root (the CSMS root) does not vouch for the signing certificate
+    [problem] = firmware_signature_problems(data, signature, signer.pem, [pki.csms_root.cert])
+    assert "not issued by a manufacturer root" in problem
+    assert "not base64" in firmware_signature_problems(data, "%%%", signer.pem, roots)[0]
+    assert "not a PEM" in firmware_signature_problems(data, signature, "junk", roots)[0]
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    assert "not valid now" in firmware_signature_problems(data, signature, signer.pem, roots,
+                                                          now=later)[0]
