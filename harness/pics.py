@@ -83,6 +83,16 @@ never silently turns a test case into N/A. All problems of a file are reported a
   key_password        optional: the passphrase of an encrypted key_file. Never shown, as
                       basic_auth_password; without it an encrypted key is a usage error (the
                       harness never prompts for it).
+  supported_profiles  sut "cs": array of the security profiles (1 to 3) the charge point can be
+                      switched to besides ``profile``; default [] (only ``profile``). A profile
+                      below ``profile`` is an error (no downgrade, white paper 2.4). TC_083_CS
+                      upgrades to ``profile`` + 1 when it is listed, and is N/A otherwise.
+  cipher_suites       sut "cs": array of the white paper's TLS 1.2 suites the charge point
+                      offers, IANA names: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                      TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_RSA_WITH_AES_128_GCM_SHA256,
+                      TLS_RSA_WITH_AES_256_GCM_SHA384; default the two ECDHE_ECDSA ones.
+                      TC_086_CS makes one handshake per suite listed, its server offering that
+                      suite only.
 [files]               optional: the harness's file servers (firmware download, diagnostics upload;
                       started only by the cases that need them, on ephemeral ports)
   address             the address they listen on and put in the URLs the charge point is given;
@@ -241,6 +251,17 @@ class IdTags:
     parent: str | None
 
 
+WHITE_PAPER_CIPHER_SUITES = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256": "AES128-GCM-SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384": "AES256-GCM-SHA384",
+}
+"""The TLS 1.2 suites of the OCPP 1.6 security white paper: IANA name -> OpenSSL name."""
+DEFAULT_CIPHER_SUITES = tuple(WHITE_PAPER_CIPHER_SUITES)[:2]
+"""security.cipher_suites when the PICS names none: the ECDHE_ECDSA pair."""
+
+
 @dataclass(frozen=True)
 class Security:
     profile: int = 0
@@ -251,6 +272,10 @@ class Security:
     key_file: str | None = None
     key_password: str | None = field(default=None, repr=False)
     """The passphrase of an encrypted ``key_file``; a secret, as ``basic_auth_password``."""
+    supported_profiles: tuple[int, ...] = ()
+    """Profiles the charge point can be switched to besides ``profile`` (TC_083_CS)."""
+    cipher_suites: tuple[str, ...] = DEFAULT_CIPHER_SUITES
+    """The white paper TLS 1.2 suites the charge point offers, IANA names (TC_086_CS)."""
 
 
 @dataclass(frozen=True)
@@ -427,6 +452,22 @@ def _names(options: tuple[str, ...], label: str) -> _Check:
     return _Check(what, convert)
 
 
+def _profiles() -> _Check:
+    what = "an array of security profiles (integers 1 to 3)"
+
+    def convert(value: Any) -> tuple[int, ...]:
+        if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise TypeError
+        wrong = [v for v in value if not 1 <= v <= 3]
+        if wrong:
+            raise _Wrong(f"expected {what}, found {wrong}")
+        if len(set(value)) != len(value):
+            raise _Wrong(f"a profile listed more than once in {value}")
+        return tuple(sorted(value))
+    return _Check(what, convert)
+
+
 def _did_you_mean(word: str, options: Any) -> str:
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -505,7 +546,7 @@ _TABLES = {
                "authorize_response", "boot_timeout", "max_time_deviation"),
     "id_tags": ("valid", "valid2", "invalid", "expired", "blocked", "parent"),
     "security": ("profile", "basic_auth_password", "ca_file", "cert_file", "key_file",
-                 "key_password"),
+                 "key_password", "supported_profiles", "cipher_suites"),
     "files": ("address", "firmware", "invalid_firmware", "transfer_timeout"),
     "operator": ("timeout",),
     "lab": ("test_laboratory", "location", "test_execution_location", "report_reference",
@@ -715,7 +756,19 @@ def _read_security(r: _Reader, dut: dict, source: Path) -> dict:
     out = {"profile": profile,
            "basic_auth_password": r.get("security", t, "basic_auth_password", _string(),
                                         required=profile in (1, 2)),
-           "key_password": r.get("security", t, "key_password", _string(), required=False)}
+           "key_password": r.get("security", t, "key_password", _string(), required=False),
+           "supported_profiles": r.get("security", t, "supported_profiles", _profiles(),
+                                       default=()),
+           "cipher_suites": r.get("security", t, "cipher_suites",
+                                  _names(tuple(WHITE_PAPER_CIPHER_SUITES), "cipher suite"),
+                                  default=DEFAULT_CIPHER_SUITES)}
+    others = out["supported_profiles"]
+    if isinstance(profile, int) and isinstance(others, tuple):
+        lower = [p for p in others if p < profile]
+        if lower:
+            r.problem("security.supported_profiles",
+                      f"{lower} is below security.profile {profile}: a charge point does not go "
+                      "to a lower security profile (OCPP 1.6 security white paper 2.4)")
     server = dut.get("sut") == "cs"  # the harness is the TLS server when the device is a CP
     # As TLS server the harness has its own per-run PKI; a lab's files, when given, go together.
     # As TLS client on profile 3 the harness needs its charge point certificate: required at the

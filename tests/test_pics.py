@@ -371,3 +371,23 @@ def test_central_system_profile_3_client_certificate_both_or_neither(tmp_path):
     (tmp_path / "c.pem").write_text("x")
     err = error_of(tmp_path, csms + '[security]\nprofile = 3\ncert_file = "c.pem"\n')
     assert "security.key_file: required key is missing" in str(err)
+
+
+def test_security_supported_profiles_and_cipher_suites(tmp_path):
+    """[security] supported_profiles (TC_083_CS) and cipher_suites (TC_086_CS): defaults, and
+    errors naming the key."""
+    base = MINIMAL_CS + '[security]\nprofile = 2\nbasic_auth_password = "0123456789abcdef"\n'
+    p = pics.load(write(tmp_path, base))
+    assert p.security.supported_profiles == ()
+    assert p.security.cipher_suites == ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                                        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+    p = pics.load(write(tmp_path, base + 'supported_profiles = [3]\ncipher_suites = '
+                        '["TLS_RSA_WITH_AES_128_GCM_SHA256"]\n'))
+    assert p.security.supported_profiles == (3,)
+    assert p.security.cipher_suites == ("TLS_RSA_WITH_AES_128_GCM_SHA256",)
+    text = str(error_of(tmp_path, base + 'supported_profiles = [1, 4]\n'))
+    assert "security.supported_profiles: expected an array of security profiles" in text
+    text = str(error_of(tmp_path, base + 'supported_profiles = [1]\n'))
+    assert "security.supported_profiles: [1] is below security.profile 2" in text
+    text = str(error_of(tmp_path, base + 'cipher_suites = ["TLS_RSA_WITH_AES_128_GCM_SHA384"]\n'))
+    assert "security.cipher_suites: unknown cipher suite 'TLS_RSA_WITH_AES_128_GCM_SHA384'" in text
