@@ -124,14 +124,40 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK if made is not None else EXIT_UNUSABLE
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size tells it, without importing shutil (with
+    bz2 and lzma: 1.4 ms of every start-up, as argparse's formatter imports it per argument)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Help(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+class _RawHelp(_Help, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m harness", description="OCPP 1.6J conformance harness tools. The test "
+        prog="python -m harness", formatter_class=_Help, description="OCPP 1.6J conformance harness tools. The test "
         "suite itself runs under pytest (see `pytest --help`, options --ocpp-*).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     v = commands.add_parser(
         "validate", help="re-judge every frame of logs (exit 1 on violations)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_RawHelp,
         description="Check every frame of one or more logs against the OCPP 1.6 schemas and the "
         "OCPP-J RPC rules, pairing each CALLRESULT with its CALL by uniqueId.\n\n"
         "Logs: this harness's wire logs (reports/wire/*.jsonl), JSON Lines of bare OCPP-J "
@@ -153,12 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "from the action, or from the CALL an answer names)")
     v.set_defaults(run=_validate)
     p = commands.add_parser("pics", help="check a PICS file (exit 2 if it is not usable)",
+                            formatter_class=_Help,
                             description="Load and check a PICS TOML file; print every problem, "
                             "naming the key, or a summary. `python -m harness pics discover "
                             "--help`: draft a PICS from the device itself.")
     p.add_argument("pics", metavar="PICS.toml")
     p.set_defaults(run=_pics)
     r = commands.add_parser("report", help="write report.pdf again from a run's report.json",
+                            formatter_class=_Help,
                             description="Render DIR/report.pdf from DIR/report.json (and the "
                             "wire logs it names) with headless Chromium: summary = the "
                             "certificate-like abstract, full = summary and an annex of the "

@@ -54,11 +54,9 @@ from __future__ import annotations
 
 import codecs
 import gc
-import gzip
 import io
 import os
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from glob import glob, has_magic
@@ -192,6 +190,7 @@ def open_lines(path: str) -> io.BufferedIOBase:
     """The file's bytes, decompressed when it is gzip. Raises LogError when it cannot be read."""
     try:
         if _is_gzip(path):
+            import gzip  # here: a plain log's start-up does without it (1 ms)
             return gzip.open(path, "rb")  # type: ignore[return-value]
         return open(path, "rb", buffering=1 << 20)
     except OSError as exc:
@@ -545,7 +544,7 @@ def judge_log(path: str, validator: Validator | None = None,
                 head[0] = head[0][len(codecs.BOM_UTF8):]
             broken: list[str] = []
             lines: Iterable[bytes] = chain(head, fh)
-            if isinstance(fh, gzip.GzipFile):
+            if not isinstance(fh, io.BufferedReader):  # gzip.open's GzipFile
                 lines = _guarded(lines, broken)  # a plain file is not cut mid-read
             number = judge.run_jsonl(lines) if fmt == "jsonl" else judge.run_text(lines, fmt)
             if broken:
@@ -568,6 +567,9 @@ def judge_log(path: str, validator: Validator | None = None,
 def _guarded(lines: Iterator[bytes], broken: list[str]) -> Iterator[bytes]:
     """``lines`` until the file cannot be read on (a gzip stream cut short or corrupt); the reason
     goes into ``broken``."""
+    import gzip
+    import zlib
+
     try:
         yield from lines
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
